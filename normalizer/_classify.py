@@ -1,0 +1,283 @@
+"""Turning a vendor code or response body into an :class:`Outcome`.
+
+Pure functions over a :class:`VendorMapping`: no I/O, no global state beyond the registry
+lookup of the vendor id. Whatever the body holds, classification returns an outcome; it never
+raises because of what a vendor sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from ._category import Category
+from ._mapping import CodeTable, Entry, HttpRule, JsonPath, Product, VendorMapping
+from ._outcome import Match, Outcome
+from ._registry import Registry, default_registry
+
+_DEFAULT_HTTP = CodeTable(
+    codes={},
+    classes={},
+    http=tuple(
+        HttpRule(
+            status,
+            Entry(
+                category, description, "", category.retryable_by_default, category is Category.BUSY
+            ),
+        )
+        for status, category, description in (
+            ("401", Category.AUTH, "HTTP 401 Unauthorized"),
+            ("403", Category.AUTH, "HTTP 403 Forbidden"),
+            ("402", Category.BILLING, "HTTP 402 Payment Required"),
+            ("404", Category.NOT_FOUND, "HTTP 404 Not Found"),
+            ("410", Category.NOT_FOUND, "HTTP 410 Gone"),
+            ("429", Category.BUSY, "HTTP 429 Too Many Requests"),
+            ("4xx", Category.VALIDATION, "HTTP client error"),
+            ("5xx", Category.SERVER, "HTTP server error"),
+        )
+    ),
+)
+
+Body = bytes | bytearray | memoryview | str | Mapping[str, object] | list[object] | None
+
+
+_OK = Entry(Category.OK, "", "", False, False)
+
+
+class _Reading(NamedTuple):
+    """How a code was read, before the response's own fields are added."""
+
+    entry: Entry
+    matched: Match
+    product: str | None
+    candidates: tuple[Outcome, ...] = ()
+
+
+def lookup(
+    vendor: str,
+    code: str | int,
+    *,
+    product: str | None = None,
+    registry: Registry | None = None,
+) -> Outcome:
+    """Classify a bare vendor code (a string exactly as the vendor writes it, or an int)."""
+    mapping = (registry or default_registry()).get(vendor)
+    if isinstance(code, bool) or not isinstance(code, str | int):
+        raise TypeError(f"a vendor code is a str or an int, not {type(code).__name__}")
+    text = code if isinstance(code, str) else str(code)
+    chosen = _product(mapping, product)
+    reading = resolve(mapping, text, chosen) or _unknown(chosen, Match.UNMAPPED)
+    return _outcome(mapping.id, text, reading)
+
+
+def classify(
+    vendor: str,
+    body: Body,
+    *,
+    status_code: int = 200,
+    url: str | None = None,
+    product: str | None = None,
+    registry: Registry | None = None,
+) -> Outcome:
+    """Classify a vendor response or webhook payload.
+
+    ``body`` may be bytes, str, or already-parsed JSON. When ``product`` is None and ``url`` is
+    given, the product comes from the mapping's URL patterns.
+    """
+    mapping = (registry or default_registry()).get(vendor)
+    path = _url_path(url) if url is not None else None
+    if product is None and path is not None:
+        product = mapping.product_for_path(path)
+    return classify_parsed(mapping, parse_json(body), status_code, path, _product(mapping, product))
+
+
+def classify_parsed(
+    mapping: VendorMapping,
+    doc: object,
+    status_code: int | None,
+    path: str | None,
+    product: Product | None,
+) -> Outcome:
+    """Classify already-parsed JSON (None when the body was not JSON) for a known vendor."""
+    envelope = product.envelope if product is not None else mapping.envelope
+    raw = _first_code(envelope.code, doc)
+    code = None if raw is None else raw if isinstance(raw, str) else str(raw)
+    reading = resolve(mapping, code, product) if code is not None else None
+    if reading is None and status_code is not None:
+        reading = _by_status(mapping, product, status_code, path)
+    if reading is None:
+        reading = _unknown(product, Match.UNMAPPED if code is not None else Match.MISSING)
+    request_id = _first_code(envelope.request_id, doc)
+    return _outcome(
+        mapping.id,
+        code,
+        reading,
+        _first_text(envelope.message, doc),
+        status_code,
+        None if request_id is None else str(request_id),
+    )
+
+
+def resolve(mapping: VendorMapping, code: str, product: Product | None) -> _Reading | None:
+    """Read ``code`` through the tables: exact, success, then nearest class; None if unknown."""
+    key = code.strip()
+    pid = None if product is None else product.id
+    if product is not None:
+        entry = product.table.codes.get(key)
+        if entry is not None:
+            return _Reading(entry, Match.EXACT, pid)
+    entry = mapping.table.codes.get(key)
+    if entry is not None:
+        return _Reading(entry, Match.EXACT, pid)
+    envelope = product.envelope if product is not None else mapping.envelope
+    if key in envelope.success:
+        return _Reading(_OK, Match.EXACT, pid)
+    if product is None and mapping.products:
+        found = _across_products(mapping, code, key)
+        if found is not None:
+            return found
+    tables = (product.table, mapping.table) if product is not None else (mapping.table,)
+    for table in tables:
+        pattern = table.nearest_class(key)
+        if pattern is not None:
+            target = table.classes[pattern]
+            entry = table.codes.get(target) or mapping.table.codes[target]
+            return _Reading(entry, Match.CLASS, pid)
+    return None
+
+
+def _across_products(mapping: VendorMapping, code: str, key: str) -> _Reading | None:
+    """A code no product was named for: resolved only where every product listing it agrees."""
+    listed = [(p.id, p.table.codes[key]) for p in mapping.products.values() if key in p.table.codes]
+    if not listed:
+        return None
+    first_product, first = listed[0]
+    if len(listed) == 1:
+        return _Reading(first, Match.EXACT, first_product)
+    if all((e.category, e.retryable) == (first.category, first.retryable) for _, e in listed):
+        agreed = dataclasses.replace(first, rejected=all(e.rejected for _, e in listed))
+        return _Reading(agreed, Match.EXACT, None)
+    message = "; ".join(f"{pid}: {e.description}" for pid, e in listed)
+    candidates = tuple(
+        _outcome(mapping.id, code, _Reading(e, Match.EXACT, pid)) for pid, e in listed
+    )
+    return _Reading(
+        Entry(Category.UNKNOWN, message, "", False, False), Match.AMBIGUOUS, None, candidates
+    )
+
+
+def _by_status(
+    mapping: VendorMapping,
+    product: Product | None,
+    status: int,
+    path: str | None,
+) -> _Reading | None:
+    """HTTP fallback: vendor rules for any status, built-in defaults only for non-2xx."""
+    pid = None if product is None else product.id
+    tables = (product.table, mapping.table) if product is not None else (mapping.table,)
+    for table in tables:
+        for rule in table.http:
+            if rule.applies(status, path):
+                return _Reading(rule.entry, Match.HTTP_STATUS, pid)
+    if 200 <= status < 300:
+        return None
+    for rule in _DEFAULT_HTTP.http:
+        if rule.applies(status, path):
+            return _Reading(rule.entry, Match.HTTP_STATUS, pid)
+    return None
+
+
+def _unknown(product: Product | None, matched: Match) -> _Reading:
+    return _Reading(_UNKNOWN, matched, None if product is None else product.id)
+
+
+_UNKNOWN = Entry(Category.UNKNOWN, "", "", False, False)
+
+
+def _outcome(
+    vendor: str,
+    code: str | None,
+    reading: _Reading,
+    vendor_message: str | None = None,
+    http_status: int | None = None,
+    request_id: str | None = None,
+) -> Outcome:
+    entry = reading.entry
+    return Outcome(
+        entry.category,
+        entry.retryable,
+        vendor,
+        code,
+        entry.description,
+        entry.gloss,
+        reading.product,
+        vendor_message,
+        http_status,
+        reading.matched,
+        entry.rejected,
+        entry.call_outcome,
+        request_id,
+        reading.candidates,
+    )
+
+
+def _product(mapping: VendorMapping, product: str | None) -> Product | None:
+    if product is None:
+        return None
+    try:
+        return mapping.products[product]
+    except KeyError:
+        known = ", ".join(mapping.products) or "(none)"
+        raise ValueError(
+            f"vendor {mapping.id!r} has no product {product!r}; its products: {known}"
+        ) from None
+
+
+def _first_code(paths: tuple[JsonPath, ...], doc: object) -> str | int | None:
+    """The first path holding a usable code: a non-empty string or an int (never a bool)."""
+    if doc is None:
+        return None
+    for path in paths:
+        value = path.find(doc)
+        if isinstance(value, str):
+            if value.strip():
+                return value
+        elif isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def _first_text(paths: tuple[JsonPath, ...], doc: object) -> str | None:
+    if doc is None:
+        return None
+    for path in paths:
+        value = path.find(doc)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def parse_json(body: Body) -> object:
+    """Parsed JSON, or None for anything that is not a JSON document (never raises)."""
+    if body is None or isinstance(body, Mapping | list):
+        return body
+    try:
+        if isinstance(body, memoryview | bytearray):
+            body = bytes(body)
+        return json.loads(body)
+    except UnicodeDecodeError:
+        # not UTF-8/16/32: the code fields are ASCII, so a lossy decode still finds them
+        assert isinstance(body, bytes)
+        return parse_json(body.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        return None
+
+
+def _url_path(url: str) -> str:
+    try:
+        return urlsplit(url).path or "/"
+    except ValueError:
+        return "/"

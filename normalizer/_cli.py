@@ -1,0 +1,232 @@
+"""The ``normalizer`` command line: look codes up, list vendors and tables, lint mapping files."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ._category import Category
+from ._classify import lookup
+from ._exceptions import MappingError, NormalizerError
+from ._mapping import CodeTable, Entry, VendorMapping, build, merge, read_file
+from ._outcome import Match, Outcome
+from ._registry import Registry, builtin_dir, default_registry, expand
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    registry = default_registry()
+    try:
+        result: int = args.run(args, registry)
+    except NormalizerError as exc:
+        print(f"normalizer: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # e.g. an unknown product
+        print(f"normalizer: {exc}", file=sys.stderr)
+        return 2
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="normalizer",
+        description="Telephony/SMS vendor result codes, read through one taxonomy.",
+    )
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    explain = sub.add_parser("explain", help="what a vendor code means")
+    explain.add_argument("vendor")
+    explain.add_argument("code")
+    explain.add_argument("--product", help="the product table to use (e.g. onbuka: sms)")
+    explain.add_argument("--json", action="store_true", help="machine-readable output")
+    explain.set_defaults(run=_explain)
+
+    vendors = sub.add_parser("vendors", help="list the known vendors")
+    vendors.add_argument("--json", action="store_true", help="machine-readable output")
+    vendors.set_defaults(run=_vendors)
+
+    table = sub.add_parser("table", help="a vendor's codes, by category")
+    table.add_argument("vendor")
+    table.add_argument("--product", help="only this product's table")
+    table.add_argument("--json", action="store_true", help="machine-readable output")
+    table.set_defaults(run=_table)
+
+    lint = sub.add_parser("lint", help="validate mapping files (default: the built-in ones)")
+    lint.add_argument("paths", nargs="*", help="mapping files or directories")
+    lint.set_defaults(run=_lint)
+    return parser
+
+
+def outcome_dict(outcome: Outcome) -> dict[str, Any]:
+    """An outcome as plain JSON-ready data."""
+    data = {f.name: getattr(outcome, f.name) for f in dataclasses.fields(outcome)}
+    data["category"] = outcome.category.value
+    data["matched"] = outcome.matched.value
+    data["candidates"] = [outcome_dict(c) for c in outcome.candidates]
+    data["ok"] = outcome.ok
+    return data
+
+
+def _explain(args: argparse.Namespace, registry: Registry) -> int:
+    outcome = lookup(args.vendor, args.code, product=args.product, registry=registry)
+    if args.json:
+        print(json.dumps(outcome_dict(outcome), ensure_ascii=False, indent=2))
+        return 0
+    mapping = registry.get(args.vendor)
+    where = outcome.vendor + (f"/{outcome.product}" if outcome.product else "")
+    how = outcome.matched.value
+    if outcome.matched is Match.CLASS:
+        how = _class_note(mapping, outcome)
+    print(f"{where} {outcome.code}: {outcome.category.value} ({how})")
+    print(
+        f"  retryable: {_yes(outcome.retryable)}   safe to resend a POST: "
+        f"{_yes(outcome.rejected)}" + ("   call outcome" if outcome.call_outcome else "")
+    )
+    for candidate in outcome.candidates:
+        print(
+            f"  - {candidate.product}: {candidate.category.value}: {candidate.message}"
+            + (f" ({candidate.gloss})" if candidate.gloss else "")
+        )
+    if not outcome.candidates:
+        if outcome.message:
+            print(f"  {outcome.message}")
+        if outcome.gloss:
+            print(f"  {outcome.gloss}")
+    if outcome.category is Category.UNKNOWN and not outcome.candidates:
+        print("  no mapping knows this code")
+    return 0
+
+
+def _class_note(mapping: VendorMapping, outcome: Outcome) -> str:
+    assert outcome.code is not None
+    tables = [mapping.table]
+    if outcome.product is not None:
+        tables.insert(0, mapping.products[outcome.product].table)
+    for table in tables:
+        pattern = table.nearest_class(outcome.code.strip())
+        if pattern is not None:
+            return f"class {pattern}, read as {table.classes[pattern]}"
+    return "class"
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _vendors(args: argparse.Namespace, registry: Registry) -> int:
+    mappings = registry.all()
+    if args.json:
+        rows = [
+            {
+                "id": m.id,
+                "name": m.name,
+                "codes": m.code_count,
+                "products": list(m.products),
+                "hosts": list(m.hosts),
+                "files": list(m.files),
+            }
+            for m in mappings
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    width = max((len(m.id) for m in mappings), default=0)
+    for m in mappings:
+        products = f"  products: {', '.join(m.products)}" if m.products else ""
+        print(f"{m.id:<{width}}  {m.code_count:>4} codes  {m.name}{products}")
+    return 0
+
+
+def _table(args: argparse.Namespace, registry: Registry) -> int:
+    mapping = registry.get(args.vendor)
+    scopes: list[tuple[str | None, CodeTable]] = []
+    if args.product is None:
+        scopes.append((None, mapping.table))
+        scopes.extend((p.id, p.table) for p in mapping.products.values())
+    else:
+        if args.product not in mapping.products:
+            raise ValueError(
+                f"vendor {mapping.id!r} has no product {args.product!r}; "
+                f"its products: {', '.join(mapping.products) or '(none)'}"
+            )
+        scopes.append((args.product, mapping.products[args.product].table))
+    if args.json:
+        data = [
+            {"product": product, "code": code, **_entry_dict(entry)}
+            for product, table in scopes
+            for code, entry in table.codes.items()
+        ]
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{mapping.name} ({mapping.id})")
+    for product, table in scopes:
+        if not table.codes:
+            continue
+        if product is not None:
+            print(f"\n== product {product}: {mapping.products[product].name}")
+        for category in Category:
+            codes = [(c, e) for c, e in table.codes.items() if e.category is category]
+            if not codes:
+                continue
+            print(f"\n{category.value} ({len(codes)})")
+            width = max(len(c) for c, _ in codes)
+            for code, entry in codes:
+                flags = "".join(
+                    (
+                        " [retry]" if entry.retryable else "",
+                        " [resend ok]" if entry.rejected and entry.retryable else "",
+                        " [call outcome]" if entry.call_outcome else "",
+                    )
+                )
+                gloss = f" ({entry.gloss})" if entry.gloss else ""
+                print(f"  {code:<{width}}  {entry.description}{gloss}{flags}")
+        if table.classes:
+            print("\nclasses (an unlisted code is read as its nearest class)")
+            for pattern, target in table.classes.items():
+                print(f"  {pattern} -> {target}")
+    return 0
+
+
+def _entry_dict(entry: Entry) -> dict[str, Any]:
+    data = dataclasses.asdict(entry)
+    data["category"] = entry.category.value
+    return data
+
+
+def _lint(args: argparse.Namespace, registry: Registry) -> int:
+    paths = args.paths or [str(builtin_dir())]
+    failures = 0
+    try:
+        files = expand(paths)
+    except MappingError as exc:
+        print(f"FAIL {exc}")
+        return 1
+    for path in files:
+        try:
+            doc = read_file(path)
+            vendor = doc["vendor"]
+            if "extends" in vendor:
+                base = registry.get(vendor["extends"])
+                merged = merge(_doc_of(base, registry), doc)
+                mapping = build(merged, [*base.files, str(path)])
+            else:
+                mapping = build(doc, [str(path)])
+        except NormalizerError as exc:
+            failures += 1
+            print(f"FAIL {exc}")
+            continue
+        print(f"ok   {path}: {mapping.id}, {mapping.code_count} codes")
+    print(f"{len(files) - failures} ok, {failures} failed")
+    return 1 if failures else 0
+
+
+def _doc_of(mapping: VendorMapping, registry: Registry) -> dict[str, Any]:
+    """The merged source document of a registered vendor (to check an overlay against it)."""
+    doc = read_file(mapping.files[0])
+    for file in mapping.files[1:]:
+        doc = merge(doc, read_file(file))
+    return doc

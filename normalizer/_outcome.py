@@ -1,0 +1,69 @@
+"""The value a classified vendor response becomes."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+from ._category import Category
+
+
+class Match(enum.StrEnum):
+    """How an outcome's category was found."""
+
+    EXACT = "exact"
+    """The code is in the vendor's (or product's) table, or is a declared success code."""
+    CLASS = "class"
+    """The code is unlisted and was read as its nearest known class (MANGO's 2219 -> 2210)."""
+    HTTP_STATUS = "http_status"
+    """No usable code: the HTTP status decided."""
+    AMBIGUOUS = "ambiguous"
+    """The code means different things in different products and none was given."""
+    UNMAPPED = "unmapped"
+    """A code was found that no table, class or HTTP rule knows."""
+    MISSING = "missing"
+    """No code was found in the body and no HTTP rule applied."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Outcome:
+    """One vendor response (or bare code) read through the unified taxonomy.
+
+    Immutable and hashable; ``code`` is the vendor's code as a string exactly as the vendor
+    wrote it ("0200001" and "200001" differ; the int 1000 becomes "1000").
+    """
+
+    category: Category
+    retryable: bool
+    vendor: str
+    code: str | None = None
+    message: str = ""
+    """The vendor's own description of the code, from the mapping, in its original language."""
+    gloss: str = ""
+    """A short English gloss of ``message``."""
+    product: str | None = None
+    vendor_message: str | None = None
+    """The text the response itself carried, if any."""
+    http_status: int | None = None
+    matched: Match = Match.EXACT
+    rejected: bool = False
+    """The vendor refused before doing any work: resending is safe even for a POST."""
+    call_outcome: bool = False
+    """The code reports how a phone call ended, not whether the API request worked."""
+    request_id: str | None = None
+    """The vendor's request or call id, when the body carries one."""
+    candidates: tuple[Outcome, ...] = ()
+    """Each product's reading of an ambiguous code."""
+
+    @property
+    def ok(self) -> bool:
+        """True for a successful outcome."""
+        return self.category is Category.OK
+
+    def __str__(self) -> str:
+        code = "no code" if self.code is None else f"code {self.code}"
+        text = self.message or self.vendor_message or ""
+        where = self.vendor if self.product is None else f"{self.vendor}/{self.product}"
+        status = "" if self.http_status is None else f", HTTP {self.http_status}"
+        tail = f": {text}" if text else ""
+        return f"{where} {code} -> {self.category.value} ({self.matched.value}{status}){tail}"

@@ -1,0 +1,164 @@
+"""Which vendor mappings exist: the built-in files, $NORMALIZER_MAPPINGS, and registered ones.
+
+Built-in vendors are read lazily, one file when its vendor is first used, so importing
+normalizer costs nothing and a process that talks to one vendor parses one file.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ._exceptions import MappingError, UnregisteredVendorError
+from ._mapping import VendorMapping, build, merge, read_file
+
+ENV_VAR = "NORMALIZER_MAPPINGS"
+
+
+def builtin_dir() -> Path:
+    """Where the shipped mapping files are: inside the wheel, or ``mappings/`` in a checkout."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "_mappings"
+    return packaged if packaged.is_dir() else here.parent / "mappings"
+
+
+def expand(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Files named directly, plus the ``*.toml`` files of directories, in a stable order."""
+    files: list[Path] = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.toml")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise MappingError(path, "", "no such file or directory")
+    return files
+
+
+class Registry:
+    """Vendor mappings by id.
+
+    Layers, later ones winning: the built-in files, the files named by ``$NORMALIZER_MAPPINGS``
+    (read when the registry is first used), then files given to :meth:`register`. A file with
+    ``vendor.id`` defines (or replaces) a vendor; one with ``vendor.extends`` overlays it.
+    """
+
+    def __init__(self, *, builtin: Path | None = None, environ: bool = True) -> None:
+        self._builtin = builtin_dir() if builtin is None else builtin
+        self._environ = environ
+        self._lock = threading.RLock()
+        self._started = False
+        self._builtin_ids: frozenset[str] = frozenset()
+        # per vendor: the documents it is built from, base first, as (file, document)
+        self._docs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        self._built: dict[str, VendorMapping] = {}
+
+    def _start(self) -> None:
+        if self._started:
+            return
+        with self._lock:
+            if self._started:
+                return
+            if self._builtin.is_dir():
+                self._builtin_ids = frozenset(p.stem for p in self._builtin.glob("*.toml"))
+            extra = os.environ.get(ENV_VAR, "") if self._environ else ""
+            self._started = True
+            if extra:
+                self.register(*[p for p in extra.split(os.pathsep) if p])
+
+    def ids(self) -> tuple[str, ...]:
+        """Every vendor id this registry can build, sorted."""
+        self._start()
+        return tuple(
+            sorted(
+                self._builtin_ids
+                | {vid for vid, docs in self._docs.items() if "id" in docs[0][1]["vendor"]}
+            )
+        )
+
+    def get(self, vendor: str) -> VendorMapping:
+        """The mapping for ``vendor``; :class:`UnregisteredVendorError` if there is none."""
+        mapping = self._built.get(vendor)
+        if mapping is not None:
+            return mapping
+        self._start()
+        with self._lock:
+            mapping = self._built.get(vendor)
+            if mapping is None:
+                mapping = self._build(vendor)
+                self._built[vendor] = mapping
+            return mapping
+
+    def all(self) -> tuple[VendorMapping, ...]:
+        """Every vendor's mapping (reads every file not read yet)."""
+        return tuple(self.get(vid) for vid in self.ids())
+
+    def register(self, *paths: str | os.PathLike[str]) -> tuple[str, ...]:
+        """Load mapping files (or directories of them); returns the vendor ids they touch.
+
+        Files are validated before anything changes, so a bad file leaves the registry as it was.
+        """
+        self._start()
+        loaded = [(str(path), read_file(path)) for path in expand(paths)]
+        touched: list[str] = []
+        with self._lock:
+            for file, doc in loaded:
+                vendor = doc["vendor"]
+                if "id" in vendor:
+                    self._docs[vendor["id"]] = [(file, doc)]
+                    touched.append(vendor["id"])
+                else:
+                    vid = vendor["extends"]
+                    if vid not in self._docs:
+                        self._docs[vid] = self._base_docs(vid, file)
+                    self._docs[vid].append((file, doc))
+                    touched.append(vid)
+            for vid in touched:
+                self._built.pop(vid, None)
+            for vid in dict.fromkeys(touched):  # build now: an overlay's errors show at once
+                self._built[vid] = self._build(vid)
+        return tuple(dict.fromkeys(touched))
+
+    def _base_docs(self, vendor: str, requester: str | None) -> list[tuple[str, dict[str, Any]]]:
+        if vendor not in self._builtin_ids:
+            known = self._builtin_ids | set(self._docs)
+            if requester is None:
+                raise UnregisteredVendorError(vendor, known)
+            raise MappingError(
+                requester,
+                "vendor.extends",
+                f"no vendor {vendor!r} to extend (known: {', '.join(sorted(known))})",
+            )
+        path = self._builtin / f"{vendor}.toml"
+        doc = read_file(path)
+        if doc["vendor"].get("id") != vendor:
+            raise MappingError(path, "vendor.id", f"must be {vendor!r}, the file's name")
+        return [(str(path), doc)]
+
+    def _build(self, vendor: str) -> VendorMapping:
+        docs = self._docs.get(vendor) or self._base_docs(vendor, None)
+        doc = docs[0][1]
+        for _, overlay in docs[1:]:
+            doc = merge(doc, overlay)
+        return build(doc, [file for file, _ in docs])
+
+
+_default = Registry()
+
+
+def default_registry() -> Registry:
+    """The process-wide registry used by :func:`lookup`, :func:`classify` and the transports."""
+    return _default
+
+
+def register_mappings(*paths: str | os.PathLike[str]) -> tuple[str, ...]:
+    """Load mapping files or directories into the default registry; returns the vendor ids.
+
+    A file with ``vendor.id`` adds a vendor (or replaces a built-in one); a file with
+    ``vendor.extends`` overrides and extends an existing vendor's entries.
+    """
+    return _default.register(*paths)

@@ -1,0 +1,317 @@
+"""lookup() and classify(): every resolution mechanism, and bodies that are not what they seem."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from normalizer import Category, Match, Outcome, Registry, UnregisteredVendorError, classify, lookup
+
+
+def test_exact_code_keeps_vendor_spelling(registry: Registry) -> None:
+    out = lookup("acme", "0200001", registry=registry)
+    assert out.category is Category.VALIDATION
+    assert out.code == "0200001"
+    assert out.matched is Match.EXACT
+    assert out.message == "参数异常"
+    assert out.gloss == "bad parameter"
+    # leading zeros matter: a different code is not the same entry
+    assert lookup("acme", "200001", registry=registry).category is Category.UNKNOWN
+
+
+def test_int_code_becomes_its_decimal_string(registry: Registry) -> None:
+    out = lookup("acme", 107225, registry=registry)
+    assert out.code == "107225"
+    assert out.category is Category.BUSY
+    assert out.retryable is True
+    assert out.rejected is True  # busy defaults to "refused before acting"
+
+
+def test_server_defaults_retryable_but_not_safe_to_resend(registry: Registry) -> None:
+    ambiguous = lookup("acme", "5000", registry=registry)
+    assert (ambiguous.retryable, ambiguous.rejected) == (True, False)
+    overload = lookup("acme", "5001", registry=registry)
+    assert (overload.retryable, overload.rejected) == (True, True)
+
+
+def test_success_codes_from_envelope(registry: Registry) -> None:
+    out = lookup("acme", "000000", registry=registry)
+    assert out.ok
+    assert out.category is Category.OK
+    assert out.matched is Match.EXACT
+    assert lookup("acme", 0, registry=registry).ok
+
+
+def test_class_fallback_reads_nearest_class(registry: Registry) -> None:
+    out = lookup("acme", "2219", registry=registry)
+    assert out.matched is Match.CLASS
+    assert out.code == "2219"
+    assert out.message == "Доступ ограничен периодом"  # 221x -> 2210
+    assert lookup("acme", "2290", registry=registry).message == "Доступ к счету ограничен"
+    assert lookup("acme", "2900", registry=registry).message == "Ограничение биллинга"
+    assert lookup("acme", "1090", registry=registry).ok
+    # a specific entry wins over its class
+    assert lookup("acme", "2210", registry=registry).matched is Match.EXACT
+
+
+def test_class_fallback_needs_same_length_and_digits(registry: Registry) -> None:
+    assert lookup("acme", "22190", registry=registry).matched is Match.UNMAPPED
+    assert lookup("acme", "22a9", registry=registry).matched is Match.UNMAPPED
+
+
+def test_unmapped_code_is_unknown_never_guessed(registry: Registry) -> None:
+    out = lookup("acme", "999999", registry=registry)
+    assert out.category is Category.UNKNOWN
+    assert out.matched is Match.UNMAPPED
+    assert out.retryable is False
+    assert not out.ok
+
+
+def test_call_outcome_flag(registry: Registry) -> None:
+    out = lookup("acme", "00605", registry=registry)
+    assert out.call_outcome is True
+    assert out.category is Category.BUSY
+    assert out.retryable is False
+
+
+def test_product_tables_are_separate(registry: Registry) -> None:
+    sms = lookup("acme", -3, product="sms", registry=registry)
+    voice = lookup("acme", "-3", product="voice", registry=registry)
+    assert (sms.category, sms.product) == (Category.VALIDATION, "sms")
+    assert (voice.category, voice.product) == (Category.BILLING, "voice")
+    # vendor-level codes still apply under a product
+    assert lookup("acme", "107225", product="sms", registry=registry).category is Category.BUSY
+
+
+def test_no_product_resolves_only_where_products_agree(registry: Registry) -> None:
+    agreed = lookup("acme", "-1", registry=registry)
+    assert agreed.category is Category.AUTH
+    assert agreed.matched is Match.EXACT
+    assert agreed.product is None
+    single = lookup("acme", "-9", registry=registry)
+    assert (single.category, single.product) == (Category.BUSY, "voice")
+
+
+def test_no_product_disagreement_is_ambiguous_with_candidates(registry: Registry) -> None:
+    out = lookup("acme", "-3", registry=registry)
+    assert out.category is Category.UNKNOWN
+    assert out.matched is Match.AMBIGUOUS
+    assert out.retryable is False
+    assert {(c.product, c.category) for c in out.candidates} == {
+        ("sms", Category.VALIDATION),
+        ("voice", Category.BILLING),
+    }
+    assert "sensitive characters" in out.message
+    assert "balance insufficient" in out.message
+
+
+def test_unknown_vendor_lists_known_ones(registry: Registry) -> None:
+    with pytest.raises(UnregisteredVendorError, match="known vendors: acme") as info:
+        lookup("nope", "1", registry=registry)
+    assert info.value.known == ("acme",)
+    assert isinstance(info.value, LookupError)
+
+
+def test_unknown_product_is_a_clear_error(registry: Registry) -> None:
+    with pytest.raises(ValueError, match=r"no product 'fax'.*sms, voice"):
+        lookup("acme", "-3", product="fax", registry=registry)
+
+
+@pytest.mark.parametrize("code", [1.0, None, True, ["1"]])
+def test_lookup_rejects_non_codes(registry: Registry, code: object) -> None:
+    with pytest.raises(TypeError):
+        lookup("acme", code, registry=registry)  # type: ignore[arg-type]
+
+
+# --- classify ----------------------------------------------------------------------------------
+
+
+def test_classify_nested_envelope_with_message_and_request_id(registry: Registry) -> None:
+    body = {"resp": {"code": "107225", "desc": "busy now", "callId": 42}}
+    for form in (body, json.dumps(body), json.dumps(body).encode()):
+        out = classify("acme", form, registry=registry)
+        assert out.category is Category.BUSY
+        assert out.vendor_message == "busy now"
+        assert out.request_id == "42"
+        assert out.http_status == 200
+
+
+def test_classify_code_paths_in_order(registry: Registry) -> None:
+    assert classify("acme", {"code": 5001}, registry=registry).code == "5001"
+    both = {"resp": {"code": "0"}, "code": 5001}
+    assert classify("acme", both, registry=registry).ok
+    # a list index in a path
+    assert classify("acme", {"data": [{"status": "2219"}]}, registry=registry).code == "2219"
+
+
+def test_classify_skips_values_that_are_not_codes(registry: Registry) -> None:
+    # a float, bool or null at the first path is not a code: the next path is tried
+    body = {"resp": {"code": 1.5}, "code": "5001"}
+    assert classify("acme", body, registry=registry).code == "5001"
+    bad_values: list[object] = [1000.0, None, True, False, "", "  ", [], {}]
+    for bad in bad_values:
+        out = classify("acme", {"code": bad}, registry=registry)
+        assert out.category is Category.UNKNOWN
+        assert out.matched is Match.MISSING
+        assert out.code is None
+
+
+def test_classify_product_from_url(registry: Registry) -> None:
+    body = b'{"code": "-3", "status": "-3", "reason": "r"}'
+    sms = classify("acme", body, url="https://api.acme.test/v1/sms/send", registry=registry)
+    assert (sms.product, sms.category) == ("sms", Category.VALIDATION)
+    voice = classify("acme", body, url="https://api.acme.test/v1/voice/x", registry=registry)
+    assert (voice.product, voice.category, voice.vendor_message) == (
+        "voice",
+        Category.BILLING,
+        "r",
+    )
+    # an explicit product wins over the URL
+    forced = classify(
+        "acme", body, url="https://api.acme.test/v1/voice/x", product="sms", registry=registry
+    )
+    assert forced.product == "sms"
+    nowhere = classify("acme", body, url="https://api.acme.test/v1/other", registry=registry)
+    assert nowhere.matched is Match.AMBIGUOUS
+
+
+def test_product_envelope_overrides_vendor_paths(registry: Registry) -> None:
+    # the voice product reads "status", not "code"
+    out = classify("acme", {"status": "-9"}, product="voice", registry=registry)
+    assert out.category is Category.BUSY
+    assert classify("acme", {"status": "-9"}, registry=registry).matched is Match.MISSING
+
+
+@pytest.mark.parametrize(
+    ("status", "category"),
+    [
+        (401, Category.AUTH),
+        (403, Category.AUTH),
+        (402, Category.BILLING),
+        (404, Category.NOT_FOUND),
+        (429, Category.BUSY),
+        (400, Category.VALIDATION),
+        (500, Category.SERVER),
+        (502, Category.SERVER),
+        (503, Category.BUSY),  # the vendor's own rule beats the default 5xx
+    ],
+)
+def test_http_status_fallback_without_code(
+    registry: Registry, status: int, category: Category
+) -> None:
+    out = classify("acme", b"<html>gateway</html>", status_code=status, registry=registry)
+    assert out.category is category
+    assert out.matched is Match.HTTP_STATUS
+    assert out.http_status == status
+    assert out.code is None
+    assert out.retryable is category.retryable_by_default
+
+
+def test_http_fallback_for_unmapped_code_on_error_status(registry: Registry) -> None:
+    out = classify("acme", {"code": "77777"}, status_code=500, registry=registry)
+    assert (out.category, out.matched, out.code) == (Category.SERVER, Match.HTTP_STATUS, "77777")
+    # a known code wins over the status
+    known = classify("acme", {"code": "0200001"}, status_code=500, registry=registry)
+    assert (known.category, known.matched) == (Category.VALIDATION, Match.EXACT)
+    # 2xx with an unmapped code stays unknown
+    plain = classify("acme", {"code": "77777"}, status_code=200, registry=registry)
+    assert (plain.category, plain.matched) == (Category.UNKNOWN, Match.UNMAPPED)
+
+
+def test_http_rule_limited_to_paths(registry: Registry) -> None:
+    url = "https://api.acme.test/v1/stats/result"
+    hit = classify("acme", b"", status_code=204, url=url, registry=registry)
+    assert (hit.category, hit.matched) == (Category.BUSY, Match.HTTP_STATUS)
+    assert hit.retryable is True
+    miss = classify(
+        "acme", b"", status_code=204, url="https://api.acme.test/v1/x", registry=registry
+    )
+    assert (miss.category, miss.matched) == (Category.UNKNOWN, Match.MISSING)
+    assert classify("acme", b"", status_code=204, registry=registry).matched is Match.MISSING
+
+
+def test_product_http_rules_come_first(tmp_path: object, write_mapping: object) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    text = """
+format = 1
+[vendor]
+id = "p"
+name = "P"
+[envelope]
+code = ["code"]
+[[http]]
+status = "5xx"
+category = "server"
+description = "vendor"
+[products.a]
+[[products.a.http]]
+status = "502"
+category = "busy"
+description = "product"
+"""
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "p.toml").write_text(text, encoding="utf-8")
+    reg = Registry(builtin=tmp_path / "b", environ=False)
+    assert classify("p", b"", status_code=502, product="a", registry=reg).message == "product"
+    assert classify("p", b"", status_code=502, registry=reg).message == "vendor"
+
+
+MALFORMED = [
+    b"",
+    b"   ",
+    b"<html><body>502 Bad Gateway</body></html>",
+    b'{"code": "5001"',  # truncated
+    b'{"code": 5001, }',
+    b"[" * 10_000 + b"]" * 10_000,  # deeply nested
+    b"{" + b'"a":{' * 10_000 + b"}" * 10_001,
+    b'["5001"]',  # a list, not an object
+    b'"5001"',
+    b"5001",
+    b"null",
+    b'{"code": NaN}',
+    b"\xff\xfe\x00garbage",
+    "{'code': 5001}",  # not JSON
+]
+
+
+@pytest.mark.parametrize("body", MALFORMED, ids=range(len(MALFORMED)))
+def test_malformed_bodies_are_unknown_never_raise(registry: Registry, body: bytes | str) -> None:
+    out = classify("acme", body, registry=registry)
+    assert isinstance(out, Outcome)
+    assert out.category is Category.UNKNOWN
+    assert out.matched is Match.MISSING
+    assert not out.retryable
+
+
+@pytest.mark.parametrize("body", MALFORMED, ids=range(len(MALFORMED)))
+def test_malformed_bodies_fall_back_to_http_status(registry: Registry, body: bytes | str) -> None:
+    out = classify("acme", body, status_code=502, registry=registry)
+    assert (out.category, out.matched) == (Category.SERVER, Match.HTTP_STATUS)
+
+
+def test_other_encodings_still_find_the_code(registry: Registry) -> None:
+    body = '{"code": "107225", "msg": "外呼繁忙"}'
+    for encoding in ("utf-16", "utf-32"):
+        out = classify("acme", body.encode(encoding), registry=registry)
+        assert (out.category, out.vendor_message) == (Category.BUSY, "外呼繁忙")
+    gbk = classify("acme", body.encode("gbk"), registry=registry)
+    assert gbk.category is Category.BUSY  # the text is lossy, the code is not
+
+
+def test_memoryview_and_bytearray_bodies(registry: Registry) -> None:
+    raw = b'{"code": 5001}'
+    assert classify("acme", bytearray(raw), registry=registry).code == "5001"
+    assert classify("acme", memoryview(raw), registry=registry).code == "5001"
+
+
+def test_outcome_is_immutable_and_readable(registry: Registry) -> None:
+    out = classify("acme", {"code": 5001, "msg": "overloaded"}, status_code=200, registry=registry)
+    with pytest.raises(AttributeError):
+        out.category = Category.OK  # type: ignore[misc]
+    assert hash(out) == hash(
+        classify("acme", {"code": 5001, "msg": "overloaded"}, registry=registry)
+    )
+    assert str(out) == "acme code 5001 -> server (exact, HTTP 200): Перегрузка"

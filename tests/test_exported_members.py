@@ -1,0 +1,18 @@
+"""The public surface is exactly ``__all__``, and every name in it is real."""
+
+from __future__ import annotations
+
+import normalizer
+
+
+def test_all_names_exist_and_are_public() -> None:
+    for name in normalizer.__all__:
+        assert hasattr(normalizer, name), name
+    public = {n for n in dir(normalizer) if not n.startswith("_")}
+    assert public == set(normalizer.__all__) - {"__version__"}
+
+
+def test_public_objects_present_as_normalizer_members() -> None:
+    for name in normalizer.__all__:
+        if name != "__version__":
+            assert getattr(normalizer, name).__module__ == "normalizer", name

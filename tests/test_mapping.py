@@ -1,0 +1,182 @@
+"""Mapping files: every bad file fails at load with the file, the key and the reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from normalizer import Category, MappingError, Registry
+from normalizer._mapping import load_file, read_file
+from tests.conftest import ACME
+
+WriteMapping = Callable[..., Path]
+
+MINIMAL = """
+format = 1
+[vendor]
+id = "mini"
+name = "Mini"
+[envelope]
+code = ["code"]
+"""
+
+
+def test_the_synthetic_vendor_loads(write_mapping: WriteMapping) -> None:
+    mapping = load_file(write_mapping(ACME))
+    assert mapping.id == "acme"
+    assert mapping.table.codes["5001"].rejected is True
+    assert mapping.table.codes["5000"].rejected is False
+    assert mapping.products["voice"].name == "voice"  # name defaults to the id
+    assert mapping.products["sms"].envelope.code == mapping.envelope.code
+    assert [p.text for p in mapping.products["voice"].envelope.code] == ["status"]
+
+
+def test_call_outcomes_are_neither_retryable_nor_rejected_by_default(
+    write_mapping: WriteMapping,
+) -> None:
+    text = (
+        MINIMAL + '[codes]\n"1" = { category = "busy", description = "d", call_outcome = true }\n'
+    )
+    entry = load_file(write_mapping(text)).table.codes["1"]
+    assert (entry.category, entry.retryable, entry.rejected) == (Category.BUSY, False, False)
+
+
+BAD = [
+    # (what is appended/replaced, expected key, expected reason fragment)
+    (MINIMAL.replace("format = 1", "format = 2"), "format", "must be 1"),
+    (MINIMAL.replace('id = "mini"', 'id = "Mini Vendor"'), "vendor.id", "is not an id"),
+    (MINIMAL.replace('name = "Mini"', ""), "vendor.name", "missing"),
+    (MINIMAL.replace('code = ["code"]', ""), "envelope.code", "missing"),
+    (MINIMAL.replace('code = ["code"]', "code = []"), "envelope.code", "at least one path"),
+    (MINIMAL.replace('code = ["code"]', 'code = ["resp..code"]'), "envelope.code[0]", "dotted"),
+    (MINIMAL.replace('code = ["code"]', 'code = "code"'), "envelope.code", "list of strings"),
+    (MINIMAL.replace('name = "Mini"', 'name = "Mini"\nextends = "x"'), "vendor", "exactly one of"),
+    (MINIMAL + "surprise = 1\n", "envelope.surprise", "unknown key"),
+    (
+        MINIMAL + '[codes]\n"1" = { category = "fatal", description = "d" }\n',
+        'codes."1".category',
+        "not one of",
+    ),
+    (MINIMAL + '[codes]\n"1" = { category = "busy" }\n', 'codes."1".description', "missing"),
+    (
+        MINIMAL + '[codes]\n"1" = { category = "busy", description = "" }\n',
+        'codes."1".description',
+        "must not be empty",
+    ),
+    (
+        MINIMAL + '[codes]\n"1" = { category = "busy", description = "d", retryable = "yes" }\n',
+        'codes."1".retryable',
+        "true or false",
+    ),
+    (
+        MINIMAL + '[codes]\n"1" = { catgory = "busy", description = "d" }\n',
+        'codes."1".catgory',
+        "unknown key",
+    ),
+    (
+        MINIMAL + '[codes]\n"1 2" = { category = "busy", description = "d" }\n',
+        'codes."1 2"',
+        "without spaces",
+    ),
+    (MINIMAL + '[codes]\n"1" = "busy"\n', 'codes."1"', "must be a table"),
+    (MINIMAL + '[classes]\n"22" = "2200"\n', 'classes."22"', "at least one 'x'"),
+    (MINIMAL + '[classes]\n"22xx" = "2200"\n', 'classes."22xx"', "not a code in the table"),
+    (
+        MINIMAL + '[codes]\n"2300" = { category = "busy", description = "d" }\n'
+        '[classes]\n"22xx" = "2300"\n',
+        'classes."22xx"',
+        "does not fall in the class",
+    ),
+    (MINIMAL + '[classes]\n"22xx" = "220"\n', 'classes."22xx"', "not as long"),
+    (
+        MINIMAL + '[[http]]\nstatus = "600"\ncategory = "busy"\ndescription = "d"\n',
+        "http[0].status",
+        "not an HTTP status",
+    ),
+    (
+        MINIMAL + '[[http]]\nstatus = "503"\ncategory = "busy"\ndescription = "d"\npaths = ["x"]\n',
+        "http[0].paths[0]",
+        "must start with",
+    ),
+    (MINIMAL + '[http]\nstatus = "503"\n', "http", "array of tables"),
+    (MINIMAL + '[detect]\nhosts = ["https://a.test/"]\n', "detect.hosts[0]", "host name"),
+    (
+        MINIMAL.replace('code = ["code"]', 'code = ["code"]\nsuccess = ["1"]')
+        + '[codes]\n"1" = { category = "busy", description = "d" }\n',
+        'codes."1"',
+        "envelope.success",
+    ),
+    (MINIMAL + '[products."SMS"]\n', "products.SMS", "not a product id"),
+    (
+        MINIMAL + "[products.sms]\nenvelope = { code = [] }\n",
+        "products.sms.envelope.code",
+        "at least one path",
+    ),
+    (
+        MINIMAL + '[products.sms.codes]\n"1" = { category = "nope", description = "d" }\n',
+        'products.sms.codes."1".category',
+        "not one of",
+    ),
+    (MINIMAL + '[products.sms.classes]\n"1x" = "10"\n', 'products.sms.classes."1x"', "not a code"),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "reason"), BAD, ids=[b[1] + ":" + b[2] for b in BAD])
+def test_bad_files_name_file_key_and_reason(
+    write_mapping: WriteMapping, text: str, key: str, reason: str
+) -> None:
+    path = write_mapping(text, "mini.toml")
+    with pytest.raises(MappingError) as info:
+        load_file(path)
+    err = info.value
+    assert err.path == str(path)
+    assert err.key == key
+    assert reason in err.reason
+    assert str(path) in str(err)
+    assert key in str(err)
+
+
+def test_duplicate_code_is_rejected_with_the_line(write_mapping: WriteMapping) -> None:
+    text = MINIMAL + '[codes]\n"1" = { category = "busy", description = "a" }\n'
+    text += '"1" = { category = "server", description = "b" }\n'
+    path = write_mapping(text, "dup.toml")
+    with pytest.raises(MappingError, match=r"not valid TOML.*line 10") as info:
+        read_file(path)
+    assert info.value.path == str(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"\xff\xfe not utf8", "not UTF-8"), (b"= nonsense", "not valid TOML")],
+)
+def test_unreadable_files(tmp_path: Path, content: bytes, reason: str) -> None:
+    path = tmp_path / "x.toml"
+    path.write_bytes(content)
+    with pytest.raises(MappingError, match=reason):
+        read_file(path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(MappingError, match="cannot read"):
+        read_file(tmp_path / "nope.toml")
+
+
+def test_overlay_cannot_load_alone(write_mapping: WriteMapping) -> None:
+    path = write_mapping('format = 1\n[vendor]\nextends = "acme"\n', "o.toml")
+    with pytest.raises(MappingError, match="register it"):
+        load_file(path)
+
+
+def test_toml_cannot_execute_code(write_mapping: WriteMapping) -> None:
+    # the format has no tags or object constructors: this is just an invalid file
+    text = MINIMAL + '[codes]\n"1" = !!python/object/apply:os.system ["echo pwned"]\n'
+    with pytest.raises(MappingError, match="not valid TOML"):
+        load_file(write_mapping(text, "evil.toml"))
+
+
+def test_registry_rejects_builtin_whose_id_differs_from_file_name(tmp_path: Path) -> None:
+    (tmp_path / "other.toml").write_text(MINIMAL, encoding="utf-8")
+    with pytest.raises(MappingError, match="must be 'other'"):
+        Registry(builtin=tmp_path, environ=False).get("other")

@@ -1,0 +1,170 @@
+"""The registry: built-in files read lazily, user files and overlays, the environment variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import normalizer
+from normalizer import Category, MappingError, Match, Registry, UnregisteredVendorError, lookup
+from normalizer._registry import ENV_VAR, builtin_dir, default_registry
+
+OVERLAY = """
+format = 1
+[vendor]
+extends = "acme"
+name = "ACME (patched)"
+[envelope]
+message = ["error.text"]
+[codes]
+"5000" = { category = "busy", description = "Ошибка сервера (really a limit)", gloss = "x" }
+"9999" = { category = "not_found", description = "new code", gloss = "new" }
+[classes]
+"9xxx" = "9999"
+[[http]]
+status = "503"
+category = "server"
+description = "patched 503"
+[products.sms.codes]
+"-3" = { category = "busy", description = "patched sms", gloss = "p" }
+[products.fax.codes]
+"-1" = { category = "auth", description = "fax auth", gloss = "f" }
+"""
+
+NEW_VENDOR = """
+format = 1
+[vendor]
+id = "zeta"
+name = "Zeta"
+[envelope]
+code = ["err"]
+[codes]
+"E1" = { category = "auth", description = "bad key" }
+"""
+
+
+def test_builtin_vendors_are_read_lazily(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text(NEW_VENDOR.replace('"zeta"', '"a"'), encoding="utf-8")
+    (tmp_path / "b.toml").write_text("this is not toml", encoding="utf-8")
+    reg = Registry(builtin=tmp_path, environ=False)
+    assert reg.ids() == ("a", "b")
+    # b.toml is broken, but nothing reads it until vendor b is used
+    assert lookup("a", "E1", registry=reg).category is Category.AUTH
+    with pytest.raises(MappingError, match=r"b\.toml"):
+        reg.get("b")
+
+
+def test_overlay_extends_and_overrides(registry: Registry, tmp_path: Path) -> None:
+    path = tmp_path / "patch.toml"
+    path.write_text(OVERLAY, encoding="utf-8")
+    assert registry.register(path) == ("acme",)
+    mapping = registry.get("acme")
+    assert mapping.name == "ACME (patched)"
+    assert mapping.files[-1] == str(path)
+    assert lookup("acme", "5000", registry=registry).category is Category.BUSY
+    assert lookup("acme", "9999", registry=registry).category is Category.NOT_FOUND
+    assert lookup("acme", "9123", registry=registry).matched is Match.CLASS
+    # untouched entries survive
+    assert lookup("acme", "107225", registry=registry).message == "外呼繁忙"
+    assert lookup("acme", "-3", product="voice", registry=registry).category is Category.BILLING
+    assert lookup("acme", "-3", product="sms", registry=registry).message == "patched sms"
+    assert lookup("acme", "-1", product="fax", registry=registry).message == "fax auth"
+    # envelope fields are replaced one by one: code paths kept, message paths replaced
+    out = normalizer.classify(
+        "acme", {"code": "5001", "error": {"text": "t"}, "msg": "m"}, registry=registry
+    )
+    assert out.vendor_message == "t"
+    # the overlay's HTTP rules go first
+    assert normalizer.classify("acme", b"", status_code=503, registry=registry).message == (
+        "patched 503"
+    )
+
+
+def test_file_with_same_id_replaces_a_vendor(registry: Registry, tmp_path: Path) -> None:
+    path = tmp_path / "acme.toml"
+    path.write_text(NEW_VENDOR.replace('"zeta"', '"acme"'), encoding="utf-8")
+    registry.register(path)
+    assert lookup("acme", "107225", registry=registry).matched is Match.UNMAPPED
+    assert lookup("acme", "E1", registry=registry).category is Category.AUTH
+
+
+def test_register_a_directory(registry: Registry, tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "zeta.toml").write_text(NEW_VENDOR, encoding="utf-8")
+    (folder / "patch.toml").write_text(OVERLAY, encoding="utf-8")
+    (folder / "notes.txt").write_text("ignored", encoding="utf-8")
+    assert set(registry.register(folder)) == {"acme", "zeta"}
+    assert registry.ids() == ("acme", "zeta")
+    assert lookup("zeta", "E1", registry=registry).message == "bad key"
+
+
+def test_bad_file_leaves_registry_unchanged(registry: Registry, tmp_path: Path) -> None:
+    good = tmp_path / "zeta.toml"
+    good.write_text(NEW_VENDOR, encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(NEW_VENDOR.replace('"auth"', '"nope"').replace("zeta", "yota"), "utf-8")
+    with pytest.raises(MappingError, match=r"bad\.toml"):
+        registry.register(good, bad)
+    assert registry.ids() == ("acme",)
+
+
+def test_overlay_of_unknown_vendor(registry: Registry, tmp_path: Path) -> None:
+    path = tmp_path / "o.toml"
+    path.write_text(OVERLAY.replace('extends = "acme"', 'extends = "nobody"'), "utf-8")
+    with pytest.raises(MappingError, match="no vendor 'nobody' to extend") as info:
+        registry.register(path)
+    assert info.value.key == "vendor.extends"
+
+
+def test_overlay_breaking_a_class_target_fails_at_register(
+    registry: Registry, tmp_path: Path
+) -> None:
+    path = tmp_path / "o.toml"
+    path.write_text('format = 1\n[vendor]\nextends = "acme"\n[classes]\n"3xxx" = "3000"\n', "utf-8")
+    with pytest.raises(MappingError, match="'3000' is not a code") as info:
+        registry.register(path)
+    assert info.value.path == str(path)
+
+
+def test_missing_path(registry: Registry, tmp_path: Path) -> None:
+    with pytest.raises(MappingError, match="no such file"):
+        registry.register(tmp_path / "nowhere.toml")
+
+
+def test_environment_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registry: Registry
+) -> None:
+    (tmp_path / "zeta.toml").write_text(NEW_VENDOR, encoding="utf-8")
+    builtin = tmp_path / "builtin"
+    monkeypatch.setenv(ENV_VAR, f"{tmp_path / 'zeta.toml'}")
+    reg = Registry(builtin=builtin)
+    assert "zeta" in reg.ids()
+    assert Registry(builtin=builtin, environ=False).ids() == ("acme",)
+
+
+def test_unknown_vendor(registry: Registry) -> None:
+    with pytest.raises(UnregisteredVendorError):
+        registry.get("zeta")
+
+
+def test_builtin_mappings_ship_with_the_package() -> None:
+    assert builtin_dir().is_dir()
+    assert set(default_registry().ids()) >= {
+        "ucpaas",
+        "huawei_isales",
+        "mango",
+        "airudder",
+        "onbuka",
+    }
+
+
+def test_register_mappings_uses_the_default_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reg = Registry(environ=False)
+    monkeypatch.setattr("normalizer._registry._default", reg)
+    (tmp_path / "zeta.toml").write_text(NEW_VENDOR, encoding="utf-8")
+    assert normalizer.register_mappings(tmp_path) == ("zeta",)
+    assert lookup("zeta", "E1").category is Category.AUTH
