@@ -2,25 +2,54 @@
 
 from ._category import Category
 from ._classify import classify, lookup
-from ._exceptions import MappingError, NormalizerError, UnregisteredVendorError
+from ._client import AsyncClient, Client
+from ._exceptions import (
+    AuthError,
+    BillingError,
+    BusyError,
+    MappingError,
+    NormalizerError,
+    NotFoundError,
+    ServerError,
+    UnknownVendorError,
+    UnregisteredVendorError,
+    ValidationError,
+    VendorError,
+)
+from ._inspect import outcome_of
 from ._mapping import VendorMapping
 from ._outcome import Match, Outcome
 from ._registry import Registry, register_mappings
+from ._transports import AsyncNormalizingTransport, NormalizingTransport, raise_for_outcome
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncClient",
+    "AsyncNormalizingTransport",
+    "AuthError",
+    "BillingError",
+    "BusyError",
     "Category",
+    "Client",
     "MappingError",
     "Match",
     "NormalizerError",
+    "NormalizingTransport",
+    "NotFoundError",
     "Outcome",
     "Registry",
+    "ServerError",
+    "UnknownVendorError",
     "UnregisteredVendorError",
+    "ValidationError",
+    "VendorError",
     "VendorMapping",
     "__version__",
     "classify",
     "lookup",
+    "outcome_of",
+    "raise_for_outcome",
     "register_mappings",
 ]
 

@@ -45,6 +45,9 @@ Body = bytes | bytearray | memoryview | str | Mapping[str, object] | list[object
 
 
 _OK = Entry(Category.OK, "", "", False, False)
+_DELIVERED = Entry(
+    Category.OK, "HTTP success, body not inspected (file or no content)", "", False, False
+)
 
 
 class _Reading(NamedTuple):
@@ -119,6 +122,25 @@ def classify_parsed(
         status_code,
         None if request_id is None else str(request_id),
     )
+
+
+def classify_uninspected(
+    mapping: VendorMapping, status_code: int, path: str | None, product: Product | None
+) -> Outcome:
+    """A response whose body is not JSON by design (a file, HEAD, 204): the status decides.
+
+    Vendor HTTP rules come first (MANGO's 204 on stats/result means "not ready"); otherwise
+    a 2xx is ok and anything else falls back as usual.
+    """
+    reading = _by_status(mapping, product, status_code, path)
+    if reading is None:
+        if 200 <= status_code < 300:
+            reading = _Reading(
+                _DELIVERED, Match.HTTP_STATUS, None if product is None else product.id
+            )
+        else:
+            reading = _unknown(product, Match.MISSING)
+    return _outcome(mapping.id, None, reading, None, status_code)
 
 
 def resolve(mapping: VendorMapping, code: str, product: Product | None) -> _Reading | None:

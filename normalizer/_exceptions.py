@@ -3,17 +3,37 @@
 The whole tree::
 
     NormalizerError
-    ├── MappingError             a mapping file is invalid (carries file, key, reason)
-    └── UnregisteredVendorError  a vendor id no loaded mapping defines (also a LookupError)
+    ├── MappingError             a mapping file is invalid (carries path, key, reason)
+    ├── UnregisteredVendorError  a vendor id no loaded mapping defines (also a LookupError)
+    └── VendorError              a vendor answered with a non-ok outcome (carries outcome,
+        │                        request, response); raised only when asked for
+        ├── AuthError
+        ├── ValidationError
+        ├── BillingError
+        ├── BusyError
+        ├── NotFoundError
+        ├── ServerError
+        └── UnknownVendorError   the outcome is ``unknown``: unmapped, ambiguous or no code
 
-Vendor outcomes are values (:class:`normalizer.Outcome`), not exceptions: classifying a
-response never raises because of what the vendor answered.
+Classifying never raises because of what a vendor sent: outcomes are values. A
+:class:`VendorError` is raised by :func:`normalizer.raise_for_outcome`, or by a client or
+transport created with ``raise_on_error=True`` once retries are exhausted. Transport failures
+(connect errors, timeouts) stay the ``httpx`` exceptions they are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ._category import Category
+from ._redact import redact_text, redact_url
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ._outcome import Outcome
 
 
 class NormalizerError(Exception):
@@ -43,3 +63,87 @@ class UnregisteredVendorError(NormalizerError, LookupError):
 
     def __str__(self) -> str:  # LookupError would quote the message like a KeyError
         return str(self.args[0])
+
+
+class VendorError(NormalizerError):
+    """A vendor call ended with a non-ok outcome.
+
+    ``outcome`` says what it means, ``request`` and ``response`` are the last attempt's, and
+    ``attempts`` counts the attempts made. The message names vendor, code, category, the
+    vendor's text, method and URL, with secrets and phone numbers removed from the URL.
+    """
+
+    def __init__(
+        self,
+        outcome: Outcome,
+        *,
+        request: httpx.Request | None = None,
+        response: httpx.Response | None = None,
+        attempts: int = 1,
+    ) -> None:
+        self.outcome = outcome
+        self.request = request
+        self.response = response
+        self.attempts = attempts
+        super().__init__(_describe(outcome, request, attempts))
+
+    @staticmethod
+    def for_outcome(outcome: Outcome) -> type[VendorError]:
+        """The exception class for an outcome's category."""
+        return _BY_CATEGORY.get(outcome.category, UnknownVendorError)
+
+
+class AuthError(VendorError):
+    """Credentials, signature, token, timestamp, IP whitelist or permission."""
+
+
+class ValidationError(VendorError):
+    """The request is wrong and will fail the same way again."""
+
+
+class BillingError(VendorError):
+    """Balance, fees, or a usage cap."""
+
+
+class BusyError(VendorError):
+    """The vendor is busy or rate-limited; retries were exhausted."""
+
+
+class NotFoundError(VendorError):
+    """A referenced object does not exist."""
+
+
+class ServerError(VendorError):
+    """A vendor-side failure; retries were exhausted or not safe."""
+
+
+class UnknownVendorError(VendorError):
+    """The outcome is unknown: an unmapped or ambiguous code, or no code at all."""
+
+
+_BY_CATEGORY: dict[Category, type[VendorError]] = {
+    Category.AUTH: AuthError,
+    Category.VALIDATION: ValidationError,
+    Category.BILLING: BillingError,
+    Category.BUSY: BusyError,
+    Category.NOT_FOUND: NotFoundError,
+    Category.SERVER: ServerError,
+}
+
+
+def _describe(outcome: Outcome, request: httpx.Request | None, attempts: int) -> str:
+    where = outcome.vendor if outcome.product is None else f"{outcome.vendor}/{outcome.product}"
+    code = "no code" if outcome.code is None else f"code {outcome.code}"
+    parts = [f"{where} {code}: {outcome.category.value}"]
+    if outcome.message:
+        parts.append(outcome.message)
+    if outcome.vendor_message and outcome.vendor_message != outcome.message:
+        parts.append(f"vendor said: {redact_text(outcome.vendor_message[:200])!r}")
+    text = " - ".join(parts)
+    if outcome.http_status is not None:
+        text += f" (HTTP {outcome.http_status})"
+    if request is not None:
+        text += f" [{request.method} {redact_url(str(request.url))}]"
+    if attempts > 1:
+        text += f" after {attempts} attempts"
+    return text

@@ -154,11 +154,15 @@ class VendorMapping:
         """How many codes the vendor's and its products' tables hold."""
         return len(self.table.codes) + sum(len(p.table.codes) for p in self.products.values())
 
+    def may_serve(self, host: str) -> bool:
+        """Whether requests to ``host`` can be this vendor's (its paths decide the rest)."""
+        if not self.hosts:
+            return self.paths is not None
+        return any(_host_matches(h, host) for h in self.hosts)
+
     def matches_url(self, host: str, path: str) -> bool:
         """Whether a request to ``host``/``path`` goes to this vendor (per its ``[detect]``)."""
-        if not self.hosts and self.paths is None:
-            return False
-        if self.hosts and not any(_host_matches(h, host) for h in self.hosts):
+        if not self.may_serve(host):
             return False
         return self.paths is None or self.paths.match(path) is not None
 

@@ -56,6 +56,7 @@ class Registry:
         # per vendor: the documents it is built from, base first, as (file, document)
         self._docs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self._built: dict[str, VendorMapping] = {}
+        self._by_host: dict[str, tuple[VendorMapping, ...]] = {}
 
     def _start(self) -> None:
         if self._started:
@@ -97,6 +98,20 @@ class Registry:
         """Every vendor's mapping (reads every file not read yet)."""
         return tuple(self.get(vid) for vid in self.ids())
 
+    def detect(self, host: str, path: str) -> VendorMapping | None:
+        """The vendor whose ``[detect]`` patterns match a request's host and path, if any.
+
+        Candidates are cached per host, so a host no vendor claims costs one dict lookup.
+        """
+        candidates = self._by_host.get(host)
+        if candidates is None:
+            candidates = tuple(m for m in self.all() if m.may_serve(host))
+            self._by_host[host] = candidates
+        for mapping in candidates:
+            if mapping.matches_url(host, path):
+                return mapping
+        return None
+
     def register(self, *paths: str | os.PathLike[str]) -> tuple[str, ...]:
         """Load mapping files (or directories of them); returns the vendor ids they touch.
 
@@ -117,6 +132,7 @@ class Registry:
                         self._docs[vid] = self._base_docs(vid, file)
                     self._docs[vid].append((file, doc))
                     touched.append(vid)
+            self._by_host = {}
             for vid in touched:
                 self._built.pop(vid, None)
             for vid in dict.fromkeys(touched):  # build now: an overlay's errors show at once

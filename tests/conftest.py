@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
-from normalizer import Registry
+from normalizer import Outcome, Registry, outcome_of
 
 ACME = """
 format = 1
@@ -92,3 +93,10 @@ def registry(tmp_path: Path) -> Registry:
     builtin.mkdir()
     (builtin / "acme.toml").write_text(ACME, encoding="utf-8")
     return Registry(builtin=builtin, environ=False)
+
+
+def outcome(response: httpx.Response) -> Outcome:
+    """The outcome a normalizing transport attached (failing the test when there is none)."""
+    found = outcome_of(response)
+    assert found is not None, "no outcome attached"
+    return found

@@ -187,7 +187,7 @@ DECISIONS = [
     ("2212", Category.BILLING, False, False, False, "2212-monthly-limit"),
     ("2220", Category.BUSY, True, True, False, "2220-simultaneous-calls-limited"),
     ("2240", Category.BILLING, False, False, False, "2240-insufficient-funds"),
-    ("2400", Category.SERVER, True, False, False, "2400-billing-error"),
+    ("2400", Category.BILLING, False, False, False, "2400-billing-error"),
     ("3101", Category.VALIDATION, False, False, False, "3101-not-post"),
     ("3102", Category.AUTH, False, False, False, "3102-sign-mismatch"),
     ("3103", Category.VALIDATION, False, False, False, "3103-missing-parameter"),

@@ -1,0 +1,96 @@
+"""Drop-in ``httpx.Client`` and ``httpx.AsyncClient`` whose every transport normalizes.
+
+They are real subclasses: base_url, auth, timeouts, event hooks, proxies and mounts behave as
+in httpx. The normalizing transport wraps whatever transport httpx would have used (the
+default connection pool, each proxy or mount, or the ``transport=`` you give), so every route
+out of the client is classified, including environment proxies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from ._inspect import DEFAULT_MAX_BODY_SIZE
+from ._registry import Registry
+from ._transports import AsyncNormalizingTransport, NormalizingTransport
+
+
+class Client(httpx.Client):
+    """An ``httpx.Client`` that classifies vendor responses (see :class:`NormalizingTransport`).
+
+    ``transport=`` is the inner transport to wrap, e.g. ``httpx.MockTransport(handler)``.
+    """
+
+    def __init__(
+        self,
+        vendor: str | None = None,
+        *,
+        registry: Registry | None = None,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        raise_on_error: bool = False,
+        mounts: Mapping[str, httpx.BaseTransport | None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._normalizer_options: dict[str, Any] = {
+            "registry": registry,
+            "max_body_size": max_body_size,
+            "raise_on_error": raise_on_error,
+        }
+        self._normalizer_vendor = vendor
+        if mounts is not None:
+            mounts = {k: None if t is None else self._normalize(t) for k, t in mounts.items()}
+        super().__init__(mounts=mounts, **kwargs)
+
+    def _normalize(self, transport: httpx.BaseTransport) -> httpx.BaseTransport:
+        if isinstance(transport, NormalizingTransport):
+            return transport
+        return NormalizingTransport(
+            self._normalizer_vendor, transport=transport, **self._normalizer_options
+        )
+
+    # httpx builds its default pool and proxy transports through these two hooks
+    def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.BaseTransport:
+        return self._normalize(super()._init_transport(*args, **kwargs))
+
+    def _init_proxy_transport(self, *args: Any, **kwargs: Any) -> httpx.BaseTransport:
+        return self._normalize(super()._init_proxy_transport(*args, **kwargs))
+
+
+class AsyncClient(httpx.AsyncClient):
+    """The async twin of :class:`Client`."""
+
+    def __init__(
+        self,
+        vendor: str | None = None,
+        *,
+        registry: Registry | None = None,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        raise_on_error: bool = False,
+        mounts: Mapping[str, httpx.AsyncBaseTransport | None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._normalizer_options: dict[str, Any] = {
+            "registry": registry,
+            "max_body_size": max_body_size,
+            "raise_on_error": raise_on_error,
+        }
+        self._normalizer_vendor = vendor
+        if mounts is not None:
+            mounts = {k: None if t is None else self._normalize(t) for k, t in mounts.items()}
+        super().__init__(mounts=mounts, **kwargs)
+
+    def _normalize(self, transport: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+        if isinstance(transport, AsyncNormalizingTransport):
+            return transport
+        return AsyncNormalizingTransport(
+            self._normalizer_vendor, transport=transport, **self._normalizer_options
+        )
+
+    def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.AsyncBaseTransport:
+        return self._normalize(super()._init_transport(*args, **kwargs))
+
+    def _init_proxy_transport(self, *args: Any, **kwargs: Any) -> httpx.AsyncBaseTransport:
+        return self._normalize(super()._init_proxy_transport(*args, **kwargs))

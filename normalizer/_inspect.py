@@ -1,0 +1,168 @@
+"""What the sync and async transports share: routing, body policy, and classification.
+
+No I/O happens here: the transports read the stream (each in its own way) and hand the
+bytes over, so both stay parallel types with one set of rules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Any
+
+import httpx
+
+from ._classify import classify_parsed, classify_uninspected, parse_json
+from ._mapping import Product, VendorMapping
+from ._outcome import Outcome
+from ._registry import Registry, default_registry
+
+OUTCOME_KEY = "normalizer.outcome"
+"""Where a response's :class:`Outcome` is kept in ``response.extensions``."""
+ATTEMPTS_KEY = "normalizer.attempts"
+"""How many attempts the response took, in ``response.extensions``."""
+REQUEST_KEY = "normalizer"
+"""Per-request options in ``request.extensions``: ``{"vendor": ..., "product": ...}``."""
+
+DEFAULT_MAX_BODY_SIZE = 1 << 20
+
+_FILE_TYPES = (
+    "audio/",
+    "video/",
+    "image/",
+    "application/pdf",
+    "application/zip",
+    "application/gzip",
+    "application/x-gzip",
+    "text/csv",
+)
+_SNIFF_SKIP = b" \t\r\n\x00\xef\xbb\xbf\xfe\xff"
+
+
+class Plan(enum.Enum):
+    """What to do with a vendor response's body."""
+
+    READ = "read"
+    """Declared JSON: buffer it (up to the cap) and classify."""
+    SNIFF = "sniff"
+    """Undeclared or text: look at the first bytes; read on only if they open JSON."""
+    FILE = "file"
+    """No body, or a file by design (HEAD, 204, audio, CSV): never read; 2xx is ok."""
+    TOO_LARGE = "too_large"
+    """Declared longer than the cap: never read; the status decides, 2xx is unknown."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Route:
+    """Which vendor (and product) a request goes to."""
+
+    mapping: VendorMapping
+    product: Product | None
+    path: str
+
+
+class Inspector:
+    """Routing and classification rules for one transport."""
+
+    def __init__(self, vendor: str | None, registry: Registry | None, max_body_size: int) -> None:
+        if max_body_size < 0:
+            raise ValueError("max_body_size must be >= 0")
+        self.registry = registry or default_registry()
+        self.vendor = None if vendor is None else self.registry.get(vendor)
+        self.max_body_size = max_body_size
+
+    def route(self, request: httpx.Request) -> Route | None:
+        options: Any = request.extensions.get(REQUEST_KEY) or {}
+        url = request.url
+        path = url.path
+        mapping = self.vendor
+        if isinstance(options, dict) and options.get("vendor"):
+            mapping = self.registry.get(options["vendor"])
+        elif mapping is None:
+            mapping = self.registry.detect(url.host, path)
+            if mapping is None:
+                return None
+        product_id = options.get("product") if isinstance(options, dict) else None
+        if product_id is None:
+            product_id = mapping.product_for_path(path)
+        if product_id is None:
+            return Route(mapping, None, path)
+        product = mapping.products.get(product_id)
+        if product is None:
+            raise ValueError(
+                f"vendor {mapping.id!r} has no product {product_id!r}; "
+                f"its products: {', '.join(mapping.products) or '(none)'}"
+            )
+        return Route(mapping, product, path)
+
+    def plan(self, request: httpx.Request, response: httpx.Response) -> Plan:
+        status = response.status_code
+        if request.method == "HEAD" or status in (204, 205, 304) or status < 200:
+            return Plan.FILE
+        length = response.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body_size:
+            return Plan.TOO_LARGE
+        media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if "json" in media:
+            return Plan.READ
+        if media.startswith(_FILE_TYPES):
+            return Plan.FILE
+        return Plan.SNIFF
+
+    @staticmethod
+    def looks_like_json(head: bytes) -> bool | None:
+        """True/False once the first meaningful byte is seen; None while only blanks came."""
+        stripped = head.lstrip(_SNIFF_SKIP)
+        if not stripped:
+            return None
+        return stripped[:1] in (b"{", b"[")
+
+    def outcome(
+        self, route: Route, response: httpx.Response, plan: Plan, body: bytes | None
+    ) -> Outcome:
+        """Classify a response; ``body`` is None when it was not (fully) read."""
+        status = response.status_code
+        if plan is Plan.FILE:
+            return classify_uninspected(route.mapping, status, route.path, route.product)
+        doc = None if body is None else parse_json(_decoded(response, body, self.max_body_size))
+        return classify_parsed(route.mapping, doc, status, route.path, route.product)
+
+
+def _decoded(response: httpx.Response, raw: bytes, limit: int) -> bytes | str:
+    """The body as the vendor meant it: content-encoding undone (capped), charset applied."""
+    body = raw
+    if response.headers.get("content-encoding", "identity").lower() not in ("identity", ""):
+        copy = httpx.Response(
+            200, headers={"content-encoding": response.headers["content-encoding"]}, content=raw
+        )
+        out = bytearray()
+        try:
+            for chunk in copy.iter_bytes():
+                out += chunk
+                if len(out) > limit * 8:  # a compressed body may not expand without bound
+                    return b""
+        except httpx.DecodingError:
+            return b""
+        body = bytes(out)
+    charset = response.charset_encoding
+    if charset and charset.lower().replace("-", "").replace("_", "") not in (
+        "utf8",
+        "utf16",
+        "utf32",
+        "ascii",
+    ):
+        try:
+            return body.decode(charset, errors="replace")
+        except LookupError:
+            return body
+    return body
+
+
+def outcome_of(response: httpx.Response) -> Outcome | None:
+    """The :class:`Outcome` a normalizing transport attached to ``response``, if any."""
+    outcome = response.extensions.get(OUTCOME_KEY)
+    return outcome if isinstance(outcome, Outcome) else None
+
+
+def attach(response: httpx.Response, outcome: Outcome, attempts: int) -> None:
+    response.extensions = {**response.extensions, OUTCOME_KEY: outcome, ATTEMPTS_KEY: attempts}

@@ -1,0 +1,60 @@
+"""The exception tree, and messages that read well without leaking secrets."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+import normalizer
+from normalizer import Category, Match, Outcome, VendorError
+
+PAIRS = [
+    (Category.AUTH, normalizer.AuthError),
+    (Category.VALIDATION, normalizer.ValidationError),
+    (Category.BILLING, normalizer.BillingError),
+    (Category.BUSY, normalizer.BusyError),
+    (Category.NOT_FOUND, normalizer.NotFoundError),
+    (Category.SERVER, normalizer.ServerError),
+    (Category.UNKNOWN, normalizer.UnknownVendorError),
+]
+
+
+@pytest.mark.parametrize(("category", "cls"), PAIRS)
+def test_one_exception_per_failing_category(category: Category, cls: type[VendorError]) -> None:
+    outcome = Outcome(category, False, "mango", "1")
+    assert VendorError.for_outcome(outcome) is cls
+    assert issubclass(cls, VendorError)
+    assert issubclass(cls, normalizer.NormalizerError)
+
+
+def test_message_names_everything_useful_and_no_secret() -> None:
+    outcome = Outcome(
+        Category.BUSY,
+        True,
+        "onbuka",
+        "-15",
+        "Query too frequently",
+        product="sms",
+        vendor_message="slow down 13800138000",
+        http_status=200,
+        matched=Match.EXACT,
+    )
+    request = httpx.Request(
+        "POST", "https://user:pw@api.onbuka.com/v3/sendSms?token=abc&numbers=8613800138000"
+    )
+    err = normalizer.BusyError(outcome, request=request, attempts=3)
+    text = str(err)
+    assert text.startswith("onbuka/sms code -15: busy - Query too frequently")
+    assert "(HTTP 200)" in text
+    assert "after 3 attempts" in text
+    assert "POST https://***@api.onbuka.com/v3/sendSms?token=***&numbers=" in text
+    for secret in ("abc", "pw", "13800138000", "8613800138000"):
+        assert secret not in text
+    assert err.outcome is outcome
+
+
+def test_mapping_and_lookup_errors_are_normalizer_errors() -> None:
+    assert issubclass(normalizer.MappingError, ValueError)
+    assert issubclass(normalizer.UnregisteredVendorError, LookupError)
+    err = normalizer.UnregisteredVendorError("x", ["b", "a"])
+    assert str(err) == "unknown vendor 'x'; known vendors: a, b"
