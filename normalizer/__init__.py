@@ -20,6 +20,7 @@ from ._inspect import outcome_of
 from ._mapping import VendorMapping
 from ._outcome import Match, Outcome
 from ._registry import Registry, register_mappings
+from ._retry import RetryPolicy, retry_if_retryable, wait_vendor
 from ._transports import AsyncNormalizingTransport, NormalizingTransport, raise_for_outcome
 
 __version__ = "0.1.0"
@@ -39,6 +40,7 @@ __all__ = [
     "NotFoundError",
     "Outcome",
     "Registry",
+    "RetryPolicy",
     "ServerError",
     "UnknownVendorError",
     "UnregisteredVendorError",
@@ -51,6 +53,8 @@ __all__ = [
     "outcome_of",
     "raise_for_outcome",
     "register_mappings",
+    "retry_if_retryable",
+    "wait_vendor",
 ]
 
 # Present the public names as members of this package (as httpx does) for docs and reprs.

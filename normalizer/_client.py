@@ -15,7 +15,8 @@ import httpx
 
 from ._inspect import DEFAULT_MAX_BODY_SIZE
 from ._registry import Registry
-from ._transports import AsyncNormalizingTransport, NormalizingTransport
+from ._retry import Budgets, RetryPolicy
+from ._transports import DEFAULT_RETRY, AsyncNormalizingTransport, NormalizingTransport
 
 
 class Client(httpx.Client):
@@ -28,6 +29,7 @@ class Client(httpx.Client):
         self,
         vendor: str | None = None,
         *,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
         registry: Registry | None = None,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         raise_on_error: bool = False,
@@ -35,11 +37,14 @@ class Client(httpx.Client):
         **kwargs: Any,
     ) -> None:
         self._normalizer_options: dict[str, Any] = {
+            "retry": retry,
             "registry": registry,
             "max_body_size": max_body_size,
             "raise_on_error": raise_on_error,
         }
         self._normalizer_vendor = vendor
+        # one retry budget per vendor for the whole client, whichever route a request takes
+        self._normalizer_budgets = Budgets(retry.budget_capacity if retry is not None else 0)
         if mounts is not None:
             mounts = {k: None if t is None else self._normalize(t) for k, t in mounts.items()}
         super().__init__(mounts=mounts, **kwargs)
@@ -47,9 +52,11 @@ class Client(httpx.Client):
     def _normalize(self, transport: httpx.BaseTransport) -> httpx.BaseTransport:
         if isinstance(transport, NormalizingTransport):
             return transport
-        return NormalizingTransport(
+        wrapper = NormalizingTransport(
             self._normalizer_vendor, transport=transport, **self._normalizer_options
         )
+        wrapper._budgets = self._normalizer_budgets
+        return wrapper
 
     # httpx builds its default pool and proxy transports through these two hooks
     def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.BaseTransport:
@@ -66,6 +73,7 @@ class AsyncClient(httpx.AsyncClient):
         self,
         vendor: str | None = None,
         *,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
         registry: Registry | None = None,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         raise_on_error: bool = False,
@@ -73,11 +81,14 @@ class AsyncClient(httpx.AsyncClient):
         **kwargs: Any,
     ) -> None:
         self._normalizer_options: dict[str, Any] = {
+            "retry": retry,
             "registry": registry,
             "max_body_size": max_body_size,
             "raise_on_error": raise_on_error,
         }
         self._normalizer_vendor = vendor
+        # one retry budget per vendor for the whole client, whichever route a request takes
+        self._normalizer_budgets = Budgets(retry.budget_capacity if retry is not None else 0)
         if mounts is not None:
             mounts = {k: None if t is None else self._normalize(t) for k, t in mounts.items()}
         super().__init__(mounts=mounts, **kwargs)
@@ -85,9 +96,11 @@ class AsyncClient(httpx.AsyncClient):
     def _normalize(self, transport: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
         if isinstance(transport, AsyncNormalizingTransport):
             return transport
-        return AsyncNormalizingTransport(
+        wrapper = AsyncNormalizingTransport(
             self._normalizer_vendor, transport=transport, **self._normalizer_options
         )
+        wrapper._budgets = self._normalizer_budgets
+        return wrapper
 
     def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.AsyncBaseTransport:
         return self._normalize(super()._init_transport(*args, **kwargs))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
+import tenacity
 
 from ._exceptions import VendorError
 from ._inspect import (
@@ -27,6 +28,9 @@ from ._inspect import (
 )
 from ._outcome import Outcome
 from ._registry import Registry
+from ._retry import Budgets, RetryPolicy, Strategy, async_sleeper, effective_attempts, sleeper
+
+DEFAULT_RETRY = RetryPolicy()
 
 
 class NormalizingTransport(httpx.BaseTransport):
@@ -34,8 +38,9 @@ class NormalizingTransport(httpx.BaseTransport):
 
     ``vendor`` fixes the vendor; without it each request's vendor is found from the mappings'
     host and path patterns (``request.extensions["normalizer"]["vendor"]`` overrides either).
-    Responses from hosts no mapping claims pass through with no outcome. With
-    ``raise_on_error=True`` a non-ok outcome raises the matching :class:`VendorError`.
+    Responses from hosts no mapping claims pass through with no outcome. Vendor responses
+    are retried under ``retry`` (a :class:`RetryPolicy`; ``None`` turns retrying off). With
+    ``raise_on_error=True`` a non-ok final outcome raises the matching :class:`VendorError`.
     """
 
     def __init__(
@@ -43,24 +48,49 @@ class NormalizingTransport(httpx.BaseTransport):
         vendor: str | None = None,
         *,
         transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
         registry: Registry | None = None,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         raise_on_error: bool = False,
     ) -> None:
         self._transport = transport if transport is not None else httpx.HTTPTransport()
         self._inspector = Inspector(vendor, registry, max_body_size)
+        self._retry = retry
+        self._budgets = Budgets(retry.budget_capacity if retry is not None else 0)
         self._raise = raise_on_error
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         route = self._inspector.route(request)
-        response = self._transport.handle_request(request)
         if route is None:
-            return response
-        outcome = self._inspect(request, response, route)
-        attach(response, outcome, 1)
+            return self._transport.handle_request(request)
+        policy = self._retry
+        if policy is None:
+            response, attempts = self._once(request, route), 1
+        else:
+            strategy = Strategy(
+                policy,
+                self._budgets.for_vendor(route.mapping.id),
+                request,
+                effective_attempts(policy),
+            )
+            retrying = tenacity.Retrying(
+                sleep=sleeper(policy), before_sleep=_discard, **strategy.tenacity_kwargs()
+            )
+            response = retrying(self._once, request, route)
+            attempts = retrying.statistics["attempt_number"]
+        outcome = outcome_of(response)
+        assert outcome is not None
+        if policy is not None:
+            strategy.settle(outcome.ok)
+        attach(response, outcome, attempts)
         if self._raise and not outcome.ok:
             _settle(response)
             raise _error(outcome, request, response)
+        return response
+
+    def _once(self, request: httpx.Request, route: Route) -> httpx.Response:
+        response = self._transport.handle_request(request)
+        attach(response, self._inspect(request, response, route), 1)
         return response
 
     def _inspect(self, request: httpx.Request, response: httpx.Response, route: Route) -> Outcome:
@@ -111,24 +141,49 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         vendor: str | None = None,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
         registry: Registry | None = None,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         raise_on_error: bool = False,
     ) -> None:
         self._transport = transport if transport is not None else httpx.AsyncHTTPTransport()
         self._inspector = Inspector(vendor, registry, max_body_size)
+        self._retry = retry
+        self._budgets = Budgets(retry.budget_capacity if retry is not None else 0)
         self._raise = raise_on_error
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         route = self._inspector.route(request)
-        response = await self._transport.handle_async_request(request)
         if route is None:
-            return response
-        outcome = await self._inspect(request, response, route)
-        attach(response, outcome, 1)
+            return await self._transport.handle_async_request(request)
+        policy = self._retry
+        if policy is None:
+            response, attempts = await self._once(request, route), 1
+        else:
+            strategy = Strategy(
+                policy,
+                self._budgets.for_vendor(route.mapping.id),
+                request,
+                effective_attempts(policy),
+            )
+            retrying = tenacity.AsyncRetrying(
+                sleep=async_sleeper(policy), before_sleep=_adiscard, **strategy.tenacity_kwargs()
+            )
+            response = await retrying(self._once, request, route)
+            attempts = retrying.statistics["attempt_number"]
+        outcome = outcome_of(response)
+        assert outcome is not None
+        if policy is not None:
+            strategy.settle(outcome.ok)
+        attach(response, outcome, attempts)
         if self._raise and not outcome.ok:
             await _asettle(response)
             raise _error(outcome, request, response)
+        return response
+
+    async def _once(self, request: httpx.Request, route: Route) -> httpx.Response:
+        response = await self._transport.handle_async_request(request)
+        attach(response, await self._inspect(request, response, route), 1)
         return response
 
     async def _inspect(
@@ -204,6 +259,17 @@ class _AsyncReplay(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def _discard(state: tenacity.RetryCallState) -> None:
+    """Before a retry: release the response being replaced."""
+    if state.outcome is not None and not state.outcome.failed:
+        state.outcome.result().close()
+
+
+async def _adiscard(state: tenacity.RetryCallState) -> None:
+    if state.outcome is not None and not state.outcome.failed:
+        await state.outcome.result().aclose()
 
 
 def _error(outcome: Outcome, request: httpx.Request, response: httpx.Response) -> VendorError:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from normalizer import Outcome, Registry, outcome_of
+from normalizer.testing import set_testing
 
 ACME = """
 format = 1
@@ -72,6 +73,14 @@ envelope = { code = ["status"], message = ["reason"] }
 "-1" = { category = "auth", description = "Authentication failure", gloss = "auth" }
 "-9" = { category = "busy", description = "too frequent", gloss = "rate" }
 """
+
+
+@pytest.fixture(autouse=True)
+def _instant_retries() -> Iterator[None]:
+    """No test sleeps for real: retries keep their attempts but do not wait."""
+    set_testing(True)
+    yield
+    set_testing(False)
 
 
 @pytest.fixture

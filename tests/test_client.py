@@ -92,7 +92,7 @@ def test_raise_for_outcome() -> None:
         normalizer.raise_for_outcome(busy)
     assert info.value.response is busy
     assert info.value.request is busy.request
-    assert info.value.attempts == 1
+    assert info.value.attempts == 3  # busy is retried before the final outcome
     plain = client.get("https://example.org/x")
     assert normalizer.raise_for_outcome(plain) is plain
     ok = httpx.Response(200)

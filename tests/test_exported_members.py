@@ -9,7 +9,13 @@ def test_all_names_exist_and_are_public() -> None:
     for name in normalizer.__all__:
         assert hasattr(normalizer, name), name
     public = {n for n in dir(normalizer) if not n.startswith("_")}
-    assert public == set(normalizer.__all__) - {"__version__"}
+    assert public - {"testing"} == set(normalizer.__all__) - {"__version__"}
+
+
+def test_testing_module_surface() -> None:
+    import normalizer.testing
+
+    assert normalizer.testing.__all__ == ["set_testing"]
 
 
 def test_public_objects_present_as_normalizer_members() -> None:
