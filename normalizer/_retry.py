@@ -250,10 +250,12 @@ class Strategy:
         self.started = policy.clock()
         self.spent = 0
         self.stop_reason: str | None = None
+        # judged before the first attempt: sending may turn a one-shot stream into bytes
+        self._replayable = replayable(request)
         self._should_retry = any_of(retryable_outcome(policy), retryable_transport_error(policy))
 
     def retry(self, state: tenacity.RetryCallState) -> bool:
-        if not replayable(self.request):
+        if not self._replayable:
             return False
         return self._should_retry(Attempt.from_state(self.request, state))
 

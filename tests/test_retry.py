@@ -1,0 +1,394 @@
+"""Retries: what is retried, how long it waits, when it stops, and what it never repeats."""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import Callable, Iterator, Sequence
+
+import httpx
+import pytest
+import tenacity
+
+import normalizer
+from normalizer import Category, RetryPolicy, outcome_of
+from normalizer._retry import RetryBudget, retry_after
+from normalizer.testing import set_testing
+from tests.conftest import outcome
+
+Reply = httpx.Response | Exception
+
+
+class FakeClock:
+    """A monotonic clock that only moves when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+@pytest.fixture(autouse=True)
+def _real_waits() -> Iterator[None]:
+    """These tests inject their own clock and sleep, so the suite-wide instant mode is off."""
+    set_testing(False)
+    yield
+    set_testing(True)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def policy(clock: FakeClock, **overrides: object) -> RetryPolicy:
+    options: dict[str, object] = {
+        "clock": clock,
+        "sleep": clock.sleep,
+        "async_sleep": clock.async_sleep,
+        "random": lambda: 1.0,
+    }
+    options.update(overrides)
+    return RetryPolicy(**options)  # type: ignore[arg-type]
+
+
+class Script:
+    """A MockTransport handler that plays replies in order and counts requests."""
+
+    def __init__(self, replies: Sequence[Reply]) -> None:
+        self.replies = list(replies)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        reply = self.replies[min(len(self.requests), len(self.replies)) - 1]
+        if isinstance(reply, Exception):
+            raise reply
+        if not isinstance(reply.stream, httpx.ByteStream):
+            return reply  # a one-off streaming response
+        # a fresh response each time: a client may not share one between requests
+        return httpx.Response(reply.status_code, headers=reply.headers, content=reply.content)
+
+
+def js(body: object, headers: dict[str, str] | None = None) -> httpx.Response:
+    return httpx.Response(200, json=body, headers=headers)
+
+
+UCPAAS_BUSY = js({"resp": {"respCode": "107225"}})
+UCPAAS_OK = js({"resp": {"respCode": "000000"}})
+MANGO = "https://app.mango-office.ru/vpbx/commands/callback"
+UCPAAS = "https://api.ucpaas.com/2014-06-30/Accounts/a/Calls/callBack"
+
+
+def client(
+    vendor: str, script: Script, retry: RetryPolicy | None, **kw: object
+) -> normalizer.Client:
+    return normalizer.Client(vendor, transport=httpx.MockTransport(script), retry=retry, **kw)  # type: ignore[arg-type]
+
+
+def test_outbound_busy_then_success(clock: FakeClock) -> None:
+    script = Script([UCPAAS_BUSY, UCPAAS_OK])
+    response = client("ucpaas", script, policy(clock)).post(UCPAAS, json={"to": "1"})
+    assert outcome(response).ok
+    assert response.extensions["normalizer.attempts"] == 2
+    assert len(script.requests) == 2
+    assert clock.sleeps == [1.0]  # busy paces at 1 s (random() pinned to 1.0)
+    assert script.requests[1].content == script.requests[0].content  # body resent exactly
+
+
+def test_overload_gives_up_after_three_attempts(clock: FakeClock) -> None:
+    script = Script([js({"result": 5001})])
+    response = client("mango", script, policy(clock)).post(MANGO, data={"json": "{}"})
+    assert outcome(response).code == "5001"
+    assert outcome(response).category is Category.SERVER
+    assert response.extensions["normalizer.attempts"] == 3
+    assert clock.sleeps == [0.2, 0.4]  # server pace, exponential
+    with pytest.raises(normalizer.ServerError) as info:
+        client("mango", Script([js({"result": 5001})]), policy(clock), raise_on_error=True).post(
+            MANGO
+        )
+    assert info.value.attempts == 3
+    assert "after 3 attempts" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("code", "category"),
+    [(3102, Category.AUTH), (3103, Category.VALIDATION), (2240, Category.BILLING)],
+)
+def test_validation_auth_billing_never_retried(
+    clock: FakeClock, code: int, category: Category
+) -> None:
+    script = Script([js({"result": code})])
+    response = client("mango", script, policy(clock)).get(MANGO)
+    assert outcome(response).category is category
+    assert len(script.requests) == 1
+    assert clock.sleeps == []
+
+
+def test_ambiguous_server_error_on_post_not_repeated(clock: FakeClock) -> None:
+    script = Script([js({"result": 5000}), js({"result": 1000})])
+    response = client("mango", script, policy(clock)).post(MANGO)
+    assert outcome(response).code == "5000"
+    assert len(script.requests) == 1
+    # the same error on a GET is safe to repeat
+    script = Script([js({"result": 5000}), js({"result": 1000})])
+    assert outcome(client("mango", script, policy(clock)).get(MANGO)).ok
+
+
+def test_post_with_idempotency_key_or_opt_in_is_repeated(clock: FakeClock) -> None:
+    script = Script([js({"result": 5000}), js({"result": 1000})])
+    keyed = client("mango", script, policy(clock)).post(MANGO, headers={"Idempotency-Key": "k1"})
+    assert outcome(keyed).ok
+    script = Script([js({"result": 5000}), js({"result": 1000})])
+    opted = client("mango", script, policy(clock, retry_ambiguous=True)).post(MANGO)
+    assert outcome(opted).ok
+
+
+def test_post_with_busy_or_rejected_server_error_is_repeated(clock: FakeClock) -> None:
+    # MANGO is POST-only: 5001 Перегрузка is a refusal before any work, so it is retried
+    script = Script([js({"result": 5001}), js({"result": 1000})])
+    assert outcome(client("mango", script, policy(clock)).post(MANGO)).ok
+    script = Script([js({"status": "-15"}), js({"status": "0"})])
+    sms = client("onbuka", script, policy(clock)).post("https://api.onbuka.com/v3/sendSms")
+    assert outcome(sms).ok
+    assert len(script.requests) == 2
+
+
+def test_retry_after_seconds_and_http_date(clock: FakeClock) -> None:
+    script = Script([js({"result": 5001}, {"Retry-After": "7"}), js({"result": 1000})])
+    client("mango", script, policy(clock)).post(MANGO)
+    assert clock.sleeps == [7.0]
+    now = 1_700_000_000
+    headers = {
+        "Retry-After": email.utils.formatdate(now + 30, usegmt=True),
+        "Date": email.utils.formatdate(now, usegmt=True),
+    }
+    script = Script([httpx.Response(503, headers=headers), js({"result": 1000})])
+    clock.sleeps.clear()
+    assert outcome(client("mango", script, policy(clock)).post(MANGO)).ok
+    assert clock.sleeps == [30.0]
+
+
+def test_retry_after_beyond_deadline_or_cap_stops_now(clock: FakeClock) -> None:
+    for retry in (policy(clock, deadline=10.0), policy(clock, max_retry_after=5.0)):
+        script = Script([httpx.Response(503, headers={"Retry-After": "60"}), js({"result": 1000})])
+        response = client("mango", script, retry).post(MANGO)
+        assert outcome(response).category is Category.BUSY
+        assert response.status_code == 503
+        assert len(script.requests) == 1
+        assert clock.sleeps == []
+
+
+def test_deadline_bounds_backoff(clock: FakeClock) -> None:
+    script = Script([js({"result": 5001})])
+    retry = policy(clock, max_attempts=10, base=1.0, deadline=5.0)
+    response = client("mango", script, retry).post(MANGO)
+    assert clock.sleeps == [1.0, 2.0]  # the next wait (4 s) would end past 5 s
+    assert response.extensions["normalizer.attempts"] == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("3", 3.0),
+        ("1.5", 1.5),
+        ("-4", 0.0),
+        ("soon", None),
+        ("", None),
+        ("nan", None),
+        ("99999999999999999999", 1e20),
+        ("Wed, 21 Oct 2015 07:28:00", None),
+    ],
+)
+def test_retry_after_parsing(value: str, seconds: float | None) -> None:
+    assert retry_after(httpx.Response(503, headers={"Retry-After": value})) == seconds
+
+
+def test_budget_exhausted_under_a_burst(clock: FakeClock) -> None:
+    script = Script([js({"result": 5001})])
+    retry = policy(clock, budget_capacity=10, retry_cost=5)
+    c = client("mango", script, retry)
+    attempts = [c.post(MANGO).extensions["normalizer.attempts"] for _ in range(5)]
+    assert attempts == [3, 1, 1, 1, 1]  # two retries spent the budget; then failures return at once
+    budget = c._transport._budgets.for_vendor("mango")  # type: ignore[attr-defined]
+    assert budget.available == 0
+
+
+def test_budget_refills_on_success() -> None:
+    budget = RetryBudget(10)
+    assert budget.acquire(5)
+    assert budget.acquire(5)
+    assert not budget.acquire(5)
+    budget.release(3)
+    assert budget.available == 3
+    budget.release(100)
+    assert budget.available == 10
+
+
+def test_retried_success_refunds_what_it_spent(clock: FakeClock) -> None:
+    retry = policy(clock, budget_capacity=20, retry_cost=5)
+    c = client("ucpaas", Script([UCPAAS_BUSY, UCPAAS_OK]), retry)
+    c.get(UCPAAS)
+    assert c._transport._budgets.for_vendor("ucpaas").available == 20  # type: ignore[attr-defined]
+
+
+def test_connect_error_retried_even_for_post(clock: FakeClock) -> None:
+    request_error = httpx.ConnectError("refused")
+    script = Script([request_error, js({"result": 1000})])
+    assert outcome(client("mango", script, policy(clock)).post(MANGO)).ok
+    assert len(script.requests) == 2
+
+
+def test_read_timeout_on_post_not_retried_but_on_get_it_is(clock: FakeClock) -> None:
+    script = Script([httpx.ReadTimeout("slow"), js({"result": 1000})])
+    with pytest.raises(httpx.ReadTimeout):
+        client("mango", script, policy(clock)).post(MANGO)
+    assert len(script.requests) == 1
+    script = Script([httpx.ReadTimeout("slow"), js({"result": 1000})])
+    assert outcome(client("mango", script, policy(clock)).get(MANGO)).ok
+
+
+def test_transport_errors_exhausted_reraise_the_last(clock: FakeClock) -> None:
+    script = Script([httpx.ConnectError("refused")])
+    with pytest.raises(httpx.ConnectError):
+        client("mango", script, policy(clock)).post(MANGO)
+    assert len(script.requests) == 3
+
+
+def test_error_while_reading_body_is_retried_like_a_transport_error(clock: FakeClock) -> None:
+    class Broken(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            yield b'{"result": '
+            raise httpx.RemoteProtocolError("peer closed")
+
+    script = Script(
+        [
+            httpx.Response(200, headers={"content-type": "application/json"}, stream=Broken()),
+            js({"result": 1000}),
+        ]
+    )
+    assert outcome(client("mango", script, policy(clock)).get(MANGO)).ok
+    assert len(script.requests) == 2
+
+
+def test_one_shot_body_is_not_retried(clock: FakeClock) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b"payload"
+
+    script = Script([UCPAAS_BUSY, UCPAAS_OK])
+    response = client("ucpaas", script, policy(clock)).post(UCPAAS, content=chunks())
+    assert outcome(response).category is Category.BUSY
+    assert len(script.requests) == 1
+
+
+def test_retry_none_disables(clock: FakeClock) -> None:
+    script = Script([UCPAAS_BUSY, UCPAAS_OK])
+    response = client("ucpaas", script, None).get(UCPAAS)
+    assert outcome(response).category is Category.BUSY
+    assert response.extensions["normalizer.attempts"] == 1
+
+
+def test_set_testing_removes_waits_and_can_remove_retries(clock: FakeClock) -> None:
+    set_testing(True)
+    script = Script([UCPAAS_BUSY, UCPAAS_OK])
+    assert outcome(client("ucpaas", script, policy(clock)).get(UCPAAS)).ok
+    assert clock.sleeps == []
+    set_testing(True, attempts=1)
+    script = Script([UCPAAS_BUSY, UCPAAS_OK])
+    assert outcome(client("ucpaas", script, policy(clock)).get(UCPAAS)).category is Category.BUSY
+    assert len(script.requests) == 1
+
+
+def test_policy_validation() -> None:
+    with pytest.raises(ValueError, match="max_attempts"):
+        RetryPolicy(max_attempts=0)
+    with pytest.raises(ValueError, match="deadline"):
+        RetryPolicy(deadline=0)
+    with pytest.raises(ValueError, match="'turbo' is not a valid Category"):
+        RetryPolicy(pace={"turbo": 1.0})
+
+
+# --- async ------------------------------------------------------------------------------------
+
+
+def aclient(vendor: str, script: Script, retry: RetryPolicy | None) -> normalizer.AsyncClient:
+    return normalizer.AsyncClient(vendor, transport=httpx.MockTransport(script), retry=retry)
+
+
+@pytest.mark.anyio
+async def test_async_busy_then_success(clock: FakeClock) -> None:
+    script = Script([UCPAAS_BUSY, UCPAAS_OK])
+    async with aclient("ucpaas", script, policy(clock)) as c:
+        response = await c.post(UCPAAS, json={})
+    assert outcome(response).ok
+    assert response.extensions["normalizer.attempts"] == 2
+    assert clock.sleeps == [1.0]
+
+
+@pytest.mark.anyio
+async def test_async_gives_up_and_never_repeats_ambiguous_post(clock: FakeClock) -> None:
+    script = Script([js({"result": 5001})])
+    async with aclient("mango", script, policy(clock)) as c:
+        assert (await c.post(MANGO)).extensions["normalizer.attempts"] == 3
+    script = Script([js({"result": 5000}), js({"result": 1000})])
+    async with aclient("mango", script, policy(clock)) as c:
+        assert outcome(await c.post(MANGO)).code == "5000"
+    assert len(script.requests) == 1
+
+
+@pytest.mark.anyio
+async def test_async_connect_error_retried_and_read_timeout_on_post_not(clock: FakeClock) -> None:
+    script = Script([httpx.ConnectError("refused"), js({"result": 1000})])
+    async with aclient("mango", script, policy(clock)) as c:
+        assert outcome(await c.post(MANGO)).ok
+    script = Script([httpx.ReadTimeout("slow"), js({"result": 1000})])
+    async with aclient("mango", script, policy(clock)) as c:
+        with pytest.raises(httpx.ReadTimeout):
+            await c.post(MANGO)
+
+
+# --- building blocks for user code ------------------------------------------------------------
+
+
+def test_user_tenacity_decorator_with_normalizer_blocks(clock: FakeClock) -> None:
+    calls: list[int] = []
+
+    @tenacity.retry(
+        retry=normalizer.retry_if_retryable(),
+        wait=normalizer.wait_vendor(policy(clock)) + tenacity.wait_fixed(0.5),
+        stop=tenacity.stop_after_attempt(4),
+        sleep=clock.sleep,
+        reraise=True,
+    )
+    def place_call() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            outcome = normalizer.lookup("ucpaas", "107225")
+            raise normalizer.BusyError(outcome)
+        return "placed"
+
+    assert place_call() == "placed"
+    assert clock.sleeps == [1.5, 2.5]  # busy pace 1 s, 2 s, plus the fixed half second
+
+
+def test_user_retry_on_returned_responses_and_validation_stops(clock: FakeClock) -> None:
+    c = client("mango", Script([js({"result": 5001}), js({"result": 3103})]), None)
+    attempt: Callable[[], httpx.Response] = lambda: c.post(MANGO)  # noqa: E731
+    retrying = tenacity.Retrying(
+        retry=normalizer.retry_if_retryable() | tenacity.retry_if_exception_type(OSError),
+        wait=normalizer.wait_vendor(policy(clock)),
+        stop=tenacity.stop_after_attempt(5),
+        sleep=clock.sleep,
+    )
+    response = retrying(attempt)
+    assert outcome_of(response) is not None
+    assert outcome(response).category is Category.VALIDATION  # not retryable: returned
+    assert clock.sleeps == [0.2]
