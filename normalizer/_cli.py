@@ -29,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:  # e.g. an unknown product
         print(f"normalizer: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `normalizer table x | head`: the reader left, that is fine
+        sys.stderr.close()
+        return 0
     return result
 
 
