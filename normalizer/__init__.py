@@ -17,8 +17,10 @@ from ._exceptions import (
     VendorError,
 )
 from ._inspect import outcome_of
+from ._logging import VendorCall
 from ._mapping import VendorMapping
 from ._outcome import Match, Outcome
+from ._redact import Redactor
 from ._registry import Registry, register_mappings
 from ._retry import RetryPolicy, retry_if_retryable, wait_vendor
 from ._transports import AsyncNormalizingTransport, NormalizingTransport, raise_for_outcome
@@ -39,12 +41,14 @@ __all__ = [
     "NormalizingTransport",
     "NotFoundError",
     "Outcome",
+    "Redactor",
     "Registry",
     "RetryPolicy",
     "ServerError",
     "UnknownVendorError",
     "UnregisteredVendorError",
     "ValidationError",
+    "VendorCall",
     "VendorError",
     "VendorMapping",
     "__version__",

@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 
 from ._inspect import DEFAULT_MAX_BODY_SIZE
+from ._logging import OnOutcome
+from ._redact import Redactor
 from ._registry import Registry
 from ._retry import Budgets, RetryPolicy
 from ._transports import DEFAULT_RETRY, AsyncNormalizingTransport, NormalizingTransport
@@ -33,6 +35,10 @@ class Client(httpx.Client):
         registry: Registry | None = None,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         raise_on_error: bool = False,
+        logger: Any = None,
+        on_outcome: OnOutcome | None = None,
+        redactor: Redactor | None = None,
+        log_bodies: bool = False,
         mounts: Mapping[str, httpx.BaseTransport | None] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -41,6 +47,10 @@ class Client(httpx.Client):
             "registry": registry,
             "max_body_size": max_body_size,
             "raise_on_error": raise_on_error,
+            "logger": logger,
+            "on_outcome": on_outcome,
+            "redactor": redactor,
+            "log_bodies": log_bodies,
         }
         self._normalizer_vendor = vendor
         # one retry budget per vendor for the whole client, whichever route a request takes
@@ -55,7 +65,7 @@ class Client(httpx.Client):
         wrapper = NormalizingTransport(
             self._normalizer_vendor, transport=transport, **self._normalizer_options
         )
-        wrapper._budgets = self._normalizer_budgets
+        wrapper._settings.budgets = self._normalizer_budgets
         return wrapper
 
     # httpx builds its default pool and proxy transports through these two hooks
@@ -77,6 +87,10 @@ class AsyncClient(httpx.AsyncClient):
         registry: Registry | None = None,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         raise_on_error: bool = False,
+        logger: Any = None,
+        on_outcome: OnOutcome | None = None,
+        redactor: Redactor | None = None,
+        log_bodies: bool = False,
         mounts: Mapping[str, httpx.AsyncBaseTransport | None] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -85,6 +99,10 @@ class AsyncClient(httpx.AsyncClient):
             "registry": registry,
             "max_body_size": max_body_size,
             "raise_on_error": raise_on_error,
+            "logger": logger,
+            "on_outcome": on_outcome,
+            "redactor": redactor,
+            "log_bodies": log_bodies,
         }
         self._normalizer_vendor = vendor
         # one retry budget per vendor for the whole client, whichever route a request takes
@@ -99,7 +117,7 @@ class AsyncClient(httpx.AsyncClient):
         wrapper = AsyncNormalizingTransport(
             self._normalizer_vendor, transport=transport, **self._normalizer_options
         )
-        wrapper._budgets = self._normalizer_budgets
+        wrapper._settings.budgets = self._normalizer_budgets
         return wrapper
 
     def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.AsyncBaseTransport:

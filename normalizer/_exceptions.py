@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._category import Category
-from ._redact import redact_text, redact_url
+from ._redact import DEFAULT, Redactor
 
 if TYPE_CHECKING:
     import httpx
@@ -80,12 +80,13 @@ class VendorError(NormalizerError):
         request: httpx.Request | None = None,
         response: httpx.Response | None = None,
         attempts: int = 1,
+        redactor: Redactor | None = None,
     ) -> None:
         self.outcome = outcome
         self.request = request
         self.response = response
         self.attempts = attempts
-        super().__init__(_describe(outcome, request, attempts))
+        super().__init__(_describe(outcome, request, attempts, redactor or DEFAULT))
 
     @staticmethod
     def for_outcome(outcome: Outcome) -> type[VendorError]:
@@ -131,19 +132,21 @@ _BY_CATEGORY: dict[Category, type[VendorError]] = {
 }
 
 
-def _describe(outcome: Outcome, request: httpx.Request | None, attempts: int) -> str:
+def _describe(
+    outcome: Outcome, request: httpx.Request | None, attempts: int, redactor: Redactor
+) -> str:
     where = outcome.vendor if outcome.product is None else f"{outcome.vendor}/{outcome.product}"
     code = "no code" if outcome.code is None else f"code {outcome.code}"
     parts = [f"{where} {code}: {outcome.category.value}"]
     if outcome.message:
         parts.append(outcome.message)
     if outcome.vendor_message and outcome.vendor_message != outcome.message:
-        parts.append(f"vendor said: {redact_text(outcome.vendor_message[:200])!r}")
+        parts.append(f"vendor said: {redactor.text(outcome.vendor_message[:200])!r}")
     text = " - ".join(parts)
     if outcome.http_status is not None:
         text += f" (HTTP {outcome.http_status})"
     if request is not None:
-        text += f" [{request.method} {redact_url(str(request.url))}]"
+        text += f" [{request.method} {redactor.url(str(request.url))}]"
     if attempts > 1:
         text += f" after {attempts} attempts"
     return text

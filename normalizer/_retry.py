@@ -255,9 +255,15 @@ class Strategy:
         self._should_retry = any_of(retryable_outcome(policy), retryable_transport_error(policy))
 
     def retry(self, state: tenacity.RetryCallState) -> bool:
-        if not self._replayable:
-            return False
-        return self._should_retry(Attempt.from_state(self.request, state))
+        attempt = Attempt.from_state(self.request, state)
+        if self._replayable and self._should_retry(attempt):
+            return True
+        transient = isinstance(attempt.exception, _NEVER_SENT + _MAYBE_SENT) or (
+            attempt.outcome is not None and attempt.outcome.retryable
+        )
+        if transient:
+            self.stop_reason = "not_safe_to_resend" if self._replayable else "body_not_replayable"
+        return False
 
     def wait(self, state: tenacity.RetryCallState) -> float:
         attempt = Attempt.from_state(self.request, state)

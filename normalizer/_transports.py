@@ -11,24 +11,20 @@ is streamed through untouched, never read into memory.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import httpx
 import tenacity
 
+from ._call import Call, Settings
 from ._exceptions import VendorError
-from ._inspect import (
-    ATTEMPTS_KEY,
-    DEFAULT_MAX_BODY_SIZE,
-    Inspector,
-    Plan,
-    Route,
-    attach,
-    outcome_of,
-)
-from ._outcome import Outcome
+from ._inspect import ATTEMPTS_KEY, DEFAULT_MAX_BODY_SIZE, Inspector, Plan, outcome_of
+from ._logging import OnOutcome
+from ._redact import DEFAULT as DEFAULT_REDACTOR
+from ._redact import Redactor
 from ._registry import Registry
-from ._retry import Budgets, RetryPolicy, Strategy, async_sleeper, effective_attempts, sleeper
+from ._retry import Budgets, RetryPolicy, async_sleeper, sleeper
 
 DEFAULT_RETRY = RetryPolicy()
 
@@ -41,6 +37,9 @@ class NormalizingTransport(httpx.BaseTransport):
     Responses from hosts no mapping claims pass through with no outcome. Vendor responses
     are retried under ``retry`` (a :class:`RetryPolicy`; ``None`` turns retrying off). With
     ``raise_on_error=True`` a non-ok final outcome raises the matching :class:`VendorError`.
+    Failures and retries are logged on ``logger`` (default: structlog's ``"normalizer"``
+    logger), redacted by ``redactor``; ``on_outcome`` is called with a :class:`VendorCall`
+    once per call, for metrics.
     """
 
     def __init__(
@@ -52,53 +51,60 @@ class NormalizingTransport(httpx.BaseTransport):
         registry: Registry | None = None,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         raise_on_error: bool = False,
+        logger: Any = None,
+        on_outcome: OnOutcome | None = None,
+        redactor: Redactor | None = None,
+        log_bodies: bool = False,
     ) -> None:
         self._transport = transport if transport is not None else httpx.HTTPTransport()
-        self._inspector = Inspector(vendor, registry, max_body_size)
-        self._retry = retry
-        self._budgets = Budgets(retry.budget_capacity if retry is not None else 0)
-        self._raise = raise_on_error
+        self._settings = _settings(
+            vendor,
+            retry,
+            registry,
+            max_body_size,
+            raise_on_error,
+            logger,
+            on_outcome,
+            redactor,
+            log_bodies,
+        )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        route = self._inspector.route(request)
+        settings = self._settings
+        route = settings.inspector.route(request)
         if route is None:
             return self._transport.handle_request(request)
-        policy = self._retry
-        if policy is None:
-            response, attempts = self._once(request, route), 1
-        else:
-            strategy = Strategy(
-                policy,
-                self._budgets.for_vendor(route.mapping.id),
-                request,
-                effective_attempts(policy),
-            )
-            retrying = tenacity.Retrying(
-                sleep=sleeper(policy), before_sleep=_discard, **strategy.tenacity_kwargs()
-            )
-            response = retrying(self._once, request, route)
-            attempts = retrying.statistics["attempt_number"]
-        outcome = outcome_of(response)
-        assert outcome is not None
-        if policy is not None:
-            strategy.settle(outcome.ok)
-        attach(response, outcome, attempts)
-        if self._raise and not outcome.ok:
+        call = settings.call(request, route)
+        try:
+            if call.strategy is None:
+                response = self._once(call)
+            else:
+                retrying = tenacity.Retrying(
+                    sleep=sleeper(call.strategy.policy),
+                    before_sleep=_before_sleep(call),
+                    **call.tenacity_kwargs(),
+                )
+                response = retrying(self._once, call)
+        except httpx.TransportError as exc:
+            call.failed(exc)
+            raise
+        error = call.finish(response)
+        if error is not None:
             _settle(response)
-            raise _error(outcome, request, response)
+            raise error
         return response
 
-    def _once(self, request: httpx.Request, route: Route) -> httpx.Response:
-        response = self._transport.handle_request(request)
-        attach(response, self._inspect(request, response, route), 1)
+    def _once(self, call: Call) -> httpx.Response:
+        call.begin()
+        try:
+            response = self._transport.handle_request(call.request)
+            plan = self._settings.inspector.plan(call.request, response)
+            body = self._read(response, plan) if plan in (Plan.READ, Plan.SNIFF) else None
+        except httpx.TransportError as exc:
+            call.errored(exc)
+            raise
+        call.inspected(response, self._settings.inspector.outcome(call.route, response, plan, body))
         return response
-
-    def _inspect(self, request: httpx.Request, response: httpx.Response, route: Route) -> Outcome:
-        plan = self._inspector.plan(request, response)
-        body = None
-        if plan in (Plan.READ, Plan.SNIFF):
-            body = self._read(response, plan)
-        return self._inspector.outcome(route, response, plan, body)
 
     def _read(self, response: httpx.Response, plan: Plan) -> bytes | None:
         """Buffer a JSON body up to the cap; else re-stream what was read plus the rest."""
@@ -118,7 +124,7 @@ class NormalizingTransport(httpx.BaseTransport):
                         response.stream = _Replay(chunks, iterator, stream)
                         return None
                     undecided = verdict is None
-                if size > self._inspector.max_body_size:
+                if size > self._settings.inspector.max_body_size:
                     response.stream = _Replay(chunks, iterator, stream)
                     return None
         except BaseException:
@@ -145,55 +151,60 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         registry: Registry | None = None,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         raise_on_error: bool = False,
+        logger: Any = None,
+        on_outcome: OnOutcome | None = None,
+        redactor: Redactor | None = None,
+        log_bodies: bool = False,
     ) -> None:
         self._transport = transport if transport is not None else httpx.AsyncHTTPTransport()
-        self._inspector = Inspector(vendor, registry, max_body_size)
-        self._retry = retry
-        self._budgets = Budgets(retry.budget_capacity if retry is not None else 0)
-        self._raise = raise_on_error
+        self._settings = _settings(
+            vendor,
+            retry,
+            registry,
+            max_body_size,
+            raise_on_error,
+            logger,
+            on_outcome,
+            redactor,
+            log_bodies,
+        )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        route = self._inspector.route(request)
+        settings = self._settings
+        route = settings.inspector.route(request)
         if route is None:
             return await self._transport.handle_async_request(request)
-        policy = self._retry
-        if policy is None:
-            response, attempts = await self._once(request, route), 1
-        else:
-            strategy = Strategy(
-                policy,
-                self._budgets.for_vendor(route.mapping.id),
-                request,
-                effective_attempts(policy),
-            )
-            retrying = tenacity.AsyncRetrying(
-                sleep=async_sleeper(policy), before_sleep=_adiscard, **strategy.tenacity_kwargs()
-            )
-            response = await retrying(self._once, request, route)
-            attempts = retrying.statistics["attempt_number"]
-        outcome = outcome_of(response)
-        assert outcome is not None
-        if policy is not None:
-            strategy.settle(outcome.ok)
-        attach(response, outcome, attempts)
-        if self._raise and not outcome.ok:
+        call = settings.call(request, route)
+        try:
+            if call.strategy is None:
+                response = await self._once(call)
+            else:
+                retrying = tenacity.AsyncRetrying(
+                    sleep=async_sleeper(call.strategy.policy),
+                    before_sleep=_async_before_sleep(call),
+                    **call.tenacity_kwargs(),
+                )
+                response = await retrying(self._once, call)
+        except httpx.TransportError as exc:
+            call.failed(exc)
+            raise
+        error = call.finish(response)
+        if error is not None:
             await _asettle(response)
-            raise _error(outcome, request, response)
+            raise error
         return response
 
-    async def _once(self, request: httpx.Request, route: Route) -> httpx.Response:
-        response = await self._transport.handle_async_request(request)
-        attach(response, await self._inspect(request, response, route), 1)
+    async def _once(self, call: Call) -> httpx.Response:
+        call.begin()
+        try:
+            response = await self._transport.handle_async_request(call.request)
+            plan = self._settings.inspector.plan(call.request, response)
+            body = await self._read(response, plan) if plan in (Plan.READ, Plan.SNIFF) else None
+        except httpx.TransportError as exc:
+            call.errored(exc)
+            raise
+        call.inspected(response, self._settings.inspector.outcome(call.route, response, plan, body))
         return response
-
-    async def _inspect(
-        self, request: httpx.Request, response: httpx.Response, route: Route
-    ) -> Outcome:
-        plan = self._inspector.plan(request, response)
-        body = None
-        if plan in (Plan.READ, Plan.SNIFF):
-            body = await self._read(response, plan)
-        return self._inspector.outcome(route, response, plan, body)
 
     async def _read(self, response: httpx.Response, plan: Plan) -> bytes | None:
         stream = response.stream
@@ -212,7 +223,7 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
                         response.stream = _AsyncReplay(chunks, iterator, stream)
                         return None
                     undecided = verdict is None
-                if size > self._inspector.max_body_size:
+                if size > self._settings.inspector.max_body_size:
                     response.stream = _AsyncReplay(chunks, iterator, stream)
                     return None
         except BaseException:
@@ -225,6 +236,49 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._transport.aclose()
+
+
+def _settings(
+    vendor: str | None,
+    retry: RetryPolicy | None,
+    registry: Registry | None,
+    max_body_size: int,
+    raise_on_error: bool,
+    logger: Any,
+    on_outcome: OnOutcome | None,
+    redactor: Redactor | None,
+    log_bodies: bool,
+) -> Settings:
+    return Settings(
+        inspector=Inspector(vendor, registry, max_body_size),
+        retry=retry,
+        budgets=Budgets(retry.budget_capacity if retry is not None else 0),
+        raise_on_error=raise_on_error,
+        logger=logger,
+        on_outcome=on_outcome,
+        redactor=redactor or DEFAULT_REDACTOR,
+        log_bodies=log_bodies,
+    )
+
+
+def _before_sleep(call: Call) -> Callable[[tenacity.RetryCallState], None]:
+    """Before a retry: log the decision, release the response being replaced."""
+
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        call.retrying(state)
+        if state.outcome is not None and not state.outcome.failed:
+            state.outcome.result().close()
+
+    return before_sleep
+
+
+def _async_before_sleep(call: Call) -> Callable[[tenacity.RetryCallState], Awaitable[None]]:
+    async def before_sleep(state: tenacity.RetryCallState) -> None:
+        call.retrying(state)
+        if state.outcome is not None and not state.outcome.failed:
+            await state.outcome.result().aclose()
+
+    return before_sleep
 
 
 class _Replay(httpx.SyncByteStream):
@@ -259,24 +313,6 @@ class _AsyncReplay(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
-
-
-def _discard(state: tenacity.RetryCallState) -> None:
-    """Before a retry: release the response being replaced."""
-    if state.outcome is not None and not state.outcome.failed:
-        state.outcome.result().close()
-
-
-async def _adiscard(state: tenacity.RetryCallState) -> None:
-    if state.outcome is not None and not state.outcome.failed:
-        await state.outcome.result().aclose()
-
-
-def _error(outcome: Outcome, request: httpx.Request, response: httpx.Response) -> VendorError:
-    attempts = response.extensions.get(ATTEMPTS_KEY, 1)
-    return VendorError.for_outcome(outcome)(
-        outcome, request=request, response=response, attempts=attempts
-    )
 
 
 def _settle(response: httpx.Response) -> None:

@@ -218,7 +218,7 @@ def test_budget_exhausted_under_a_burst(clock: FakeClock) -> None:
     c = client("mango", script, retry)
     attempts = [c.post(MANGO).extensions["normalizer.attempts"] for _ in range(5)]
     assert attempts == [3, 1, 1, 1, 1]  # two retries spent the budget; then failures return at once
-    budget = c._transport._budgets.for_vendor("mango")  # type: ignore[attr-defined]
+    budget = c._transport._settings.budgets.for_vendor("mango")  # type: ignore[attr-defined]
     assert budget.available == 0
 
 
@@ -237,7 +237,7 @@ def test_retried_success_refunds_what_it_spent(clock: FakeClock) -> None:
     retry = policy(clock, budget_capacity=20, retry_cost=5)
     c = client("ucpaas", Script([UCPAAS_BUSY, UCPAAS_OK]), retry)
     c.get(UCPAAS)
-    assert c._transport._budgets.for_vendor("ucpaas").available == 20  # type: ignore[attr-defined]
+    assert c._transport._settings.budgets.for_vendor("ucpaas").available == 20  # type: ignore[attr-defined]
 
 
 def test_connect_error_retried_even_for_post(clock: FakeClock) -> None:

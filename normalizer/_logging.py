@@ -1,0 +1,156 @@
+"""Structured events about vendor calls, on structlog, redacted, plus a hook for metrics.
+
+normalizer never configures structlog: it asks ``structlog.get_logger("normalizer")`` for a
+logger when it first needs one, so whatever the application configured (structlog's own
+processors, or routing into stdlib ``logging``) applies. Ok outcomes log nothing.
+
+Events (see README, "Logging"):
+
+- ``vendor_call_failed`` (warning): an attempt ended with a non-ok outcome or transport error.
+- ``vendor_call_retrying`` (info): the failure will be retried after ``delay`` seconds.
+- ``vendor_call_gave_up`` (error): a retryable failure that will not be retried, and why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import structlog
+
+from ._outcome import Outcome
+from ._redact import Redactor
+
+LOGGER_NAME = "normalizer"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class VendorCall:
+    """What ``on_outcome`` receives once per vendor call, after its last attempt."""
+
+    outcome: Outcome
+    method: str
+    url: str
+    """The request URL with secrets and phone numbers masked."""
+    attempts: int
+    elapsed: float
+    """Seconds from the first attempt to the final outcome, waits included."""
+
+
+OnOutcome = Callable[[VendorCall], object]
+
+
+class CallLog:
+    """The events of one vendor call: one per failed attempt, retry decision and final outcome."""
+
+    __slots__ = (
+        "_body",
+        "_clock",
+        "_hook",
+        "_logger",
+        "_redactor",
+        "_request",
+        "_started",
+        "max_attempts",
+        "vendor",
+    )
+
+    def __init__(
+        self,
+        request: httpx.Request,
+        vendor: str,
+        max_attempts: int,
+        *,
+        logger: Any,
+        on_outcome: OnOutcome | None,
+        redactor: Redactor,
+        log_bodies: bool,
+        clock: Callable[[], float],
+    ) -> None:
+        self._request = request
+        self.vendor = vendor
+        self.max_attempts = max_attempts
+        self._logger = logger
+        self._hook = on_outcome
+        self._redactor = redactor
+        self._body = log_bodies
+        self._clock = clock
+        self._started = clock()
+
+    def _log(self) -> Any:
+        if self._logger is None:
+            self._logger = structlog.get_logger(LOGGER_NAME)
+        return self._logger
+
+    def _fields(self, attempt: int, outcome: Outcome | None) -> dict[str, Any]:
+        redactor = self._redactor
+        fields: dict[str, Any] = {
+            "vendor": self.vendor,
+            "method": self._request.method,
+            "url": redactor.url(str(self._request.url)),
+            "attempt": attempt,
+            "max_attempts": self.max_attempts,
+            "elapsed_ms": round((self._clock() - self._started) * 1000, 1),
+        }
+        if outcome is not None:
+            fields.update(
+                product=outcome.product,
+                http_status=outcome.http_status,
+                code=outcome.code,
+                category=outcome.category.value,
+                retryable=outcome.retryable,
+                matched=outcome.matched.value,
+                vendor_message=None
+                if outcome.vendor_message is None
+                else redactor.text(outcome.vendor_message[:500]),
+                request_id=outcome.request_id,
+            )
+        return fields
+
+    def attempt_failed(
+        self,
+        attempt: int,
+        response: httpx.Response | None,
+        outcome: Outcome | None,
+        error: BaseException | None = None,
+    ) -> None:
+        """An attempt ended badly: a non-ok outcome, or a transport error."""
+        fields = self._fields(attempt, outcome)
+        if error is not None:
+            fields["error"] = type(error).__name__
+            fields["error_message"] = self._redactor.text(str(error)[:300])
+        if self._body:
+            fields["request_body"] = self._redactor.body(self._request.content)
+            if response is not None and isinstance(response.stream, httpx.ByteStream):
+                fields["response_body"] = self._redactor.body(b"".join(response.stream))
+        self._log().warning("vendor_call_failed", **fields)
+
+    def retrying(self, attempt: int, outcome: Outcome | None, delay: float) -> None:
+        fields = self._fields(attempt, outcome)
+        self._log().info("vendor_call_retrying", delay=round(delay, 3), **fields)
+
+    def gave_up(self, attempt: int, outcome: Outcome | None, reason: str) -> None:
+        fields = self._fields(attempt, outcome)
+        self._log().error("vendor_call_gave_up", reason=reason, **fields)
+
+    def finished(self, outcome: Outcome, attempts: int) -> None:
+        """Report the final outcome to the metrics hook; a broken hook never breaks the call."""
+        if self._hook is None:
+            return
+        call = VendorCall(
+            outcome,
+            self._request.method,
+            self._redactor.url(str(self._request.url)),
+            attempts,
+            self._clock() - self._started,
+        )
+        try:
+            self._hook(call)
+        except Exception as exc:  # the caller's response matters more than their metrics
+            self._log().error(
+                "on_outcome_failed",
+                error=type(exc).__name__,
+                error_message=self._redactor.text(str(exc)[:300]),
+            )
