@@ -107,7 +107,7 @@ class CallLog:
                 else redactor.text(outcome.vendor_message[:500]),
                 request_id=outcome.request_id,
             )
-        return fields
+        return {k: v for k, v in fields.items() if v is not None}
 
     def attempt_failed(
         self,
