@@ -59,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     table.add_argument("--json", action="store_true", help="machine-readable output")
     table.set_defaults(run=_table)
 
+    demo = sub.add_parser("demo", help="run real clients against a simulated vendor (no network)")
+    demo.add_argument("--vendor", help="only this vendor's scenarios")
+    demo.add_argument("--json", action="store_true", help="machine-readable output")
+    demo.set_defaults(run=_demo)
+
     lint = sub.add_parser("lint", help="validate mapping files (default: the built-in ones)")
     lint.add_argument("paths", nargs="*", help="mapping files or directories")
     lint.set_defaults(run=_lint)
@@ -198,6 +203,12 @@ def _entry_dict(entry: Entry) -> dict[str, Any]:
     data = dataclasses.asdict(entry)
     data["category"] = entry.category.value
     return data
+
+
+def _demo(args: argparse.Namespace, registry: Registry) -> int:
+    from ._demo import main as demo  # the simulated server is only loaded when asked for
+
+    return demo(args.vendor, args.json)
 
 
 def _lint(args: argparse.Namespace, registry: Registry) -> int:

@@ -15,7 +15,14 @@ def test_all_names_exist_and_are_public() -> None:
 def test_testing_module_surface() -> None:
     import normalizer.testing
 
-    assert normalizer.testing.__all__ == ["set_testing"]
+    assert normalizer.testing.__all__ == [
+        "SimulatedVendor",
+        "VendorMock",
+        "set_testing",
+        "vendor_response",
+    ]
+    for name in normalizer.testing.__all__:
+        assert hasattr(normalizer.testing, name)
 
 
 def test_public_objects_present_as_normalizer_members() -> None:
