@@ -14,31 +14,26 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from ._category import Category
-from ._mapping import CodeTable, Entry, HttpRule, JsonPath, Product, VendorMapping
+from ._mapping import Entry, HttpRule, JsonPath, Product, VendorMapping
 from ._outcome import Match, Outcome
 from ._registry import Registry, default_registry
 
-_DEFAULT_HTTP = CodeTable(
-    codes={},
-    classes={},
-    http=tuple(
-        HttpRule(
-            status,
-            Entry(
-                category, description, "", category.retryable_by_default, category is Category.BUSY
-            ),
-        )
-        for status, category, description in (
-            ("401", Category.AUTH, "HTTP 401 Unauthorized"),
-            ("403", Category.AUTH, "HTTP 403 Forbidden"),
-            ("402", Category.BILLING, "HTTP 402 Payment Required"),
-            ("404", Category.NOT_FOUND, "HTTP 404 Not Found"),
-            ("410", Category.NOT_FOUND, "HTTP 410 Gone"),
-            ("429", Category.BUSY, "HTTP 429 Too Many Requests"),
-            ("4xx", Category.VALIDATION, "HTTP client error"),
-            ("5xx", Category.SERVER, "HTTP server error"),
-        )
-    ),
+# the built-in HTTP fallback, after a vendor's own [[http]] rules
+_DEFAULT_RULES = tuple(
+    HttpRule(
+        status,
+        Entry(category, description, "", category.retryable_by_default, category is Category.BUSY),
+    )
+    for status, category, description in (
+        ("401", Category.AUTH, "HTTP 401 Unauthorized"),
+        ("403", Category.AUTH, "HTTP 403 Forbidden"),
+        ("402", Category.BILLING, "HTTP 402 Payment Required"),
+        ("404", Category.NOT_FOUND, "HTTP 404 Not Found"),
+        ("410", Category.NOT_FOUND, "HTTP 410 Gone"),
+        ("429", Category.BUSY, "HTTP 429 Too Many Requests"),
+        ("4xx", Category.VALIDATION, "HTTP client error"),
+        ("5xx", Category.SERVER, "HTTP server error"),
+    )
 )
 
 Body = bytes | bytearray | memoryview | str | Mapping[str, object] | list[object] | None
@@ -206,7 +201,7 @@ def _by_status(
                 return _Reading(rule.entry, Match.HTTP_STATUS, pid)
     if 200 <= status < 300:
         return None
-    for rule in _DEFAULT_HTTP.http:
+    for rule in _DEFAULT_RULES:
         if rule.applies(status, path):
             return _Reading(rule.entry, Match.HTTP_STATUS, pid)
     return None

@@ -329,10 +329,6 @@ def set_testing(testing: bool, *, attempts: int | None = None) -> None:
     _testing = (attempts,) if testing else None
 
 
-def is_testing() -> bool:
-    return _testing is not None
-
-
 def effective_attempts(policy: RetryPolicy) -> int:
     if _testing is not None and _testing[0] is not None:
         return max(1, min(policy.max_attempts, _testing[0]))
