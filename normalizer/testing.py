@@ -121,7 +121,7 @@ class SimulatedVendor:
         self._served: dict[str, int] = {}
         self._lock = threading.Lock()
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -195,6 +195,10 @@ class SimulatedVendor:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # socketserver's default of 5 refuses bursts of async clients
 
 
 def _frozen(response: httpx.Response) -> httpx.Response:
