@@ -315,3 +315,27 @@ def test_outcome_is_immutable_and_readable(registry: Registry) -> None:
         classify("acme", {"code": 5001, "msg": "overloaded"}, registry=registry)
     )
     assert str(out) == "acme code 5001 -> server (exact, HTTP 200): Перегрузка"
+
+
+@pytest.mark.parametrize("body", MALFORMED, ids=range(len(MALFORMED)))
+def test_malformed_bodies_without_orjson(
+    registry: Registry, body: bytes | str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("normalizer._classify.fast_loads", None)
+    out = classify("acme", body, status_code=502, registry=registry)
+    assert (out.category, out.matched) == (Category.SERVER, Match.HTTP_STATUS)
+
+
+def test_both_parsers_agree(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    bodies = [
+        b'{"resp": {"code": "107225", "desc": "d", "callId": 7}}',
+        '{"code": 5001}'.encode("utf-16"),
+        rb'{"code": "2219", "msg": "\u0442\u0435\u0441\u0442"}',
+    ]
+    fast = [classify("acme", b, registry=registry) for b in bodies]
+    monkeypatch.setattr("normalizer._classify.fast_loads", None)
+    slow = [classify("acme", b, registry=registry) for b in bodies]
+    assert fast == slow
+    # orjson reads integers past 64 bits as floats: no code either way, never an exception
+    huge = b'{"code": 123456789012345678901234567890}'
+    assert classify("acme", huge, registry=registry).category is Category.UNKNOWN
