@@ -18,7 +18,7 @@ from ._inspect import Inspector, Route, attach, outcome_of
 from ._logging import CallLog, OnOutcome
 from ._outcome import Outcome
 from ._redact import Redactor
-from ._retry import Budgets, RetryPolicy, Strategy, effective_attempts
+from ._retry import Attempt, Budgets, RetryPolicy, Strategy, effective_attempts
 
 
 @dataclasses.dataclass(slots=True)
@@ -69,6 +69,14 @@ class Call:
     def tenacity_kwargs(self) -> dict[str, Any]:
         assert self.strategy is not None
         return self.strategy.tenacity_kwargs()
+
+    def worth_retrying(self, first: httpx.Response | httpx.TransportError) -> bool:
+        """Whether the first attempt's result calls for the retry machinery at all."""
+        if self.strategy is None:
+            return False
+        if isinstance(first, httpx.TransportError):
+            return self.strategy.decide(Attempt(self.request, 1, exception=first))
+        return self.strategy.decide(Attempt(self.request, 1, first, outcome_of(first)))
 
     def begin(self) -> None:
         self.attempts += 1

@@ -99,15 +99,13 @@ class Inspector:
         status = response.status_code
         if request.method == "HEAD" or status in (204, 205, 304) or status < 200:
             return Plan.FILE
+        media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media.startswith(_FILE_TYPES):
+            return Plan.FILE
         length = response.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_size:
             return Plan.TOO_LARGE
-        media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if "json" in media:
-            return Plan.READ
-        if media.startswith(_FILE_TYPES):
-            return Plan.FILE
-        return Plan.SNIFF
+        return Plan.READ if "json" in media else Plan.SNIFF
 
     @staticmethod
     def looks_like_json(head: bytes) -> bool | None:
@@ -131,10 +129,9 @@ class Inspector:
 def _decoded(response: httpx.Response, raw: bytes, limit: int) -> bytes | str:
     """The body as the vendor meant it: content-encoding undone (capped), charset applied."""
     body = raw
-    if response.headers.get("content-encoding", "identity").lower() not in ("identity", ""):
-        copy = httpx.Response(
-            200, headers={"content-encoding": response.headers["content-encoding"]}, content=raw
-        )
+    encoding = response.headers.get("content-encoding")
+    if encoding and encoding.lower() != "identity":
+        copy = httpx.Response(200, headers={"content-encoding": encoding}, content=raw)
         out = bytearray()
         try:
             for chunk in copy.iter_bytes():
@@ -144,18 +141,25 @@ def _decoded(response: httpx.Response, raw: bytes, limit: int) -> bytes | str:
         except httpx.DecodingError:
             return b""
         body = bytes(out)
-    charset = response.charset_encoding
-    if charset and charset.lower().replace("-", "").replace("_", "") not in (
-        "utf8",
-        "utf16",
-        "utf32",
-        "ascii",
-    ):
-        try:
-            return body.decode(charset, errors="replace")
-        except LookupError:
-            return body
-    return body
+    charset = _charset(response.headers.get("content-type", ""))
+    if charset is None or charset.replace("-", "").replace("_", "") in _UNICODE:
+        return body  # json detects UTF-8/16/32 itself
+    try:
+        return body.decode(charset, errors="replace")
+    except LookupError:
+        return body
+
+
+_UNICODE = frozenset({"utf8", "utf16", "utf32", "ascii", "usascii"})
+
+
+def _charset(content_type: str) -> str | None:
+    """The charset parameter, lower-cased; cheaper than httpx's email-based parser."""
+    lowered = content_type.lower()
+    at = lowered.find("charset=")
+    if at < 0:
+        return None
+    return lowered[at + 8 :].split(";", 1)[0].strip().strip("\"'") or None
 
 
 def outcome_of(response: httpx.Response) -> Outcome | None:

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import structlog
 
 from ._outcome import Outcome
 from ._redact import Redactor
@@ -81,6 +80,8 @@ class CallLog:
 
     def _log(self) -> Any:
         if self._logger is None:
+            import structlog  # on first use: a process that never fails never pays for it
+
             self._logger = structlog.get_logger(LOGGER_NAME)
         return self._logger
 

@@ -10,7 +10,6 @@ a retry storm. Clock, sleep and randomness are injectable for tests.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import email.utils
@@ -42,6 +41,12 @@ _MAYBE_SENT = (
     httpx.RemoteProtocolError,
 )
 _TIMEOUTS = (httpx.TimeoutException,)
+
+
+async def _asyncio_sleep(seconds: float) -> None:
+    import asyncio  # imported when first needed: sync users never load asyncio
+
+    await asyncio.sleep(seconds)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -79,7 +84,7 @@ class RetryPolicy:
     clock: Callable[[], float] = dataclasses.field(default=time.monotonic, repr=False)
     sleep: Callable[[float], None] = dataclasses.field(default=time.sleep, repr=False)
     async_sleep: Callable[[float], Awaitable[None]] = dataclasses.field(
-        default=asyncio.sleep, repr=False
+        default=_asyncio_sleep, repr=False
     )
     random: Callable[[], float] = dataclasses.field(default=random.random, repr=False)
 
@@ -255,7 +260,10 @@ class Strategy:
         self._should_retry = any_of(retryable_outcome(policy), retryable_transport_error(policy))
 
     def retry(self, state: tenacity.RetryCallState) -> bool:
-        attempt = Attempt.from_state(self.request, state)
+        return self.decide(Attempt.from_state(self.request, state))
+
+    def decide(self, attempt: Attempt) -> bool:
+        """Whether this attempt's result is worth another attempt (noting why not, if not)."""
         if self._replayable and self._should_retry(attempt):
             return True
         transient = isinstance(attempt.exception, _NEVER_SENT + _MAYBE_SENT) or (

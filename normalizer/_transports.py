@@ -76,15 +76,22 @@ class NormalizingTransport(httpx.BaseTransport):
             return self._transport.handle_request(request)
         call = settings.call(request, route)
         try:
-            if call.strategy is None:
-                response = self._once(call)
-            else:
+            first = self._first(call)
+            if not call.worth_retrying(first):
+                response = _result(first)
+            else:  # tenacity takes over, the first attempt replayed into it
+                assert call.strategy is not None
                 retrying = tenacity.Retrying(
                     sleep=sleeper(call.strategy.policy),
                     before_sleep=_before_sleep(call),
                     **call.tenacity_kwargs(),
                 )
-                response = retrying(self._once, call)
+                pending = [first]
+
+                def attempt() -> httpx.Response:
+                    return _result(pending.pop()) if pending else self._once(call)
+
+                response = retrying(attempt)
         except httpx.TransportError as exc:
             call.failed(exc)
             raise
@@ -93,6 +100,13 @@ class NormalizingTransport(httpx.BaseTransport):
             _settle(response)
             raise error
         return response
+
+    def _first(self, call: Call) -> httpx.Response | httpx.TransportError:
+        """The first attempt, outside tenacity: most calls need no second one."""
+        try:
+            return self._once(call)
+        except httpx.TransportError as exc:
+            return exc
 
     def _once(self, call: Call) -> httpx.Response:
         call.begin()
@@ -176,15 +190,22 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
             return await self._transport.handle_async_request(request)
         call = settings.call(request, route)
         try:
-            if call.strategy is None:
-                response = await self._once(call)
+            first = await self._first(call)
+            if not call.worth_retrying(first):
+                response = _result(first)
             else:
+                assert call.strategy is not None
                 retrying = tenacity.AsyncRetrying(
                     sleep=async_sleeper(call.strategy.policy),
                     before_sleep=_async_before_sleep(call),
                     **call.tenacity_kwargs(),
                 )
-                response = await retrying(self._once, call)
+                pending = [first]
+
+                async def attempt() -> httpx.Response:
+                    return _result(pending.pop()) if pending else await self._once(call)
+
+                response = await retrying(attempt)
         except httpx.TransportError as exc:
             call.failed(exc)
             raise
@@ -193,6 +214,12 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
             await _asettle(response)
             raise error
         return response
+
+    async def _first(self, call: Call) -> httpx.Response | httpx.TransportError:
+        try:
+            return await self._once(call)
+        except httpx.TransportError as exc:
+            return exc
 
     async def _once(self, call: Call) -> httpx.Response:
         call.begin()
@@ -236,6 +263,12 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._transport.aclose()
+
+
+def _result(first: httpx.Response | httpx.TransportError) -> httpx.Response:
+    if isinstance(first, httpx.TransportError):
+        raise first
+    return first
 
 
 def _settings(

@@ -1,0 +1,269 @@
+"""What normalisation costs: every figure against a baseline measured in the same run.
+
+Run: ``.venv/bin/python benchmarks/run.py`` (about a minute on 2 cores; ``--quick`` for a smoke
+run). Needs the ``bench`` extra for the httpx-retries comparison (``pip install -e '.[dev]'``
+has it). Prints one table per section; the figures are ratios plus absolute times per call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+
+import normalizer
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bench_classify  # noqa: E402
+
+SMALL = json.dumps({"result": 1000, "message": "ok"}).encode()
+MANGO = "https://app.mango-office.ru/vpbx/commands/callback"
+
+
+def table(title: str, rows: list[tuple[str, float, float]], unit: str = "us") -> None:
+    print(f"\n## {title}")
+    print(f"{'variant':<52} {'per call':>12} {'ratio':>8}")
+    scale = {"us": 1e6, "ms": 1e3}[unit]
+    for name, seconds, ratio in rows:
+        print(f"{name:<52} {seconds * scale:>9.2f} {unit} {ratio:>7.3f}x")
+
+
+def interleaved(variants: dict[str, Callable[[], None]], rounds: int) -> dict[str, float]:
+    """Best time of each variant over ``rounds``, the variants taking turns (drift cancels)."""
+    best = dict.fromkeys(variants, float("inf"))
+    for _ in range(rounds):
+        for name, run in variants.items():
+            start = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def ratios(best: dict[str, float], per: int) -> list[tuple[str, float, float]]:
+    base = next(iter(best.values()))
+    return [(name, t / per, t / base) for name, t in best.items()]
+
+
+# --- 2. a client over MockTransport -------------------------------------------------------------
+
+
+def mock_clients() -> dict[str, httpx.Client]:
+    from httpx_retries import Retry, RetryTransport
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=SMALL, headers={"content-type": "application/json"})
+
+    mock = httpx.MockTransport(vendor)
+    return {
+        "bare httpx.Client + MockTransport": httpx.Client(transport=mock),
+        "httpx-retries RetryTransport (total=3)": httpx.Client(
+            transport=RetryTransport(transport=mock, retry=Retry(total=3))
+        ),
+        "normalizer.Client (retries on, not triggered)": normalizer.Client("mango", transport=mock),
+        "normalizer, vendor found from the URL": normalizer.Client(transport=mock),
+    }
+
+
+def bench_mock(quick: bool) -> None:
+    clients = mock_clients()
+    n = 200 if quick else 5_000
+
+    def loop(client: httpx.Client) -> Callable[[], None]:
+        def run() -> None:
+            for _ in range(n):
+                client.post(MANGO, content=b"json=%7B%7D").json()
+
+        return run
+
+    best = interleaved({k: loop(c) for k, c in clients.items()}, 2 if quick else 5)
+    table(
+        "2. sync client over httpx.MockTransport, small JSON body (POST + .json())", ratios(best, n)
+    )
+
+
+# --- 3. a real server on 127.0.0.1 --------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def server() -> Iterator[str]:
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "_server.py")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def bench_real(url: str, quick: bool) -> None:
+    n = 100 if quick else 2_000
+    clients = {
+        "bare httpx.Client": httpx.Client(base_url=url),
+        "normalizer.Client": normalizer.Client("mango", base_url=url),
+    }
+
+    def loop(client: httpx.Client) -> Callable[[], None]:
+        def run() -> None:
+            for _ in range(n):
+                client.post("/json", content=b"json=%7B%7D").json()
+
+        return run
+
+    best = interleaved({k: loop(c) for k, c in clients.items()}, 2 if quick else 5)
+    table("3a. sync client against a real server on 127.0.0.1", ratios(best, n))
+
+    total = 128 if quick else 384  # httpx async pools are slow at 64 in flight: ~13 ms a request
+
+    async def fan_out(make: Callable[[], httpx.AsyncClient]) -> float:
+        async with make() as client:
+            limit = asyncio.Semaphore(64)
+
+            async def one() -> None:
+                async with limit:
+                    (await client.post("/json", content=b"json=%7B%7D")).json()
+
+            await asyncio.gather(*(one() for _ in range(64)))  # warm the pool
+            start = time.perf_counter()
+            await asyncio.gather(*(one() for _ in range(total)))
+            return time.perf_counter() - start
+
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    makers = {
+        "bare httpx.AsyncClient, 64 in flight": lambda: httpx.AsyncClient(
+            base_url=url, limits=limits
+        ),
+        "normalizer.AsyncClient, 64 in flight": lambda: normalizer.AsyncClient(
+            "mango", base_url=url, limits=limits
+        ),
+    }
+    best_async = dict.fromkeys(makers, float("inf"))
+    for _ in range(2 if quick else 3):
+        for name, make in makers.items():
+            best_async[name] = min(best_async[name], asyncio.run(fan_out(make)))
+    table("3b. async client against a real server on 127.0.0.1", ratios(best_async, total))
+
+
+# --- 4. memory ----------------------------------------------------------------------------------
+
+_STREAM = """
+import resource, sys, httpx, normalizer
+url, mib, wrap = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+client = normalizer.Client("mango", base_url=url) if wrap else httpx.Client(base_url=url)
+client.post("/json")  # warm up imports and the pool
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+total = 0
+with client.stream("POST", f"/stream/{mib}") as response:
+    for chunk in response.iter_raw():
+        total += len(chunk)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+assert total == mib << 20, total
+print((after - before) / 1024)
+"""
+
+
+def bench_memory(url: str, quick: bool) -> None:
+    mib = 20 if quick else 200
+    print(f"\n## 4. memory: streaming {mib} MB of audio through the client (peak RSS growth)")
+    for name, wrap in (("bare httpx.Client", "0"), ("normalizer.Client", "1")):
+        out = subprocess.run(
+            [sys.executable, "-c", _STREAM, url, str(mib), wrap],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        print(f"{name:<52} {float(out):>9.1f} MB")
+    client = normalizer.Client("mango", base_url=url)
+    parses = count_parses(lambda: client.post("/big-json").json())
+    print(
+        f"{'1 MiB JSON error body: JSON parses per call':<52} {parses:>9d}"
+        "   (normalizer's one + the caller's .json())"
+    )
+
+
+def count_parses(call: Callable[[], object]) -> int:
+    from normalizer import _classify
+
+    count = 0
+    real_fast, real_json = _classify.fast_loads, json.loads
+
+    def counting(original: Callable[..., object]) -> Callable[..., object]:
+        def wrapper(*args: object, **kwargs: object) -> object:
+            nonlocal count
+            count += 1
+            return original(*args, **kwargs)
+
+        return wrapper
+
+    _classify.fast_loads = counting(real_fast) if real_fast else None
+    json.loads = counting(real_json)
+    try:
+        call()
+    finally:
+        _classify.fast_loads, json.loads = real_fast, real_json
+    return count
+
+
+# --- 5. import time -----------------------------------------------------------------------------
+
+
+def bench_import(quick: bool) -> None:
+    runs = 3 if quick else 10
+    snippets = {
+        "python -c 'import httpx'": "import httpx",
+        "python -c 'import normalizer'": "import normalizer",
+        "import normalizer + load all 5 built-in mappings": (
+            "import normalizer; from normalizer._registry import default_registry; "
+            "default_registry().all()"
+        ),
+    }
+    best = {}
+    for name, code in snippets.items():
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            times.append(time.perf_counter() - start)
+        best[name] = min(times)
+    base = best["python -c 'import httpx'"]
+    print("\n## 5. import time (a fresh interpreter each, best of runs)")
+    for name, t in best.items():
+        print(f"{name:<52} {t * 1e3:>9.1f} ms   +{(t - base) * 1e3:.1f} ms over httpx")
+
+
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    print(
+        f"# normalizer benchmarks ({'quick' if quick else 'full'}): {platform.python_version()}"
+        f" on {platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores,"
+        f" httpx {httpx.__version__}"
+    )
+    normalizer.testing.set_testing(False)
+    bench_classify.main(["--quick"] if quick else [])
+    bench_mock(quick)
+    with server() as url:
+        bench_real(url, quick)
+        bench_memory(url, quick)
+    bench_import(quick)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(f"\npeak RSS of this process: {peak} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    import normalizer.testing
+
+    sys.exit(main(sys.argv[1:]))
