@@ -103,9 +103,8 @@ class Call:
 
     def finish(self, response: httpx.Response) -> VendorError | None:
         """Settle the call; returns the exception to raise, if the transport raises."""
-        outcome = outcome_of(response)
+        outcome = outcome_of(response)  # attached with its attempt count when inspected
         assert outcome is not None
-        attach(response, outcome, self.attempts)
         if self.strategy is not None:
             self.strategy.settle(outcome.ok)
             reason = self.strategy.stop_reason

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -95,14 +95,14 @@ class Inspector:
             )
         return Route(mapping, product, path)
 
-    def plan(self, request: httpx.Request, response: httpx.Response) -> Plan:
+    def plan(self, request: httpx.Request, response: httpx.Response, framing: Framing) -> Plan:
         status = response.status_code
         if request.method == "HEAD" or status in (204, 205, 304) or status < 200:
             return Plan.FILE
-        media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        media = framing.content_type.split(";", 1)[0].strip()
         if media.startswith(_FILE_TYPES):
             return Plan.FILE
-        length = response.headers.get("content-length")
+        length = framing.content_length
         if length is not None and length.isdigit() and int(length) > self.max_body_size:
             return Plan.TOO_LARGE
         return Plan.READ if "json" in media else Plan.SNIFF
@@ -116,21 +116,47 @@ class Inspector:
         return stripped[:1] in (b"{", b"[")
 
     def outcome(
-        self, route: Route, response: httpx.Response, plan: Plan, body: bytes | None
+        self,
+        route: Route,
+        response: httpx.Response,
+        framing: Framing,
+        plan: Plan,
+        body: bytes | None,
     ) -> Outcome:
         """Classify a response; ``body`` is None when it was not (fully) read."""
         status = response.status_code
         if plan is Plan.FILE:
             return classify_uninspected(route.mapping, status, route.path, route.product)
-        doc = None if body is None else parse_json(_decoded(response, body, self.max_body_size))
+        doc = None if body is None else parse_json(_decoded(framing, body, self.max_body_size))
         return classify_parsed(route.mapping, doc, status, route.path, route.product)
 
 
-def _decoded(response: httpx.Response, raw: bytes, limit: int) -> bytes | str:
+class Framing(NamedTuple):
+    """The three headers that say how to read a body, found in one pass over them."""
+
+    content_type: str
+    content_length: str | None
+    content_encoding: str | None
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> Framing:
+        content_type, length, encoding = "", None, None
+        for key, value in response.headers.raw:  # httpx's .get() decodes and scans per call
+            name = key.lower()
+            if name == b"content-type":
+                content_type = value.decode("latin-1").lower()
+            elif name == b"content-length":
+                length = value.decode("latin-1").strip()
+            elif name == b"content-encoding":
+                encoding = value.decode("latin-1").strip().lower()
+        return cls(content_type, length, encoding)
+
+
+def _decoded(framing: Framing, raw: bytes, limit: int) -> bytes | str:
     """The body as the vendor meant it: content-encoding undone (capped), charset applied."""
     body = raw
-    encoding = response.headers.get("content-encoding")
-    if encoding and encoding.lower() != "identity":
+    encoding = framing.content_encoding
+    if encoding and encoding != "identity":
         copy = httpx.Response(200, headers={"content-encoding": encoding}, content=raw)
         out = bytearray()
         try:
@@ -141,7 +167,7 @@ def _decoded(response: httpx.Response, raw: bytes, limit: int) -> bytes | str:
         except httpx.DecodingError:
             return b""
         body = bytes(out)
-    charset = _charset(response.headers.get("content-type", ""))
+    charset = _charset(framing.content_type)
     if charset is None or charset.replace("-", "").replace("_", "") in _UNICODE:
         return body  # json detects UTF-8/16/32 itself
     try:
@@ -154,8 +180,8 @@ _UNICODE = frozenset({"utf8", "utf16", "utf32", "ascii", "usascii"})
 
 
 def _charset(content_type: str) -> str | None:
-    """The charset parameter, lower-cased; cheaper than httpx's email-based parser."""
-    lowered = content_type.lower()
+    """The charset parameter of a lower-cased content type (httpx's parser is email-based)."""
+    lowered = content_type
     at = lowered.find("charset=")
     if at < 0:
         return None

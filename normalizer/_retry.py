@@ -87,6 +87,8 @@ class RetryPolicy:
         default=_asyncio_sleep, repr=False
     )
     random: Callable[[], float] = dataclasses.field(default=random.random, repr=False)
+    should_retry: Check = dataclasses.field(init=False, repr=False)
+    """Whether an attempt is worth another (built from the options above)."""
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -97,6 +99,10 @@ class RetryPolicy:
             raise ValueError("deadline must be positive (or None)")
         object.__setattr__(
             self, "pace", MappingProxyType({str(Category(k)): v for k, v in self.pace.items()})
+        )
+        # the checks are built once per policy, not once per request
+        object.__setattr__(
+            self, "should_retry", any_of(retryable_outcome(self), retryable_transport_error(self))
         )
 
     def backoff(self, category: str | None, number: int) -> float:
@@ -257,7 +263,7 @@ class Strategy:
         self.stop_reason: str | None = None
         # judged before the first attempt: sending may turn a one-shot stream into bytes
         self._replayable = replayable(request)
-        self._should_retry = any_of(retryable_outcome(policy), retryable_transport_error(policy))
+        self._should_retry = policy.should_retry
 
     def retry(self, state: tenacity.RetryCallState) -> bool:
         return self.decide(Attempt.from_state(self.request, state))

@@ -19,7 +19,7 @@ import tenacity
 
 from ._call import Call, Settings
 from ._exceptions import VendorError
-from ._inspect import ATTEMPTS_KEY, DEFAULT_MAX_BODY_SIZE, Inspector, Plan, outcome_of
+from ._inspect import ATTEMPTS_KEY, DEFAULT_MAX_BODY_SIZE, Framing, Inspector, Plan, outcome_of
 from ._logging import OnOutcome
 from ._redact import DEFAULT as DEFAULT_REDACTOR
 from ._redact import Redactor
@@ -112,12 +112,15 @@ class NormalizingTransport(httpx.BaseTransport):
         call.begin()
         try:
             response = self._transport.handle_request(call.request)
-            plan = self._settings.inspector.plan(call.request, response)
+            framing = Framing.of(response)
+            plan = self._settings.inspector.plan(call.request, response, framing)
             body = self._read(response, plan) if plan in (Plan.READ, Plan.SNIFF) else None
         except httpx.TransportError as exc:
             call.errored(exc)
             raise
-        call.inspected(response, self._settings.inspector.outcome(call.route, response, plan, body))
+        call.inspected(
+            response, self._settings.inspector.outcome(call.route, response, framing, plan, body)
+        )
         return response
 
     def _read(self, response: httpx.Response, plan: Plan) -> bytes | None:
@@ -225,12 +228,15 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         call.begin()
         try:
             response = await self._transport.handle_async_request(call.request)
-            plan = self._settings.inspector.plan(call.request, response)
+            framing = Framing.of(response)
+            plan = self._settings.inspector.plan(call.request, response, framing)
             body = await self._read(response, plan) if plan in (Plan.READ, Plan.SNIFF) else None
         except httpx.TransportError as exc:
             call.errored(exc)
             raise
-        call.inspected(response, self._settings.inspector.outcome(call.route, response, plan, body))
+        call.inspected(
+            response, self._settings.inspector.outcome(call.route, response, framing, plan, body)
+        )
         return response
 
     async def _read(self, response: httpx.Response, plan: Plan) -> bytes | None:
