@@ -21,6 +21,32 @@ from ._retry import Budgets, RetryPolicy
 from ._transports import DEFAULT_RETRY, AsyncNormalizingTransport, NormalizingTransport
 
 
+class _Wrapping:
+    """What a client needs to wrap each transport httpx builds for it.
+
+    Shared by both clients: the normalizer options, and one retry budget per vendor for the
+    whole client, whichever route (pool, proxy, mount) a request takes.
+    """
+
+    def __init__(self, vendor: str | None, options: dict[str, Any]) -> None:
+        self.vendor = vendor
+        self.options = options
+        retry = options["retry"]
+        self.budgets = Budgets(retry.budget_capacity if retry is not None else 0)
+
+    def wrap(self, transport: Any, kind: type[Any]) -> Any:
+        if isinstance(transport, kind):
+            return transport
+        wrapper = kind(self.vendor, transport=transport, **self.options)
+        wrapper._settings.budgets = self.budgets
+        return wrapper
+
+    def wrap_mounts(self, mounts: Mapping[str, Any] | None, kind: type[Any]) -> Any:
+        if mounts is None:
+            return None
+        return {k: None if t is None else self.wrap(t, kind) for k, t in mounts.items()}
+
+
 class Client(httpx.Client):
     """An ``httpx.Client`` that classifies vendor responses (see :class:`NormalizingTransport`).
 
@@ -42,31 +68,25 @@ class Client(httpx.Client):
         mounts: Mapping[str, httpx.BaseTransport | None] | None = None,
         **kwargs: Any,
     ) -> None:
-        self._normalizer_options: dict[str, Any] = {
-            "retry": retry,
-            "registry": registry,
-            "max_body_size": max_body_size,
-            "raise_on_error": raise_on_error,
-            "logger": logger,
-            "on_outcome": on_outcome,
-            "redactor": redactor,
-            "log_bodies": log_bodies,
-        }
-        self._normalizer_vendor = vendor
-        # one retry budget per vendor for the whole client, whichever route a request takes
-        self._normalizer_budgets = Budgets(retry.budget_capacity if retry is not None else 0)
-        if mounts is not None:
-            mounts = {k: None if t is None else self._normalize(t) for k, t in mounts.items()}
+        self._normalizer = _Wrapping(
+            vendor,
+            {
+                "retry": retry,
+                "registry": registry,
+                "max_body_size": max_body_size,
+                "raise_on_error": raise_on_error,
+                "logger": logger,
+                "on_outcome": on_outcome,
+                "redactor": redactor,
+                "log_bodies": log_bodies,
+            },
+        )
+        mounts = self._normalizer.wrap_mounts(mounts, NormalizingTransport)
         super().__init__(mounts=mounts, **kwargs)
 
     def _normalize(self, transport: httpx.BaseTransport) -> httpx.BaseTransport:
-        if isinstance(transport, NormalizingTransport):
-            return transport
-        wrapper = NormalizingTransport(
-            self._normalizer_vendor, transport=transport, **self._normalizer_options
-        )
-        wrapper._settings.budgets = self._normalizer_budgets
-        return wrapper
+        wrapped: httpx.BaseTransport = self._normalizer.wrap(transport, NormalizingTransport)
+        return wrapped
 
     # httpx builds its default pool and proxy transports through these two hooks
     def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.BaseTransport:
@@ -94,31 +114,27 @@ class AsyncClient(httpx.AsyncClient):
         mounts: Mapping[str, httpx.AsyncBaseTransport | None] | None = None,
         **kwargs: Any,
     ) -> None:
-        self._normalizer_options: dict[str, Any] = {
-            "retry": retry,
-            "registry": registry,
-            "max_body_size": max_body_size,
-            "raise_on_error": raise_on_error,
-            "logger": logger,
-            "on_outcome": on_outcome,
-            "redactor": redactor,
-            "log_bodies": log_bodies,
-        }
-        self._normalizer_vendor = vendor
-        # one retry budget per vendor for the whole client, whichever route a request takes
-        self._normalizer_budgets = Budgets(retry.budget_capacity if retry is not None else 0)
-        if mounts is not None:
-            mounts = {k: None if t is None else self._normalize(t) for k, t in mounts.items()}
+        self._normalizer = _Wrapping(
+            vendor,
+            {
+                "retry": retry,
+                "registry": registry,
+                "max_body_size": max_body_size,
+                "raise_on_error": raise_on_error,
+                "logger": logger,
+                "on_outcome": on_outcome,
+                "redactor": redactor,
+                "log_bodies": log_bodies,
+            },
+        )
+        mounts = self._normalizer.wrap_mounts(mounts, AsyncNormalizingTransport)
         super().__init__(mounts=mounts, **kwargs)
 
     def _normalize(self, transport: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
-        if isinstance(transport, AsyncNormalizingTransport):
-            return transport
-        wrapper = AsyncNormalizingTransport(
-            self._normalizer_vendor, transport=transport, **self._normalizer_options
+        wrapped: httpx.AsyncBaseTransport = self._normalizer.wrap(
+            transport, AsyncNormalizingTransport
         )
-        wrapper._settings.budgets = self._normalizer_budgets
-        return wrapper
+        return wrapped
 
     def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.AsyncBaseTransport:
         return self._normalize(super()._init_transport(*args, **kwargs))
