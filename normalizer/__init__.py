@@ -7,6 +7,7 @@ from ._exceptions import (
     AuthError,
     BillingError,
     BusyError,
+    CircuitOpenError,
     MappingError,
     NormalizerError,
     NotFoundError,
@@ -23,6 +24,7 @@ from ._outcome import Match, Outcome
 from ._redact import Redactor
 from ._registry import Registry, register_mappings
 from ._retry import RetryPolicy, retry_if_retryable, wait_vendor
+from ._state import CircuitBreaker, LocalState
 from ._transports import AsyncNormalizingTransport, NormalizingTransport, raise_for_outcome
 
 __version__ = "0.1.0"
@@ -34,7 +36,10 @@ __all__ = [
     "BillingError",
     "BusyError",
     "Category",
+    "CircuitBreaker",
+    "CircuitOpenError",
     "Client",
+    "LocalState",
     "MappingError",
     "Match",
     "NormalizerError",

@@ -1,7 +1,7 @@
-"""One vendor call across its attempts: retry strategy, events, budget and final verdict.
+"""One vendor call across its attempts: admission, retry strategy, events and final verdict.
 
-Shared by the sync and async transports, which only do the I/O; everything they decide about
-a call is decided here once.
+Shared by the sync and async transports, which only do the I/O (including the state store's);
+everything they decide about a call is decided here once.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from typing import Any
 import httpx
 import tenacity
 
-from ._exceptions import VendorError
+from ._exceptions import CircuitOpenError, VendorError
 from ._inspect import Inspector, Route, attach, outcome_of
 from ._logging import CallLog, OnOutcome
+from ._mapping import MAX_COOLDOWN
 from ._outcome import Outcome
 from ._redact import Redactor
-from ._retry import Attempt, Budgets, RetryPolicy, Strategy, effective_attempts
+from ._retry import TRANSIENT, Attempt, RetryPolicy, Strategy, effective_attempts, retry_after
+from ._state import Admission, AsyncState, Keys, Limits, State, Transition
 
 
 @dataclasses.dataclass(slots=True)
@@ -27,7 +29,8 @@ class Settings:
 
     inspector: Inspector
     retry: RetryPolicy | None
-    budgets: Budgets
+    state: State | AsyncState
+    limits: Limits
     raise_on_error: bool
     logger: Any
     on_outcome: OnOutcome | None
@@ -38,6 +41,10 @@ class Settings:
         return Call(self, request, route)
 
 
+Record = tuple[bool, float, int]
+"""What an attempt tells the vendor's state: (failed, cooldown seconds, tokens to refund)."""
+
+
 class Call:
     """The state of one request to a vendor while it is being attempted."""
 
@@ -45,18 +52,21 @@ class Call:
         self.settings = settings
         self.request = request
         self.route = route
+        limits = settings.limits
+        vendor = route.mapping.id
+        self.keys = Keys.of(
+            vendor, None if route.product is None else route.product.id, limits.breaker
+        )
         policy = settings.retry
         max_attempts = 1 if policy is None else effective_attempts(policy)
         self.strategy = (
             None
             if policy is None
-            else Strategy(
-                policy, settings.budgets.for_vendor(route.mapping.id), request, max_attempts
-            )
+            else Strategy(policy, request, max_attempts, settings.state, self.keys, limits)
         )
         self.log = CallLog(
             request,
-            route.mapping.id,
+            vendor,
             max_attempts,
             logger=settings.logger,
             on_outcome=settings.on_outcome,
@@ -65,10 +75,27 @@ class Call:
             clock=time.monotonic if policy is None else policy.clock,
         )
         self.attempts = 0
+        self.clean = False
 
-    def tenacity_kwargs(self) -> dict[str, Any]:
+    def tenacity_kwargs(self, asynchronous: bool = False) -> dict[str, Any]:
         assert self.strategy is not None
-        return self.strategy.tenacity_kwargs()
+        return self.strategy.tenacity_kwargs(asynchronous)
+
+    def admitted(self, admission: Admission) -> float:
+        """Seconds to wait before the first attempt; raises when it must not be sent."""
+        self.clean = admission.clean
+        if admission.verdict == "open":
+            raise self._refusal(admission.wait, "open")
+        wait = admission.wait
+        strategy = self.strategy
+        if not wait or strategy is None:  # without a retry policy nothing waits
+            return 0.0
+        if wait > strategy.policy.max_retry_after or not strategy.within_deadline(wait):
+            raise self._refusal(wait, "cooldown")
+        return wait
+
+    def _refusal(self, wait: float, reason: str) -> CircuitOpenError:
+        return CircuitOpenError(self.keys.vendor, self.keys.circuit, wait, reason)
 
     def worth_retrying(self, first: httpx.Response | httpx.TransportError) -> bool:
         """Whether the first attempt's result calls for the retry machinery at all."""
@@ -81,13 +108,45 @@ class Call:
     def begin(self) -> None:
         self.attempts += 1
 
-    def inspected(self, response: httpx.Response, outcome: Outcome) -> None:
+    def inspected(self, response: httpx.Response, outcome: Outcome) -> Record | None:
+        """Attach and log an attempt's outcome; returns what to record in the vendor's state."""
         attach(response, outcome, self.attempts)
-        if not outcome.ok:
-            self.log.attempt_failed(self.attempts, response, outcome)
+        breaker = self.settings.limits.breaker
+        failed = (
+            breaker is not None
+            and outcome.category in breaker.categories
+            and not outcome.call_outcome
+        )
+        if outcome.ok:
+            return self._record(
+                False, 0.0, 0 if self.strategy is None else self.strategy.spent or 1
+            )
+        self.log.attempt_failed(self.attempts, response, outcome)
+        return self._record(failed, self._cooldown(response, outcome), 0)
 
-    def errored(self, error: BaseException) -> None:
+    def _cooldown(self, response: httpx.Response, outcome: Outcome) -> float:
+        if self.strategy is None:
+            return 0.0
+        after = retry_after(response) if outcome.retryable else None
+        return min(MAX_COOLDOWN, max(outcome.cooldown, after or 0.0))
+
+    def errored(self, error: BaseException) -> Record | None:
         self.log.attempt_failed(self.attempts, None, None, error)
+        breaker = self.settings.limits.breaker
+        return self._record(breaker is not None and isinstance(error, TRANSIENT), 0.0, 0)
+
+    def _record(self, failed: bool, cooldown: float, refund: int) -> Record | None:
+        """None when recording would change nothing: the usual success skips the store."""
+        if failed or cooldown or refund > 1:
+            self.clean = False
+            return failed, cooldown, refund
+        if self.clean or not (refund or self.settings.limits.breaker is not None):
+            return None
+        return failed, cooldown, refund
+
+    def recorded(self, transition: Transition) -> None:
+        if transition is not None:
+            self.log.circuit(transition, self.keys.circuit, self.settings.limits)
 
     def retrying(self, state: tenacity.RetryCallState) -> None:
         outcome = None
@@ -106,7 +165,6 @@ class Call:
         outcome = outcome_of(response)  # attached with its attempt count when inspected
         assert outcome is not None
         if self.strategy is not None:
-            self.strategy.settle(outcome.ok)
             reason = self.strategy.stop_reason
             if not outcome.ok and outcome.retryable and reason is not None:
                 self.log.gave_up(self.attempts, outcome, reason)

@@ -238,6 +238,7 @@ def _outcome(
         entry.call_outcome,
         request_id,
         reading.candidates,
+        entry.cooldown,
     )
 
 

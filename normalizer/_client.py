@@ -8,6 +8,7 @@ out of the client is classified, including environment proxies.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,29 +18,29 @@ from ._inspect import DEFAULT_MAX_BODY_SIZE
 from ._logging import OnOutcome
 from ._redact import Redactor
 from ._registry import Registry
-from ._retry import Budgets, RetryPolicy
+from ._retry import RetryPolicy
+from ._state import AsyncState, CircuitBreaker, LocalState, State
 from ._transports import DEFAULT_RETRY, AsyncNormalizingTransport, NormalizingTransport
 
 
 class _Wrapping:
     """What a client needs to wrap each transport httpx builds for it.
 
-    Shared by both clients: the normalizer options, and one retry budget per vendor for the
-    whole client, whichever route (pool, proxy, mount) a request takes.
+    Shared by both clients: the normalizer options, and one state (retry budgets, circuits,
+    cooldowns) for the whole client, whichever route (pool, proxy, mount) a request takes.
     """
 
     def __init__(self, vendor: str | None, options: dict[str, Any]) -> None:
         self.vendor = vendor
+        if options["state"] is None:
+            retry = options["retry"]
+            options["state"] = LocalState(time.monotonic if retry is None else retry.clock)
         self.options = options
-        retry = options["retry"]
-        self.budgets = Budgets(retry.budget_capacity if retry is not None else 0)
 
     def wrap(self, transport: Any, kind: type[Any]) -> Any:
         if isinstance(transport, kind):
             return transport
-        wrapper = kind(self.vendor, transport=transport, **self.options)
-        wrapper._settings.budgets = self.budgets
-        return wrapper
+        return kind(self.vendor, transport=transport, **self.options)
 
     def wrap_mounts(self, mounts: Mapping[str, Any] | None, kind: type[Any]) -> Any:
         if mounts is None:
@@ -65,6 +66,8 @@ class Client(httpx.Client):
         on_outcome: OnOutcome | None = None,
         redactor: Redactor | None = None,
         log_bodies: bool = False,
+        circuit: CircuitBreaker | None = None,
+        state: State | None = None,
         mounts: Mapping[str, httpx.BaseTransport | None] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -79,6 +82,8 @@ class Client(httpx.Client):
                 "on_outcome": on_outcome,
                 "redactor": redactor,
                 "log_bodies": log_bodies,
+                "circuit": circuit,
+                "state": state,
             },
         )
         mounts = self._normalizer.wrap_mounts(mounts, NormalizingTransport)
@@ -111,6 +116,8 @@ class AsyncClient(httpx.AsyncClient):
         on_outcome: OnOutcome | None = None,
         redactor: Redactor | None = None,
         log_bodies: bool = False,
+        circuit: CircuitBreaker | None = None,
+        state: LocalState | AsyncState | None = None,
         mounts: Mapping[str, httpx.AsyncBaseTransport | None] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -125,6 +132,8 @@ class AsyncClient(httpx.AsyncClient):
                 "on_outcome": on_outcome,
                 "redactor": redactor,
                 "log_bodies": log_bodies,
+                "circuit": circuit,
+                "state": state,
             },
         )
         mounts = self._normalizer.wrap_mounts(mounts, AsyncNormalizingTransport)

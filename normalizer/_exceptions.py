@@ -5,6 +5,8 @@ The whole tree::
     NormalizerError
     ├── MappingError             a mapping file is invalid (carries path, key, reason)
     ├── UnregisteredVendorError  a vendor id no loaded mapping defines (also a LookupError)
+    ├── CircuitOpenError         the vendor is not being called now: its circuit is open or it
+    │                            asked for a pause (carries vendor, retry_after, reason)
     └── VendorError              a vendor answered with a non-ok outcome (carries outcome,
         │                        request, response); raised only when asked for
         ├── AuthError
@@ -18,7 +20,8 @@ The whole tree::
 Classifying never raises because of what a vendor sent: outcomes are values. A
 :class:`VendorError` is raised by :func:`normalizer.raise_for_outcome`, or by a client or
 transport created with ``raise_on_error=True`` once retries are exhausted. Transport failures
-(connect errors, timeouts) stay the ``httpx`` exceptions they are.
+(connect errors, timeouts) stay the ``httpx`` exceptions they are. :class:`CircuitOpenError`
+is raised before a request is sent, so there is no response to return instead.
 """
 
 from __future__ import annotations
@@ -63,6 +66,24 @@ class UnregisteredVendorError(NormalizerError, LookupError):
 
     def __str__(self) -> str:  # LookupError would quote the message like a KeyError
         return str(self.args[0])
+
+
+class CircuitOpenError(NormalizerError):
+    """The request was not sent: the vendor's circuit is open, or it asked for a pause longer
+    than the retry policy waits.
+
+    ``reason`` is ``"open"`` (the circuit breaker) or ``"cooldown"`` (the vendor's own pause);
+    ``retry_after`` is how many seconds until calls go out again; ``circuit`` names the vendor,
+    or ``vendor/product`` for a per-product circuit.
+    """
+
+    def __init__(self, vendor: str, circuit: str, retry_after: float, reason: str) -> None:
+        self.vendor = vendor
+        self.circuit = circuit
+        self.retry_after = retry_after
+        self.reason = reason
+        what = "circuit is open" if reason == "open" else "vendor asked for a pause"
+        super().__init__(f"{circuit}: not sent, {what}; retry in {retry_after:.1f}s")
 
 
 class VendorError(NormalizerError):

@@ -9,6 +9,8 @@ Events (see README, "Logging"):
 - ``vendor_call_failed`` (warning): an attempt ended with a non-ok outcome or transport error.
 - ``vendor_call_retrying`` (info): the failure will be retried after ``delay`` seconds.
 - ``vendor_call_gave_up`` (error): a retryable failure that will not be retried, and why.
+- ``vendor_circuit_opened`` (error) and ``vendor_circuit_closed`` (info): a circuit breaker's
+  transitions, logged by the call that caused them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import httpx
 
 from ._outcome import Outcome
 from ._redact import Redactor
+from ._state import Limits
 
 LOGGER_NAME = "normalizer"
 
@@ -135,6 +138,13 @@ class CallLog:
     def gave_up(self, attempt: int, outcome: Outcome | None, reason: str) -> None:
         fields = self._fields(attempt, outcome)
         self._log().error("vendor_call_gave_up", reason=reason, **fields)
+
+    def circuit(self, transition: str, circuit: str, limits: Limits) -> None:
+        if transition == "opened":
+            recovery = None if limits.breaker is None else limits.breaker.recovery
+            self._log().error("vendor_circuit_opened", circuit=circuit, recovery=recovery)
+        else:
+            self._log().info("vendor_circuit_closed", circuit=circuit)
 
     def finished(self, outcome: Outcome, attempts: int) -> None:
         """Report the final outcome to the metrics hook; a broken hook never breaks the call."""

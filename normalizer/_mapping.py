@@ -19,6 +19,8 @@ from ._category import Category
 from ._exceptions import MappingError
 
 FORMAT_VERSION = 1
+MAX_COOLDOWN = 86400
+"""The longest pause (seconds) a mapping entry may ask for."""
 
 _ID = re.compile(r"[a-z][a-z0-9_]*\Z")
 _CODE = re.compile(r"\S{1,64}\Z")
@@ -38,6 +40,7 @@ class Entry:
     retryable: bool
     rejected: bool
     call_outcome: bool = False
+    cooldown: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -336,7 +339,15 @@ def _check_table(ck: _Checker, doc: dict[str, Any], prefix: str) -> None:
             ck,
             entry,
             key,
-            ("category", "description", "gloss", "retryable", "rejected", "call_outcome"),
+            (
+                "category",
+                "description",
+                "gloss",
+                "retryable",
+                "rejected",
+                "call_outcome",
+                "cooldown",
+            ),
         )
     classes = ck.table(doc.get("classes", {}), _join(prefix, "classes"))
     for pattern, target in classes.items():
@@ -356,7 +367,16 @@ def _check_table(ck: _Checker, doc: dict[str, Any], prefix: str) -> None:
             ck,
             rule,
             key,
-            ("status", "category", "description", "gloss", "retryable", "rejected", "paths"),
+            (
+                "status",
+                "category",
+                "description",
+                "gloss",
+                "retryable",
+                "rejected",
+                "cooldown",
+                "paths",
+            ),
         )
         status = rule.get("status")
         if isinstance(status, int) and not isinstance(status, bool):
@@ -386,6 +406,12 @@ def _check_entry(ck: _Checker, value: object, key: str, allowed: Sequence[str]) 
     for flag in ("retryable", "rejected", "call_outcome"):
         if flag in entry:
             ck.boolean(entry[flag], f"{key}.{flag}")
+    if "cooldown" in entry:
+        seconds = entry["cooldown"]
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise ck.fail(f"{key}.cooldown", f"must be a number of seconds, not {_kind(seconds)}")
+        if not 0 < seconds <= MAX_COOLDOWN:
+            raise ck.fail(f"{key}.cooldown", f"must be more than 0 and at most {MAX_COOLDOWN}")
 
 
 def _join(prefix: str, key: str) -> str:
@@ -532,6 +558,7 @@ def _entry(raw: Mapping[str, Any]) -> Entry:
         # a call happened, so a call outcome is never a request the vendor refused
         rejected=raw.get("rejected", category is Category.BUSY and not call_outcome),
         call_outcome=call_outcome,
+        cooldown=float(raw.get("cooldown", 0.0)),
     )
 
 

@@ -54,6 +54,8 @@ class Outcome:
     """The vendor's request or call id, when the body carries one."""
     candidates: tuple[Outcome, ...] = ()
     """Each product's reading of an ambiguous code."""
+    cooldown: float = 0.0
+    """Seconds the mapping says every caller should pause after this code (0: none)."""
 
     @property
     def ok(self) -> bool:
@@ -88,8 +90,9 @@ def make_outcome(
     call_outcome: bool,
     request_id: str | None,
     candidates: tuple[Outcome, ...],
+    cooldown: float,
 ) -> Outcome:
-    """Build an Outcome on the hot path: one dict instead of fourteen frozen ``__setattr__``.
+    """Build an Outcome on the hot path: one dict instead of fifteen frozen ``__setattr__``.
 
     A frozen dataclass's ``__init__`` pays a Python-level ``object.__setattr__`` per field,
     more than half of classifying a small body; the instance is the same either way.
@@ -113,6 +116,7 @@ def make_outcome(
             "call_outcome": call_outcome,
             "request_id": request_id,
             "candidates": candidates,
+            "cooldown": cooldown,
         },
     )
     return outcome

@@ -4,8 +4,9 @@ In the manner of botocore's ``retries/standard.py``: every attempt becomes a rea
 :class:`Attempt` (request, response, outcome or exception); small checks answer one question
 each about it and are composed; the wait and stop strategies are tenacity's protocol, so the
 transports hand them to ``tenacity.Retrying`` and write no retry loop of their own. A token
-bucket (:class:`RetryBudget`, after botocore's ``quota.py``) keeps an outage from turning into
-a retry storm. Clock, sleep and randomness are injectable for tests.
+bucket (the retry budget, after botocore's ``quota.py``) keeps an outage from turning into
+a retry storm; it lives in the vendor's shared state (:mod:`normalizer._state`) with the
+circuit breaker and cooldown. Clock, sleep and randomness are injectable for tests.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import contextlib
 import dataclasses
 import email.utils
 import random
-import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
@@ -28,6 +28,7 @@ from ._category import Category
 from ._exceptions import VendorError
 from ._inspect import outcome_of
 from ._outcome import Outcome
+from ._state import Admission, AsyncState, Keys, Limits, State
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 """Methods whose repetition has no further effect (RFC 9110 idempotent methods)."""
@@ -41,6 +42,8 @@ _MAYBE_SENT = (
     httpx.RemoteProtocolError,
 )
 _TIMEOUTS = (httpx.TimeoutException,)
+TRANSIENT = _NEVER_SENT + _MAYBE_SENT
+"""Transport errors that say nothing against the request: the vendor may answer next time."""
 
 
 async def _asyncio_sleep(seconds: float) -> None:
@@ -109,50 +112,6 @@ class RetryPolicy:
         """Full-jitter exponential backoff before attempt ``number + 1``."""
         base = self.pace.get(category, self.base) if category else self.base
         return float(self.random() * min(self.cap, base * 2 ** (number - 1)))
-
-
-class RetryBudget:
-    """A token bucket shared by the requests to one vendor: retries spend, successes refill.
-
-    Thread-safe; never negative. When it cannot pay for a retry, the failure is returned at
-    once, so a vendor outage costs each caller one attempt instead of ``max_attempts``.
-    """
-
-    def __init__(self, capacity: int = 500) -> None:
-        self.capacity = capacity
-        self._tokens = capacity
-        self._lock = threading.Lock()
-
-    @property
-    def available(self) -> int:
-        return self._tokens
-
-    def acquire(self, cost: int) -> bool:
-        with self._lock:
-            if cost > self._tokens:
-                return False
-            self._tokens -= cost
-            return True
-
-    def release(self, amount: int) -> None:
-        with self._lock:
-            self._tokens = min(self.capacity, self._tokens + amount)
-
-
-class Budgets:
-    """One :class:`RetryBudget` per vendor, created on first use."""
-
-    def __init__(self, capacity: int) -> None:
-        self._capacity = capacity
-        self._budgets: dict[str, RetryBudget] = {}
-        self._lock = threading.Lock()
-
-    def for_vendor(self, vendor: str) -> RetryBudget:
-        budget = self._budgets.get(vendor)
-        if budget is None:
-            with self._lock:
-                budget = self._budgets.setdefault(vendor, RetryBudget(self._capacity))
-        return budget
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -249,18 +208,32 @@ def retry_after(
 
 
 class Strategy:
-    """The tenacity ``retry``/``wait``/``stop`` trio for one request under one policy."""
+    """The tenacity ``retry``/``wait``/``stop`` trio for one request under one policy.
+
+    ``stop`` (``astop`` for the async transports) also asks the vendor's shared state whether
+    a retry may go out: the retry budget must pay for it, the circuit must not be open, and the
+    wait grows to cover the vendor's cooldown.
+    """
 
     def __init__(
-        self, policy: RetryPolicy, budget: RetryBudget, request: httpx.Request, max_attempts: int
+        self,
+        policy: RetryPolicy,
+        request: httpx.Request,
+        max_attempts: int,
+        state: State | AsyncState,
+        keys: Keys,
+        limits: Limits,
     ) -> None:
         self.policy = policy
-        self.budget = budget
         self.request = request
         self.max_attempts = max_attempts
+        self.state = state
+        self.keys = keys
+        self.limits = limits
         self.started = policy.clock()
         self.spent = 0
         self.stop_reason: str | None = None
+        self.admission: Admission | None = None
         # judged before the first attempt: sending may turn a one-shot stream into bytes
         self._replayable = replayable(request)
         self._should_retry = policy.should_retry
@@ -272,7 +245,7 @@ class Strategy:
         """Whether this attempt's result is worth another attempt (noting why not, if not)."""
         if self._replayable and self._should_retry(attempt):
             return True
-        transient = isinstance(attempt.exception, _NEVER_SENT + _MAYBE_SENT) or (
+        transient = isinstance(attempt.exception, TRANSIENT) or (
             attempt.outcome is not None and attempt.outcome.retryable
         )
         if transient:
@@ -288,36 +261,64 @@ class Strategy:
         return self.policy.backoff(category, attempt.number)
 
     def stop(self, state: tenacity.RetryCallState) -> bool:
+        if self._limited(state):
+            return True
+        assert isinstance(self.state, State)
+        return self._refused(state, self.state.retry(self.keys, self.limits, self._cost(state)))
+
+    async def astop(self, state: tenacity.RetryCallState) -> bool:
+        if self._limited(state):
+            return True
+        assert isinstance(self.state, AsyncState)
+        cost = self._cost(state)
+        return self._refused(state, await self.state.retry(self.keys, self.limits, cost))
+
+    def _limited(self, state: tenacity.RetryCallState) -> bool:
+        """The limits this call sets itself: attempts, the vendor's Retry-After, the deadline."""
         if state.attempt_number >= self.max_attempts:
             self.stop_reason = "max_attempts"
             return True
-        delay = state.upcoming_sleep
+        return self._too_long(state.upcoming_sleep)
+
+    def _too_long(self, delay: float) -> bool:
         if delay > self.policy.max_retry_after:
             self.stop_reason = "retry_after_too_long"
             return True
-        deadline = self.policy.deadline
-        if deadline is not None and self.policy.clock() - self.started + delay > deadline:
+        if not self.within_deadline(delay):
             self.stop_reason = "deadline"
             return True
-        assert state.outcome is not None
-        timeout = state.outcome.failed and isinstance(state.outcome.exception(), _TIMEOUTS)
-        cost = self.policy.timeout_cost if timeout else self.policy.retry_cost
-        if not self.budget.acquire(cost):
-            self.stop_reason = "budget"
-            return True
-        self.spent += cost
         return False
 
-    def settle(self, ok: bool) -> None:
-        """After the last attempt: a success refills the budget (a retried one, what it spent)."""
-        if ok:
-            self.budget.release(self.spent or 1)
+    def within_deadline(self, delay: float) -> bool:
+        deadline = self.policy.deadline
+        return deadline is None or self.policy.clock() - self.started + delay <= deadline
 
-    def tenacity_kwargs(self) -> dict[str, Any]:
+    def _cost(self, state: tenacity.RetryCallState) -> int:
+        assert state.outcome is not None
+        timeout = state.outcome.failed and isinstance(state.outcome.exception(), _TIMEOUTS)
+        return self.policy.timeout_cost if timeout else self.policy.retry_cost
+
+    def _refused(self, state: tenacity.RetryCallState, admission: Admission) -> bool:
+        """The limits the vendor's shared state sets: circuit, budget, cooldown."""
+        self.admission = admission
+        if admission.verdict == "open":
+            self.stop_reason = "circuit_open"
+            return True
+        if admission.verdict == "budget":
+            self.stop_reason = "budget"
+            return True
+        self.spent += self._cost(state)
+        if admission.wait > state.upcoming_sleep:
+            # tenacity reads upcoming_sleep after stop(): the cooldown lengthens this wait
+            state.upcoming_sleep = admission.wait
+            return self._too_long(admission.wait)
+        return False
+
+    def tenacity_kwargs(self, asynchronous: bool = False) -> dict[str, Any]:
         return {
             "retry": self.retry,
             "wait": self.wait,
-            "stop": self.stop,
+            "stop": self.astop if asynchronous else self.stop,
             "retry_error_callback": _last_result,
             "reraise": True,
         }

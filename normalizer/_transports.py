@@ -11,20 +11,22 @@ is streamed through untouched, never read into memory.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
 import tenacity
 
-from ._call import Call, Settings
+from ._call import Call, Record, Settings
 from ._exceptions import VendorError
 from ._inspect import ATTEMPTS_KEY, DEFAULT_MAX_BODY_SIZE, Framing, Inspector, Plan, outcome_of
 from ._logging import OnOutcome
 from ._redact import DEFAULT as DEFAULT_REDACTOR
 from ._redact import Redactor
 from ._registry import Registry
-from ._retry import Budgets, RetryPolicy, async_sleeper, sleeper
+from ._retry import RetryPolicy, async_sleeper, sleeper
+from ._state import AsyncLocal, AsyncState, CircuitBreaker, Limits, LocalState, State
 
 DEFAULT_RETRY = RetryPolicy()
 
@@ -40,6 +42,11 @@ class NormalizingTransport(httpx.BaseTransport):
     Failures and retries are logged on ``logger`` (default: structlog's ``"normalizer"``
     logger), redacted by ``redactor``; ``on_outcome`` is called with a :class:`VendorCall`
     once per call, for metrics.
+
+    ``circuit`` (a :class:`CircuitBreaker`) stops calling a vendor that keeps failing; ``state``
+    is where the retry budget, circuits and cooldowns live: a :class:`LocalState` of its own by
+    default, one shared with other transports, or ``normalizer.redis.RedisState`` to share
+    them between processes.
     """
 
     def __init__(
@@ -55,8 +62,12 @@ class NormalizingTransport(httpx.BaseTransport):
         on_outcome: OnOutcome | None = None,
         redactor: Redactor | None = None,
         log_bodies: bool = False,
+        circuit: CircuitBreaker | None = None,
+        state: State | None = None,
     ) -> None:
         self._transport = transport if transport is not None else httpx.HTTPTransport()
+        if isinstance(state, AsyncState):
+            raise TypeError("an async state store needs AsyncNormalizingTransport")
         self._settings = _settings(
             vendor,
             retry,
@@ -67,6 +78,8 @@ class NormalizingTransport(httpx.BaseTransport):
             on_outcome,
             redactor,
             log_bodies,
+            circuit,
+            state or _local(retry),
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -75,6 +88,11 @@ class NormalizingTransport(httpx.BaseTransport):
         if route is None:
             return self._transport.handle_request(request)
         call = settings.call(request, route)
+        state = settings.state
+        assert isinstance(state, State)
+        wait = call.admitted(state.admit(call.keys, settings.limits))
+        if wait and call.strategy is not None:
+            sleeper(call.strategy.policy)(wait)
         try:
             first = self._first(call)
             if not call.worth_retrying(first):
@@ -110,18 +128,24 @@ class NormalizingTransport(httpx.BaseTransport):
 
     def _once(self, call: Call) -> httpx.Response:
         call.begin()
+        settings = self._settings
         try:
             response = self._transport.handle_request(call.request)
             framing = Framing.of(response)
-            plan = self._settings.inspector.plan(call.request, response, framing)
+            plan = settings.inspector.plan(call.request, response, framing)
             body = self._read(response, plan) if plan in (Plan.READ, Plan.SNIFF) else None
         except httpx.TransportError as exc:
-            call.errored(exc)
+            self._record(call, call.errored(exc))
             raise
-        call.inspected(
-            response, self._settings.inspector.outcome(call.route, response, framing, plan, body)
-        )
+        outcome = settings.inspector.outcome(call.route, response, framing, plan, body)
+        self._record(call, call.inspected(response, outcome))
         return response
+
+    def _record(self, call: Call, record: Record | None) -> None:
+        if record is not None:
+            state = self._settings.state
+            assert isinstance(state, State)
+            call.recorded(state.record(call.keys, self._settings.limits, *record))
 
     def _read(self, response: httpx.Response, plan: Plan) -> bytes | None:
         """Buffer a JSON body up to the cap; else re-stream what was read plus the rest."""
@@ -157,7 +181,10 @@ class NormalizingTransport(httpx.BaseTransport):
 
 
 class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
-    """The async twin of :class:`NormalizingTransport`, wrapping an ``AsyncBaseTransport``."""
+    """The async twin of :class:`NormalizingTransport`, wrapping an ``AsyncBaseTransport``.
+
+    ``state`` is a :class:`LocalState` or an async store (``normalizer.redis.AsyncRedisState``).
+    """
 
     def __init__(
         self,
@@ -172,8 +199,14 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         on_outcome: OnOutcome | None = None,
         redactor: Redactor | None = None,
         log_bodies: bool = False,
+        circuit: CircuitBreaker | None = None,
+        state: LocalState | AsyncState | None = None,
     ) -> None:
         self._transport = transport if transport is not None else httpx.AsyncHTTPTransport()
+        if state is None:
+            state = _local(retry)
+        if isinstance(state, State) and not isinstance(state, LocalState):
+            raise TypeError("a sync state store (RedisState) needs NormalizingTransport")
         self._settings = _settings(
             vendor,
             retry,
@@ -184,6 +217,8 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
             on_outcome,
             redactor,
             log_bodies,
+            circuit,
+            AsyncLocal(state) if isinstance(state, LocalState) else state,
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -192,6 +227,11 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         if route is None:
             return await self._transport.handle_async_request(request)
         call = settings.call(request, route)
+        state = settings.state
+        assert isinstance(state, AsyncState)
+        wait = call.admitted(await state.admit(call.keys, settings.limits))
+        if wait and call.strategy is not None:
+            await async_sleeper(call.strategy.policy)(wait)
         try:
             first = await self._first(call)
             if not call.worth_retrying(first):
@@ -201,7 +241,7 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
                 retrying = tenacity.AsyncRetrying(
                     sleep=async_sleeper(call.strategy.policy),
                     before_sleep=_async_before_sleep(call),
-                    **call.tenacity_kwargs(),
+                    **call.tenacity_kwargs(asynchronous=True),
                 )
                 pending = [first]
 
@@ -226,18 +266,24 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
 
     async def _once(self, call: Call) -> httpx.Response:
         call.begin()
+        settings = self._settings
         try:
             response = await self._transport.handle_async_request(call.request)
             framing = Framing.of(response)
-            plan = self._settings.inspector.plan(call.request, response, framing)
+            plan = settings.inspector.plan(call.request, response, framing)
             body = await self._read(response, plan) if plan in (Plan.READ, Plan.SNIFF) else None
         except httpx.TransportError as exc:
-            call.errored(exc)
+            await self._record(call, call.errored(exc))
             raise
-        call.inspected(
-            response, self._settings.inspector.outcome(call.route, response, framing, plan, body)
-        )
+        outcome = settings.inspector.outcome(call.route, response, framing, plan, body)
+        await self._record(call, call.inspected(response, outcome))
         return response
+
+    async def _record(self, call: Call, record: Record | None) -> None:
+        if record is not None:
+            state = self._settings.state
+            assert isinstance(state, AsyncState)
+            call.recorded(await state.record(call.keys, self._settings.limits, *record))
 
     async def _read(self, response: httpx.Response, plan: Plan) -> bytes | None:
         stream = response.stream
@@ -287,17 +333,24 @@ def _settings(
     on_outcome: OnOutcome | None,
     redactor: Redactor | None,
     log_bodies: bool,
+    circuit: CircuitBreaker | None,
+    state: State | AsyncState,
 ) -> Settings:
     return Settings(
         inspector=Inspector(vendor, registry, max_body_size),
         retry=retry,
-        budgets=Budgets(retry.budget_capacity if retry is not None else 0),
+        state=state,
+        limits=Limits(retry.budget_capacity if retry is not None else 0, circuit),
         raise_on_error=raise_on_error,
         logger=logger,
         on_outcome=on_outcome,
         redactor=redactor or DEFAULT_REDACTOR,
         log_bodies=log_bodies,
     )
+
+
+def _local(retry: RetryPolicy | None) -> LocalState:
+    return LocalState(time.monotonic if retry is None else retry.clock)
 
 
 def _before_sleep(call: Call) -> Callable[[tenacity.RetryCallState], None]:

@@ -58,9 +58,9 @@ def test_mounts_and_env_proxies_are_wrapped(monkeypatch: pytest.MonkeyPatch) -> 
     wrapped = [t for t in transports if t is not None]
     assert wrapped
     assert all(isinstance(t, NormalizingTransport) for t in wrapped)
-    # one retry budget per vendor for the whole client, whatever route a request takes
-    budgets = {id(t._settings.budgets) for t in [*wrapped, client._transport]}  # type: ignore[attr-defined]
-    assert len(budgets) == 1
+    # one state (budgets, circuits, cooldowns) for the whole client, whatever route it takes
+    states = {id(t._settings.state) for t in [*wrapped, client._transport]}  # type: ignore[attr-defined]
+    assert len(states) == 1
     assert None in transports
     response = client.get("https://other.test/q")
     assert outcome(response).category is Category.BUSY

@@ -55,6 +55,16 @@ BAD = [
     (MINIMAL.replace('name = "Mini"', 'name = "Mini"\nextends = "x"'), "vendor", "exactly one of"),
     (MINIMAL + "surprise = 1\n", "envelope.surprise", "unknown key"),
     (
+        MINIMAL + '[codes]\n"1" = { category = "busy", description = "d", cooldown = "5s" }\n',
+        'codes."1".cooldown',
+        "number of seconds",
+    ),
+    (
+        MINIMAL + '[[http]]\nstatus = 429\ncategory = "busy"\ndescription = "d"\ncooldown = 0\n',
+        "http[0].cooldown",
+        "more than 0",
+    ),
+    (
         MINIMAL + '[codes]\n"1" = { category = "fatal", description = "d" }\n',
         'codes."1".category',
         "not one of",

@@ -11,29 +11,12 @@ import tenacity
 
 import normalizer
 from normalizer import Category, RetryPolicy, outcome_of
-from normalizer._retry import RetryBudget, retry_after
+from normalizer._retry import retry_after
+from normalizer._state import Keys, Limits, LocalState
 from normalizer.testing import set_testing
-from tests.conftest import outcome
+from tests.conftest import FakeClock, outcome
 
 Reply = httpx.Response | Exception
-
-
-class FakeClock:
-    """A monotonic clock that only moves when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    async def async_sleep(self, seconds: float) -> None:
-        self.sleep(seconds)
 
 
 @pytest.fixture(autouse=True)
@@ -42,11 +25,6 @@ def _real_waits() -> Iterator[None]:
     set_testing(False)
     yield
     set_testing(True)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 def policy(clock: FakeClock, **overrides: object) -> RetryPolicy:
@@ -218,26 +196,25 @@ def test_budget_exhausted_under_a_burst(clock: FakeClock) -> None:
     c = client("mango", script, retry)
     attempts = [c.post(MANGO).extensions["normalizer.attempts"] for _ in range(5)]
     assert attempts == [3, 1, 1, 1, 1]  # two retries spent the budget; then failures return at once
-    budget = c._transport._settings.budgets.for_vendor("mango")  # type: ignore[attr-defined]
-    assert budget.available == 0
+    assert c._transport._settings.state.tokens("mango", 10) == 0  # type: ignore[attr-defined]
 
 
 def test_budget_refills_on_success() -> None:
-    budget = RetryBudget(10)
-    assert budget.acquire(5)
-    assert budget.acquire(5)
-    assert not budget.acquire(5)
-    budget.release(3)
-    assert budget.available == 3
-    budget.release(100)
-    assert budget.available == 10
+    state, keys, limits = LocalState(), Keys("v", "v"), Limits(10, None)
+    assert state.retry(keys, limits, 5).verdict == "go"
+    assert state.retry(keys, limits, 5).verdict == "go"
+    assert state.retry(keys, limits, 5).verdict == "budget"
+    state.record(keys, limits, False, 0.0, 3)
+    assert state.tokens("v", 10) == 3
+    state.record(keys, limits, False, 0.0, 100)
+    assert state.tokens("v", 10) == 10
 
 
 def test_retried_success_refunds_what_it_spent(clock: FakeClock) -> None:
     retry = policy(clock, budget_capacity=20, retry_cost=5)
     c = client("ucpaas", Script([UCPAAS_BUSY, UCPAAS_OK]), retry)
     c.get(UCPAAS)
-    assert c._transport._settings.budgets.for_vendor("ucpaas").available == 20  # type: ignore[attr-defined]
+    assert c._transport._settings.state.tokens("ucpaas", 20) == 20  # type: ignore[attr-defined]
 
 
 def test_connect_error_retried_even_for_post(clock: FakeClock) -> None:

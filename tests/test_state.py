@@ -1,0 +1,328 @@
+"""Shared per-vendor state: circuit breaker, cooldown and retry budget, alone and in transports."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from structlog.testing import capture_logs
+
+import normalizer
+from normalizer import CircuitBreaker, CircuitOpenError, LocalState, Registry
+from normalizer._state import Keys, Limits
+from tests.conftest import FakeClock, outcome
+from tests.test_retry import MANGO, Script, _real_waits, js, policy  # noqa: F401
+
+SERVER = js({"result": 5001})
+OK = js({"result": 1000})
+BREAKER = CircuitBreaker(failures=3, window=10.0, recovery=30.0)
+KEYS = Keys("v", "v")
+LIMITS = Limits(100, BREAKER)
+
+
+def state_at(clock: FakeClock) -> LocalState:
+    return LocalState(clock)
+
+
+# --- the rules, on LocalState -----------------------------------------------------------------
+
+
+def test_opens_after_a_run_of_failures(clock: FakeClock) -> None:
+    state = state_at(clock)
+    assert [state.record(KEYS, LIMITS, True, 0, 0) for _ in range(3)] == [None, None, "opened"]
+    admission = state.admit(KEYS, LIMITS)
+    assert admission.verdict == "open"
+    assert admission.wait == 30.0
+    clock.now += 10
+    assert state.admit(KEYS, LIMITS).wait == 20.0
+
+
+def test_a_success_or_an_old_failure_restarts_the_run(clock: FakeClock) -> None:
+    state = state_at(clock)
+    state.record(KEYS, LIMITS, True, 0, 0)
+    state.record(KEYS, LIMITS, True, 0, 0)
+    state.record(KEYS, LIMITS, False, 0, 0)
+    state.record(KEYS, LIMITS, True, 0, 0)
+    state.record(KEYS, LIMITS, True, 0, 0)
+    assert state.admit(KEYS, LIMITS).verdict == "go"
+    clock.now += 10.5  # the run began more than `window` ago: this failure starts a new one
+    assert state.record(KEYS, LIMITS, True, 0, 0) is None
+    assert state.admit(KEYS, LIMITS).verdict == "go"
+
+
+def test_half_open_lets_one_probe_through(clock: FakeClock) -> None:
+    state = state_at(clock)
+    for _ in range(3):
+        state.record(KEYS, LIMITS, True, 0, 0)
+    clock.now += 30
+    assert state.admit(KEYS, LIMITS).verdict == "probe"
+    assert state.admit(KEYS, LIMITS).verdict == "open"  # the probe is out
+    assert state.record(KEYS, LIMITS, True, 0, 0) == "opened"  # the probe failed
+    assert state.admit(KEYS, LIMITS).wait == 30.0
+    clock.now += 30
+    assert state.admit(KEYS, LIMITS).verdict == "probe"
+    assert state.record(KEYS, LIMITS, False, 0, 0) == "closed"
+    assert state.admit(KEYS, LIMITS).verdict == "go"
+
+
+def test_a_lost_probe_is_replaced_after_recovery(clock: FakeClock) -> None:
+    state = state_at(clock)
+    for _ in range(3):
+        state.record(KEYS, LIMITS, True, 0, 0)
+    clock.now += 30
+    assert state.admit(KEYS, LIMITS).verdict == "probe"  # and never reports back
+    clock.now += 30
+    assert state.admit(KEYS, LIMITS).verdict == "probe"
+
+
+def test_without_a_breaker_failures_only_spend_and_cool(clock: FakeClock) -> None:
+    state, limits = state_at(clock), Limits(100, None)
+    for _ in range(10):
+        assert state.record(KEYS, limits, True, 0, 0) is None
+    assert state.admit(KEYS, limits).verdict == "go"
+
+
+def test_cooldown_is_the_longest_asked_for(clock: FakeClock) -> None:
+    state = state_at(clock)
+    state.record(KEYS, LIMITS, False, 5.0, 0)
+    state.record(KEYS, LIMITS, False, 2.0, 0)
+    assert state.admit(KEYS, LIMITS).wait == 5.0
+    clock.now += 4
+    assert state.retry(KEYS, LIMITS, 5).wait == 1.0
+    clock.now += 2
+    assert state.admit(KEYS, LIMITS).wait == 0.0
+
+
+def test_clean_means_a_success_would_change_nothing(clock: FakeClock) -> None:
+    state = state_at(clock)
+    assert state.admit(KEYS, LIMITS).clean
+    state.record(KEYS, LIMITS, True, 0, 0)
+    assert not state.admit(KEYS, LIMITS).clean  # a failure is counted
+    state.record(KEYS, LIMITS, False, 0, 0)
+    assert state.admit(KEYS, LIMITS).clean
+    state.retry(KEYS, LIMITS, 5)
+    assert not state.admit(KEYS, LIMITS).clean  # the budget is not full
+
+
+def test_budget_never_overspent_from_many_threads() -> None:
+    state, limits = LocalState(), Limits(1000, None)
+    granted: list[int] = []
+
+    def spend() -> None:
+        mine = sum(state.retry(KEYS, limits, 7).verdict == "go" for _ in range(200))
+        granted.append(mine)
+
+    threads = [threading.Thread(target=spend) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(granted) == 1000 // 7
+    assert state.tokens("v", 1000) == 1000 % 7
+
+
+def test_per_product_circuits() -> None:
+    breaker = CircuitBreaker(per_product=True)
+    assert Keys.of("onbuka", "sms", breaker) == Keys("onbuka", "onbuka/sms")
+    assert Keys.of("onbuka", None, breaker) == Keys("onbuka", "onbuka")
+    assert Keys.of("onbuka", "sms", CircuitBreaker()) == Keys("onbuka", "onbuka")
+
+
+@pytest.mark.parametrize(
+    "options", [{"failures": 0}, {"window": 0}, {"recovery": -1}, {"categories": {"nope"}}]
+)
+def test_breaker_options_are_checked(options: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match=r"must|is not a valid"):
+        CircuitBreaker(**options)  # type: ignore[arg-type]
+
+
+# --- in the transports ------------------------------------------------------------------------
+
+
+def client(
+    script: Callable[[httpx.Request], httpx.Response],
+    clock: FakeClock,
+    **kw: object,
+) -> normalizer.Client:
+    kw.setdefault("retry", policy(clock))
+    kw.setdefault("circuit", BREAKER)
+    kw.setdefault("state", LocalState(clock))
+    return normalizer.Client("mango", transport=httpx.MockTransport(script), **kw)  # type: ignore[arg-type]
+
+
+def test_open_circuit_fails_fast_without_sending(clock: FakeClock) -> None:
+    script = Script([SERVER])
+    c = client(script, clock, retry=None)
+    with capture_logs() as logs:
+        for _ in range(3):
+            assert outcome(c.post(MANGO)).code == "5001"
+        with pytest.raises(CircuitOpenError) as info:
+            c.post(MANGO)
+    assert len(script.requests) == 3
+    assert info.value.vendor == "mango"
+    assert info.value.reason == "open"
+    assert info.value.retry_after == 30.0
+    assert "retry in 30.0s" in str(info.value)
+    assert [e["event"] for e in logs].count("vendor_circuit_opened") == 1
+
+
+def test_probe_success_closes_the_circuit(clock: FakeClock) -> None:
+    script = Script([SERVER, SERVER, SERVER, OK])
+    c = client(script, clock, retry=None)
+    for _ in range(3):
+        c.post(MANGO)
+    clock.now += 30
+    with capture_logs() as logs:
+        assert outcome(c.post(MANGO)).ok
+    assert outcome(c.post(MANGO)).ok
+    assert [e["event"] for e in logs] == ["vendor_circuit_closed"]
+
+
+def test_retries_stop_when_the_circuit_opens(clock: FakeClock) -> None:
+    script = Script([SERVER])
+    c = client(script, clock, circuit=CircuitBreaker(failures=2))
+    with capture_logs() as logs:
+        response = c.post(MANGO)
+    assert response.extensions["normalizer.attempts"] == 2
+    assert outcome(response).code == "5001"  # the last response is returned, not lost
+    assert response.read()
+    gave_up = [e for e in logs if e["event"] == "vendor_call_gave_up"]
+    assert gave_up[0]["reason"] == "circuit_open"
+
+
+def test_what_counts_as_a_failure(clock: FakeClock) -> None:
+    # validation, auth and billing answers mean the vendor is up; so does a callee who is busy
+    script = Script([SERVER, SERVER, js({"result": 3103}), SERVER, SERVER])
+    c = client(script, clock, retry=None)
+    for _ in range(5):
+        c.post(MANGO)
+    assert outcome(c.post(MANGO)).code == "5001"  # still closed: the run was broken
+    errors = Script([httpx.ConnectError("refused")])
+    c = client(errors, clock, retry=None)
+    for _ in range(3):
+        with pytest.raises(httpx.ConnectError):
+            c.post(MANGO)
+    with pytest.raises(CircuitOpenError):
+        c.post(MANGO)
+
+
+def test_clients_share_a_state_when_given_one(clock: FakeClock) -> None:
+    shared = LocalState(clock)
+    first = client(Script([SERVER]), clock, retry=None, state=shared)
+    second = client(Script([OK]), clock, retry=None, state=shared)
+    for _ in range(3):
+        first.post(MANGO)
+    with pytest.raises(CircuitOpenError):
+        second.post(MANGO)
+
+
+def test_cooldown_from_retry_after_holds_every_call(clock: FakeClock) -> None:
+    busy = httpx.Response(429, headers={"Retry-After": "5"})
+    script = Script([busy, OK, OK])
+    c = client(script, clock, retry=policy(clock, max_attempts=1), circuit=None)
+    assert outcome(c.post(MANGO)).category is normalizer.Category.BUSY
+    assert clock.sleeps == []
+    assert outcome(c.post(MANGO)).ok  # waited out the vendor's pause before sending
+    assert clock.sleeps == [5.0]
+    assert outcome(c.post(MANGO)).ok
+    assert clock.sleeps == [5.0]
+
+
+def test_a_pause_longer_than_the_policy_waits_fails_fast(clock: FakeClock) -> None:
+    busy = httpx.Response(429, headers={"Retry-After": "600"})
+    script = Script([busy, OK])
+    c = client(script, clock, retry=policy(clock, max_attempts=1), circuit=None)
+    c.post(MANGO)
+    with pytest.raises(CircuitOpenError) as info:
+        c.post(MANGO)
+    assert info.value.reason == "cooldown"
+    assert info.value.retry_after == 600.0
+    assert len(script.requests) == 1
+
+
+def test_a_retry_waits_for_a_cooldown_another_call_started(clock: FakeClock) -> None:
+    shared = LocalState(clock)
+    script = Script([SERVER, OK])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if not script.requests:  # meanwhile another worker is told to pause for 7 s
+            shared.record(Keys("mango", "mango"), Limits(500, None), False, 7.0, 0)
+        return script(request)
+
+    c = client(handler, clock, circuit=None, state=shared)
+    assert outcome(c.post(MANGO)).ok
+    assert clock.sleeps == [7.0]  # not the 0.2 s backoff: the vendor's pause, started elsewhere
+
+
+def test_mapping_declares_a_cooldown(
+    clock: FakeClock, registry: Registry, write_mapping: Callable[[str, str], Path]
+) -> None:
+    registry.register(
+        write_mapping(
+            'format = 1\n[vendor]\nextends = "acme"\n[codes]\n'
+            '"-9" = { category = "busy", description = "too frequent", cooldown = 2.5 }\n',
+            "acme-cooldown.toml",
+        )
+    )
+    script = Script([js({"code": "-9"}), OK])
+    c = normalizer.Client(
+        "acme",
+        registry=registry,
+        transport=httpx.MockTransport(script),
+        retry=policy(clock, max_attempts=1),
+    )
+    first = outcome(c.post("https://api.acme.test/v1/call"))
+    assert first.cooldown == 2.5
+    c.post("https://api.acme.test/v1/call")
+    assert clock.sleeps == [2.5]
+
+
+def test_without_retry_policy_nothing_waits(clock: FakeClock) -> None:
+    shared = LocalState(clock)
+    shared.record(Keys("mango", "mango"), Limits(0, None), False, 7.0, 0)
+    c = client(Script([OK]), clock, retry=None, circuit=None, state=shared)
+    assert outcome(c.post(MANGO)).ok
+    assert clock.sleeps == []
+
+
+def test_async_transport_needs_an_async_store_and_sync_a_sync_one() -> None:
+    from normalizer._state import AsyncLocal
+
+    with pytest.raises(TypeError):
+        normalizer.NormalizingTransport("mango", state=AsyncLocal(LocalState()))  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_async_circuit_and_cooldown(clock: FakeClock) -> None:
+    script = Script([SERVER, SERVER, SERVER, httpx.Response(503, headers={"Retry-After": "3"}), OK])
+    async with normalizer.AsyncClient(
+        "mango",
+        transport=httpx.MockTransport(script),
+        retry=policy(clock, max_attempts=1),
+        circuit=BREAKER,
+    ) as c:
+        for _ in range(3):
+            await c.post(MANGO)
+        with pytest.raises(CircuitOpenError):
+            await c.post(MANGO)
+        clock.now += 30
+        probe = await c.post(MANGO)  # the probe fails, and the vendor asks for a pause
+        assert outcome(probe).http_status == 503
+        with pytest.raises(CircuitOpenError) as info:
+            await c.post(MANGO)
+        assert info.value.reason == "open"
+    assert len(script.requests) == 4
+
+
+@pytest.mark.anyio
+async def test_async_cooldown_waits_with_the_async_sleep(clock: FakeClock) -> None:
+    script = Script([httpx.Response(503, headers={"Retry-After": "3"}), OK])
+    async with normalizer.AsyncClient(
+        "mango", transport=httpx.MockTransport(script), retry=policy(clock, max_attempts=1)
+    ) as c:
+        await c.post(MANGO)
+        assert outcome(await c.post(MANGO)).ok
+    assert clock.sleeps == [3.0]
