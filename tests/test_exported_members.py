@@ -9,7 +9,8 @@ def test_all_names_exist_and_are_public() -> None:
     for name in normalizer.__all__:
         assert hasattr(normalizer, name), name
     public = {n for n in dir(normalizer) if not n.startswith("_")}
-    assert public - {"testing"} == set(normalizer.__all__) - {"__version__"}
+    # the submodules a user imports by name: normalizer.testing, normalizer.redis
+    assert public - {"testing", "redis"} == set(normalizer.__all__) - {"__version__"}
 
 
 def test_testing_module_surface() -> None:
@@ -29,3 +30,9 @@ def test_public_objects_present_as_normalizer_members() -> None:
     for name in normalizer.__all__:
         if name != "__version__":
             assert getattr(normalizer, name).__module__ == "normalizer", name
+
+
+def test_redis_module_surface() -> None:
+    import normalizer.redis
+
+    assert normalizer.redis.__all__ == ["AsyncRedisState", "RedisState"]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -12,7 +13,7 @@ from structlog.testing import capture_logs
 
 import normalizer
 from normalizer import CircuitBreaker, CircuitOpenError, LocalState, Registry
-from normalizer._state import Keys, Limits
+from normalizer._state import Keys, Limits, State
 from tests.conftest import FakeClock, outcome
 from tests.test_retry import MANGO, Script, _real_waits, js, policy  # noqa: F401
 
@@ -23,15 +24,27 @@ KEYS = Keys("v", "v")
 LIMITS = Limits(100, BREAKER)
 
 
-def state_at(clock: FakeClock) -> LocalState:
-    return LocalState(clock)
+@pytest.fixture(params=["local", "redis"])
+def store(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[State]:
+    """Each rule holds alike in process and on Redis (the script mirrors LocalState)."""
+    if request.param == "local":
+        yield LocalState(clock)
+        return
+    import redis
+
+    from normalizer.redis import RedisState
+
+    server = request.getfixturevalue("redis_server")
+    client = redis.Redis.from_url(server.url)
+    with RedisState(client, account=uuid.uuid4().hex, clock=clock) as state:
+        yield state
 
 
-# --- the rules, on LocalState -----------------------------------------------------------------
+# --- the rules, on every store ----------------------------------------------------------------
 
 
-def test_opens_after_a_run_of_failures(clock: FakeClock) -> None:
-    state = state_at(clock)
+def test_opens_after_a_run_of_failures(clock: FakeClock, store: State) -> None:
+    state = store
     assert [state.record(KEYS, LIMITS, True, 0, 0) for _ in range(3)] == [None, None, "opened"]
     admission = state.admit(KEYS, LIMITS)
     assert admission.verdict == "open"
@@ -40,8 +53,8 @@ def test_opens_after_a_run_of_failures(clock: FakeClock) -> None:
     assert state.admit(KEYS, LIMITS).wait == 20.0
 
 
-def test_a_success_or_an_old_failure_restarts_the_run(clock: FakeClock) -> None:
-    state = state_at(clock)
+def test_a_success_or_an_old_failure_restarts_the_run(clock: FakeClock, store: State) -> None:
+    state = store
     state.record(KEYS, LIMITS, True, 0, 0)
     state.record(KEYS, LIMITS, True, 0, 0)
     state.record(KEYS, LIMITS, False, 0, 0)
@@ -53,8 +66,8 @@ def test_a_success_or_an_old_failure_restarts_the_run(clock: FakeClock) -> None:
     assert state.admit(KEYS, LIMITS).verdict == "go"
 
 
-def test_half_open_lets_one_probe_through(clock: FakeClock) -> None:
-    state = state_at(clock)
+def test_half_open_lets_one_probe_through(clock: FakeClock, store: State) -> None:
+    state = store
     for _ in range(3):
         state.record(KEYS, LIMITS, True, 0, 0)
     clock.now += 30
@@ -68,8 +81,8 @@ def test_half_open_lets_one_probe_through(clock: FakeClock) -> None:
     assert state.admit(KEYS, LIMITS).verdict == "go"
 
 
-def test_a_lost_probe_is_replaced_after_recovery(clock: FakeClock) -> None:
-    state = state_at(clock)
+def test_a_lost_probe_is_replaced_after_recovery(clock: FakeClock, store: State) -> None:
+    state = store
     for _ in range(3):
         state.record(KEYS, LIMITS, True, 0, 0)
     clock.now += 30
@@ -78,15 +91,15 @@ def test_a_lost_probe_is_replaced_after_recovery(clock: FakeClock) -> None:
     assert state.admit(KEYS, LIMITS).verdict == "probe"
 
 
-def test_without_a_breaker_failures_only_spend_and_cool(clock: FakeClock) -> None:
-    state, limits = state_at(clock), Limits(100, None)
+def test_without_a_breaker_failures_only_spend_and_cool(store: State) -> None:
+    state, limits = store, Limits(100, None)
     for _ in range(10):
         assert state.record(KEYS, limits, True, 0, 0) is None
     assert state.admit(KEYS, limits).verdict == "go"
 
 
-def test_cooldown_is_the_longest_asked_for(clock: FakeClock) -> None:
-    state = state_at(clock)
+def test_cooldown_is_the_longest_asked_for(clock: FakeClock, store: State) -> None:
+    state = store
     state.record(KEYS, LIMITS, False, 5.0, 0)
     state.record(KEYS, LIMITS, False, 2.0, 0)
     assert state.admit(KEYS, LIMITS).wait == 5.0
@@ -96,8 +109,8 @@ def test_cooldown_is_the_longest_asked_for(clock: FakeClock) -> None:
     assert state.admit(KEYS, LIMITS).wait == 0.0
 
 
-def test_clean_means_a_success_would_change_nothing(clock: FakeClock) -> None:
-    state = state_at(clock)
+def test_clean_means_a_success_would_change_nothing(clock: FakeClock, store: State) -> None:
+    state = store
     assert state.admit(KEYS, LIMITS).clean
     state.record(KEYS, LIMITS, True, 0, 0)
     assert not state.admit(KEYS, LIMITS).clean  # a failure is counted
@@ -107,8 +120,8 @@ def test_clean_means_a_success_would_change_nothing(clock: FakeClock) -> None:
     assert not state.admit(KEYS, LIMITS).clean  # the budget is not full
 
 
-def test_budget_never_overspent_from_many_threads() -> None:
-    state, limits = LocalState(), Limits(1000, None)
+def test_budget_never_overspent_from_many_threads(store: State) -> None:
+    state, limits = store, Limits(1000, None)
     granted: list[int] = []
 
     def spend() -> None:
@@ -121,7 +134,8 @@ def test_budget_never_overspent_from_many_threads() -> None:
     for t in threads:
         t.join()
     assert sum(granted) == 1000 // 7
-    assert state.tokens("v", 1000) == 1000 % 7
+    assert state.retry(KEYS, limits, 1000 % 7 + 1).verdict == "budget"
+    assert state.retry(KEYS, limits, 1000 % 7).verdict == "go"
 
 
 def test_per_product_circuits() -> None:

@@ -1,0 +1,360 @@
+"""Share retry budgets, circuits and cooldowns between processes, on Redis.
+
+Optional: needs ``pip install 'telco-normalizer[redis]'`` (redis-py). A fleet of workers calling
+one vendor account then spends one retry budget, sees one circuit and waits out one cooldown::
+
+    from normalizer import Client, CircuitBreaker
+    from normalizer.redis import RedisState
+
+    state = RedisState.from_url("redis://localhost:6379/0", account="acme-prod")
+    client = Client("mango", circuit=CircuitBreaker(), state=state)
+
+Each answer is one Lua script run on the server, so no two workers can both take the last retry
+token or both be the probe of a half-open circuit; times come from the server's clock, so the
+workers' clocks need not agree. The keys are ``{prefix:account:vendor}`` hashes (one hash slot
+per vendor, for Redis Cluster) that expire after an idle hour.
+
+Redis is an accelerator, never a single point of failure: when it fails or is slow (keep the
+client's timeouts short, as :meth:`RedisState.from_url` does), the store answers from its
+in-process :class:`~normalizer.LocalState` instead, logs one ``shared_state_unavailable``
+warning, tries Redis again after ``retry_interval`` seconds, and logs ``shared_state_restored``
+when it answers again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+try:
+    import redis
+    import redis.asyncio
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "normalizer.redis needs redis-py: pip install 'telco-normalizer[redis]'"
+    ) from exc
+
+from ._logging import LOGGER_NAME
+from ._state import Admission, AsyncState, Keys, Limits, LocalState, State, Transition, Verdict
+
+__all__ = ["AsyncRedisState", "RedisState"]
+
+_SCRIPT = """
+local now = tonumber(ARGV[10])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+local vendor, circuit = KEYS[1], KEYS[2]
+local op, capacity, threshold = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local window, recovery, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[9])
+
+local function num(key, field)
+  local v = redis.call('HGET', key, field)
+  if v then return tonumber(v) end
+  return 0
+end
+
+if op ~= 'record' then
+  local cost = tonumber(ARGV[6])
+  local verdict = 'go'
+  local opened = num(circuit, 'opened_until')
+  if threshold > 0 and opened > 0 then
+    if now < opened then return {'open', tostring(opened - now), '0'} end
+    local probe = num(circuit, 'probe_until')
+    if now < probe then return {'open', tostring(probe - now), '0'} end
+    verdict = 'probe'
+  end
+  local raw = redis.call('HGET', vendor, 'tokens')
+  local tokens = capacity
+  if raw then tokens = tonumber(raw) end
+  if cost > 0 then
+    if cost > tokens then return {'budget', '0', '0'} end
+    redis.call('HSET', vendor, 'tokens', tokens - cost)
+    redis.call('EXPIRE', vendor, ttl)
+  end
+  if verdict == 'probe' then
+    redis.call('HSET', circuit, 'probe_until', tostring(now + recovery))
+    redis.call('EXPIRE', circuit, ttl)
+  end
+  local clean = '0'
+  if num(circuit, 'failures') == 0 and opened == 0 and tokens >= capacity then clean = '1' end
+  local wait = num(vendor, 'cooldown_until') - now
+  if wait < 0 then wait = 0 end
+  return {verdict, tostring(wait), clean}
+end
+
+local failed, cooldown, refund = ARGV[6] == '1', tonumber(ARGV[7]), tonumber(ARGV[8])
+local transition = ''
+if threshold > 0 then
+  local opened = num(circuit, 'opened_until')
+  if not failed then
+    if opened > 0 then transition = 'closed' end
+    redis.call('HSET', circuit, 'failures', 0, 'first_failure', 0, 'opened_until', 0,
+               'probe_until', 0)
+  elseif opened > 0 then
+    if now >= opened then transition = 'opened' end
+    redis.call('HSET', circuit, 'opened_until', tostring(now + recovery), 'probe_until', 0)
+  else
+    local failures, first = num(circuit, 'failures'), num(circuit, 'first_failure')
+    if failures == 0 or now - first > window then
+      failures, first = 1, now
+    else
+      failures = failures + 1
+    end
+    if failures >= threshold then
+      redis.call('HSET', circuit, 'failures', 0, 'opened_until', tostring(now + recovery))
+      transition = 'opened'
+    else
+      redis.call('HSET', circuit, 'failures', failures, 'first_failure', tostring(first))
+    end
+  end
+  redis.call('EXPIRE', circuit, ttl)
+end
+if cooldown > 0 and num(vendor, 'cooldown_until') < now + cooldown then
+  redis.call('HSET', vendor, 'cooldown_until', tostring(now + cooldown))
+end
+if refund > 0 then
+  local raw = redis.call('HGET', vendor, 'tokens')
+  if raw then redis.call('HSET', vendor, 'tokens', math.min(capacity, tonumber(raw) + refund)) end
+end
+redis.call('EXPIRE', vendor, ttl)
+return transition
+"""
+
+_TTL = 3600
+_ERRORS = (redis.RedisError, OSError)
+
+
+class _Shared:
+    """What the sync and async stores share: keys, arguments, replies and the fallback."""
+
+    def __init__(
+        self,
+        prefix: str,
+        account: str,
+        fallback: LocalState | None,
+        retry_interval: float,
+        logger: Any,
+        clock: Callable[[], float] | None,
+    ) -> None:
+        self._tag = f"{prefix}:{account}"
+        self._now = clock  # None: the Redis server's clock, the one all workers agree on
+        self._clock = clock or time.monotonic
+        self.fallback = fallback if fallback is not None else LocalState(self._clock)
+        self._retry_interval = retry_interval
+        self._logger = logger
+        self._down_until: float | None = None
+        self._names: dict[Keys, list[str]] = {}
+
+    def keys(self, keys: Keys) -> list[str]:
+        names = self._names.get(keys)
+        if names is None:
+            vendor = f"{{{self._tag}:{keys.vendor}}}"
+            circuit = vendor if keys.circuit == keys.vendor else f"{vendor}:{keys.circuit}"
+            names = self._names[keys] = [vendor, circuit]
+        return names
+
+    def args(self, op: str, limits: Limits, *rest: float) -> list[str | float]:
+        breaker = limits.breaker
+        if breaker is None:
+            circuit: Sequence[float] = (0, 0, 0)
+        else:
+            circuit = (breaker.failures, breaker.window, breaker.recovery)
+        tail = [*rest] + [0] * (3 - len(rest))
+        now = "" if self._now is None else self._now()
+        return [op, limits.capacity, *circuit, *tail, _TTL, now]
+
+    @property
+    def usable(self) -> bool:
+        """False while Redis is known to be away (no connection attempt until retry time)."""
+        return self._down_until is None or self._clock() >= self._down_until
+
+    def failed(self, error: BaseException) -> None:
+        if self._down_until is None:
+            self._log().warning(
+                "shared_state_unavailable",
+                error=type(error).__name__,
+                error_message=str(error)[:300],
+                fallback="in-process",
+            )
+        self._down_until = self._clock() + self._retry_interval
+
+    def answered(self) -> None:
+        if self._down_until is not None:
+            self._down_until = None
+            self._log().info("shared_state_restored")
+
+    def _log(self) -> Any:
+        if self._logger is None:
+            import structlog
+
+            self._logger = structlog.get_logger(LOGGER_NAME)
+        return self._logger
+
+
+def _admission(reply: Any) -> Admission:
+    verdict, wait, clean = (v.decode() if isinstance(v, bytes) else str(v) for v in reply)
+    known: dict[str, Verdict] = {"go": "go", "probe": "probe", "open": "open", "budget": "budget"}
+    return Admission(known[verdict], float(wait), clean == "1")
+
+
+def _transition(reply: Any) -> Transition:
+    text = reply.decode() if isinstance(reply, bytes) else str(reply or "")
+    if text == "opened":
+        return "opened"
+    return "closed" if text == "closed" else None
+
+
+def _client_options(timeout: float) -> dict[str, Any]:
+    # fail fast: a slow Redis must cost a call milliseconds, then the fallback takes over
+    return {
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "retry": Retry(NoBackoff(), 0),
+    }
+
+
+class RedisState(State):
+    """Retry budgets, circuits and cooldowns in Redis, for :class:`~normalizer.NormalizingTransport`
+    and :class:`~normalizer.Client`.
+
+    ``client`` is a ``redis.Redis``; give it short timeouts (or use :meth:`from_url`).
+    ``account`` separates vendor accounts sharing one Redis; ``prefix`` separates applications.
+    ``fallback`` is the in-process state used while Redis is away. ``clock`` replaces the
+    server's clock (for tests only: workers' clocks rarely agree).
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        account: str = "default",
+        prefix: str = "normalizer",
+        fallback: LocalState | None = None,
+        retry_interval: float = 5.0,
+        logger: Any = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.client = client
+        self._script = client.register_script(_SCRIPT)
+        self._shared = _Shared(prefix, account, fallback, retry_interval, logger, clock)
+
+    @classmethod
+    def from_url(cls, url: str, *, timeout: float = 0.05, **options: Any) -> RedisState:
+        """A store on a new client for ``url`` whose every operation gives up after ``timeout``."""
+        return cls(redis.Redis.from_url(url, **_client_options(timeout)), **options)
+
+    @property
+    def fallback(self) -> LocalState:
+        return self._shared.fallback
+
+    def close(self) -> None:
+        """Close the Redis client (when the transports using this store are done)."""
+        self.client.close()
+
+    def __enter__(self) -> RedisState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run(self, keys: Keys, args: list[str | float]) -> Any:
+        shared = self._shared
+        if not shared.usable:
+            return None
+        try:
+            reply = self._script(keys=shared.keys(keys), args=args)
+        except _ERRORS as exc:
+            shared.failed(exc)
+            return None
+        shared.answered()
+        return reply
+
+    def admit(self, keys: Keys, limits: Limits) -> Admission:
+        reply = self._run(keys, self._shared.args("admit", limits, 0))
+        return self.fallback.admit(keys, limits) if reply is None else _admission(reply)
+
+    def retry(self, keys: Keys, limits: Limits, cost: int) -> Admission:
+        reply = self._run(keys, self._shared.args("retry", limits, cost))
+        return self.fallback.retry(keys, limits, cost) if reply is None else _admission(reply)
+
+    def record(
+        self, keys: Keys, limits: Limits, failed: bool, cooldown: float, refund: int
+    ) -> Transition:
+        reply = self._run(keys, self._shared.args("record", limits, int(failed), cooldown, refund))
+        if reply is None:
+            return self.fallback.record(keys, limits, failed, cooldown, refund)
+        return _transition(reply)
+
+
+class AsyncRedisState(AsyncState):
+    """The async twin of :class:`RedisState` (``redis.asyncio.Redis``), for
+    :class:`~normalizer.AsyncNormalizingTransport` and :class:`~normalizer.AsyncClient`."""
+
+    def __init__(
+        self,
+        client: redis.asyncio.Redis,
+        *,
+        account: str = "default",
+        prefix: str = "normalizer",
+        fallback: LocalState | None = None,
+        retry_interval: float = 5.0,
+        logger: Any = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.client = client
+        self._script = client.register_script(_SCRIPT)
+        self._shared = _Shared(prefix, account, fallback, retry_interval, logger, clock)
+
+    @classmethod
+    def from_url(cls, url: str, *, timeout: float = 0.05, **options: Any) -> AsyncRedisState:
+        """A store on a new client for ``url`` whose every operation gives up after ``timeout``."""
+        return cls(redis.asyncio.Redis.from_url(url, **_client_options(timeout)), **options)
+
+    @property
+    def fallback(self) -> LocalState:
+        return self._shared.fallback
+
+    async def aclose(self) -> None:
+        """Close the Redis client (when the transports using this store are done)."""
+        await self.client.aclose()
+
+    async def __aenter__(self) -> AsyncRedisState:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _run(self, keys: Keys, args: list[str | float]) -> Any:
+        shared = self._shared
+        if not shared.usable:
+            return None
+        try:
+            reply = await self._script(keys=shared.keys(keys), args=args)
+        except _ERRORS as exc:
+            shared.failed(exc)
+            return None
+        shared.answered()
+        return reply
+
+    async def admit(self, keys: Keys, limits: Limits) -> Admission:
+        reply = await self._run(keys, self._shared.args("admit", limits, 0))
+        return self.fallback.admit(keys, limits) if reply is None else _admission(reply)
+
+    async def retry(self, keys: Keys, limits: Limits, cost: int) -> Admission:
+        reply = await self._run(keys, self._shared.args("retry", limits, cost))
+        return self.fallback.retry(keys, limits, cost) if reply is None else _admission(reply)
+
+    async def record(
+        self, keys: Keys, limits: Limits, failed: bool, cooldown: float, refund: int
+    ) -> Transition:
+        reply = await self._run(
+            keys, self._shared.args("record", limits, int(failed), cooldown, refund)
+        )
+        if reply is None:
+            return self.fallback.record(keys, limits, failed, cooldown, refund)
+        return _transition(reply)

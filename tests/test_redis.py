@@ -1,0 +1,272 @@
+"""normalizer.redis: one budget, circuit and cooldown for many workers, and life without Redis."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+
+import httpx
+import pytest
+import redis
+from structlog.testing import capture_logs
+
+import normalizer
+from normalizer import CircuitBreaker, CircuitOpenError, RetryPolicy
+from normalizer.redis import AsyncRedisState, RedisState
+from normalizer.testing import SimulatedVendor, vendor_response
+from tests.conftest import FakeClock, RedisServer, outcome
+
+PATH = "/2014-06-30/Accounts/a/Calls/callBack"
+
+
+@pytest.fixture
+def busy_vendor() -> Iterator[SimulatedVendor]:
+    with SimulatedVendor() as sim:
+        sim.script(PATH, vendor_response("ucpaas", "107225"))  # 外呼繁忙, outbound busy
+        yield sim
+
+
+def account() -> str:
+    return uuid.uuid4().hex
+
+
+@pytest.fixture
+def closing() -> Iterator[list[RedisState]]:
+    """Stores a test makes; their clients are closed after it."""
+    stores: list[RedisState] = []
+    yield stores
+    for store in stores:
+        store.close()
+
+
+# --- many workers ------------------------------------------------------------------------------
+
+
+def _hammer(
+    redis_url: str, vendor_url: str, account: str, calls: int, breaker: bool
+) -> dict[str, int]:
+    """One worker process: ``calls`` POSTs to an always-busy vendor, sharing state on Redis."""
+    normalizer.testing.set_testing(True)  # retries keep their count but never sleep
+    circuit = CircuitBreaker(failures=20, recovery=600) if breaker else None
+    retry = RetryPolicy(budget_capacity=50, retry_cost=5)
+    tally = {"calls": 0, "attempts": 0, "circuit_open": 0}
+    with (
+        RedisState.from_url(redis_url, account=account, timeout=2.0) as state,
+        normalizer.Client(
+            "ucpaas", base_url=vendor_url, retry=retry, circuit=circuit, state=state, timeout=10
+        ) as client,
+    ):
+        for _ in range(calls):
+            tally["calls"] += 1
+            try:
+                response = client.post(PATH, json={"to": "+79161234567"})
+            except CircuitOpenError:
+                tally["circuit_open"] += 1
+            else:
+                assert outcome(response).category is normalizer.Category.BUSY
+                tally["attempts"] += response.extensions["normalizer.attempts"]
+    return tally
+
+
+def _fleet(redis_url: str, vendor_url: str, calls: int, breaker: bool) -> list[dict[str, int]]:
+    shared = account()
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(4, mp_context=context) as pool:
+        futures = [
+            pool.submit(_hammer, redis_url, vendor_url, shared, calls, breaker) for _ in range(4)
+        ]
+        return [f.result(timeout=120) for f in futures]
+
+
+def test_four_workers_spend_one_budget(
+    redis_server: RedisServer, busy_vendor: SimulatedVendor
+) -> None:
+    tallies = _fleet(redis_server.url, busy_vendor.url, 10, breaker=False)
+    assert sum(t["calls"] for t in tallies) == 40  # every call ended
+    sent = sum(t["calls"] - t["circuit_open"] for t in tallies)
+    retries = sum(t["attempts"] for t in tallies) - sent
+    # 50 tokens at 5 a retry: 10 retries for the whole fleet, not 10 per process (40)
+    assert retries == 10
+    assert len(busy_vendor.requests) == 50
+
+
+def test_the_circuit_opens_for_every_worker(
+    redis_server: RedisServer, busy_vendor: SimulatedVendor
+) -> None:
+    tallies = _fleet(redis_server.url, busy_vendor.url, 30, breaker=True)
+    assert sum(t["calls"] for t in tallies) == 120
+    assert all(t["circuit_open"] > 0 for t in tallies)  # each worker saw the shared circuit
+    sent = sum(t["calls"] - t["circuit_open"] for t in tallies)
+    attempts = sum(t["attempts"] for t in tallies)
+    assert attempts - sent <= 10  # within the shared budget
+    # 20 failed attempts open it; only requests already in flight get past (one per worker)
+    assert attempts == len(busy_vendor.requests) <= 20 + 4
+
+
+# --- in one process ---------------------------------------------------------------------------
+
+
+def test_two_stores_on_one_account_share_the_circuit(
+    redis_server: RedisServer, busy_vendor: SimulatedVendor, closing: list[RedisState]
+) -> None:
+    shared = account()
+    first, second = (RedisState.from_url(redis_server.url, account=shared) for _ in range(2))
+    breaker = CircuitBreaker(failures=2, recovery=600)
+    other = RedisState.from_url(redis_server.url, account=account())
+    closing += [first, second, other]
+    clients = [
+        normalizer.Client("ucpaas", base_url=busy_vendor.url, retry=None, circuit=breaker, state=s)
+        for s in (first, second, other)
+    ]
+    clients[0].post(PATH)
+    with capture_logs() as logs:
+        clients[0].post(PATH)
+    assert [e["event"] for e in logs].count("vendor_circuit_opened") == 1
+    with pytest.raises(CircuitOpenError) as info:
+        clients[1].post(PATH)
+    assert 590 < info.value.retry_after <= 600
+    assert outcome(clients[2].post(PATH)).code == "107225"  # another account is not affected
+    for client in clients:
+        client.close()
+
+
+def test_cooldown_is_shared(
+    redis_server: RedisServer, clock: FakeClock, closing: list[RedisState]
+) -> None:
+    shared = account()
+    replies = iter([httpx.Response(429, headers={"Retry-After": "4"}), httpx.Response(200)])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return next(replies)
+
+    retry = RetryPolicy(max_attempts=1, clock=clock, sleep=clock.sleep)
+    closing += [
+        RedisState(redis.Redis.from_url(redis_server.url), account=shared, clock=clock)
+        for _ in range(2)
+    ]
+    clients = [
+        normalizer.Client("mango", transport=httpx.MockTransport(handler), retry=retry, state=state)
+        for state in closing
+    ]
+    normalizer.testing.set_testing(False)  # the fake clock's sleep is what is being checked
+    try:
+        clients[0].post("https://app.mango-office.ru/vpbx/commands/callback")
+        clients[1].post("https://app.mango-office.ru/vpbx/commands/callback")
+    finally:
+        normalizer.testing.set_testing(True)
+    assert clock.sleeps == [4.0]  # the second worker waited out the pause the first was told of
+
+
+@pytest.mark.anyio
+async def test_async_store(redis_server: RedisServer, busy_vendor: SimulatedVendor) -> None:
+    shared = account()
+    breaker = CircuitBreaker(failures=3, recovery=600)
+    retry = RetryPolicy(budget_capacity=10, retry_cost=5)
+    async with (
+        AsyncRedisState.from_url(redis_server.url, account=shared) as one,
+        AsyncRedisState.from_url(redis_server.url, account=shared) as two,
+        normalizer.AsyncClient(
+            "ucpaas", base_url=busy_vendor.url, retry=retry, circuit=breaker, state=one
+        ) as first,
+        normalizer.AsyncClient(
+            "ucpaas", base_url=busy_vendor.url, circuit=breaker, state=two
+        ) as second,
+    ):
+        response = await first.post(PATH)
+        assert response.extensions["normalizer.attempts"] == 3  # two retries: the whole budget
+        with pytest.raises(CircuitOpenError):
+            await second.post(PATH)
+    with (
+        RedisState.from_url(redis_server.url) as sync_store,
+        pytest.raises(TypeError, match="NormalizingTransport"),
+    ):
+        normalizer.AsyncClient("ucpaas", state=sync_store)  # type: ignore[arg-type]
+
+
+# --- without Redis ----------------------------------------------------------------------------
+
+
+def test_unreachable_redis_falls_back_with_one_warning(
+    busy_vendor: SimulatedVendor, closing: list[RedisState]
+) -> None:
+    state = RedisState.from_url("redis://127.0.0.1:1/0", account=account())
+    closing.append(state)
+    breaker = CircuitBreaker(failures=3, recovery=600)
+    with (
+        capture_logs() as logs,
+        normalizer.Client(
+            "ucpaas", base_url=busy_vendor.url, retry=None, circuit=breaker, state=state
+        ) as client,
+    ):
+        for _ in range(3):
+            client.post(PATH)
+        with pytest.raises(CircuitOpenError):  # the in-process circuit took over
+            client.post(PATH)
+    warnings = [e for e in logs if e["event"] == "shared_state_unavailable"]
+    assert len(warnings) == 1
+    assert warnings[0]["log_level"] == "warning"
+    assert warnings[0]["error"] == "ConnectionError"
+
+
+def test_redis_killed_mid_run_then_back() -> None:
+    server = RedisServer().start()
+    clock = FakeClock()
+    state = RedisState(
+        redis.Redis.from_url(server.url, socket_timeout=0.5, socket_connect_timeout=0.5),
+        account=account(),
+        clock=clock,
+    )
+    limits_breaker = CircuitBreaker(failures=1000)
+    with SimulatedVendor() as sim:
+        sim.script(PATH, vendor_response("ucpaas", "000000"))
+        client = normalizer.Client(
+            "ucpaas", base_url=sim.url, circuit=limits_breaker, state=state, timeout=5
+        )
+        results: list[bool] = []
+        try:
+            with capture_logs() as logs:
+                for i in range(30):
+                    if i == 10:
+                        server.stop()
+                    if i == 20:
+                        server = RedisServer(server.port).start()
+                        clock.now += 5.0  # the store tries Redis again after retry_interval
+                    results.append(outcome(client.post(PATH)).ok)
+        finally:
+            server.stop()
+            state.close()
+            client.close()
+    assert results == [True] * 30  # every call completed, Redis or not
+    events = [e["event"] for e in logs]
+    assert events.count("shared_state_unavailable") == 1
+    assert events.count("shared_state_restored") == 1
+    assert events.index("shared_state_unavailable") < events.index("shared_state_restored")
+
+
+def test_a_slow_redis_costs_at_most_its_timeout(
+    busy_vendor: SimulatedVendor, closing: list[RedisState]
+) -> None:
+    import socket
+
+    # a listener that never answers: the store must give up after its timeout, not hang
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        port = silent.getsockname()[1]
+        state = RedisState.from_url(f"redis://127.0.0.1:{port}/0", timeout=0.2)
+        closing.append(state)
+        started = time.monotonic()
+        with (
+            capture_logs() as logs,
+            normalizer.Client(
+                "ucpaas", base_url=busy_vendor.url, retry=None, state=state
+            ) as client,
+        ):
+            for _ in range(5):
+                assert outcome(client.post(PATH)).code == "107225"
+        elapsed = time.monotonic() - started
+    assert [e["event"] for e in logs].count("shared_state_unavailable") == 1
+    assert elapsed < 5  # one timeout, then the fallback without asking Redis again
