@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import platform
 import resource
 import subprocess
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+import structlog
 
 import normalizer
 
@@ -33,10 +35,11 @@ MANGO = "https://app.mango-office.ru/vpbx/commands/callback"
 
 def table(title: str, rows: list[tuple[str, float, float]], unit: str = "us") -> None:
     print(f"\n## {title}")
-    print(f"{'variant':<52} {'per call':>12} {'ratio':>8}")
+    width = max(52, *(len(name) for name, _, _ in rows))
+    print(f"{'variant':<{width}} {'per call':>12} {'ratio':>8}")
     scale = {"us": 1e6, "ms": 1e3}[unit]
     for name, seconds, ratio in rows:
-        print(f"{name:<52} {seconds * scale:>9.2f} {unit} {ratio:>7.3f}x")
+        print(f"{name:<{width}} {seconds * scale:>9.2f} {unit} {ratio:>7.3f}x")
 
 
 def interleaved(variants: dict[str, Callable[[], None]], rounds: int) -> dict[str, float]:
@@ -217,6 +220,95 @@ def count_parses(call: Callable[[], object]) -> int:
     return count
 
 
+# --- 6. shared state: in process vs Redis -------------------------------------------------------
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str | None]:
+    """A throwaway redis-server on 127.0.0.1, or None where there is none to start."""
+    import shutil
+    import socket
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield None
+        return
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(500):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+                break
+            time.sleep(0.01)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def bench_state(quick: bool) -> None:
+    title = "6. where the budget, circuit and cooldown live (MockTransport client, POST + .json())"
+    try:
+        from normalizer.redis import RedisState
+    except ImportError:
+        print(f"\n## {title}\nskipped: redis-py is not installed (the redis extra)")
+        return
+    with redis_server() as url:
+        if url is None:
+            print(f"\n## {title}\nskipped: no redis-server on this machine")
+            return
+        n = 200 if quick else 3_000
+        breaker = normalizer.CircuitBreaker(failures=10**9)  # counts failures, never opens
+        results: list[tuple[str, float, float]] = []
+        stores = []
+        level = structlog.make_filtering_bound_logger(logging.CRITICAL)  # failures log; not here
+
+        def quiet() -> object:
+            return structlog.wrap_logger(structlog.PrintLogger(), wrapper_class=level)
+
+        for answer, label in ((1000, "ok"), (5001, "5001 overload, not retried")):
+            body = json.dumps({"result": answer}).encode()
+            mock = httpx.MockTransport(
+                lambda request, body=body: httpx.Response(
+                    200, content=body, headers={"content-type": "application/json"}
+                )
+            )
+            redis_state = RedisState.from_url(url, account=f"bench-{answer}", timeout=1.0)
+            stores.append(redis_state)
+            clients = {
+                f"{label}: in process, no breaker (default)": normalizer.Client(
+                    "mango", transport=mock, retry=None, logger=quiet()
+                ),
+                f"{label}: in process, CircuitBreaker": normalizer.Client(
+                    "mango", transport=mock, retry=None, circuit=breaker, logger=quiet()
+                ),
+                f"{label}: RedisState, CircuitBreaker": normalizer.Client(
+                    "mango",
+                    transport=mock,
+                    retry=None,
+                    circuit=breaker,
+                    state=redis_state,
+                    logger=quiet(),
+                ),
+            }
+
+            def loop(client: httpx.Client) -> Callable[[], None]:
+                def run() -> None:
+                    for _ in range(n):
+                        client.post(MANGO, content=b"json=%7B%7D").json()
+
+                return run
+
+            best = interleaved({k: loop(c) for k, c in clients.items()}, 2 if quick else 5)
+            results += ratios(best, n)
+        for store in stores:
+            store.close()
+    table(title, results)
+
+
 # --- 5. import time -----------------------------------------------------------------------------
 
 
@@ -257,6 +349,7 @@ def main(argv: list[str]) -> int:
     with server() as url:
         bench_real(url, quick)
         bench_memory(url, quick)
+    bench_state(quick)
     bench_import(quick)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(f"\npeak RSS of this process: {peak} MB")
