@@ -304,9 +304,17 @@ def bench_state(quick: bool) -> None:
 
             best = interleaved({k: loop(c) for k, c in clients.items()}, 2 if quick else 5)
             results += ratios(best, n)
+        ping = stores[0].client.ping
+
+        def pings() -> None:
+            for _ in range(n):
+                ping()
+
+        best_ping = interleaved({"ping": pings}, 2 if quick else 5)
         for store in stores:
             store.close()
     table(title, results)
+    print(f"{'reference: one redis-py PING round trip':<60} {best_ping['ping'] / n * 1e6:>9.2f} us")
 
 
 # --- 5. import time -----------------------------------------------------------------------------
