@@ -19,7 +19,15 @@ from ._logging import CallLog, OnOutcome
 from ._mapping import MAX_COOLDOWN
 from ._outcome import Outcome
 from ._redact import Redactor
-from ._retry import TRANSIENT, Attempt, RetryPolicy, Strategy, effective_attempts, retry_after
+from ._retry import (
+    TRANSIENT,
+    Attempt,
+    RetryPolicy,
+    Strategy,
+    effective_attempts,
+    replayable,
+    retry_after,
+)
 from ._state import Admission, AsyncState, Keys, Limits, State, Transition
 
 
@@ -46,39 +54,68 @@ Record = tuple[bool, float, int]
 
 
 class Call:
-    """The state of one request to a vendor while it is being attempted."""
+    """The state of one request to a vendor while it is being attempted.
+
+    Its retry strategy and event log are built on first need: most calls succeed at once and
+    need neither.
+    """
 
     def __init__(self, settings: Settings, request: httpx.Request, route: Route) -> None:
         self.settings = settings
         self.request = request
         self.route = route
-        limits = settings.limits
-        vendor = route.mapping.id
         self.keys = Keys.of(
-            vendor, None if route.product is None else route.product.id, limits.breaker
+            route.mapping.id,
+            None if route.product is None else route.product.id,
+            settings.limits.breaker,
         )
-        policy = settings.retry
-        max_attempts = 1 if policy is None else effective_attempts(policy)
-        self.strategy = (
-            None
-            if policy is None
-            else Strategy(policy, request, max_attempts, settings.state, self.keys, limits)
-        )
-        self.log = CallLog(
-            request,
-            vendor,
-            max_attempts,
-            logger=settings.logger,
-            on_outcome=settings.on_outcome,
-            redactor=settings.redactor,
-            log_bodies=settings.log_bodies,
-            clock=time.monotonic if policy is None else policy.clock,
-        )
+        policy = self.policy = settings.retry
+        self.max_attempts = 1 if policy is None else effective_attempts(policy)
+        self.clock = time.monotonic if policy is None else policy.clock
+        self.started = self.clock()
+        # judged before the first attempt: sending may turn a one-shot stream into bytes
+        self.replayable = replayable(request)
         self.attempts = 0
         self.clean = False
+        self._strategy: Strategy | None = None
+        self._log: CallLog | None = None
+
+    @property
+    def strategy(self) -> Strategy:
+        """The retry strategy (only for a call under a retry policy)."""
+        if self._strategy is None:
+            assert self.policy is not None
+            settings = self.settings
+            self._strategy = Strategy(
+                self.policy,
+                self.request,
+                self.max_attempts,
+                settings.state,
+                self.keys,
+                settings.limits,
+                started=self.started,
+                replayable=self.replayable,
+            )
+        return self._strategy
+
+    @property
+    def log(self) -> CallLog:
+        if self._log is None:
+            settings = self.settings
+            self._log = CallLog(
+                self.request,
+                self.route.mapping.id,
+                self.max_attempts,
+                logger=settings.logger,
+                on_outcome=settings.on_outcome,
+                redactor=settings.redactor,
+                log_bodies=settings.log_bodies,
+                clock=self.clock,
+                started=self.started,
+            )
+        return self._log
 
     def tenacity_kwargs(self, asynchronous: bool = False) -> dict[str, Any]:
-        assert self.strategy is not None
         return self.strategy.tenacity_kwargs(asynchronous)
 
     def admitted(self, admission: Admission) -> float:
@@ -87,10 +124,9 @@ class Call:
         if admission.verdict == "open":
             raise self._refusal(admission.wait, "open")
         wait = admission.wait
-        strategy = self.strategy
-        if not wait or strategy is None:  # without a retry policy nothing waits
+        if not wait or self.policy is None:  # without a retry policy nothing waits
             return 0.0
-        if wait > strategy.policy.max_retry_after or not strategy.within_deadline(wait):
+        if wait > self.policy.max_retry_after or not self.strategy.within_deadline(wait):
             raise self._refusal(wait, "cooldown")
         return wait
 
@@ -99,11 +135,14 @@ class Call:
 
     def worth_retrying(self, first: httpx.Response | httpx.TransportError) -> bool:
         """Whether the first attempt's result calls for the retry machinery at all."""
-        if self.strategy is None:
+        if self.policy is None:
             return False
         if isinstance(first, httpx.TransportError):
             return self.strategy.decide(Attempt(self.request, 1, exception=first))
-        return self.strategy.decide(Attempt(self.request, 1, first, outcome_of(first)))
+        outcome = outcome_of(first)
+        if outcome is not None and not outcome.retryable:
+            return False  # ok, or a failure that will not change: the usual first answer
+        return self.strategy.decide(Attempt(self.request, 1, first, outcome))
 
     def begin(self) -> None:
         self.attempts += 1
@@ -118,14 +157,13 @@ class Call:
             and not outcome.call_outcome
         )
         if outcome.ok:
-            return self._record(
-                False, 0.0, 0 if self.strategy is None else self.strategy.spent or 1
-            )
+            spent = 0 if self._strategy is None else self._strategy.spent
+            return self._record(False, 0.0, 0 if self.policy is None else spent or 1)
         self.log.attempt_failed(self.attempts, response, outcome)
         return self._record(failed, self._cooldown(response, outcome), 0)
 
     def _cooldown(self, response: httpx.Response, outcome: Outcome) -> float:
-        if self.strategy is None:
+        if self.policy is None:
             return 0.0
         after = retry_after(response) if outcome.retryable else None
         return min(MAX_COOLDOWN, max(outcome.cooldown, after or 0.0))
@@ -156,7 +194,7 @@ class Call:
 
     def failed(self, error: BaseException) -> None:
         """The call ends in a transport error (after any retries)."""
-        reason = self.strategy.stop_reason if self.strategy is not None else None
+        reason = None if self._strategy is None else self._strategy.stop_reason
         if reason is not None:
             self.log.gave_up(self.attempts, None, reason)
 
@@ -164,11 +202,12 @@ class Call:
         """Settle the call; returns the exception to raise, if the transport raises."""
         outcome = outcome_of(response)  # attached with its attempt count when inspected
         assert outcome is not None
-        if self.strategy is not None:
-            reason = self.strategy.stop_reason
+        if self._strategy is not None:
+            reason = self._strategy.stop_reason
             if not outcome.ok and outcome.retryable and reason is not None:
                 self.log.gave_up(self.attempts, outcome, reason)
-        self.log.finished(outcome, self.attempts)
+        if self.settings.on_outcome is not None:
+            self.log.finished(outcome, self.attempts)
         if self.settings.raise_on_error and not outcome.ok:
             return VendorError.for_outcome(outcome)(
                 outcome,

@@ -61,6 +61,9 @@ class Route:
     path: str
 
 
+_ROUTES_KEPT = 1024
+
+
 class Inspector:
     """Routing and classification rules for one transport."""
 
@@ -70,8 +73,31 @@ class Inspector:
         self.registry = registry or default_registry()
         self.vendor = None if vendor is None else self.registry.get(vendor)
         self.max_body_size = max_body_size
+        self._routes: dict[tuple[str, str], Route | None] = {}
+        self._generation = self.registry.generation
 
     def route(self, request: httpx.Request) -> Route | None:
+        """Which vendor and product ``request`` goes to (None: not a vendor's)."""
+        if self._generation != self.registry.generation:  # mappings were registered since
+            self._generation = self.registry.generation
+            self._routes = {}
+            if self.vendor is not None:
+                self.vendor = self.registry.get(self.vendor.id)
+        if REQUEST_KEY in request.extensions:
+            return self._route(request)
+        url = request.url
+        key = (url.host, url.path)
+        try:
+            return self._routes[key]
+        except KeyError:
+            pass
+        route = self._route(request)
+        if len(self._routes) >= _ROUTES_KEPT:
+            self._routes.clear()  # many distinct paths (ids in them): start over, stay small
+        self._routes[key] = route
+        return route
+
+    def _route(self, request: httpx.Request) -> Route | None:
         options: Any = request.extensions.get(REQUEST_KEY) or {}
         url = request.url
         path = url.path

@@ -70,6 +70,7 @@ class CallLog:
         redactor: Redactor,
         log_bodies: bool,
         clock: Callable[[], float],
+        started: float,
     ) -> None:
         self._request = request
         self.vendor = vendor
@@ -79,7 +80,7 @@ class CallLog:
         self._redactor = redactor
         self._body = log_bodies
         self._clock = clock
-        self._started = clock()
+        self._started = started
 
     def _log(self) -> Any:
         if self._logger is None:

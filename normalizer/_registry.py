@@ -57,6 +57,8 @@ class Registry:
         self._docs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self._built: dict[str, VendorMapping] = {}
         self._by_host: dict[str, tuple[VendorMapping, ...]] = {}
+        self.generation = 0
+        """Counts :meth:`register` calls, so users of a mapping know to look it up again."""
 
     def _start(self) -> None:
         if self._started:
@@ -137,6 +139,7 @@ class Registry:
                 self._built.pop(vid, None)
             for vid in dict.fromkeys(touched):  # build now: an overlay's errors show at once
                 self._built[vid] = self._build(vid)
+            self.generation += 1
         return tuple(dict.fromkeys(touched))
 
     def _base_docs(self, vendor: str, requester: str | None) -> list[tuple[str, dict[str, Any]]]:

@@ -223,6 +223,9 @@ class Strategy:
         state: State | AsyncState,
         keys: Keys,
         limits: Limits,
+        *,
+        started: float,
+        replayable: bool,
     ) -> None:
         self.policy = policy
         self.request = request
@@ -230,12 +233,10 @@ class Strategy:
         self.state = state
         self.keys = keys
         self.limits = limits
-        self.started = policy.clock()
+        self.started = started
         self.spent = 0
         self.stop_reason: str | None = None
-        self.admission: Admission | None = None
-        # judged before the first attempt: sending may turn a one-shot stream into bytes
-        self._replayable = replayable(request)
+        self._replayable = replayable  # judged before the first attempt was sent
         self._should_retry = policy.should_retry
 
     def retry(self, state: tenacity.RetryCallState) -> bool:
@@ -300,7 +301,6 @@ class Strategy:
 
     def _refused(self, state: tenacity.RetryCallState, admission: Admission) -> bool:
         """The limits the vendor's shared state sets: circuit, budget, cooldown."""
-        self.admission = admission
         if admission.verdict == "open":
             self.stop_reason = "circuit_open"
             return True

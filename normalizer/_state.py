@@ -97,6 +97,8 @@ class Admission:
 
 Transition = Literal["opened", "closed"] | None
 
+_UNTOUCHED = Admission("go", 0.0, True)
+
 
 class State:
     """A store of per-vendor state, answering in the calling thread (sync transports)."""
@@ -170,6 +172,9 @@ class LocalState(State):
         return capacity if tokens is None else tokens
 
     def admit(self, keys: Keys, limits: Limits) -> Admission:
+        slots = self._slots
+        if keys.vendor not in slots and keys.circuit not in slots:
+            return _UNTOUCHED  # nothing recorded for this vendor yet: the usual healthy case
         with self._lock:
             return self._admit(keys, limits, self._clock(), 0)
 

@@ -91,16 +91,16 @@ class NormalizingTransport(httpx.BaseTransport):
         state = settings.state
         assert isinstance(state, State)
         wait = call.admitted(state.admit(call.keys, settings.limits))
-        if wait and call.strategy is not None:
-            sleeper(call.strategy.policy)(wait)
+        if wait and call.policy is not None:
+            sleeper(call.policy)(wait)
         try:
             first = self._first(call)
             if not call.worth_retrying(first):
                 response = _result(first)
             else:  # tenacity takes over, the first attempt replayed into it
-                assert call.strategy is not None
+                assert call.policy is not None
                 retrying = tenacity.Retrying(
-                    sleep=sleeper(call.strategy.policy),
+                    sleep=sleeper(call.policy),
                     before_sleep=_before_sleep(call),
                     **call.tenacity_kwargs(),
                 )
@@ -230,16 +230,16 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         state = settings.state
         assert isinstance(state, AsyncState)
         wait = call.admitted(await state.admit(call.keys, settings.limits))
-        if wait and call.strategy is not None:
-            await async_sleeper(call.strategy.policy)(wait)
+        if wait and call.policy is not None:
+            await async_sleeper(call.policy)(wait)
         try:
             first = await self._first(call)
             if not call.worth_retrying(first):
                 response = _result(first)
             else:
-                assert call.strategy is not None
+                assert call.policy is not None
                 retrying = tenacity.AsyncRetrying(
-                    sleep=async_sleeper(call.strategy.policy),
+                    sleep=async_sleeper(call.policy),
                     before_sleep=_async_before_sleep(call),
                     **call.tenacity_kwargs(asynchronous=True),
                 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ from normalizer import (
     Match,
     NormalizingTransport,
     Outcome,
+    Registry,
     ServerError,
     UnknownVendorError,
     outcome_of,
@@ -515,3 +517,21 @@ async def test_async_raise_on_error() -> None:
             await client.get("https://api.ucpaas.com/x")
     assert info.value.response is not None
     assert info.value.response.json() == {"resp": {"respCode": 107225}}
+
+
+@pytest.mark.parametrize("vendor", ["acme", None])
+def test_mappings_registered_later_apply_to_existing_clients(
+    registry: Registry, write_mapping: Callable[[str, str], Path], vendor: str | None
+) -> None:
+    mock = httpx.MockTransport(lambda request: httpx.Response(200, json={"code": "77"}))
+    client = normalizer.Client(vendor, registry=registry, transport=mock)
+    url = "https://api.acme.test/v1/call"
+    assert outcome(client.get(url)).category is Category.UNKNOWN  # routes are cached now
+    registry.register(
+        write_mapping(
+            'format = 1\n[vendor]\nextends = "acme"\n[codes]\n'
+            '"77" = { category = "auth", description = "bad key" }\n',
+            "later.toml",
+        )
+    )
+    assert outcome(client.get(url)).category is Category.AUTH
