@@ -45,8 +45,18 @@ class Settings:
     redactor: Redactor
     log_bodies: bool
 
+    routes: dict[tuple[str, str | None], Keys] = dataclasses.field(default_factory=dict)
+
     def call(self, request: httpx.Request, route: Route) -> Call:
         return Call(self, request, route)
+
+    def keys(self, route: Route) -> Keys:
+        """Where a route's state lives (one small dict entry per vendor and product)."""
+        name = (route.mapping.id, None if route.product is None else route.product.id)
+        keys = self.routes.get(name)
+        if keys is None:
+            keys = self.routes[name] = Keys.of(*name, self.limits.breaker)
+        return keys
 
 
 Record = tuple[bool, float, int]
@@ -60,15 +70,27 @@ class Call:
     need neither.
     """
 
+    __slots__ = (
+        "_log",
+        "_strategy",
+        "attempts",
+        "clean",
+        "clock",
+        "keys",
+        "max_attempts",
+        "policy",
+        "replayable",
+        "request",
+        "route",
+        "settings",
+        "started",
+    )
+
     def __init__(self, settings: Settings, request: httpx.Request, route: Route) -> None:
         self.settings = settings
         self.request = request
         self.route = route
-        self.keys = Keys.of(
-            route.mapping.id,
-            None if route.product is None else route.product.id,
-            settings.limits.breaker,
-        )
+        self.keys = settings.keys(route)
         policy = self.policy = settings.retry
         self.max_attempts = 1 if policy is None else effective_attempts(policy)
         self.clock = time.monotonic if policy is None else policy.clock

@@ -52,8 +52,11 @@ class JsonPath:
 
     def find(self, doc: object) -> object:
         """The value at this path, or None when any step is missing."""
+        segments = self.segments
+        if len(segments) == 1 and type(doc) is dict:  # the usual top-level field, at once
+            return doc.get(segments[0])
         node = doc
-        for seg in self.segments:
+        for seg in segments:
             if isinstance(node, dict):
                 node = node.get(seg)
             elif isinstance(node, list) and seg.isdigit() and int(seg) < len(node):
