@@ -150,6 +150,7 @@ class SimulatedVendor:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go in two writes: no 40 ms stall
 
             def _serve(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
