@@ -285,11 +285,12 @@ except ImportError:  # pragma: no cover - depends on the environment
     fast_loads = None
 
 
-def parse_json(body: Body) -> object:
+def parse_json(body: Body, *, lossy: bool = True) -> object:
     """Parsed JSON, or None for anything that is not a JSON document (never raises).
 
     With orjson installed, bytes are parsed by it (about 8x faster here); whatever it
     refuses (UTF-16, huge integers, invalid UTF-8) falls back to the standard library.
+    Bytes that are not UTF-8/16/32 are read with a lossy decode, unless ``lossy`` is False.
     """
     if body is None or isinstance(body, Mapping | list):
         return body
@@ -305,7 +306,7 @@ def parse_json(body: Body) -> object:
     except UnicodeDecodeError:
         # not UTF-8/16/32: the code fields are ASCII, so a lossy decode still finds them
         assert isinstance(body, bytes)
-        return parse_json(body.decode("utf-8", errors="replace"))
+        return parse_json(body.decode("utf-8", errors="replace")) if lossy else None
     except (ValueError, RecursionError):
         return None
 

@@ -149,11 +149,22 @@ class Inspector:
         plan: Plan,
         body: bytes | None,
     ) -> Outcome:
-        """Classify a response; ``body`` is None when it was not (fully) read."""
+        """Classify a response; ``body`` is None when it was not (fully) read.
+
+        When the parsed document is exactly what ``response.json()`` would return, the
+        response keeps it for the caller's first ``.json()``: a large body is parsed once.
+        """
         status = response.status_code
         if plan is Plan.FILE:
             return classify_uninspected(route.mapping, status, route.path, route.product)
-        doc = None if body is None else parse_json(_decoded(framing, body, self.max_body_size))
+        doc = None
+        if body is not None:
+            text = _decoded(framing, body, self.max_body_size)
+            doc = parse_json(text, lossy=False) if isinstance(text, bytes) else None
+            if doc is None:
+                doc = parse_json(text)
+            else:  # as httpx would parse it: bytes, no charset applied, nothing lossy
+                keep_parsed(response, doc)
         return classify_parsed(route.mapping, doc, status, route.path, route.product)
 
 
@@ -212,6 +223,28 @@ def _charset(content_type: str) -> str | None:
     if at < 0:
         return None
     return lowered[at + 8 :].split(";", 1)[0].strip().strip("\"'") or None
+
+
+class ParsedResponse(httpx.Response):
+    """A response whose JSON body normalizer parsed: the first ``.json()`` (without arguments)
+    returns that document instead of parsing again; later calls parse as usual."""
+
+    def json(self, **kwargs: Any) -> Any:
+        doc = self.__dict__.pop(_PARSED, _NOTHING)
+        if doc is _NOTHING or kwargs:
+            return super().json(**kwargs)
+        return doc
+
+
+_PARSED = "_normalizer_parsed"
+_NOTHING = object()
+
+
+def keep_parsed(response: httpx.Response, doc: object) -> None:
+    if type(response) is httpx.Response:  # a subclass of the caller's own is left alone
+        response.__class__ = ParsedResponse
+    if isinstance(response, ParsedResponse):
+        response.__dict__[_PARSED] = doc
 
 
 def outcome_of(response: httpx.Response) -> Outcome | None:

@@ -535,3 +535,54 @@ def test_mappings_registered_later_apply_to_existing_clients(
         )
     )
     assert outcome(client.get(url)).category is Category.AUTH
+
+
+def _counting_parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    from normalizer import _classify
+
+    count = [0]
+
+    def counted(original: Callable[..., object]) -> Callable[..., object]:
+        def wrapper(*args: object, **kwargs: object) -> object:
+            count[0] += 1
+            return original(*args, **kwargs)
+
+        return wrapper
+
+    if _classify.fast_loads is not None:
+        monkeypatch.setattr(_classify, "fast_loads", counted(_classify.fast_loads))
+    monkeypatch.setattr(json, "loads", counted(json.loads))
+    return count
+
+
+def test_a_json_body_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = {"result": 3103, "rows": [{"n": i} for i in range(1000)], "big": 2**70, "x": 1.5}
+    mock = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
+    client = normalizer.Client("mango", transport=mock)
+    count = _counting_parses(monkeypatch)
+    response = client.post("https://app.mango-office.ru/vpbx/commands/callback")
+    first = response.json()
+    assert count[0] in (1, 2)  # orjson refuses 2**70 and hands it to json: still one document
+    parses = count[0]
+    assert first == body
+    assert isinstance(response, httpx.Response)
+    again = response.json()  # later calls parse as httpx does, a fresh document each time
+    assert again == body
+    assert again is not first
+    assert count[0] > parses
+    from decimal import Decimal
+
+    assert response.json(parse_float=Decimal)["x"] == Decimal("1.5")
+
+
+def test_a_body_httpx_would_not_parse_is_not_offered(monkeypatch: pytest.MonkeyPatch) -> None:
+    # cp1251 bytes: normalizer reads the code anyway; .json() behaves exactly as httpx's
+    raw = '{"result": 3103, "message": "Ошибка"}'.encode("cp1251")
+    headers = {"content-type": "application/json"}
+    mock = httpx.MockTransport(lambda request: httpx.Response(200, content=raw, headers=headers))
+    response = normalizer.Client("mango", transport=mock).get("https://app.mango-office.ru/vpbx/x")
+    assert outcome(response).code == "3103"
+    with pytest.raises(UnicodeDecodeError):
+        httpx.Response(200, content=raw, headers=headers).json()
+    with pytest.raises(UnicodeDecodeError):
+        response.json()
