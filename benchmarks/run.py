@@ -359,8 +359,8 @@ def main(argv: list[str]) -> int:
     with server() as url:
         bench_real(url, quick)
         bench_memory(url, quick)
-    bench_state(quick)
     bench_import(quick)
+    bench_state(quick)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(f"\npeak RSS of this process: {peak} MB")
     return 0
