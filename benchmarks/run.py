@@ -53,6 +53,16 @@ def interleaved(variants: dict[str, Callable[[], None]], rounds: int) -> dict[st
     return best
 
 
+def posting(client: httpx.Client, url: str, n: int) -> Callable[[], None]:
+    """``n`` small form POSTs and the caller's ``.json()``: the call every section times."""
+
+    def run() -> None:
+        for _ in range(n):
+            client.post(url, content=b"json=%7B%7D").json()
+
+    return run
+
+
 def ratios(best: dict[str, float], per: int) -> list[tuple[str, float, float]]:
     base = next(iter(best.values()))
     return [(name, t / per, t / base) for name, t in best.items()]
@@ -82,14 +92,7 @@ def bench_mock(quick: bool) -> None:
     clients = mock_clients()
     n = 200 if quick else 5_000
 
-    def loop(client: httpx.Client) -> Callable[[], None]:
-        def run() -> None:
-            for _ in range(n):
-                client.post(MANGO, content=b"json=%7B%7D").json()
-
-        return run
-
-    best = interleaved({k: loop(c) for k, c in clients.items()}, 2 if quick else 5)
+    best = interleaved({k: posting(c, MANGO, n) for k, c in clients.items()}, 2 if quick else 5)
     table(
         "2. sync client over httpx.MockTransport, small JSON body (POST + .json())", ratios(best, n)
     )
@@ -119,14 +122,7 @@ def bench_real(url: str, quick: bool) -> None:
         "normalizer.Client": normalizer.Client("mango", base_url=url),
     }
 
-    def loop(client: httpx.Client) -> Callable[[], None]:
-        def run() -> None:
-            for _ in range(n):
-                client.post("/json", content=b"json=%7B%7D").json()
-
-        return run
-
-    best = interleaved({k: loop(c) for k, c in clients.items()}, 2 if quick else 5)
+    best = interleaved({k: posting(c, "/json", n) for k, c in clients.items()}, 2 if quick else 5)
     table("3a. sync client against a real server on 127.0.0.1", ratios(best, n))
 
     total = 128 if quick else 384  # httpx async pools are slow at 64 in flight: ~13 ms a request
@@ -297,14 +293,8 @@ def bench_state(quick: bool) -> None:
                 ),
             }
 
-            def loop(client: httpx.Client) -> Callable[[], None]:
-                def run() -> None:
-                    for _ in range(n):
-                        client.post(MANGO, content=b"json=%7B%7D").json()
-
-                return run
-
-            best = interleaved({k: loop(c) for k, c in clients.items()}, 2 if quick else 5)
+            loops = {k: posting(c, MANGO, n) for k, c in clients.items()}
+            best = interleaved(loops, 2 if quick else 5)
             results += ratios(best, n)
         ping = stores[0].client.ping
 
