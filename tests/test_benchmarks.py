@@ -17,5 +17,13 @@ def test_benchmarks_quick_run() -> None:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    for section in ("## 2.", "## 3a.", "## 3b.", "## 4.", "## 5.", "classify small error body"):
+    for section in (
+        "## 2.",
+        "## 3a.",
+        "## 3b.",
+        "## 4.",
+        "## 5.",
+        "## 6.",
+        "classify small error body",
+    ):
         assert section in proc.stdout
