@@ -45,7 +45,7 @@ class Settings:
     redactor: Redactor
     log_bodies: bool
 
-    routes: dict[tuple[str, str | None], Keys] = dataclasses.field(default_factory=dict)
+    state_keys: dict[tuple[str, str | None], Keys] = dataclasses.field(default_factory=dict)
 
     def call(self, request: httpx.Request, route: Route) -> Call:
         return Call(self, request, route)
@@ -53,9 +53,9 @@ class Settings:
     def keys(self, route: Route) -> Keys:
         """Where a route's state lives (one small dict entry per vendor and product)."""
         name = (route.mapping.id, None if route.product is None else route.product.id)
-        keys = self.routes.get(name)
+        keys = self.state_keys.get(name)
         if keys is None:
-            keys = self.routes[name] = Keys.of(*name, self.limits.breaker)
+            keys = self.state_keys[name] = Keys.of(*name, self.limits.breaker)
         return keys
 
 
@@ -172,16 +172,16 @@ class Call:
     def inspected(self, response: httpx.Response, outcome: Outcome) -> Record | None:
         """Attach and log an attempt's outcome; returns what to record in the vendor's state."""
         attach(response, outcome, self.attempts)
+        if outcome.ok:
+            spent = 0 if self._strategy is None else self._strategy.spent
+            return self._record(False, 0.0, 0 if self.policy is None else spent or 1)
+        self.log.attempt_failed(self.attempts, response, outcome)
         breaker = self.settings.limits.breaker
         failed = (
             breaker is not None
             and outcome.category in breaker.categories
             and not outcome.call_outcome
         )
-        if outcome.ok:
-            spent = 0 if self._strategy is None else self._strategy.spent
-            return self._record(False, 0.0, 0 if self.policy is None else spent or 1)
-        self.log.attempt_failed(self.attempts, response, outcome)
         return self._record(failed, self._cooldown(response, outcome), 0)
 
     def _cooldown(self, response: httpx.Response, outcome: Outcome) -> float:

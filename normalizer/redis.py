@@ -196,10 +196,12 @@ class _Shared:
         return self._logger
 
 
+_VERDICTS: dict[str, Verdict] = {"go": "go", "probe": "probe", "open": "open", "budget": "budget"}
+
+
 def _admission(reply: Any) -> Admission:
     verdict, wait, clean = (v.decode() if isinstance(v, bytes) else str(v) for v in reply)
-    known: dict[str, Verdict] = {"go": "go", "probe": "probe", "open": "open", "budget": "budget"}
-    return Admission(known[verdict], float(wait), clean == "1")
+    return Admission(_VERDICTS[verdict], float(wait), clean == "1")
 
 
 def _transition(reply: Any) -> Transition:
