@@ -220,7 +220,7 @@ class Strategy:
         policy: RetryPolicy,
         request: httpx.Request,
         max_attempts: int,
-        state: State | AsyncState,
+        store: State | AsyncState,
         keys: Keys,
         limits: Limits,
         *,
@@ -230,7 +230,7 @@ class Strategy:
         self.policy = policy
         self.request = request
         self.max_attempts = max_attempts
-        self.state = state
+        self.store = store
         self.keys = keys
         self.limits = limits
         self.started = started
@@ -264,15 +264,15 @@ class Strategy:
     def stop(self, state: tenacity.RetryCallState) -> bool:
         if self._limited(state):
             return True
-        assert isinstance(self.state, State)
-        return self._refused(state, self.state.retry(self.keys, self.limits, self._cost(state)))
+        assert isinstance(self.store, State)
+        return self._refused(state, self.store.retry(self.keys, self.limits, self._cost(state)))
 
     async def astop(self, state: tenacity.RetryCallState) -> bool:
         if self._limited(state):
             return True
-        assert isinstance(self.state, AsyncState)
+        assert isinstance(self.store, AsyncState)
         cost = self._cost(state)
-        return self._refused(state, await self.state.retry(self.keys, self.limits, cost))
+        return self._refused(state, await self.store.retry(self.keys, self.limits, cost))
 
     def _limited(self, state: tenacity.RetryCallState) -> bool:
         """The limits this call sets itself: attempts, the vendor's Retry-After, the deadline."""
