@@ -276,3 +276,20 @@ def test_a_silent_redis_is_asked_once_per_retry_interval(
             asked += 1
     assert asked == 1  # five calls, one connection: the fallback answered the other four
     assert [e["event"] for e in logs].count("shared_state_unavailable") == 1
+
+
+@pytest.mark.anyio
+async def test_async_store_falls_back_too(busy_vendor: SimulatedVendor) -> None:
+    breaker = CircuitBreaker(failures=2, recovery=600)
+    async with (
+        AsyncRedisState.from_url("redis://127.0.0.1:1/0", account=account()) as state,
+        normalizer.AsyncClient(
+            "ucpaas", base_url=busy_vendor.url, retry=None, circuit=breaker, state=state
+        ) as client,
+    ):
+        with capture_logs() as logs:
+            for _ in range(2):
+                assert outcome(await client.post(PATH)).code == "107225"
+            with pytest.raises(CircuitOpenError):
+                await client.post(PATH)
+    assert [e["event"] for e in logs].count("shared_state_unavailable") == 1

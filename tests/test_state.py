@@ -340,3 +340,25 @@ async def test_async_cooldown_waits_with_the_async_sleep(clock: FakeClock) -> No
         await c.post(MANGO)
         assert outcome(await c.post(MANGO)).ok
     assert clock.sleeps == [3.0]
+
+
+def test_per_product_circuits_in_a_transport(clock: FakeClock, registry: Registry) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "/sms/" in request.url.path:
+            return httpx.Response(503)  # SMS is overloaded
+        return js({"status": "0"})
+
+    c = normalizer.Client(
+        "acme",
+        registry=registry,
+        transport=httpx.MockTransport(handler),
+        retry=None,
+        circuit=CircuitBreaker(failures=2, per_product=True),
+        state=LocalState(clock),
+    )
+    for _ in range(2):
+        c.post("https://api.acme.test/v1/sms/send")
+    with pytest.raises(CircuitOpenError) as info:
+        c.post("https://api.acme.test/v1/sms/send")
+    assert info.value.circuit == "acme/sms"
+    assert outcome(c.post("https://api.acme.test/v1/voice/call")).ok  # voice is not held back
