@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 try:
     import redis
@@ -126,6 +126,7 @@ return transition
 """
 
 _TTL = 3600
+_Client = TypeVar("_Client", redis.Redis, redis.asyncio.Redis)
 _ERRORS = (redis.RedisError, OSError)
 
 
@@ -220,7 +221,31 @@ def _client_options(timeout: float) -> dict[str, Any]:
     }
 
 
-class RedisState(State):
+class _Store(Generic[_Client]):
+    """The constructor both stores share: a client, its script, keys and the fallback."""
+
+    def __init__(
+        self,
+        client: _Client,
+        *,
+        account: str = "default",
+        prefix: str = "normalizer",
+        fallback: LocalState | None = None,
+        retry_interval: float = 5.0,
+        logger: Any = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.client: _Client = client
+        self._script: Any = client.register_script(_SCRIPT)  # Script or AsyncScript
+        self._shared = _Shared(prefix, account, fallback, retry_interval, logger, clock)
+
+    @property
+    def fallback(self) -> LocalState:
+        """The in-process state that answers while Redis is away."""
+        return self._shared.fallback
+
+
+class RedisState(_Store[redis.Redis], State):
     """Retry budgets, circuits and cooldowns in Redis, for :class:`~normalizer.NormalizingTransport`
     and :class:`~normalizer.Client`.
 
@@ -230,29 +255,10 @@ class RedisState(State):
     server's clock (for tests only: workers' clocks rarely agree).
     """
 
-    def __init__(
-        self,
-        client: redis.Redis,
-        *,
-        account: str = "default",
-        prefix: str = "normalizer",
-        fallback: LocalState | None = None,
-        retry_interval: float = 5.0,
-        logger: Any = None,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
-        self.client = client
-        self._script = client.register_script(_SCRIPT)
-        self._shared = _Shared(prefix, account, fallback, retry_interval, logger, clock)
-
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 0.05, **options: Any) -> RedisState:
         """A store on a new client for ``url`` whose every operation gives up after ``timeout``."""
         return cls(redis.Redis.from_url(url, **_client_options(timeout)), **options)
-
-    @property
-    def fallback(self) -> LocalState:
-        return self._shared.fallback
 
     def close(self) -> None:
         """Close the Redis client (when the transports using this store are done)."""
@@ -293,33 +299,14 @@ class RedisState(State):
         return _transition(reply)
 
 
-class AsyncRedisState(AsyncState):
+class AsyncRedisState(_Store[redis.asyncio.Redis], AsyncState):
     """The async twin of :class:`RedisState` (``redis.asyncio.Redis``), for
     :class:`~normalizer.AsyncNormalizingTransport` and :class:`~normalizer.AsyncClient`."""
-
-    def __init__(
-        self,
-        client: redis.asyncio.Redis,
-        *,
-        account: str = "default",
-        prefix: str = "normalizer",
-        fallback: LocalState | None = None,
-        retry_interval: float = 5.0,
-        logger: Any = None,
-        clock: Callable[[], float] | None = None,
-    ) -> None:
-        self.client = client
-        self._script = client.register_script(_SCRIPT)
-        self._shared = _Shared(prefix, account, fallback, retry_interval, logger, clock)
 
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 0.05, **options: Any) -> AsyncRedisState:
         """A store on a new client for ``url`` whose every operation gives up after ``timeout``."""
         return cls(redis.asyncio.Redis.from_url(url, **_client_options(timeout)), **options)
-
-    @property
-    def fallback(self) -> LocalState:
-        return self._shared.fallback
 
     async def aclose(self) -> None:
         """Close the Redis client (when the transports using this store are done)."""
