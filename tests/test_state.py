@@ -66,11 +66,15 @@ def test_a_success_or_an_old_failure_restarts_the_run(clock: FakeClock, store: S
     assert state.admit(KEYS, LIMITS).verdict == "go"
 
 
+def open_then_wait_for_recovery(state: State, clock: FakeClock) -> None:
+    for _ in range(BREAKER.failures):
+        state.record(KEYS, LIMITS, True, 0, 0)
+    clock.now += BREAKER.recovery
+
+
 def test_half_open_lets_one_probe_through(clock: FakeClock, store: State) -> None:
     state = store
-    for _ in range(3):
-        state.record(KEYS, LIMITS, True, 0, 0)
-    clock.now += 30
+    open_then_wait_for_recovery(state, clock)
     assert state.admit(KEYS, LIMITS).verdict == "probe"
     assert state.admit(KEYS, LIMITS).verdict == "open"  # the probe is out
     assert state.record(KEYS, LIMITS, True, 0, 0) == "opened"  # the probe failed
@@ -83,9 +87,7 @@ def test_half_open_lets_one_probe_through(clock: FakeClock, store: State) -> Non
 
 def test_a_lost_probe_is_replaced_after_recovery(clock: FakeClock, store: State) -> None:
     state = store
-    for _ in range(3):
-        state.record(KEYS, LIMITS, True, 0, 0)
-    clock.now += 30
+    open_then_wait_for_recovery(state, clock)
     assert state.admit(KEYS, LIMITS).verdict == "probe"  # and never reports back
     clock.now += 30
     assert state.admit(KEYS, LIMITS).verdict == "probe"
