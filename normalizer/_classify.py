@@ -11,12 +11,21 @@ import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
 from ._category import Category
-from ._mapping import Entry, HttpRule, JsonPath, Product, VendorMapping
+from ._items import with_items
+from ._mapping import (
+    CodeTable,
+    Entry,
+    HttpRule,
+    JsonPath,
+    Product,
+    Target,
+    VendorMapping,
+)
 from ._outcome import Match, Outcome, make_outcome
 from ._registry import Registry, default_registry
+from ._xml import parse_xml
 
 # the built-in HTTP fallback, after a vendor's own [[http]] rules
 _DEFAULT_RULES = tuple(
@@ -40,6 +49,7 @@ Body = bytes | bytearray | memoryview | str | Mapping[str, object] | list[object
 
 
 _OK = Entry(Category.OK, "", "", False, False)
+_NO_CODE = Entry(Category.OK, "success: a 2xx body without a code", "", False, False)
 _DELIVERED = Entry(
     Category.OK, "HTTP success, body not inspected (file or no content)", "", False, False
 )
@@ -86,10 +96,16 @@ def classify(
     given, the product comes from the mapping's URL patterns.
     """
     mapping = (registry or default_registry()).get(vendor)
-    path = _url_path(url) if url is not None else None
-    if product is None and path is not None:
-        product = mapping.product_for_path(path)
-    return classify_parsed(mapping, parse_json(body), status_code, path, _product(mapping, product))
+    target = Target.of_url(url) if url is not None else None
+    chosen = _product(mapping, product)
+    if chosen is None and target is not None:
+        chosen = mapping.product_for(target)
+    envelope = chosen.envelope if chosen is not None else mapping.envelope
+    doc = parse_json(body)
+    if doc is None and envelope.xml and isinstance(body, bytes | bytearray | memoryview | str):
+        doc = parse_xml(body)
+    path = target.path if target is not None else None
+    return classify_parsed(mapping, doc, status_code, path, chosen)
 
 
 def classify_parsed(
@@ -103,13 +119,23 @@ def classify_parsed(
     envelope = product.envelope if product is not None else mapping.envelope
     raw = _first_code(envelope.code, doc)
     code = None if raw is None else raw if isinstance(raw, str) else str(raw)
-    reading = resolve(mapping, code, product) if code is not None else None
+    reading = _by_field(mapping, product, doc, code, path) if doc is not None else None
+    if reading is None and code is not None:
+        reading = resolve(mapping, code, product)
+    if (
+        reading is None
+        and code is None
+        and doc is not None
+        and (status_code is None or 200 <= status_code < 300)
+        and envelope.no_code_ok(path)
+    ):
+        reading = _Reading(_NO_CODE, Match.NO_CODE, None if product is None else product.id)
     if reading is None and status_code is not None:
         reading = _by_status(mapping, product, status_code, path)
     if reading is None:
         reading = _unknown(product, Match.UNMAPPED if code is not None else Match.MISSING)
     request_id = _first_code(envelope.request_id, doc)
-    return _outcome(
+    outcome = _outcome(
         mapping.id,
         code,
         reading,
@@ -117,6 +143,38 @@ def classify_parsed(
         status_code,
         None if request_id is None else str(request_id),
     )
+    if envelope.items and reading.entry.category is Category.OK and doc is not None:
+
+        def read_item(key: str) -> tuple[Entry, Match] | None:
+            found = resolve(mapping, key, product)
+            return None if found is None else (found.entry, found.matched)
+
+        return with_items(outcome, envelope, doc, path, read_item)
+    return outcome
+
+
+def _by_field(
+    mapping: VendorMapping,
+    product: Product | None,
+    doc: object,
+    code: str | None,
+    path: str | None,
+) -> _Reading | None:
+    """A ``[[when]]`` rule whose field matches: product rules, then the vendor's."""
+    for table in _tables(mapping, product):
+        for rule in table.when:
+            if rule.applies(doc, code, path):
+                return _Reading(rule.entry, Match.FIELD, None if product is None else product.id)
+    return None
+
+
+def _tables(mapping: VendorMapping, product: Product | None) -> tuple[CodeTable, ...]:
+    """The tables a product's codes are read through, most specific first."""
+    if product is None:
+        return (mapping.table,)
+    if not product.inherit:
+        return (product.table,)
+    return (product.table, mapping.table)
 
 
 def classify_uninspected(
@@ -146,9 +204,12 @@ def resolve(mapping: VendorMapping, code: str, product: Product | None) -> _Read
         entry = product.table.codes.get(key)
         if entry is not None:
             return _Reading(entry, Match.EXACT, pid)
-    entry = mapping.table.codes.get(key)
-    if entry is not None:
-        return _Reading(entry, Match.EXACT, pid)
+    if product is None or product.inherit:
+        entry = mapping.table.codes.get(key)
+        if entry is not None:
+            if product is None and key in mapping.contested:
+                return _across_products(mapping, code, key, entry)
+            return _Reading(entry, Match.EXACT, pid)
     envelope = product.envelope if product is not None else mapping.envelope
     if key in envelope.success:
         return _Reading(_OK, Match.EXACT, pid)
@@ -156,8 +217,7 @@ def resolve(mapping: VendorMapping, code: str, product: Product | None) -> _Read
         found = _across_products(mapping, code, key)
         if found is not None:
             return found
-    tables = (product.table, mapping.table) if product is not None else (mapping.table,)
-    for table in tables:
+    for table in _tables(mapping, product):
         pattern = table.nearest_class(key)
         if pattern is not None:
             target = table.classes[pattern]
@@ -166,9 +226,17 @@ def resolve(mapping: VendorMapping, code: str, product: Product | None) -> _Read
     return None
 
 
-def _across_products(mapping: VendorMapping, code: str, key: str) -> _Reading | None:
-    """A code no product was named for: resolved only where every product listing it agrees."""
-    listed = [(p.id, p.table.codes[key]) for p in mapping.products.values() if key in p.table.codes]
+def _across_products(
+    mapping: VendorMapping, code: str, key: str, vendor_entry: Entry | None = None
+) -> _Reading | None:
+    """A code no product was named for: resolved only where every product listing it agrees.
+
+    ``vendor_entry`` is the vendor-level reading of a code that a family reads differently.
+    """
+    listed: list[tuple[str | None, Entry]] = [] if vendor_entry is None else [(None, vendor_entry)]
+    listed += [
+        (p.id, p.table.codes[key]) for p in mapping.products.values() if key in p.table.codes
+    ]
     if not listed:
         return None
     first_product, first = listed[0]
@@ -177,7 +245,7 @@ def _across_products(mapping: VendorMapping, code: str, key: str) -> _Reading | 
     if all((e.category, e.retryable) == (first.category, first.retryable) for _, e in listed):
         agreed = dataclasses.replace(first, rejected=all(e.rejected for _, e in listed))
         return _Reading(agreed, Match.EXACT, None)
-    message = "; ".join(f"{pid}: {e.description}" for pid, e in listed)
+    message = "; ".join(f"{pid or mapping.id}: {e.description}" for pid, e in listed)
     candidates = tuple(
         _outcome(mapping.id, code, _Reading(e, Match.EXACT, pid)) for pid, e in listed
     )
@@ -239,6 +307,7 @@ def _outcome(
         request_id,
         reading.candidates,
         entry.cooldown,
+        entry.delivery_outcome,
     )
 
 
@@ -309,10 +378,3 @@ def parse_json(body: Body, *, lossy: bool = True) -> object:
         return parse_json(body.decode("utf-8", errors="replace")) if lossy else None
     except (ValueError, RecursionError):
         return None
-
-
-def _url_path(url: str) -> str:
-    try:
-        return urlsplit(url).path or "/"
-    except ValueError:
-        return "/"

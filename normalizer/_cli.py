@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._category import Category
-from ._classify import lookup
+from ._classify import lookup, resolve
 from ._exceptions import MappingError, NormalizerError
-from ._mapping import CodeTable, Entry, VendorMapping, build, merge, read_file
+from ._mapping import CodeTable, Entry, Origin, VendorMapping, build, merge, read_file
 from ._outcome import Match, Outcome
 from ._registry import Registry, builtin_dir, default_registry, expand
 
@@ -76,16 +76,27 @@ def outcome_dict(outcome: Outcome) -> dict[str, Any]:
     data["category"] = outcome.category.value
     data["matched"] = outcome.matched.value
     data["candidates"] = [outcome_dict(c) for c in outcome.candidates]
+    data["items"] = [
+        {
+            f.name: getattr(item, f.name)
+            for f in dataclasses.fields(item)
+            if f.name != "recipient"  # the number in clear stays out of printed output
+        }
+        for item in outcome.items
+    ]
     data["ok"] = outcome.ok
     return data
 
 
 def _explain(args: argparse.Namespace, registry: Registry) -> int:
     outcome = lookup(args.vendor, args.code, product=args.product, registry=registry)
-    if args.json:
-        print(json.dumps(outcome_dict(outcome), ensure_ascii=False, indent=2))
-        return 0
     mapping = registry.get(args.vendor)
+    origin = _origin(mapping, outcome)
+    if args.json:
+        data = outcome_dict(outcome)
+        data["origin"] = None if origin is None else _origin_dict(origin)
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
     where = outcome.vendor + (f"/{outcome.product}" if outcome.product else "")
     how = outcome.matched.value
     if outcome.matched is Match.CLASS:
@@ -107,7 +118,32 @@ def _explain(args: argparse.Namespace, registry: Registry) -> int:
             print(f"  {outcome.gloss}")
     if outcome.category is Category.UNKNOWN and not outcome.candidates:
         print("  no mapping knows this code")
+    if origin is not None:
+        print(f"  set in {origin.file} at {origin.key}")
+        if origin.source:
+            print(f"  source: {origin.source}")
+        defaulted = sorted({"retryable", "rejected"} - origin.written)
+        if defaulted:
+            print(f"  defaulted (not written in the file): {', '.join(defaulted)}")
     return 0
+
+
+def _origin(mapping: VendorMapping, outcome: Outcome) -> Origin | None:
+    """Where the entry behind a looked-up code was set (None when no single entry decided)."""
+    if outcome.code is None or outcome.matched not in (Match.EXACT, Match.CLASS):
+        return None
+    product = None if outcome.product is None else mapping.products[outcome.product]
+    reading = resolve(mapping, outcome.code, product)
+    return None if reading is None else reading.entry.origin
+
+
+def _origin_dict(origin: Origin) -> dict[str, Any]:
+    return {
+        "file": origin.file,
+        "key": origin.key,
+        "source": origin.source,
+        "written": sorted(origin.written),
+    }
 
 
 def _class_note(mapping: VendorMapping, outcome: Outcome) -> str:
@@ -135,6 +171,7 @@ def _vendors(args: argparse.Namespace, registry: Registry) -> int:
                 "name": m.name,
                 "codes": m.code_count,
                 "products": list(m.products),
+                "aliases": [a.id for a in m.aliases],
                 "hosts": list(m.hosts),
                 "files": list(m.files),
             }
@@ -145,7 +182,8 @@ def _vendors(args: argparse.Namespace, registry: Registry) -> int:
     width = max((len(m.id) for m in mappings), default=0)
     for m in mappings:
         products = f"  products: {', '.join(m.products)}" if m.products else ""
-        print(f"{m.id:<{width}}  {m.code_count:>4} codes  {m.name}{products}")
+        aliases = f"  aliases: {', '.join(a.id for a in m.aliases)}" if m.aliases else ""
+        print(f"{m.id:<{width}}  {m.code_count:>4} codes  {m.name}{products}{aliases}")
     return 0
 
 
@@ -188,6 +226,7 @@ def _table(args: argparse.Namespace, registry: Registry) -> int:
                         " [retry]" if entry.retryable else "",
                         " [resend ok]" if entry.rejected and entry.retryable else "",
                         " [call outcome]" if entry.call_outcome else "",
+                        " [delivery outcome]" if entry.delivery_outcome else "",
                     )
                 )
                 gloss = f" ({entry.gloss})" if entry.gloss else ""
@@ -200,8 +239,9 @@ def _table(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def _entry_dict(entry: Entry) -> dict[str, Any]:
-    data = dataclasses.asdict(entry)
+    data = {f.name: getattr(entry, f.name) for f in dataclasses.fields(entry)}
     data["category"] = entry.category.value
+    data["origin"] = None if entry.origin is None else _origin_dict(entry.origin)
     return data
 
 

@@ -13,9 +13,10 @@ from typing import Any, NamedTuple
 import httpx
 
 from ._classify import classify_parsed, classify_uninspected, parse_json
-from ._mapping import Product, VendorMapping
+from ._mapping import Envelope, Product, Target, VendorMapping
 from ._outcome import Outcome
 from ._registry import Registry, default_registry
+from ._xml import parse_xml
 
 OUTCOME_KEY = "normalizer.outcome"
 """Where a response's :class:`Outcome` is kept in ``response.extensions``."""
@@ -60,6 +61,10 @@ class Route:
     product: Product | None
     path: str
 
+    @property
+    def envelope(self) -> Envelope:
+        return self.mapping.envelope if self.product is None else self.product.envelope
+
 
 _ROUTES_KEPT = 1024
 
@@ -73,7 +78,8 @@ class Inspector:
         self.registry = registry or default_registry()
         self.vendor = None if vendor is None else self.registry.get(vendor)
         self.max_body_size = max_body_size
-        self._routes: dict[tuple[str, str], Route | None] = {}
+        self._routes: dict[tuple[object, ...], Route | None] = {}
+        self._names: dict[str, tuple[tuple[str, ...], tuple[str, ...]] | None] = {}
         self._generation = self.registry.generation
 
     def route(self, request: httpx.Request) -> Route | None:
@@ -81,12 +87,18 @@ class Inspector:
         if self._generation != self.registry.generation:  # mappings were registered since
             self._generation = self.registry.generation
             self._routes = {}
+            self._names = {}
             if self.vendor is not None:
                 self.vendor = self.registry.get(self.vendor.id)
         if REQUEST_KEY in request.extensions:
             return self._route(request)
         url = request.url
-        key = (url.host, url.path)
+        key: tuple[object, ...] = (url.host, url.path)
+        names = self._selector_names(url.host)
+        if names is not None:  # a selector reads headers or the query: they are part of the key
+            headers, query = names
+            target = _target(request)
+            key += tuple(target.header(n) for n in headers) + tuple(target.query(n) for n in query)
         try:
             return self._routes[key]
         except KeyError:
@@ -97,31 +109,49 @@ class Inspector:
         self._routes[key] = route
         return route
 
+    def _selector_names(self, host: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """The header and query names the selectors for ``host`` read; None for none."""
+        try:
+            return self._names[host]
+        except KeyError:
+            pass
+        candidates = (self.vendor,) if self.vendor is not None else self.registry.candidates(host)
+        headers: set[str] = set()
+        query: set[str] = set()
+        for mapping in candidates:
+            h, q = mapping.selector_names()
+            headers |= h
+            query |= q
+        names = (tuple(sorted(headers)), tuple(sorted(query))) if headers or query else None
+        if len(self._names) >= _ROUTES_KEPT:
+            self._names.clear()
+        self._names[host] = names
+        return names
+
     def _route(self, request: httpx.Request) -> Route | None:
         options: Any = request.extensions.get(REQUEST_KEY) or {}
-        url = request.url
-        path = url.path
+        target = _target(request)
         mapping = self.vendor
         if isinstance(options, dict) and options.get("vendor"):
             mapping = self.registry.get(options["vendor"])
         elif mapping is None:
-            mapping = self.registry.detect(url.host, path)
+            mapping = self.registry.detect(target)
             if mapping is None:
                 return None
         product_id = options.get("product") if isinstance(options, dict) else None
         if product_id is None:
-            product_id = mapping.product_for_path(path)
-        if product_id is None:
-            return Route(mapping, None, path)
+            return Route(mapping, mapping.product_for(target), target.path)
         product = mapping.products.get(product_id)
         if product is None:
             raise ValueError(
                 f"vendor {mapping.id!r} has no product {product_id!r}; "
                 f"its products: {', '.join(mapping.products) or '(none)'}"
             )
-        return Route(mapping, product, path)
+        return Route(mapping, product, target.path)
 
-    def plan(self, request: httpx.Request, response: httpx.Response, framing: Framing) -> Plan:
+    def plan(
+        self, request: httpx.Request, response: httpx.Response, framing: Framing, route: Route
+    ) -> Plan:
         status = response.status_code
         if request.method == "HEAD" or status in (204, 205, 304) or status < 200:
             return Plan.FILE
@@ -131,15 +161,20 @@ class Inspector:
         length = framing.content_length
         if length is not None and length.isdigit() and int(length) > self.max_body_size:
             return Plan.TOO_LARGE
-        return Plan.READ if "json" in media else Plan.SNIFF
+        if "json" in media or ("xml" in media and route.envelope.xml):
+            return Plan.READ
+        return Plan.SNIFF
 
     @staticmethod
-    def looks_like_json(head: bytes) -> bool | None:
-        """True/False once the first meaningful byte is seen; None while only blanks came."""
+    def looks_like_json(head: bytes, xml: bool = False) -> bool | None:
+        """True/False once the first meaningful byte is seen; None while only blanks came.
+
+        With ``xml`` (the vendor's envelope reads XML) an opening ``<`` counts too.
+        """
         stripped = head.lstrip(_SNIFF_SKIP)
         if not stripped:
             return None
-        return stripped[:1] in (b"{", b"[")
+        return stripped[:1] in (b"{", b"[") or (xml and stripped[:1] == b"<")
 
     def outcome(
         self,
@@ -163,9 +198,16 @@ class Inspector:
             doc = parse_json(text, lossy=False) if isinstance(text, bytes) else None
             if doc is None:
                 doc = parse_json(text)
+                if doc is None and route.envelope.xml:
+                    doc = parse_xml(text)
             else:  # as httpx would parse it: bytes, no charset applied, nothing lossy
                 keep_parsed(response, doc)
         return classify_parsed(route.mapping, doc, status, route.path, route.product)
+
+
+def _target(request: httpx.Request) -> Target:
+    url = request.url
+    return Target(url.host, url.path, url.query, request.headers)  # headers: any case
 
 
 class Framing(NamedTuple):

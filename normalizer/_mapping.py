@@ -11,9 +11,10 @@ import dataclasses
 import fnmatch
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from ._category import Category
 from ._exceptions import MappingError
@@ -31,6 +32,18 @@ _CATEGORIES = {c.value: c for c in Category}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an entry was set: the file and dotted key, the document it cites, what was written."""
+
+    file: str
+    key: str
+    source: str
+    """The doc URL, SDK file or seed document the entry's table (or the entry) cites."""
+    written: frozenset[str]
+    """Which of ``retryable`` / ``rejected`` the file wrote; the others are defaults."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Entry:
     """What one vendor code (or HTTP status rule) means."""
 
@@ -41,6 +54,13 @@ class Entry:
     rejected: bool
     call_outcome: bool = False
     cooldown: float = 0.0
+    delivery_outcome: bool = False
+    origin: Origin | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    @property
+    def report(self) -> bool:
+        """A call or delivery outcome: what became of a call or message, not of the request."""
+        return self.call_outcome or self.delivery_outcome
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -66,14 +86,125 @@ class JsonPath:
         return node
 
 
+class Target:
+    """What a selector looks at in a request: host, path, and (read only when asked) a header
+    or query parameter."""
+
+    __slots__ = ("_headers", "_query", "_raw_query", "host", "path")
+
+    def __init__(
+        self,
+        host: str,
+        path: str,
+        query: str | bytes = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.host = host.lower()
+        self.path = path
+        self._raw_query = query
+        self._query: dict[str, str] | None = None
+        self._headers = headers
+
+    @classmethod
+    def of_url(cls, url: str) -> Target:
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return cls("", "/")
+        return cls(parts.hostname or "", parts.path or "/", parts.query)
+
+    def header(self, name: str) -> str | None:
+        """A request header (``name`` in lower case), None when absent or unknown."""
+        if self._headers is None:
+            return None
+        return self._headers.get(name)
+
+    def query(self, name: str) -> str | None:
+        if self._query is None:
+            raw = self._raw_query
+            text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
+            self._query = dict(parse_qsl(text, keep_blank_values=True)) if text else {}
+        return self._query.get(name)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Selector:
+    """Which requests something applies to: hosts, path globs, header and query value globs.
+
+    Every given part must match; an empty selector matches every request.
+    """
+
+    hosts: tuple[str, ...] = ()
+    paths: re.Pattern[str] | None = None
+    headers: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    query: tuple[tuple[str, re.Pattern[str]], ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.hosts or self.paths or self.headers or self.query)
+
+    def host_matches(self, host: str) -> bool:
+        return not self.hosts or any(_host_matches(h, host) for h in self.hosts)
+
+    def matches(self, target: Target) -> bool:
+        if self.hosts and not any(_host_matches(h, target.host) for h in self.hosts):
+            return False
+        if self.paths is not None and self.paths.match(target.path) is None:
+            return False
+        for name, pattern in self.headers:
+            value = target.header(name)
+            if value is None or pattern.match(value) is None:
+                return False
+        for name, pattern in self.query:
+            value = target.query(name)
+            if value is None or pattern.match(value) is None:
+                return False
+        return True
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ItemsSpec:
+    """Where a batch response keeps its per-recipient (or per-part, per-task) results."""
+
+    container: tuple[JsonPath, ...]
+    keyed: bool
+    code: tuple[JsonPath, ...]
+    message: tuple[JsonPath, ...]
+    number: tuple[JsonPath, ...]
+    message_id: tuple[JsonPath, ...]
+    success: frozenset[str]
+    failed: tuple[JsonPath, ...]
+    succeeded: tuple[JsonPath, ...]
+    paths: re.Pattern[str] | None
+    table: CodeTable | None
+    """The items' own code table; None: item codes read like top-level codes."""
+    source: str = ""
+    report: bool = False
+    """The items report what became of calls or messages: data, never summed up."""
+
+    def applies(self, path: str | None) -> bool:
+        return self.paths is None or (path is not None and self.paths.match(path) is not None)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Envelope:
-    """Where a vendor's JSON puts its status code, text and request id; which codes mean ok."""
+    """Where a vendor's body puts its status code, text, request id and items; what is ok."""
 
     code: tuple[JsonPath, ...]
     message: tuple[JsonPath, ...] = ()
     request_id: tuple[JsonPath, ...] = ()
     success: frozenset[str] = frozenset()
+    no_code: bool | re.Pattern[str] = False
+    """A 2xx body without a code is ok: everywhere (True) or on these URL paths."""
+    xml: bool = False
+    """Bodies may be XML, read into the same dotted paths."""
+    items: tuple[ItemsSpec, ...] = ()
+
+    def no_code_ok(self, path: str | None) -> bool:
+        rule = self.no_code
+        if isinstance(rule, bool):
+            return rule
+        return path is not None and rule.match(path) is not None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -95,13 +226,39 @@ class HttpRule:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class WhenRule:
+    """A body field other than the code deciding the outcome (MANGO's "report not ready")."""
+
+    field: tuple[JsonPath, ...]
+    equals: frozenset[str]
+    codes: frozenset[str] | None
+    paths: re.Pattern[str] | None
+    entry: Entry
+
+    def applies(self, doc: object, code: str | None, path: str | None) -> bool:
+        if self.codes is not None and (code is None or code.strip() not in self.codes):
+            return False
+        if self.paths is not None and (path is None or self.paths.match(path) is None):
+            return False
+        for jp in self.field:
+            value = jp.find(doc)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, str | int):
+                return False
+            return str(value) in self.equals
+        return False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class CodeTable:
-    """Codes, nearest-class rules and HTTP rules: the part a vendor and a product share."""
+    """Codes, nearest-class rules, field and HTTP rules: the part a vendor and a product share."""
 
     codes: Mapping[str, Entry]
     classes: Mapping[str, str]
     """Class pattern ("221x") -> the code it is read as ("2210")."""
     http: tuple[HttpRule, ...] = ()
+    when: tuple[WhenRule, ...] = ()
     _masks: tuple[tuple[int, tuple[int, ...]], ...] = dataclasses.field(
         init=False, repr=False, compare=False
     )
@@ -131,13 +288,31 @@ class CodeTable:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Product:
-    """One product of a vendor with a code table of its own (Onbuka's sms, voice, ...)."""
+    """One product or API family of a vendor, with a code table of its own.
+
+    ``inherit=False`` makes it a family whose numbers mean other things than the vendor's own
+    table: its codes never fall back to the vendor-level codes and classes.
+    """
 
     id: str
     name: str
-    paths: re.Pattern[str] | None
+    selector: Selector
     envelope: Envelope
     table: CodeTable
+    inherit: bool = True
+    source: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Alias:
+    """Another host or white-label brand of the same platform (same envelope, codes)."""
+
+    id: str
+    name: str
+    source: str
+    selector: Selector
+    products: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    """Which of the alias's paths select which product."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -147,37 +322,73 @@ class VendorMapping:
     id: str
     name: str
     source: str
-    hosts: tuple[str, ...]
-    paths: re.Pattern[str] | None
+    detect: Selector
     envelope: Envelope
     table: CodeTable
     products: Mapping[str, Product]
     files: tuple[str, ...]
     """The files this mapping was built from, base first."""
+    aliases: tuple[Alias, ...] = ()
+    contested: frozenset[str] = frozenset()
+    """Vendor-level codes a family (``inherit = false``) reads differently: ambiguous alone."""
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """Every host pattern that detects this vendor, its aliases' included."""
+        return self.detect.hosts + tuple(h for a in self.aliases for h in a.selector.hosts)
 
     @property
     def code_count(self) -> int:
-        """How many codes the vendor's and its products' tables hold."""
-        return len(self.table.codes) + sum(len(p.table.codes) for p in self.products.values())
+        """How many codes the vendor's, its products' and item tables hold."""
+        tables = [self.table, *(p.table for p in self.products.values())]
+        envelopes = [self.envelope, *(p.envelope for p in self.products.values())]
+        tables += [s.table for e in envelopes for s in e.items if s.table is not None]
+        unique = {id(t): t for t in tables}
+        return sum(len(t.codes) for t in unique.values())
+
+    @property
+    def detectable(self) -> bool:
+        return not self.detect.empty or bool(self.aliases)
 
     def may_serve(self, host: str) -> bool:
-        """Whether requests to ``host`` can be this vendor's (its paths decide the rest)."""
-        if not self.hosts:
-            return self.paths is not None
-        return any(_host_matches(h, host) for h in self.hosts)
-
-    def matches_url(self, host: str, path: str) -> bool:
-        """Whether a request to ``host``/``path`` goes to this vendor (per its ``[detect]``)."""
-        if not self.may_serve(host):
+        """Whether requests to ``host`` can be this vendor's (its selectors decide the rest)."""
+        if self.aliases and any(a.selector.host_matches(host) for a in self.aliases):
+            return True
+        if self.detect.empty:
             return False
-        return self.paths is None or self.paths.match(path) is not None
+        return self.detect.host_matches(host)
 
-    def product_for_path(self, path: str) -> str | None:
-        """The product whose URL patterns match ``path``, if any."""
-        for product in self.products.values():
-            if product.paths is not None and product.paths.match(path):
-                return product.id
+    def alias_for(self, target: Target) -> Alias | None:
+        for alias in self.aliases:
+            if alias.selector.matches(target):
+                return alias
         return None
+
+    def matches(self, target: Target) -> bool:
+        """Whether a request goes to this vendor (per ``[detect]`` or an alias)."""
+        if not self.detect.empty and self.detect.matches(target):
+            return True
+        return self.alias_for(target) is not None
+
+    def product_for(self, target: Target) -> Product | None:
+        """The product (API family) a request selects, if any."""
+        alias = self.alias_for(target) if self.aliases else None
+        if alias is not None:
+            for pid, paths in alias.products:
+                if paths.match(target.path):
+                    return self.products[pid]
+        for product in self.products.values():
+            if not product.selector.empty and product.selector.matches(target):
+                return product
+        return None
+
+    def selector_names(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The header and query names any selector of this vendor reads (for route caches)."""
+        selectors = [self.detect, *(a.selector for a in self.aliases)]
+        selectors += [p.selector for p in self.products.values()]
+        headers = frozenset(n for s in selectors for n, _ in s.headers)
+        query = frozenset(n for s in selectors for n, _ in s.query)
+        return headers, query
 
 
 def _host_matches(pattern: str, host: str) -> bool:
@@ -188,6 +399,23 @@ def _host_matches(pattern: str, host: str) -> bool:
 
 
 # --- reading and validation ------------------------------------------------------------------
+
+FILE_KEY = "@file"
+"""Stamped on every entry table when its file is read: the file that set it, kept by merges."""
+
+_ENTRY_KEYS = (
+    "category",
+    "description",
+    "gloss",
+    "retryable",
+    "rejected",
+    "call_outcome",
+    "delivery_outcome",
+    "cooldown",
+    "source",
+)
+_SELECTOR_KEYS = ("hosts", "paths", "headers", "query")
+_TABLE_KEYS = ("codes", "classes", "http", "when", "items")
 
 
 def read_file(path: str | Path) -> dict[str, Any]:
@@ -202,7 +430,20 @@ def read_file(path: str | Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise MappingError(path, "", f"not UTF-8 text: {exc.reason}") from None
     _check_document(doc, path)
+    _stamp(doc, str(path))
     return doc
+
+
+def _stamp(scope: dict[str, Any], file: str) -> None:
+    """Mark every entry of a scope (and its products and item specs) with its file."""
+    for entry in scope.get("codes", {}).values():
+        entry[FILE_KEY] = file
+    for rule in [*scope.get("http", []), *scope.get("when", [])]:
+        rule[FILE_KEY] = file
+    for spec in scope.get("items", []):
+        _stamp(spec, file)
+    for product in scope.get("products", {}).values():
+        _stamp(product, file)
 
 
 class _Checker:
@@ -217,6 +458,11 @@ class _Checker:
     def table(self, value: object, key: str) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise self.fail(key, f"must be a table, not {_kind(value)}")
+        return value
+
+    def array(self, value: object, key: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(key, f"must be an array of tables ([[{key.rsplit('.', 1)[-1]}]])")
         return value
 
     def keys(self, value: dict[str, Any], key: str, allowed: Sequence[str]) -> None:
@@ -242,11 +488,26 @@ class _Checker:
             raise self.fail(key, f"must be a list of strings, not {_kind(value)}")
         return [self.string(item, f"{key}[{i}]") for i, item in enumerate(value)]
 
+    def json_paths(self, value: object, key: str, *, required: bool = False) -> None:
+        paths = self.strings(value, key)
+        if required and not paths:
+            raise self.fail(key, "must name at least one path")
+        for i, text in enumerate(paths):
+            if any(not seg.strip() or seg != seg.strip() for seg in text.split(".")):
+                raise self.fail(
+                    f"{key}[{i}]", f"{text!r} is not a dotted path (empty or padded segment)"
+                )
+
+    def codes(self, value: object, key: str) -> None:
+        for i, code in enumerate(self.strings(value, key)):
+            if not _CODE.match(code):
+                raise self.fail(f"{key}[{i}]", f"{code!r} is not a code")
+
 
 def _check_document(doc: dict[str, Any], path: str | Path | None) -> None:
     ck = _Checker(path)
     ck.keys(
-        doc, "", ("format", "vendor", "detect", "envelope", "codes", "classes", "http", "products")
+        doc, "", ("format", "vendor", "detect", "envelope", *_TABLE_KEYS, "products", "aliases")
     )
     fmt = doc.get("format")
     if fmt != FORMAT_VERSION:
@@ -269,7 +530,9 @@ def _check_document(doc: dict[str, Any], path: str | Path | None) -> None:
     if "source" in vendor:
         ck.string(vendor["source"], "vendor.source", empty=True)
     if "detect" in doc:
-        _check_detect(ck, doc["detect"], "detect", hosts=True)
+        detect = ck.table(doc["detect"], "detect")
+        ck.keys(detect, "detect", _SELECTOR_KEYS)
+        _check_selector(ck, detect, "detect")
     if "envelope" in doc:
         _check_envelope(ck, doc["envelope"], "envelope", partial=overlay)
     elif not overlay:
@@ -281,28 +544,55 @@ def _check_document(doc: dict[str, Any], path: str | Path | None) -> None:
         if not _ID.match(name):
             raise ck.fail(key, f"{name!r} is not a product id ([a-z][a-z0-9_]*)")
         product = ck.table(product, key)
-        ck.keys(product, key, ("name", "paths", "envelope", "codes", "classes", "http"))
-        if "name" in product:
-            ck.string(product["name"], f"{key}.name")
-        if "paths" in product:
-            _check_globs(ck, product["paths"], f"{key}.paths")
+        ck.keys(
+            product,
+            key,
+            ("name", "source", *_SELECTOR_KEYS, "inherit", "envelope", *_TABLE_KEYS),
+        )
+        for field in ("name", "source"):
+            if field in product:
+                ck.string(product[field], f"{key}.{field}", empty=field == "source")
+        if "inherit" in product:
+            ck.boolean(product["inherit"], f"{key}.inherit")
+        _check_selector(ck, product, key)
         if "envelope" in product:
             _check_envelope(ck, product["envelope"], f"{key}.envelope", partial=True)
         _check_table(ck, product, key)
+    aliases = ck.table(doc.get("aliases", {}), "aliases")
+    for name, alias in aliases.items():
+        key = f"aliases.{name}"
+        if not _ID.match(name):
+            raise ck.fail(key, f"{name!r} is not an alias id ([a-z][a-z0-9_]*)")
+        alias = ck.table(alias, key)
+        ck.keys(alias, key, ("name", "source", *_SELECTOR_KEYS, "products"))
+        if not alias.get("hosts"):
+            raise ck.fail(f"{key}.hosts", "missing (an alias is other hosts of the vendor)")
+        for field in ("name", "source"):
+            if field in alias:
+                ck.string(alias[field], f"{key}.{field}", empty=field == "source")
+        _check_selector(ck, alias, key)
+        for pid, globs in ck.table(alias.get("products", {}), f"{key}.products").items():
+            _check_globs(ck, globs, f"{key}.products.{pid}")
 
 
-def _check_detect(ck: _Checker, value: object, key: str, *, hosts: bool) -> None:
-    detect = ck.table(value, key)
-    ck.keys(detect, key, ("hosts", "paths"))
-    for i, host in enumerate(ck.strings(detect.get("hosts", []), f"{key}.hosts")):
+def _check_selector(ck: _Checker, spec: dict[str, Any], key: str) -> None:
+    for i, host in enumerate(ck.strings(spec.get("hosts", []), _join(key, "hosts"))):
         if not _HOST.match(host):
             raise ck.fail(
-                f"{key}.hosts[{i}]",
+                _join(key, f"hosts[{i}]"),
                 f"{host!r} is not a lower-case host name "
                 "(no scheme or path; '*.' prefix for subdomains)",
             )
-    if "paths" in detect:
-        _check_globs(ck, detect["paths"], f"{key}.paths")
+    if "paths" in spec:
+        _check_globs(ck, spec["paths"], _join(key, "paths"))
+    for part in ("headers", "query"):
+        if part in spec:
+            where = _join(key, part)
+            for name, globs in ck.table(spec[part], where).items():
+                if not name.strip():
+                    raise ck.fail(where, "a name must not be empty")
+                if not ck.strings(globs, f"{where}.{name}"):
+                    raise ck.fail(f"{where}.{name}", "must list at least one value glob")
 
 
 def _check_globs(ck: _Checker, value: object, key: str) -> None:
@@ -313,23 +603,19 @@ def _check_globs(ck: _Checker, value: object, key: str) -> None:
 
 def _check_envelope(ck: _Checker, value: object, key: str, *, partial: bool) -> None:
     env = ck.table(value, key)
-    ck.keys(env, key, ("code", "message", "request_id", "success"))
+    ck.keys(env, key, ("code", "message", "request_id", "success", "no_code", "xml"))
     if "code" not in env and not partial:
         raise ck.fail(f"{key}.code", "missing")
     for field in ("code", "message", "request_id"):
         if field in env:
-            paths = ck.strings(env[field], f"{key}.{field}")
-            if field == "code" and not paths:
-                raise ck.fail(f"{key}.code", "must name at least one path")
-            for i, text in enumerate(paths):
-                if any(not seg.strip() or seg != seg.strip() for seg in text.split(".")):
-                    raise ck.fail(
-                        f"{key}.{field}[{i}]",
-                        f"{text!r} is not a dotted path (empty or padded segment)",
-                    )
-    for i, code in enumerate(ck.strings(env.get("success", []), f"{key}.success")):
-        if not _CODE.match(code):
-            raise ck.fail(f"{key}.success[{i}]", f"{code!r} is not a code")
+            ck.json_paths(env[field], f"{key}.{field}", required=field == "code")
+    ck.codes(env.get("success", []), f"{key}.success")
+    if "no_code" in env and not isinstance(env["no_code"], bool):
+        if not isinstance(env["no_code"], list):
+            raise ck.fail(f"{key}.no_code", "must be true, false or a list of path globs")
+        _check_globs(ck, env["no_code"], f"{key}.no_code")
+    if "xml" in env:
+        ck.boolean(env["xml"], f"{key}.xml")
 
 
 def _check_table(ck: _Checker, doc: dict[str, Any], prefix: str) -> None:
@@ -338,20 +624,7 @@ def _check_table(ck: _Checker, doc: dict[str, Any], prefix: str) -> None:
         key = _join(prefix, f"codes.{_quote(code)}")
         if not _CODE.match(code):
             raise ck.fail(key, "a code must be 1-64 characters without spaces")
-        _check_entry(
-            ck,
-            entry,
-            key,
-            (
-                "category",
-                "description",
-                "gloss",
-                "retryable",
-                "rejected",
-                "call_outcome",
-                "cooldown",
-            ),
-        )
+        _check_entry(ck, entry, key, _ENTRY_KEYS)
     classes = ck.table(doc.get("classes", {}), _join(prefix, "classes"))
     for pattern, target in classes.items():
         key = _join(prefix, f"classes.{_quote(pattern)}")
@@ -360,27 +633,10 @@ def _check_table(ck: _Checker, doc: dict[str, Any], prefix: str) -> None:
         ck.string(target, key)
         if len(target) != len(pattern):
             raise ck.fail(key, f"target {target!r} is not as long as the pattern")
-    http = doc.get("http", [])
-    if not isinstance(http, list):
-        raise ck.fail(_join(prefix, "http"), "must be an array of tables ([[http]])")
-    for i, rule in enumerate(http):
+    for i, rule in enumerate(ck.array(doc.get("http", []), _join(prefix, "http"))):
         key = _join(prefix, f"http[{i}]")
         rule = ck.table(rule, key)
-        _check_entry(
-            ck,
-            rule,
-            key,
-            (
-                "status",
-                "category",
-                "description",
-                "gloss",
-                "retryable",
-                "rejected",
-                "cooldown",
-                "paths",
-            ),
-        )
+        _check_entry(ck, rule, key, ("status", *_ENTRY_KEYS, "paths"))
         status = rule.get("status")
         if isinstance(status, int) and not isinstance(status, bool):
             status = str(status)
@@ -391,6 +647,62 @@ def _check_table(ck: _Checker, doc: dict[str, Any], prefix: str) -> None:
             )
         if "paths" in rule:
             _check_globs(ck, rule["paths"], f"{key}.paths")
+    for i, rule in enumerate(ck.array(doc.get("when", []), _join(prefix, "when"))):
+        key = _join(prefix, f"when[{i}]")
+        rule = ck.table(rule, key)
+        _check_entry(ck, rule, key, ("field", "equals", "codes", "paths", *_ENTRY_KEYS))
+        if "field" not in rule:
+            raise ck.fail(f"{key}.field", "missing (the body paths to compare)")
+        ck.json_paths(rule["field"], f"{key}.field", required=True)
+        equals = rule.get("equals")
+        if not isinstance(equals, list) or not equals:
+            raise ck.fail(f"{key}.equals", "must list at least one value")
+        for j, value in enumerate(equals):
+            if isinstance(value, bool) or not isinstance(value, str | int):
+                raise ck.fail(
+                    f"{key}.equals[{j}]", f"must be a string or integer, not {_kind(value)}"
+                )
+        if "codes" in rule:
+            ck.codes(rule["codes"], f"{key}.codes")
+        if "paths" in rule:
+            _check_globs(ck, rule["paths"], f"{key}.paths")
+    for i, spec in enumerate(ck.array(doc.get("items", []), _join(prefix, "items"))):
+        key = _join(prefix, f"items[{i}]")
+        spec = ck.table(spec, key)
+        ck.keys(
+            spec,
+            key,
+            (
+                "path",
+                "keyed",
+                "code",
+                "message",
+                "number",
+                "message_id",
+                "success",
+                "failed",
+                "succeeded",
+                "paths",
+                "source",
+                "report",
+                "codes",
+                "classes",
+            ),
+        )
+        if "path" not in spec and not ("failed" in spec or "succeeded" in spec):
+            raise ck.fail(f"{key}.path", "missing (where the items are, or counters)")
+        for field in ("path", "code", "message", "number", "message_id", "failed", "succeeded"):
+            if field in spec:
+                ck.json_paths(spec[field], f"{key}.{field}", required=field == "path")
+        for flag in ("keyed", "report"):
+            if flag in spec:
+                ck.boolean(spec[flag], f"{key}.{flag}")
+        ck.codes(spec.get("success", []), f"{key}.success")
+        if "paths" in spec:
+            _check_globs(ck, spec["paths"], f"{key}.paths")
+        if "source" in spec:
+            ck.string(spec["source"], f"{key}.source", empty=True)
+        _check_table(ck, {k: v for k, v in spec.items() if k in ("codes", "classes")}, key)
 
 
 def _check_entry(ck: _Checker, value: object, key: str, allowed: Sequence[str]) -> None:
@@ -404,11 +716,14 @@ def _check_entry(ck: _Checker, value: object, key: str, allowed: Sequence[str]) 
     if "description" not in entry:
         raise ck.fail(f"{key}.description", "missing")
     ck.string(entry["description"], f"{key}.description")
-    if "gloss" in entry:
-        ck.string(entry["gloss"], f"{key}.gloss", empty=True)
-    for flag in ("retryable", "rejected", "call_outcome"):
+    for text in ("gloss", "source"):
+        if text in entry:
+            ck.string(entry[text], f"{key}.{text}", empty=True)
+    for flag in ("retryable", "rejected", "call_outcome", "delivery_outcome"):
         if flag in entry:
             ck.boolean(entry[flag], f"{key}.{flag}")
+    if entry.get("call_outcome") and entry.get("delivery_outcome"):
+        raise ck.fail(key, "an entry is a call outcome or a delivery outcome, not both")
     if "cooldown" in entry:
         seconds = entry["cooldown"]
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
@@ -453,86 +768,237 @@ def merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     products = dict(base.get("products", {}))
     for name, product in overlay.get("products", {}).items():
         old = products.get(name, {})
-        new = {**old, **{k: v for k, v in product.items() if k not in ("codes", "classes", "http")}}
+        new = {**old, **{k: v for k, v in product.items() if k not in _TABLE_KEYS}}
         if "envelope" in product:
             new["envelope"] = {**old.get("envelope", {}), **product["envelope"]}
         _merge_table(new, old, product)
         products[name] = new
     out["products"] = products
+    out["aliases"] = {**base.get("aliases", {}), **overlay.get("aliases", {})}
     return out
 
 
 def _merge_table(out: dict[str, Any], base: dict[str, Any], overlay: dict[str, Any]) -> None:
     out["codes"] = {**base.get("codes", {}), **overlay.get("codes", {})}
     out["classes"] = {**base.get("classes", {}), **overlay.get("classes", {})}
-    out["http"] = [*overlay.get("http", []), *base.get("http", [])]
+    for rules in ("http", "when", "items"):  # an overlay's rules are tried first
+        out[rules] = [*overlay.get(rules, []), *base.get(rules, [])]
+
+
+class _Builder:
+    """Builds one vendor's immutable mapping, recording where every entry came from."""
+
+    def __init__(self, files: Sequence[str]) -> None:
+        self.ck = _Checker(files[-1] if files else None)
+        self.default_file = files[0] if files else ""
+
+    def entry(self, raw: Mapping[str, Any], key: str, source: str) -> Entry:
+        category = _CATEGORIES[raw["category"]]
+        report = raw.get("call_outcome", False) or raw.get("delivery_outcome", False)
+        return Entry(
+            category=category,
+            description=raw["description"].strip(),
+            gloss=raw.get("gloss", "").strip(),
+            retryable=raw.get("retryable", category.retryable_by_default and not report),
+            # a call or message happened, so its outcome is never a request the vendor refused
+            rejected=raw.get("rejected", category is Category.BUSY and not report),
+            call_outcome=raw.get("call_outcome", False),
+            cooldown=float(raw.get("cooldown", 0.0)),
+            delivery_outcome=raw.get("delivery_outcome", False),
+            origin=Origin(
+                file=raw.get(FILE_KEY, self.default_file),
+                key=key,
+                source=raw.get("source", source),
+                written=frozenset(k for k in ("retryable", "rejected") if k in raw),
+            ),
+        )
+
+    def table(
+        self, spec: Mapping[str, Any], prefix: str, parent: CodeTable | None, source: str
+    ) -> CodeTable:
+        codes = {
+            code: self.entry(raw, _join(prefix, f"codes.{_quote(code)}"), source)
+            for code, raw in spec.get("codes", {}).items()
+        }
+        classes = dict(spec.get("classes", {}))
+        for pattern, target in classes.items():
+            key = _join(prefix, f"classes.{_quote(pattern)}")
+            if target not in codes and (parent is None or target not in parent.codes):
+                raise self.ck.fail(key, f"target {target!r} is not a code in the table")
+            if not all(p == "x" or p == t for p, t in zip(pattern, target, strict=True)):
+                raise self.ck.fail(key, f"target {target!r} does not fall in the class")
+        http = tuple(
+            HttpRule(
+                str(raw["status"]),
+                self.entry(raw, _join(prefix, f"http[{i}]"), source),
+                _globs(raw.get("paths", [])),
+            )
+            for i, raw in enumerate(spec.get("http", []))
+        )
+        when = tuple(
+            WhenRule(
+                _paths(raw["field"]),
+                frozenset(str(v) for v in raw["equals"]),
+                frozenset(raw["codes"]) if "codes" in raw else None,
+                _globs(raw.get("paths", [])),
+                self.entry(raw, _join(prefix, f"when[{i}]"), source),
+            )
+            for i, raw in enumerate(spec.get("when", []))
+        )
+        return CodeTable(codes, classes, http, when)
+
+    def envelope(
+        self,
+        spec: Mapping[str, Any],
+        base: Envelope | None,
+        owner: Mapping[str, Any],
+        prefix: str,
+        table: CodeTable,
+        source: str,
+    ) -> Envelope:
+        def paths(field: str) -> tuple[JsonPath, ...]:
+            if field in spec:
+                return _paths(spec[field])
+            return getattr(base, field) if base is not None else ()
+
+        def inherited(field: str, default: Any) -> Any:
+            return getattr(base, field) if base is not None else default
+
+        no_code = spec.get("no_code", inherited("no_code", False))
+        if isinstance(no_code, list):
+            no_code = _globs(no_code) or False
+        items = (
+            tuple(
+                self.items(raw, _join(prefix, f"items[{i}]"), table, source)
+                for i, raw in enumerate(owner["items"])
+            )
+            if owner.get("items")
+            else inherited("items", ())
+        )
+        return Envelope(
+            code=paths("code"),
+            message=paths("message"),
+            request_id=paths("request_id"),
+            success=frozenset(spec["success"])
+            if "success" in spec
+            else inherited("success", frozenset()),
+            no_code=no_code,
+            xml=spec.get("xml", inherited("xml", False)),
+            items=items,
+        )
+
+    def items(self, raw: Mapping[str, Any], key: str, owner: CodeTable, source: str) -> ItemsSpec:
+        source = raw.get("source", source)
+        table = None
+        if raw.get("codes") or raw.get("classes"):
+            table = self.table(raw, key, owner, source)
+        return ItemsSpec(
+            container=_paths(raw.get("path", [])),
+            keyed=raw.get("keyed", False),
+            code=_paths(raw.get("code", [])),
+            message=_paths(raw.get("message", [])),
+            number=_paths(raw.get("number", [])),
+            message_id=_paths(raw.get("message_id", [])),
+            success=frozenset(raw.get("success", ())),
+            failed=_paths(raw.get("failed", [])),
+            succeeded=_paths(raw.get("succeeded", [])),
+            paths=_globs(raw.get("paths", [])),
+            table=table,
+            source=source,
+            report=raw.get("report", False),
+        )
 
 
 def build(doc: dict[str, Any], files: Sequence[str]) -> VendorMapping:
     """Turn a checked (and possibly merged) document into a :class:`VendorMapping`."""
-    ck = _Checker(files[-1] if files else None)
+    b = _Builder(files)
     vendor = doc["vendor"]
-    detect = doc.get("detect", {})
-    envelope = _envelope(doc["envelope"], None)
-    table = _table(ck, doc, "", None)
+    source = vendor.get("source", "")
+    table = b.table(doc, "", None, source)
+    envelope = b.envelope(doc["envelope"], None, doc, "", table, source)
     products = {}
     for name, spec in doc.get("products", {}).items():
         key = f"products.{name}"
+        psource = spec.get("source", source)
+        inherit = spec.get("inherit", True)
+        ptable = b.table(spec, key, table if inherit else None, psource)
         products[name] = Product(
             id=name,
             name=spec.get("name", name),
-            paths=_globs(spec.get("paths", [])),
-            envelope=_envelope(spec.get("envelope", {}), envelope),
-            table=_table(ck, spec, key, table),
+            selector=_selector(spec),
+            envelope=b.envelope(spec.get("envelope", {}), envelope, spec, key, ptable, psource),
+            table=ptable,
+            inherit=inherit,
+            source=psource,
+        )
+    aliases = []
+    for name, spec in doc.get("aliases", {}).items():
+        for pid in spec.get("products", {}):
+            if pid not in products:
+                raise b.ck.fail(
+                    f"aliases.{name}.products.{pid}",
+                    f"no product {pid!r} (products: {', '.join(products) or '(none)'})",
+                )
+        aliases.append(
+            Alias(
+                id=name,
+                name=spec.get("name", name),
+                source=spec.get("source", ""),
+                selector=_selector(spec),
+                products=tuple(
+                    (pid, pattern)
+                    for pid, globs in spec.get("products", {}).items()
+                    if (pattern := _globs(globs)) is not None
+                ),
+            )
         )
     mapping = VendorMapping(
         id=vendor["id"],
         name=vendor["name"],
-        source=vendor.get("source", ""),
-        hosts=tuple(detect.get("hosts", ())),
-        paths=_globs(detect.get("paths", [])),
+        source=source,
+        detect=_selector(doc.get("detect", {})),
         envelope=envelope,
         table=table,
         products=products,
         files=tuple(files),
+        aliases=tuple(aliases),
+        contested=_contested(table, products.values()),
     )
-    _check_success(ck, mapping)
+    _check_success(b.ck, mapping)
     return mapping
 
 
-def _envelope(spec: dict[str, Any], base: Envelope | None) -> Envelope:
-    def paths(field: str) -> tuple[JsonPath, ...]:
-        if field in spec:
-            return tuple(JsonPath(p, tuple(p.split("."))) for p in spec[field])
-        return getattr(base, field) if base is not None else ()
+def _contested(table: CodeTable, products: Iterable[Product]) -> frozenset[str]:
+    """Vendor-level codes that a family reads differently: never guessed without a product."""
+    out = set()
+    for product in products:
+        if product.inherit:
+            continue
+        for code, entry in product.table.codes.items():
+            mine = table.codes.get(code)
+            if mine is not None and (mine.category, mine.retryable) != (
+                entry.category,
+                entry.retryable,
+            ):
+                out.add(code)
+    return frozenset(out)
 
-    success = (
-        frozenset(spec["success"])
-        if "success" in spec
-        else (base.success if base is not None else frozenset())
+
+def _selector(spec: Mapping[str, Any]) -> Selector:
+    return Selector(
+        hosts=tuple(spec.get("hosts", ())),
+        paths=_globs(spec.get("paths", [])),
+        headers=tuple((n.lower(), _values(g)) for n, g in spec.get("headers", {}).items()),
+        query=tuple((n, _values(g)) for n, g in spec.get("query", {}).items()),
     )
-    return Envelope(paths("code"), paths("message"), paths("request_id"), success)
 
 
-def _table(ck: _Checker, spec: dict[str, Any], prefix: str, parent: CodeTable | None) -> CodeTable:
-    codes = {code: _entry(raw) for code, raw in spec.get("codes", {}).items()}
-    classes = dict(spec.get("classes", {}))
-    for pattern, target in classes.items():
-        if target not in codes and (parent is None or target not in parent.codes):
-            raise ck.fail(
-                _join(prefix, f"classes.{_quote(pattern)}"),
-                f"target {target!r} is not a code in the table",
-            )
-        if not all(p == "x" or p == t for p, t in zip(pattern, target, strict=True)):
-            raise ck.fail(
-                _join(prefix, f"classes.{_quote(pattern)}"),
-                f"target {target!r} does not fall in the class",
-            )
-    rules = tuple(
-        HttpRule(str(raw["status"]), _entry(raw), _globs(raw["paths"]) if "paths" in raw else None)
-        for raw in spec.get("http", [])
-    )
-    return CodeTable(codes, classes, rules)
+def _values(globs: Sequence[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
+
+
+def _paths(texts: Sequence[str]) -> tuple[JsonPath, ...]:
+    return tuple(JsonPath(p, tuple(p.split("."))) for p in texts)
 
 
 def _check_success(ck: _Checker, mapping: VendorMapping) -> None:
@@ -548,21 +1014,6 @@ def _check_success(ck: _Checker, mapping: VendorMapping) -> None:
                     _join(prefix, f"codes.{_quote(code)}"),
                     f"listed in envelope.success but mapped to {entry.category}",
                 )
-
-
-def _entry(raw: Mapping[str, Any]) -> Entry:
-    category = _CATEGORIES[raw["category"]]
-    call_outcome = raw.get("call_outcome", False)
-    return Entry(
-        category=category,
-        description=raw["description"].strip(),
-        gloss=raw.get("gloss", "").strip(),
-        retryable=raw.get("retryable", category.retryable_by_default and not call_outcome),
-        # a call happened, so a call outcome is never a request the vendor refused
-        rejected=raw.get("rejected", category is Category.BUSY and not call_outcome),
-        call_outcome=call_outcome,
-        cooldown=float(raw.get("cooldown", 0.0)),
-    )
 
 
 def _globs(globs: Sequence[str]) -> re.Pattern[str] | None:

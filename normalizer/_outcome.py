@@ -23,6 +23,41 @@ class Match(enum.StrEnum):
     """A code was found that no table, class or HTTP rule knows."""
     MISSING = "missing"
     """No code was found in the body and no HTTP rule applied."""
+    NO_CODE = "no_code"
+    """No code was found in a 2xx body, and the mapping says such a body is a success."""
+    FIELD = "field"
+    """A ``[[when]]`` rule on another field of the body decided (MANGO's "report not ready")."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Item:
+    """One recipient's (message part's, task's) result inside a batch response or report.
+
+    ``number`` is redacted as in logs (only the last digits kept), so items can be logged and
+    printed; ``recipient`` is the number exactly as the vendor wrote it, for resending (see
+    :func:`normalizer.retry_recipients`): never log it.
+    """
+
+    category: Category
+    retryable: bool
+    code: str | None = None
+    message: str = ""
+    """The mapping's description of the item's code."""
+    gloss: str = ""
+    vendor_message: str | None = None
+    """The text the item itself carried."""
+    number: str | None = None
+    message_id: str | None = None
+    index: int | None = None
+    """Position in the vendor's list (None for an object keyed by number)."""
+    matched: Match = Match.EXACT
+    rejected: bool = False
+    delivery_outcome: bool = False
+    recipient: str | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.category is Category.OK
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,11 +91,22 @@ class Outcome:
     """Each product's reading of an ambiguous code."""
     cooldown: float = 0.0
     """Seconds the mapping says every caller should pause after this code (0: none)."""
+    delivery_outcome: bool = False
+    """The code reports what became of a message (a delivery-report status)."""
+    items: tuple[Item, ...] = ()
+    """Per-recipient results of a batch response or report; empty for single responses."""
+    partial: bool = False
+    """Some items went out and some failed: ``ok`` at the top, never resent whole."""
 
     @property
     def ok(self) -> bool:
-        """True for a successful outcome."""
+        """True for a successful outcome (a partial one included: see ``partial``)."""
         return self.category is Category.OK
+
+    @property
+    def failed_items(self) -> tuple[Item, ...]:
+        """The items that did not go out (or were not delivered)."""
+        return tuple(item for item in self.items if not item.ok)
 
     def __str__(self) -> str:
         code = "no code" if self.code is None else f"code {self.code}"
@@ -68,6 +114,8 @@ class Outcome:
         where = self.vendor if self.product is None else f"{self.vendor}/{self.product}"
         status = "" if self.http_status is None else f", HTTP {self.http_status}"
         tail = f": {text}" if text else ""
+        if self.partial:
+            tail += f" [partial: {len(self.failed_items)} of {len(self.items)} items failed]"
         return f"{where} {code} -> {self.category.value} ({self.matched.value}{status}){tail}"
 
 
@@ -91,6 +139,9 @@ def make_outcome(
     request_id: str | None,
     candidates: tuple[Outcome, ...],
     cooldown: float,
+    delivery_outcome: bool = False,
+    items: tuple[Item, ...] = (),
+    partial: bool = False,
 ) -> Outcome:
     """Build an Outcome on the hot path: one dict instead of fifteen frozen ``__setattr__``.
 
@@ -117,6 +168,9 @@ def make_outcome(
             "request_id": request_id,
             "candidates": candidates,
             "cooldown": cooldown,
+            "delivery_outcome": delivery_outcome,
+            "items": items,
+            "partial": partial,
         },
     )
     return outcome

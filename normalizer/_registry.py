@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import MappingError, UnregisteredVendorError
-from ._mapping import VendorMapping, build, merge, read_file
+from ._mapping import Target, VendorMapping, build, merge, read_file
 
 ENV_VAR = "NORMALIZER_MAPPINGS"
 
@@ -100,19 +100,20 @@ class Registry:
         """Every vendor's mapping (reads every file not read yet)."""
         return tuple(self.get(vid) for vid in self.ids())
 
-    def detect(self, host: str, path: str) -> VendorMapping | None:
-        """The vendor whose ``[detect]`` patterns match a request's host and path, if any.
+    def detect(self, target: Target) -> VendorMapping | None:
+        """The vendor whose ``[detect]`` selector (or an alias) matches a request, if any.
 
         Candidates are cached per host, so a host no vendor claims costs one dict lookup.
         """
+        return next((m for m in self.candidates(target.host) if m.matches(target)), None)
+
+    def candidates(self, host: str) -> tuple[VendorMapping, ...]:
+        """The vendors that may serve ``host`` (their other selector parts decide)."""
         candidates = self._by_host.get(host)
         if candidates is None:
             candidates = tuple(m for m in self.all() if m.may_serve(host))
             self._by_host[host] = candidates
-        for mapping in candidates:
-            if mapping.matches_url(host, path):
-                return mapping
-        return None
+        return candidates
 
     def register(self, *paths: str | os.PathLike[str]) -> tuple[str, ...]:
         """Load mapping files (or directories of them); returns the vendor ids they touch.

@@ -132,8 +132,12 @@ class NormalizingTransport(httpx.BaseTransport):
         try:
             response = self._transport.handle_request(call.request)
             framing = Framing.of(response)
-            plan = settings.inspector.plan(call.request, response, framing)
-            body = self._read(response, plan) if plan in (Plan.READ, Plan.SNIFF) else None
+            plan = settings.inspector.plan(call.request, response, framing, call.route)
+            body = (
+                self._read(response, plan, call.route.envelope.xml)
+                if plan in (Plan.READ, Plan.SNIFF)
+                else None
+            )
         except httpx.TransportError as exc:
             self._record(call, call.errored(exc))
             raise
@@ -147,7 +151,7 @@ class NormalizingTransport(httpx.BaseTransport):
             assert isinstance(state, State)
             call.recorded(state.record(call.keys, self._settings.limits, *record))
 
-    def _read(self, response: httpx.Response, plan: Plan) -> bytes | None:
+    def _read(self, response: httpx.Response, plan: Plan, xml: bool) -> bytes | None:
         """Buffer a JSON body up to the cap; else re-stream what was read plus the rest."""
         stream = response.stream
         assert isinstance(stream, httpx.SyncByteStream)
@@ -160,7 +164,7 @@ class NormalizingTransport(httpx.BaseTransport):
                 chunks.append(chunk)
                 size += len(chunk)
                 if undecided:
-                    verdict = Inspector.looks_like_json(b"".join(chunks))
+                    verdict = Inspector.looks_like_json(b"".join(chunks), xml)
                     if verdict is False:
                         response.stream = _Replay(chunks, iterator, stream)
                         return None
@@ -270,8 +274,12 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         try:
             response = await self._transport.handle_async_request(call.request)
             framing = Framing.of(response)
-            plan = settings.inspector.plan(call.request, response, framing)
-            body = await self._read(response, plan) if plan in (Plan.READ, Plan.SNIFF) else None
+            plan = settings.inspector.plan(call.request, response, framing, call.route)
+            body = (
+                await self._read(response, plan, call.route.envelope.xml)
+                if plan in (Plan.READ, Plan.SNIFF)
+                else None
+            )
         except httpx.TransportError as exc:
             await self._record(call, call.errored(exc))
             raise
@@ -285,7 +293,7 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
             assert isinstance(state, AsyncState)
             call.recorded(await state.record(call.keys, self._settings.limits, *record))
 
-    async def _read(self, response: httpx.Response, plan: Plan) -> bytes | None:
+    async def _read(self, response: httpx.Response, plan: Plan, xml: bool) -> bytes | None:
         stream = response.stream
         assert isinstance(stream, httpx.AsyncByteStream)
         chunks: list[bytes] = []
@@ -297,7 +305,7 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
                 chunks.append(chunk)
                 size += len(chunk)
                 if undecided:
-                    verdict = Inspector.looks_like_json(b"".join(chunks))
+                    verdict = Inspector.looks_like_json(b"".join(chunks), xml)
                     if verdict is False:
                         response.stream = _AsyncReplay(chunks, iterator, stream)
                         return None

@@ -1,0 +1,234 @@
+"""Per-item results of batch responses and reports, and how they sum up into one outcome.
+
+SMS and call APIs take many numbers in one request and answer with a status per number, per
+message part or per task, while the top-level code only says the request was accepted. The
+mapping's ``[[items]]`` says where those results are; here they are read (at most
+:data:`MAX_ITEMS`), each through the vendor's tables, and summed up:
+
+- every item ok (and no failure counter): the response's outcome stays ``ok``;
+- none ok: the outcome reads as its failed items (the first category of :data:`SEVERITY`
+  present among them), retryable or safe to resend only if every one of them is;
+- some ok: ``ok`` with ``partial=True``, never retryable: what went out must not go out twice.
+
+For each side the larger of the list and the vendor's counter counts, so a failure the counter
+reports but the list does not show still makes the result partial. Items that report what
+became of a call or message (``delivery_outcome``/``call_outcome`` entries, or a spec marked
+``report = true``) are data: listed, never summed up, since a query of results is not a failed
+request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+
+from ._category import Category
+from ._mapping import Entry, Envelope, ItemsSpec, JsonPath
+from ._outcome import Item, Match, Outcome
+from ._redact import DEFAULT as _REDACTOR
+
+MAX_ITEMS = 10_000
+"""Items read from one response; a longer list is summed up over its first MAX_ITEMS."""
+
+SEVERITY = (
+    Category.AUTH,
+    Category.BILLING,
+    Category.VALIDATION,
+    Category.NOT_FOUND,
+    Category.UNKNOWN,
+    Category.SERVER,
+    Category.BUSY,
+)
+"""Which category a batch that failed whole reads as: the first present among its items.
+
+The least recoverable comes first, so a batch is never retried for its busy items while
+others failed for good.
+"""
+
+Resolve = Callable[[str], "tuple[Entry, Match] | None"]
+"""Reads a top-level code through the vendor's tables (exact, success, classes)."""
+
+_LISTED = Entry(Category.OK, "listed as accepted", "", False, False)
+_UNKNOWN = Entry(Category.UNKNOWN, "", "", False, False)
+
+
+def with_items(
+    outcome: Outcome, envelope: Envelope, doc: object, path: str | None, resolve: Resolve
+) -> Outcome:
+    """``outcome`` (an ok top level) with the response's items read and summed up."""
+    for spec in envelope.items:
+        if not spec.applies(path):
+            continue
+        container = _container(spec, doc)
+        failed = _count(spec.failed, doc)
+        succeeded = _count(spec.succeeded, doc)
+        if container is None and failed is None and succeeded is None:
+            continue
+        items = tuple(_read(spec, container, resolve)) if container is not None else ()
+        if spec.report:
+            return dataclasses.replace(outcome, items=items)
+        return _summed(outcome, items, failed or 0, succeeded or 0)
+    return outcome
+
+
+def _summed(outcome: Outcome, items: tuple[Item, ...], failed: int, succeeded: int) -> Outcome:
+    counted = [item for item in items if not item.delivery_outcome]
+    failures = [item for item in counted if not item.ok]
+    n_failed = max(len(failures), failed)
+    n_ok = max(len(counted) - len(failures), succeeded)
+    if n_failed == 0:
+        return dataclasses.replace(outcome, items=items)
+    if n_ok:
+        return dataclasses.replace(
+            outcome, items=items, partial=True, retryable=False, rejected=False
+        )
+    if not failures:  # a counter says every one failed, and nothing says why
+        return dataclasses.replace(
+            outcome,
+            category=Category.UNKNOWN,
+            retryable=False,
+            rejected=False,
+            items=items,
+            message="every item failed (the response gives no reason)",
+            gloss="",
+        )
+    worst = min(failures, key=lambda item: SEVERITY.index(item.category))
+    return dataclasses.replace(
+        outcome,
+        category=worst.category,
+        retryable=all(item.retryable for item in failures),
+        rejected=all(item.rejected for item in failures),
+        code=worst.code,
+        message=worst.message,
+        gloss=worst.gloss,
+        vendor_message=worst.vendor_message,
+        matched=worst.matched,
+        items=items,
+    )
+
+
+def _container(spec: ItemsSpec, doc: object) -> list[object] | dict[str, object] | None:
+    for jp in spec.container:
+        value = jp.find(doc)
+        if isinstance(value, dict if spec.keyed else list):
+            return value
+    return None
+
+
+def _count(paths: tuple[JsonPath, ...], doc: object) -> int | None:
+    for jp in paths:
+        value = jp.find(doc)
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int):
+            return max(value, 0)
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value.strip())
+    return None
+
+
+def _read(
+    spec: ItemsSpec, container: list[object] | dict[str, object], resolve: Resolve
+) -> Iterator[Item]:
+    if isinstance(container, dict):
+        pairs: Iterator[tuple[int | None, str | None, object]] = (
+            (None, str(key), value) for key, value in container.items()
+        )
+    else:
+        pairs = ((i, None, value) for i, value in enumerate(container))
+    for n, (index, key, value) in enumerate(pairs):
+        if n >= MAX_ITEMS:
+            return
+        yield _item(spec, index, key, value, resolve)
+
+
+def _item(
+    spec: ItemsSpec, index: int | None, key: str | None, value: object, resolve: Resolve
+) -> Item:
+    if not isinstance(value, dict):
+        return _make(_UNKNOWN, Match.MISSING, None, None, key, None, index)
+    recipient = _text(spec.number, value) or key
+    message_id = _text(spec.message_id, value)
+    text = _text(spec.message, value)
+    if not spec.code:  # listed at all means accepted
+        return _make(_LISTED, Match.NO_CODE, None, text, recipient, message_id, index)
+    code = _text(spec.code, value)
+    if code is None:
+        return _make(_UNKNOWN, Match.MISSING, None, text, recipient, message_id, index)
+    found = _resolve(spec, code, resolve)
+    entry, matched = found if found is not None else (_UNKNOWN, Match.UNMAPPED)
+    return _make(entry, matched, code, text, recipient, message_id, index)
+
+
+_OK = Entry(Category.OK, "", "", False, False)
+
+
+def _resolve(spec: ItemsSpec, code: str, resolve: Resolve) -> tuple[Entry, Match] | None:
+    key = code.strip()
+    table = spec.table
+    if table is not None:
+        entry = table.codes.get(key)
+        if entry is not None:
+            return entry, Match.EXACT
+    if key in spec.success:
+        return _OK, Match.EXACT
+    if table is None:
+        return resolve(key)
+    pattern = table.nearest_class(key)
+    if pattern is not None:
+        return table.codes[table.classes[pattern]], Match.CLASS
+    return None
+
+
+def _make(
+    entry: Entry,
+    matched: Match,
+    code: str | None,
+    text: str | None,
+    recipient: str | None,
+    message_id: str | None,
+    index: int | None,
+) -> Item:
+    return Item(
+        category=entry.category,
+        retryable=entry.retryable,
+        code=code,
+        message=entry.description,
+        gloss=entry.gloss,
+        vendor_message=text,
+        number=None if recipient is None else _REDACTOR.text(recipient),
+        message_id=message_id,
+        index=index,
+        matched=matched,
+        rejected=entry.rejected,
+        delivery_outcome=entry.report,
+        recipient=recipient,
+    )
+
+
+def _text(paths: tuple[JsonPath, ...], doc: object) -> str | None:
+    for jp in paths:
+        value = jp.find(doc)
+        if isinstance(value, str):
+            if value.strip():
+                return value
+        elif isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+    return None
+
+
+def retry_recipients(outcome: Outcome) -> list[str]:
+    """The recipients to resend to: those whose every item failed and may succeed again.
+
+    A recipient with any item that went out (one part of a long SMS) is left out, so nothing
+    is sent twice; the order is the vendor's. Items without a number cannot be resent.
+    """
+    by_number: dict[str, list[Item]] = {}
+    for item in outcome.items:
+        if item.recipient is not None and not item.delivery_outcome:
+            by_number.setdefault(item.recipient, []).append(item)
+    return [
+        number
+        for number, items in by_number.items()
+        if all(not item.ok and item.retryable for item in items)
+    ]

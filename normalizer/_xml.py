@@ -1,0 +1,87 @@
+"""XML bodies read into the same tree JSON gives, without the dangers of XML.
+
+Some vendors (UCPaaS's REST API) answer in XML as well as JSON with the same content:
+``<resp><respCode>000000</respCode></resp>`` becomes ``{"resp": {"respCode": "000000"}}``, so
+the mapping's dotted paths work on both. An element with children becomes an object (a
+repeated child becomes a list), a leaf its stripped text; attributes are kept as keys where no
+child has that name.
+
+The standard library's expat parser is used directly with every declaration refused: any
+DOCTYPE, entity or external reference ends the parse (as defusedxml's ``forbid_dtd`` does),
+so a billion-laughs or external-entity body cannot expand or reach anything; depth and element
+count are capped. Whatever is refused or malformed reads as None, never an exception.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from xml.parsers import expat
+
+MAX_DEPTH = 64
+MAX_ELEMENTS = 100_000
+
+
+class _Refused(Exception):
+    pass
+
+
+def _refuse(*_: object) -> Any:
+    raise _Refused
+
+
+def parse_xml(body: bytes | bytearray | memoryview | str) -> object:
+    """The XML document as nested dicts, lists and strings; None for anything else."""
+    data = bytes(body) if isinstance(body, bytearray | memoryview) else body
+    head = data.lstrip()[:1]
+    if head not in ("<", b"<"):
+        return None
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    parser.UnparsedEntityDeclHandler = _refuse
+    parser.ExternalEntityRefHandler = _refuse
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    # per open element: its tag, child values by tag, attributes, text pieces
+    stack: list[tuple[str, dict[str, Any], dict[str, str], list[str]]] = [("", {}, {}, [])]
+    count = 0
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal count
+        count += 1
+        if len(stack) > MAX_DEPTH or count > MAX_ELEMENTS:
+            raise _Refused
+        stack.append((name, {}, attrs, []))
+
+    def end(name: str) -> None:
+        tag, children, attrs, text = stack.pop()
+        value: object
+        if children:
+            value = {**{k: v for k, v in attrs.items() if k not in children}, **children}
+        elif attrs and not "".join(text).strip():
+            value = dict(attrs)
+        else:
+            value = "".join(text).strip()
+        siblings = stack[-1][1]
+        if tag in siblings:
+            known = siblings[tag]
+            siblings[tag] = (
+                [*known, value] if isinstance(known, _Repeated) else _Repeated((known, value))
+            )
+        else:
+            siblings[tag] = value
+
+    def chars(data: str) -> None:
+        stack[-1][3].append(data)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = chars
+    try:
+        parser.Parse(data, True)
+    except (_Refused, expat.ExpatError, ValueError, RecursionError):
+        return None
+    return stack[0][1] or None
+
+
+class _Repeated(list[object]):
+    """A list made of repeated elements (not to be confused with a value that is a list)."""
