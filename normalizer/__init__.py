@@ -11,6 +11,7 @@ from ._exceptions import (
     MappingError,
     NormalizerError,
     NotFoundError,
+    PartialFailure,
     ServerError,
     UnknownVendorError,
     UnregisteredVendorError,
@@ -18,9 +19,10 @@ from ._exceptions import (
     VendorError,
 )
 from ._inspect import outcome_of
+from ._items import retry_recipients
 from ._logging import VendorCall
 from ._mapping import VendorMapping
-from ._outcome import Match, Outcome
+from ._outcome import Item, Match, Outcome
 from ._redact import Redactor
 from ._registry import Registry, register_mappings
 from ._retry import RetryPolicy, retry_if_retryable, wait_vendor
@@ -39,6 +41,7 @@ __all__ = [
     "CircuitBreaker",
     "CircuitOpenError",
     "Client",
+    "Item",
     "LocalState",
     "MappingError",
     "Match",
@@ -46,6 +49,7 @@ __all__ = [
     "NormalizingTransport",
     "NotFoundError",
     "Outcome",
+    "PartialFailure",
     "Redactor",
     "Registry",
     "RetryPolicy",
@@ -63,6 +67,7 @@ __all__ = [
     "raise_for_outcome",
     "register_mappings",
     "retry_if_retryable",
+    "retry_recipients",
     "wait_vendor",
 ]
 

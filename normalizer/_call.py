@@ -172,6 +172,8 @@ class Call:
     def inspected(self, response: httpx.Response, outcome: Outcome) -> Record | None:
         """Attach and log an attempt's outcome; returns what to record in the vendor's state."""
         attach(response, outcome, self.attempts)
+        if outcome.partial:
+            self.log.partial(self.attempts, outcome)
         if outcome.ok:
             spent = 0 if self._strategy is None else self._strategy.spent
             return self._record(False, 0.0, 0 if self.policy is None else spent or 1)

@@ -45,7 +45,7 @@ _DEFAULT_RULES = tuple(
     )
 )
 
-Body = bytes | bytearray | memoryview | str | Mapping[str, object] | list[object] | None
+Body = bytes | bytearray | memoryview | str | Mapping[str, Any] | list[Any] | None
 
 
 _OK = Entry(Category.OK, "", "", False, False)
@@ -121,7 +121,7 @@ def classify_parsed(
     code = None if raw is None else raw if isinstance(raw, str) else str(raw)
     reading = _by_field(mapping, product, doc, code, path) if doc is not None else None
     if reading is None and code is not None:
-        reading = resolve(mapping, code, product)
+        reading = resolve(mapping, code, product, routed=path is not None)
     if (
         reading is None
         and code is None
@@ -146,7 +146,7 @@ def classify_parsed(
     if envelope.items and reading.entry.category is Category.OK and doc is not None:
 
         def read_item(key: str) -> tuple[Entry, Match] | None:
-            found = resolve(mapping, key, product)
+            found = resolve(mapping, key, product, routed=path is not None)
             return None if found is None else (found.entry, found.matched)
 
         return with_items(outcome, envelope, doc, path, read_item)
@@ -196,10 +196,18 @@ def classify_uninspected(
     return _outcome(mapping.id, None, reading, None, status_code)
 
 
-def resolve(mapping: VendorMapping, code: str, product: Product | None) -> _Reading | None:
-    """Read ``code`` through the tables: exact, success, then nearest class; None if unknown."""
+def resolve(
+    mapping: VendorMapping, code: str, product: Product | None, *, routed: bool = False
+) -> _Reading | None:
+    """Read ``code`` through the tables: exact, success, then nearest class; None if unknown.
+
+    ``routed``: the request's URL chose the vendor-level API (no family matched it), so a
+    code a family reads differently still has one meaning.
+    """
     key = code.strip()
     pid = None if product is None else product.id
+    if product is None and not routed and key in mapping.contested:
+        return _across_products(mapping, code, key, _vendor_reading(mapping, key), families=True)
     if product is not None:
         entry = product.table.codes.get(key)
         if entry is not None:
@@ -207,14 +215,13 @@ def resolve(mapping: VendorMapping, code: str, product: Product | None) -> _Read
     if product is None or product.inherit:
         entry = mapping.table.codes.get(key)
         if entry is not None:
-            if product is None and key in mapping.contested:
-                return _across_products(mapping, code, key, entry)
             return _Reading(entry, Match.EXACT, pid)
     envelope = product.envelope if product is not None else mapping.envelope
     if key in envelope.success:
         return _Reading(_OK, Match.EXACT, pid)
     if product is None and mapping.products:
-        found = _across_products(mapping, code, key)
+        # a URL that chose the vendor-level API is never read with a family's table
+        found = _across_products(mapping, code, key, families=not routed)
         if found is not None:
             return found
     for table in _tables(mapping, product):
@@ -226,16 +233,34 @@ def resolve(mapping: VendorMapping, code: str, product: Product | None) -> _Read
     return None
 
 
+def _vendor_reading(mapping: VendorMapping, key: str) -> Entry | None:
+    """The vendor-level table's entry for ``key``: exact, or its nearest class's."""
+    table = mapping.table
+    entry = table.codes.get(key)
+    if entry is None:
+        pattern = table.nearest_class(key)
+        entry = None if pattern is None else table.codes[table.classes[pattern]]
+    return entry
+
+
 def _across_products(
-    mapping: VendorMapping, code: str, key: str, vendor_entry: Entry | None = None
+    mapping: VendorMapping,
+    code: str,
+    key: str,
+    vendor_entry: Entry | None = None,
+    *,
+    families: bool,
 ) -> _Reading | None:
     """A code no product was named for: resolved only where every product listing it agrees.
 
-    ``vendor_entry`` is the vendor-level reading of a code that a family reads differently.
+    ``vendor_entry`` is the vendor-level reading of a code that a family reads differently;
+    ``families``: whether families (``inherit = false``) are asked at all.
     """
     listed: list[tuple[str | None, Entry]] = [] if vendor_entry is None else [(None, vendor_entry)]
     listed += [
-        (p.id, p.table.codes[key]) for p in mapping.products.values() if key in p.table.codes
+        (p.id, p.table.codes[key])
+        for p in mapping.products.values()
+        if key in p.table.codes and (families or p.inherit)
     ]
     if not listed:
         return None

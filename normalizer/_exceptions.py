@@ -15,7 +15,9 @@ The whole tree::
         ├── BusyError
         ├── NotFoundError
         ├── ServerError
-        └── UnknownVendorError   the outcome is ``unknown``: unmapped, ambiguous or no code
+        ├── UnknownVendorError   the outcome is ``unknown``: unmapped, ambiguous or no code
+        └── PartialFailure       some items of a batch went out, some failed (carries
+                                 ``failed``); raised only by ``raise_for_outcome(r, partial=True)``
 
 Classifying never raises because of what a vendor sent: outcomes are values. A
 :class:`VendorError` is raised by :func:`normalizer.raise_for_outcome`, or by a client or
@@ -36,7 +38,7 @@ from ._redact import DEFAULT, Redactor
 if TYPE_CHECKING:
     import httpx
 
-    from ._outcome import Outcome
+    from ._outcome import Item, Outcome
 
 
 class NormalizerError(Exception):
@@ -143,6 +145,19 @@ class UnknownVendorError(VendorError):
     """The outcome is unknown: an unmapped or ambiguous code, or no code at all."""
 
 
+class PartialFailure(VendorError):
+    """Some items of a batch went out and some failed; ``failed`` lists the failed items.
+
+    The outcome is ``ok`` at the top (the request worked and must not be resent whole), so
+    this is raised only when asked for: ``raise_for_outcome(response, partial=True)``. Resend
+    the failed recipients alone: :func:`normalizer.retry_recipients`.
+    """
+
+    @property
+    def failed(self) -> tuple[Item, ...]:
+        return self.outcome.failed_items
+
+
 _BY_CATEGORY: dict[Category, type[VendorError]] = {
     Category.AUTH: AuthError,
     Category.VALIDATION: ValidationError,
@@ -159,6 +174,10 @@ def _describe(
     where = outcome.vendor if outcome.product is None else f"{outcome.vendor}/{outcome.product}"
     code = "no code" if outcome.code is None else f"code {outcome.code}"
     parts = [f"{where} {code}: {outcome.category.value}"]
+    if outcome.partial:
+        failed = outcome.failed_items
+        counts = ", ".join(f"{n} {c}" for c, n in _counts(failed).items())
+        parts[0] += f", partial: {len(failed)} of {len(outcome.items)} items failed ({counts})"
     if outcome.message:
         parts.append(outcome.message)
     if outcome.vendor_message and outcome.vendor_message != outcome.message:
@@ -171,3 +190,10 @@ def _describe(
     if attempts > 1:
         text += f" after {attempts} attempts"
     return text
+
+
+def _counts(items: Iterable[Item]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.category.value] = counts.get(item.category.value, 0) + 1
+    return counts

@@ -9,6 +9,8 @@ Events (see README, "Logging"):
 - ``vendor_call_failed`` (warning): an attempt ended with a non-ok outcome or transport error.
 - ``vendor_call_retrying`` (info): the failure will be retried after ``delay`` seconds.
 - ``vendor_call_gave_up`` (error): a retryable failure that will not be retried, and why.
+- ``vendor_call_partial`` (warning): a batch in which some items went out and some failed,
+  with the failed items counted per category and their numbers redacted.
 - ``vendor_circuit_opened`` (error) and ``vendor_circuit_closed`` (info): a circuit breaker's
   transitions, logged by the call that caused them.
 """
@@ -26,6 +28,7 @@ from ._redact import Redactor
 from ._state import Limits
 
 LOGGER_NAME = "normalizer"
+_NUMBERS_LOGGED = 20
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -131,6 +134,21 @@ class CallLog:
             if response is not None and isinstance(response.stream, httpx.ByteStream):
                 fields["response_body"] = self._redactor.body(b"".join(response.stream))
         self._log().warning("vendor_call_failed", **fields)
+
+    def partial(self, attempt: int, outcome: Outcome) -> None:
+        """A batch went out in part: which items failed, by category, numbers redacted."""
+        failed = outcome.failed_items
+        counts: dict[str, int] = {}
+        for item in failed:
+            counts[item.category.value] = counts.get(item.category.value, 0) + 1
+        fields = self._fields(attempt, outcome)
+        fields.update(
+            items=len(outcome.items),
+            failed=len(failed),
+            failed_by_category=counts,
+            failed_numbers=[item.number for item in failed[:_NUMBERS_LOGGED] if item.number],
+        )
+        self._log().warning("vendor_call_partial", **fields)
 
     def retrying(self, attempt: int, outcome: Outcome | None, delay: float) -> None:
         fields = self._fields(attempt, outcome)

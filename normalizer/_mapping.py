@@ -11,7 +11,7 @@ import dataclasses
 import fnmatch
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -71,7 +71,7 @@ class JsonPath:
     segments: tuple[str, ...]
 
     def find(self, doc: object) -> object:
-        """The value at this path, or None when any step is missing."""
+        """The value at this path, or None when any step is missing (``$``: the document)."""
         segments = self.segments
         if len(segments) == 1 and type(doc) is dict:  # the usual top-level field, at once
             return doc.get(segments[0])
@@ -346,17 +346,21 @@ class VendorMapping:
         unique = {id(t): t for t in tables}
         return sum(len(t.codes) for t in unique.values())
 
-    @property
-    def detectable(self) -> bool:
-        return not self.detect.empty or bool(self.aliases)
-
     def may_serve(self, host: str) -> bool:
         """Whether requests to ``host`` can be this vendor's (its selectors decide the rest)."""
-        if self.aliases and any(a.selector.host_matches(host) for a in self.aliases):
+        if any(s.hosts and s.host_matches(host) for s in self._hosted()):
             return True
         if self.detect.empty:
             return False
         return self.detect.host_matches(host)
+
+    def _hosted(self) -> Iterator[Selector]:
+        """The alias and product selectors that name hosts: they detect the vendor too."""
+        for alias in self.aliases:
+            yield alias.selector
+        for product in self.products.values():
+            if product.selector.hosts:
+                yield product.selector
 
     def alias_for(self, target: Target) -> Alias | None:
         for alias in self.aliases:
@@ -365,10 +369,19 @@ class VendorMapping:
         return None
 
     def matches(self, target: Target) -> bool:
-        """Whether a request goes to this vendor (per ``[detect]`` or an alias)."""
+        """Whether a request goes to this vendor: ``[detect]``, an alias, or a product's hosts.
+
+        A product's hosts are the vendor's whatever the rest of its selector says: a request
+        to them that no product claims is still read with the vendor-level table.
+        """
         if not self.detect.empty and self.detect.matches(target):
             return True
-        return self.alias_for(target) is not None
+        if any(a.selector.matches(target) for a in self.aliases):
+            return True
+        return any(
+            p.selector.hosts and p.selector.host_matches(target.host)
+            for p in self.products.values()
+        )
 
     def product_for(self, target: Target) -> Product | None:
         """The product (API family) a request selects, if any."""
@@ -493,6 +506,8 @@ class _Checker:
         if required and not paths:
             raise self.fail(key, "must name at least one path")
         for i, text in enumerate(paths):
+            if text == ROOT:
+                continue
             if any(not seg.strip() or seg != seg.strip() for seg in text.split(".")):
                 raise self.fail(
                     f"{key}[{i}]", f"{text!r} is not a dotted path (empty or padded segment)"
@@ -976,6 +991,8 @@ def _contested(table: CodeTable, products: Iterable[Product]) -> frozenset[str]:
             continue
         for code, entry in product.table.codes.items():
             mine = table.codes.get(code)
+            if mine is None and (pattern := table.nearest_class(code)) is not None:
+                mine = table.codes.get(table.classes[pattern])
             if mine is not None and (mine.category, mine.retryable) != (
                 entry.category,
                 entry.retryable,
@@ -998,7 +1015,11 @@ def _values(globs: Sequence[str]) -> re.Pattern[str]:
 
 
 def _paths(texts: Sequence[str]) -> tuple[JsonPath, ...]:
-    return tuple(JsonPath(p, tuple(p.split("."))) for p in texts)
+    return tuple(JsonPath(p, () if p == ROOT else tuple(p.split("."))) for p in texts)
+
+
+ROOT = "$"
+"""The path of the whole document (a webhook that posts a bare list of reports)."""
 
 
 def _check_success(ck: _Checker, mapping: VendorMapping) -> None:

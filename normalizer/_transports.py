@@ -19,7 +19,7 @@ import httpx
 import tenacity
 
 from ._call import Call, Record, Settings
-from ._exceptions import VendorError
+from ._exceptions import PartialFailure, VendorError
 from ._inspect import ATTEMPTS_KEY, DEFAULT_MAX_BODY_SIZE, Framing, Inspector, Plan, outcome_of
 from ._logging import OnOutcome
 from ._redact import DEFAULT as DEFAULT_REDACTOR
@@ -428,19 +428,22 @@ async def _asettle(response: httpx.Response) -> None:
     await response.aclose()
 
 
-def raise_for_outcome(response: httpx.Response) -> httpx.Response:
+def raise_for_outcome(response: httpx.Response, *, partial: bool = False) -> httpx.Response:
     """Raise the :class:`VendorError` subclass for a non-ok outcome; else return ``response``.
 
-    A response without an outcome (not from a vendor) is returned as it is.
+    A response without an outcome (not from a vendor) is returned as it is. A partial result
+    of a batch (some items went out) is ok: with ``partial=True`` it raises
+    :class:`PartialFailure`, carrying the failed items.
     """
     outcome = outcome_of(response)
-    if outcome is None or outcome.ok:
+    if outcome is None or (outcome.ok and not (partial and outcome.partial)):
         return response
     try:
         request: httpx.Request | None = response.request
     except RuntimeError:
         request = None
-    raise VendorError.for_outcome(outcome)(
+    kind = PartialFailure if outcome.ok else VendorError.for_outcome(outcome)
+    raise kind(
         outcome,
         request=request,
         response=response,

@@ -80,7 +80,10 @@ def parse_xml(body: bytes | bytearray | memoryview | str) -> object:
         parser.Parse(data, True)
     except (_Refused, expat.ExpatError, ValueError, RecursionError):
         return None
-    return stack[0][1] or None
+    root = stack[0][1]
+    if not root or any(tag.lower() == "html" for tag in root):
+        return None  # an HTML page (a proxy's error page) is no vendor document
+    return root
 
 
 class _Repeated(list[object]):

@@ -130,6 +130,50 @@ BAD = [
         "not one of",
     ),
     (MINIMAL + '[products.sms.classes]\n"1x" = "10"\n', 'products.sms.classes."1x"', "not a code"),
+    (MINIMAL + "[products.sms]\ninherit = 1\n", "products.sms.inherit", "true or false"),
+    (MINIMAL + "[detect]\nheaders = { X-Action = [] }\n", "detect.headers.X-Action", "at least"),
+    (MINIMAL + '[detect]\nquery = { Action = "Send" }\n', "detect.query.Action", "list of"),
+    (MINIMAL + '[aliases.brand]\nname = "B"\n', "aliases.brand.hosts", "missing"),
+    (
+        MINIMAL + '[aliases.brand]\nhosts = ["b.test"]\nproducts = { fax = ["/f/*"] }\n',
+        "aliases.brand.products.fax",
+        "no product 'fax'",
+    ),
+    (
+        MINIMAL.replace('code = ["code"]', 'code = ["code"]\nno_code = "yes"'),
+        "envelope.no_code",
+        "true, false or a list",
+    ),
+    (MINIMAL.replace('code = ["code"]', 'code = ["code"]\nxml = 1'), "envelope.xml", "true or"),
+    (
+        MINIMAL + '[[when]]\nequals = ["1"]\ncategory = "busy"\ndescription = "d"\n',
+        "when[0].field",
+        "missing",
+    ),
+    (
+        MINIMAL + '[[when]]\nfield = ["s"]\nequals = []\ncategory = "busy"\ndescription = "d"\n',
+        "when[0].equals",
+        "at least one value",
+    ),
+    (
+        MINIMAL + '[[when]]\nfield = ["s"]\nequals = [1.5]\ncategory = "busy"\ndescription = "d"\n',
+        "when[0].equals[0]",
+        "string or integer",
+    ),
+    (MINIMAL + "[[items]]\nkeyed = true\n", "items[0].path", "missing"),
+    (MINIMAL + '[[items]]\npath = ["a..b"]\n', "items[0].path[0]", "dotted path"),
+    (
+        MINIMAL
+        + '[[items]]\npath = ["list"]\n[items.codes]\n"1" = { category = "x", description = "d" }\n',
+        'items[0].codes."1".category',
+        "not one of",
+    ),
+    (
+        MINIMAL + '[codes]\n"1" = { category = "ok", description = "d", call_outcome = true, '
+        "delivery_outcome = true }\n",
+        'codes."1"',
+        "not both",
+    ),
 ]
 
 
