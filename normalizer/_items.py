@@ -110,7 +110,7 @@ def _summed(outcome: Outcome, items: tuple[Item, ...], failed: int, succeeded: i
 def _container(spec: ItemsSpec, doc: object) -> list[object] | dict[str, object] | None:
     for jp in spec.container:
         value = jp.find(doc)
-        if isinstance(value, dict if spec.keyed else list):
+        if isinstance(value, dict if spec.keyed is not None else list):
             return value
     return None
 
@@ -147,8 +147,9 @@ def _item(
 ) -> Item:
     if not isinstance(value, dict):
         return _make(_UNKNOWN, Match.MISSING, None, None, key, None, index)
-    recipient = _text(spec.number, value) or key
-    message_id = _text(spec.message_id, value)
+    by_id = spec.keyed == "message_id"
+    recipient = _text(spec.number, value) or (None if by_id else key)
+    message_id = _text(spec.message_id, value) or (key if by_id else None)
     text = _text(spec.message, value)
     if not spec.code:  # listed at all means accepted
         return _make(_LISTED, Match.NO_CODE, None, text, recipient, message_id, index)
@@ -170,10 +171,14 @@ def _resolve(spec: ItemsSpec, code: str, resolve: Resolve) -> tuple[Entry, Match
         entry = table.codes.get(key)
         if entry is not None:
             return entry, Match.EXACT
+    if table is None:
+        found = resolve(key)
+        if found is not None:
+            return found
     if key in spec.success:
         return _OK, Match.EXACT
     if table is None:
-        return resolve(key)
+        return None
     pattern = table.nearest_class(key)
     if pattern is not None:
         return table.codes[table.classes[pattern]], Match.CLASS

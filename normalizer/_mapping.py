@@ -167,7 +167,8 @@ class ItemsSpec:
     """Where a batch response keeps its per-recipient (or per-part, per-task) results."""
 
     container: tuple[JsonPath, ...]
-    keyed: bool
+    keyed: str | None
+    """None: a list; "number" or "message_id": an object keyed by that."""
     code: tuple[JsonPath, ...]
     message: tuple[JsonPath, ...]
     number: tuple[JsonPath, ...]
@@ -236,8 +237,12 @@ class WhenRule:
     entry: Entry
 
     def applies(self, doc: object, code: str | None, path: str | None) -> bool:
-        if self.codes is not None and (code is None or code.strip() not in self.codes):
-            return False
+        if self.codes is not None:
+            if not self.codes:  # codes = []: only a body without a code
+                if code is not None:
+                    return False
+            elif code is None or code.strip() not in self.codes:
+                return False
         if self.paths is not None and (path is None or self.paths.match(path) is None):
             return False
         for jp in self.field:
@@ -709,9 +714,10 @@ def _check_table(ck: _Checker, doc: dict[str, Any], prefix: str) -> None:
         for field in ("path", "code", "message", "number", "message_id", "failed", "succeeded"):
             if field in spec:
                 ck.json_paths(spec[field], f"{key}.{field}", required=field == "path")
-        for flag in ("keyed", "report"):
-            if flag in spec:
-                ck.boolean(spec[flag], f"{key}.{flag}")
+        if "report" in spec:
+            ck.boolean(spec["report"], f"{key}.report")
+        if spec.get("keyed", False) not in (True, False, "number", "message_id"):
+            raise ck.fail(f"{key}.keyed", 'must be true, false, "number" or "message_id"')
         ck.codes(spec.get("success", []), f"{key}.success")
         if "paths" in spec:
             _check_globs(ck, spec["paths"], f"{key}.paths")
@@ -909,7 +915,7 @@ class _Builder:
             table = self.table(raw, key, owner, source)
         return ItemsSpec(
             container=_paths(raw.get("path", [])),
-            keyed=raw.get("keyed", False),
+            keyed={True: "number", False: None}.get(raw.get("keyed", False), raw.get("keyed")),
             code=_paths(raw.get("code", [])),
             message=_paths(raw.get("message", [])),
             number=_paths(raw.get("number", [])),

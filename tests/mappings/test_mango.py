@@ -161,11 +161,13 @@ def test_class_2219_message() -> None:
 
 
 def test_specific_entry_wins_over_its_class() -> None:
-    # 5102 is a campaign limit listed under 5xxx, not a server error
-    o = lookup("mango", "5102")
+    # 5103 is a campaign limit listed under 5xxx, not a server error
+    o = lookup("mango", "5103")
     assert o.matched == "exact"
     assert o.category == Category.VALIDATION
     assert not o.retryable
+    # 5102 (active campaigns) is a concurrency limit like 2220, not a server error either
+    assert lookup("mango", "5102").category == Category.BUSY
 
 
 # --- pinned decisions -----------------------------------------------------------------------
@@ -196,7 +198,8 @@ DECISIONS = [
     ("3320", Category.NOT_FOUND, False, False, False, "3320-recording-not-found"),
     ("4101", Category.NOT_FOUND, False, False, False, "4101-call-ended-or-missing"),
     ("4102", Category.VALIDATION, False, False, False, "4102-already-recording"),
-    ("4200", Category.BUSY, True, True, False, "4200-unreachable-now"),
+    # the PBX had probably started dialling: not refused before acting
+    ("4200", Category.BUSY, True, False, False, "4200-unreachable-now"),
     ("4392", Category.VALIDATION, False, False, False, "4392-sms-rejected-by-operator"),
     ("4403", Category.BUSY, True, True, False, "4403-insufficient-resources"),
     ("4404", Category.VALIDATION, False, False, False, "4404-conference-full"),
