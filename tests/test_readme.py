@@ -28,3 +28,25 @@ def test_readme_block_runs(code: str) -> None:
         env={"PYTHONUTF8": "1", "PATH": ""},
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_mapping_format_worked_example_reads_its_own_sample(tmp_path: Path) -> None:
+    import json
+
+    from normalizer import Category, Registry, classify
+
+    text = (README.parent / "mappings" / "README.md").read_text(encoding="utf-8")
+    example = text[text.index("## Worked example") :]
+    toml = re.search(r"```toml\n(.*?)```", example, re.S)
+    sample = re.search(r"```json\n(.*?)```", example, re.S)
+    assert toml is not None
+    assert sample is not None
+    (tmp_path / "sms_ru.toml").write_text(toml.group(1), encoding="utf-8")
+    registry = Registry(builtin=tmp_path, environ=False)
+    body = json.loads(sample.group(1).replace("…", "x"))
+    out = classify("sms_ru", body, url="https://sms.ru/sms/send", registry=registry)
+    assert out.partial
+    assert [(i.code, i.category) for i in out.items] == [
+        ("100", Category.OK),
+        ("207", Category.VALIDATION),
+    ]

@@ -20,9 +20,9 @@ import pytest
 
 import normalizer
 from normalizer import Category, Match, classify, lookup
+from tests.mappings.conftest import source_file
 
 VENDOR = "sms_ru"
-SOURCE = Path(__file__).resolve().parent / "sources" / "sms_ru" / "ResponseOnSendRequest.cs"
 MAPPING = Path(__file__).resolve().parents[2] / "mappings" / "sms_ru.toml"
 SEND_URL = "https://sms.ru/sms/send"
 
@@ -32,7 +32,7 @@ OVERRIDES = {"-1": "Сообщение не найдено"}
 
 
 def source_codes() -> dict[str, str]:
-    text = SOURCE.read_text("utf-8")
+    text = source_file(VENDOR, "ResponseOnSendRequest.cs").read_text("utf-8")
     enum = text[text.index("public enum ResponseOnSendRequest") : text.index("public class")]
     return {code: summary.strip() for summary, code in ENUM_ROW.findall(enum)}
 

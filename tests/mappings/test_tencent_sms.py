@@ -20,12 +20,12 @@ import pytest
 
 import normalizer
 from normalizer import Category, Match, classify, lookup
+from tests.mappings.conftest import source_file
 
 VENDOR = "tencent_sms"
 ROOT = Path(__file__).resolve().parents[2]
 MAPPING = ROOT / "mappings" / "tencent_sms.toml"
-SOURCE = Path(__file__).resolve().parent / "sources" / "tencent_sms"
-ERRORCODES = SOURCE / "sms_v20210111_errorcodes.py.txt"
+ERRORCODES = "sms_v20210111_errorcodes.py.txt"
 HOST = "https://sms.tencentcloudapi.com/"
 
 # "公共错误码" of https://cloud.tencent.com/document/api/382/52075, as the page writes them.
@@ -91,8 +91,13 @@ def parse_errorcodes(text: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def sdk_codes() -> dict[str, str]:
-    return parse_errorcodes(ERRORCODES.read_text(encoding="utf-8"))
+def sdk_text() -> str:
+    return source_file(VENDOR, ERRORCODES).read_text(encoding="utf-8")  # skips when absent
+
+
+@pytest.fixture(scope="module")
+def sdk_codes(sdk_text: str) -> dict[str, str]:
+    return parse_errorcodes(sdk_text)
 
 
 def load_mapping() -> dict[str, Any]:
@@ -140,8 +145,8 @@ def post(body: dict[str, Any], *, url: str = HOST, action: str = "SendSms") -> n
 # ---------------------------------------------------------------- the SDK table
 
 
-def test_parser_reads_every_entry(sdk_codes: dict[str, str]) -> None:
-    text = ERRORCODES.read_text(encoding="utf-8")
+def test_parser_reads_every_entry(sdk_codes: dict[str, str], sdk_text: str) -> None:
+    text = sdk_text
     assert len(sdk_codes) == text.count(" = '") == 94
     assert sdk_codes["FailedOperation.InsufficientBalanceInSmsPackage"].startswith("套餐包余量不足")
     assert sdk_codes["InvalidParameter"] == "参数错误。"
