@@ -18,15 +18,15 @@ from ._exceptions import (
     ValidationError,
     VendorError,
 )
-from ._inspect import outcome_of
 from ._items import retry_recipients
 from ._logging import VendorCall
 from ._mapping import VendorMapping
-from ._outcome import Item, Match, Outcome
+from ._options import Options
+from ._outcome import Item, Match, Outcome, outcome_of
 from ._redact import Redactor
 from ._registry import Registry, register_mappings
 from ._retry import RetryPolicy, retry_if_retryable, wait_vendor
-from ._state import CircuitBreaker, LocalState
+from ._store import CircuitBreaker, LocalState
 from ._transports import AsyncNormalizingTransport, NormalizingTransport, raise_for_outcome
 
 __version__ = "0.1.0"
@@ -48,6 +48,7 @@ __all__ = [
     "NormalizerError",
     "NormalizingTransport",
     "NotFoundError",
+    "Options",
     "Outcome",
     "PartialFailure",
     "Redactor",

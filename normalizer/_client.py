@@ -8,49 +8,35 @@ out of the client is classified, including environment proxies.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
-from ._inspect import DEFAULT_MAX_BODY_SIZE
-from ._logging import OnOutcome
-from ._redact import Redactor
-from ._registry import Registry
-from ._retry import RetryPolicy
-from ._state import AsyncState, CircuitBreaker, LocalState, State
-from ._transports import DEFAULT_RETRY, AsyncNormalizingTransport, NormalizingTransport
+from ._options import OPTION_NAMES, Options, OptionsKwargs
+from ._store import LocalState
+from ._transports import AsyncNormalizingTransport, NormalizingTransport
 
 
-class _Wrapping:
-    """What a client needs to wrap each transport httpx builds for it.
-
-    Shared by both clients: the normalizer options, and one state (retry budgets, circuits,
-    cooldowns) for the whole client, whichever route (pool, proxy, mount) a request takes.
-    """
-
-    def __init__(self, vendor: str | None, options: dict[str, Any]) -> None:
-        self.vendor = vendor
-        if options["state"] is None:
-            retry = options["retry"]
-            options["state"] = LocalState(time.monotonic if retry is None else retry.clock)
-        self.options = options
-
-    def wrap(self, transport: Any, kind: type[Any]) -> Any:
-        if isinstance(transport, kind):
-            return transport
-        return kind(self.vendor, transport=transport, **self.options)
-
-    def wrap_mounts(self, mounts: Mapping[str, Any] | None, kind: type[Any]) -> Any:
-        if mounts is None:
-            return None
-        return {k: None if t is None else self.wrap(t, kind) for k, t in mounts.items()}
+def _client_options(options: Options | None, kwargs: dict[str, Any]) -> Options:
+    """The client's options (taking its keyword arguments out of ``kwargs``), with one store
+    for the whole client, whichever route (pool, proxy, mount) a request takes."""
+    mine = cast(OptionsKwargs, {k: kwargs.pop(k) for k in OPTION_NAMES if k in kwargs})
+    built = Options.of(options, mine)
+    if built.state is not None:
+        return built
+    retry = built.retry
+    store = LocalState(time.monotonic if retry is None else retry.clock)
+    return dataclasses.replace(built, state=store)
 
 
 class Client(httpx.Client):
     """An ``httpx.Client`` that classifies vendor responses (see :class:`NormalizingTransport`).
 
+    ``vendor``, ``options`` and the keyword arguments of :class:`Options` (``retry=``,
+    ``raise_on_error=``, ``state=``, ...) are normalizer's; everything else is httpx's.
     ``transport=`` is the inner transport to wrap, e.g. ``httpx.MockTransport(handler)``.
     """
 
@@ -58,40 +44,25 @@ class Client(httpx.Client):
         self,
         vendor: str | None = None,
         *,
-        retry: RetryPolicy | None = DEFAULT_RETRY,
-        registry: Registry | None = None,
-        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
-        raise_on_error: bool = False,
-        logger: Any = None,
-        on_outcome: OnOutcome | None = None,
-        redactor: Redactor | None = None,
-        log_bodies: bool = False,
-        circuit: CircuitBreaker | None = None,
-        state: State | None = None,
+        options: Options | None = None,
         mounts: Mapping[str, httpx.BaseTransport | None] | None = None,
         **kwargs: Any,
     ) -> None:
-        self._normalizer = _Wrapping(
-            vendor,
-            {
-                "retry": retry,
-                "registry": registry,
-                "max_body_size": max_body_size,
-                "raise_on_error": raise_on_error,
-                "logger": logger,
-                "on_outcome": on_outcome,
-                "redactor": redactor,
-                "log_bodies": log_bodies,
-                "circuit": circuit,
-                "state": state,
-            },
-        )
-        mounts = self._normalizer.wrap_mounts(mounts, NormalizingTransport)
+        self._normalizer = (vendor, _client_options(options, kwargs))
+        if mounts is not None:
+            mounts = {k: None if t is None else self._normalize(t) for k, t in mounts.items()}
         super().__init__(mounts=mounts, **kwargs)
 
+    @property
+    def normalizer_options(self) -> Options:
+        """normalizer's options (``options`` is httpx's OPTIONS request)."""
+        return self._normalizer[1]
+
     def _normalize(self, transport: httpx.BaseTransport) -> httpx.BaseTransport:
-        wrapped: httpx.BaseTransport = self._normalizer.wrap(transport, NormalizingTransport)
-        return wrapped
+        if isinstance(transport, NormalizingTransport):
+            return transport
+        vendor, options = self._normalizer
+        return NormalizingTransport(vendor, transport=transport, options=options)
 
     # httpx builds its default pool and proxy transports through these two hooks
     def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.BaseTransport:
@@ -108,42 +79,25 @@ class AsyncClient(httpx.AsyncClient):
         self,
         vendor: str | None = None,
         *,
-        retry: RetryPolicy | None = DEFAULT_RETRY,
-        registry: Registry | None = None,
-        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
-        raise_on_error: bool = False,
-        logger: Any = None,
-        on_outcome: OnOutcome | None = None,
-        redactor: Redactor | None = None,
-        log_bodies: bool = False,
-        circuit: CircuitBreaker | None = None,
-        state: LocalState | AsyncState | None = None,
+        options: Options | None = None,
         mounts: Mapping[str, httpx.AsyncBaseTransport | None] | None = None,
         **kwargs: Any,
     ) -> None:
-        self._normalizer = _Wrapping(
-            vendor,
-            {
-                "retry": retry,
-                "registry": registry,
-                "max_body_size": max_body_size,
-                "raise_on_error": raise_on_error,
-                "logger": logger,
-                "on_outcome": on_outcome,
-                "redactor": redactor,
-                "log_bodies": log_bodies,
-                "circuit": circuit,
-                "state": state,
-            },
-        )
-        mounts = self._normalizer.wrap_mounts(mounts, AsyncNormalizingTransport)
+        self._normalizer = (vendor, _client_options(options, kwargs))
+        if mounts is not None:
+            mounts = {k: None if t is None else self._normalize(t) for k, t in mounts.items()}
         super().__init__(mounts=mounts, **kwargs)
 
+    @property
+    def normalizer_options(self) -> Options:
+        """normalizer's options (``options`` is httpx's OPTIONS request)."""
+        return self._normalizer[1]
+
     def _normalize(self, transport: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
-        wrapped: httpx.AsyncBaseTransport = self._normalizer.wrap(
-            transport, AsyncNormalizingTransport
-        )
-        return wrapped
+        if isinstance(transport, AsyncNormalizingTransport):
+            return transport
+        vendor, options = self._normalizer
+        return AsyncNormalizingTransport(vendor, transport=transport, options=options)
 
     def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.AsyncBaseTransport:
         return self._normalize(super()._init_transport(*args, **kwargs))

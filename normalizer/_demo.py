@@ -19,8 +19,7 @@ import httpx
 from structlog.testing import capture_logs
 
 from ._client import AsyncClient, Client
-from ._inspect import ATTEMPTS_KEY, outcome_of
-from ._outcome import Outcome
+from ._outcome import ATTEMPTS_KEY, Outcome, outcome_of
 from .testing import SimulatedVendor, vendor_response
 
 PHONE_A = "+8613800138000"

@@ -18,6 +18,7 @@ Events (see README, "Logging"):
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,7 @@ import httpx
 
 from ._outcome import Outcome
 from ._redact import Redactor
-from ._state import Limits
+from ._store import Limits
 
 LOGGER_NAME = "normalizer"
 _NUMBERS_LOGGED = 20
@@ -58,6 +59,7 @@ class CallLog:
         "_redactor",
         "_request",
         "_started",
+        "_url",
         "max_attempts",
         "vendor",
     )
@@ -84,6 +86,7 @@ class CallLog:
         self._body = log_bodies
         self._clock = clock
         self._started = started
+        self._url: str | None = None
 
     def _log(self) -> Any:
         if self._logger is None:
@@ -92,12 +95,24 @@ class CallLog:
             self._logger = structlog.get_logger(LOGGER_NAME)
         return self._logger
 
+    def _enabled(self, level: int) -> bool:
+        """Whether the logger would emit ``level``: a discarded event's fields are not built."""
+        check = getattr(self._log(), "is_enabled_for", None)
+        return True if check is None else bool(check(level))
+
+    @property
+    def url(self) -> str:
+        """The request URL, redacted once per call."""
+        if self._url is None:
+            self._url = self._redactor.url(str(self._request.url))
+        return self._url
+
     def _fields(self, attempt: int, outcome: Outcome | None) -> dict[str, Any]:
         redactor = self._redactor
         fields: dict[str, Any] = {
             "vendor": self.vendor,
             "method": self._request.method,
-            "url": redactor.url(str(self._request.url)),
+            "url": self.url,
             "attempt": attempt,
             "max_attempts": self.max_attempts,
             "elapsed_ms": round((self._clock() - self._started) * 1000, 1),
@@ -125,6 +140,8 @@ class CallLog:
         error: BaseException | None = None,
     ) -> None:
         """An attempt ended badly: a non-ok outcome, or a transport error."""
+        if not self._enabled(logging.WARNING):
+            return
         fields = self._fields(attempt, outcome)
         if error is not None:
             fields["error"] = type(error).__name__
@@ -137,6 +154,8 @@ class CallLog:
 
     def partial(self, attempt: int, outcome: Outcome) -> None:
         """A batch went out in part: which items failed, by category, numbers redacted."""
+        if not self._enabled(logging.WARNING):
+            return
         failed = outcome.failed_items
         counts: dict[str, int] = {}
         for item in failed:
@@ -150,11 +169,24 @@ class CallLog:
         )
         self._log().warning("vendor_call_partial", **fields)
 
-    def retrying(self, attempt: int, outcome: Outcome | None, delay: float) -> None:
+    def retrying(
+        self, attempt: int, outcome: Outcome | None, delay: float, why: str, delay_from: str | None
+    ) -> None:
+        """The one line that answers "why was this retried": ``why`` and ``delay_from``."""
+        if not self._enabled(logging.INFO):
+            return
         fields = self._fields(attempt, outcome)
-        self._log().info("vendor_call_retrying", delay=round(delay, 3), **fields)
+        self._log().info(
+            "vendor_call_retrying",
+            delay=round(delay, 3),
+            why=why,
+            delay_from=delay_from,
+            **fields,
+        )
 
     def gave_up(self, attempt: int, outcome: Outcome | None, reason: str) -> None:
+        if not self._enabled(logging.ERROR):
+            return
         fields = self._fields(attempt, outcome)
         self._log().error("vendor_call_gave_up", reason=reason, **fields)
 
@@ -172,7 +204,7 @@ class CallLog:
         call = VendorCall(
             outcome,
             self._request.method,
-            self._redactor.url(str(self._request.url)),
+            self.url,
             attempts,
             self._clock() - self._started,
         )

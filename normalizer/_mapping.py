@@ -558,41 +558,36 @@ def _check_document(doc: dict[str, Any], path: str | Path | None) -> None:
     elif not overlay:
         raise ck.fail("envelope", "missing (at least envelope.code)")
     _check_table(ck, doc, "")
-    products = ck.table(doc.get("products", {}), "products")
-    for name, product in products.items():
-        key = f"products.{name}"
-        if not _ID.match(name):
-            raise ck.fail(key, f"{name!r} is not a product id ([a-z][a-z0-9_]*)")
-        product = ck.table(product, key)
-        ck.keys(
-            product,
-            key,
-            ("name", "source", *_SELECTOR_KEYS, "inherit", "envelope", *_TABLE_KEYS),
-        )
-        for field in ("name", "source"):
-            if field in product:
-                ck.string(product[field], f"{key}.{field}", empty=field == "source")
+    for key, product in _sections(
+        ck, doc, "products", "product", ("inherit", "envelope", *_TABLE_KEYS)
+    ):
         if "inherit" in product:
             ck.boolean(product["inherit"], f"{key}.inherit")
-        _check_selector(ck, product, key)
         if "envelope" in product:
             _check_envelope(ck, product["envelope"], f"{key}.envelope", partial=True)
         _check_table(ck, product, key)
-    aliases = ck.table(doc.get("aliases", {}), "aliases")
-    for name, alias in aliases.items():
-        key = f"aliases.{name}"
-        if not _ID.match(name):
-            raise ck.fail(key, f"{name!r} is not an alias id ([a-z][a-z0-9_]*)")
-        alias = ck.table(alias, key)
-        ck.keys(alias, key, ("name", "source", *_SELECTOR_KEYS, "products"))
+    for key, alias in _sections(ck, doc, "aliases", "alias", ("products",)):
         if not alias.get("hosts"):
             raise ck.fail(f"{key}.hosts", "missing (an alias is other hosts of the vendor)")
-        for field in ("name", "source"):
-            if field in alias:
-                ck.string(alias[field], f"{key}.{field}", empty=field == "source")
-        _check_selector(ck, alias, key)
         for pid, globs in ck.table(alias.get("products", {}), f"{key}.products").items():
             _check_globs(ck, globs, f"{key}.products.{pid}")
+
+
+def _sections(
+    ck: _Checker, doc: dict[str, Any], section: str, kind: str, extra: Sequence[str]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The named tables of ``[products.*]`` or ``[aliases.*]``, their common keys checked."""
+    for name, value in ck.table(doc.get(section, {}), section).items():
+        key = f"{section}.{name}"
+        if not _ID.match(name):
+            raise ck.fail(key, f"{name!r} is not a {kind} id ([a-z][a-z0-9_]*)")
+        spec = ck.table(value, key)
+        ck.keys(spec, key, ("name", "source", *_SELECTOR_KEYS, *extra))
+        for field in ("name", "source"):
+            if field in spec:
+                ck.string(spec[field], f"{key}.{field}", empty=field == "source")
+        _check_selector(ck, spec, key)
+        yield key, spec
 
 
 def _check_selector(ck: _Checker, spec: dict[str, Any], key: str) -> None:

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from typing import TYPE_CHECKING
 
 from ._category import Category
+
+if TYPE_CHECKING:
+    import httpx
+
+OUTCOME_KEY = "normalizer.outcome"
+"""Where a response's :class:`Outcome` is kept in ``response.extensions``."""
+ATTEMPTS_KEY = "normalizer.attempts"
+"""How many attempts the response took, in ``response.extensions``."""
 
 
 class Match(enum.StrEnum):
@@ -174,3 +183,14 @@ def make_outcome(
         },
     )
     return outcome
+
+
+def outcome_of(response: httpx.Response) -> Outcome | None:
+    """The :class:`Outcome` a normalizing transport attached to ``response``, if any."""
+    outcome = response.extensions.get(OUTCOME_KEY)
+    return outcome if isinstance(outcome, Outcome) else None
+
+
+def attach(response: httpx.Response, outcome: Outcome, attempts: int) -> None:
+    """Keep ``outcome`` (and the attempt count) on the response for the caller."""
+    response.extensions = {**response.extensions, OUTCOME_KEY: outcome, ATTEMPTS_KEY: attempts}

@@ -1,12 +1,13 @@
-"""Retries on tenacity: what is retried, how long to wait, when to stop.
+"""Retries: what is retried, after how long, and when to give up; one decision per attempt.
 
-In the manner of botocore's ``retries/standard.py``: every attempt becomes a read-only
-:class:`Attempt` (request, response, outcome or exception); small checks answer one question
-each about it and are composed; the wait and stop strategies are tenacity's protocol, so the
-transports hand them to ``tenacity.Retrying`` and write no retry loop of their own. A token
-bucket (the retry budget, after botocore's ``quota.py``) keeps an outage from turning into
-a retry storm; it lives in the vendor's shared state (:mod:`normalizer._state`) with the
-circuit breaker and cooldown. Clock, sleep and randomness are injectable for tests.
+In the manner of botocore's ``retries/standard.py``, every attempt becomes a read-only
+:class:`Attempt` (request, response, outcome or exception, time elapsed) and one pure function,
+:func:`decide`, answers "send again?" with a :class:`Decision` that says why and how long to
+wait. Paying for the retry is a separate, explicit step: the vendor's store (retry budget, a
+token bucket after botocore's ``quota.py``; circuit; cooldown, see :mod:`normalizer._store`)
+is asked, and :func:`paid` turns its answer into the final decision. The transports run the
+attempts on tenacity with that decision as retry and wait; :class:`retry_if_retryable` and
+:class:`wait_vendor` give user code the same rules. Clock, sleep and randomness are injectable.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import NamedTuple
 
 import httpx
 import tenacity
@@ -26,9 +27,8 @@ from tenacity.wait import wait_base
 
 from ._category import Category
 from ._exceptions import VendorError
-from ._inspect import outcome_of
-from ._outcome import Outcome
-from ._state import Admission, AsyncState, Keys, Limits, State
+from ._outcome import Outcome, outcome_of
+from ._store import Admission
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 """Methods whose repetition has no further effect (RFC 9110 idempotent methods)."""
@@ -90,8 +90,6 @@ class RetryPolicy:
         default=_asyncio_sleep, repr=False
     )
     random: Callable[[], float] = dataclasses.field(default=random.random, repr=False)
-    should_retry: Check = dataclasses.field(init=False, repr=False)
-    """Whether an attempt is worth another (built from the options above)."""
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -103,10 +101,6 @@ class RetryPolicy:
         object.__setattr__(
             self, "pace", MappingProxyType({str(Category(k)): v for k, v in self.pace.items()})
         )
-        # the checks are built once per policy, not once per request
-        object.__setattr__(
-            self, "should_retry", any_of(retryable_outcome(self), retryable_transport_error(self))
-        )
 
     def backoff(self, category: str | None, number: int) -> float:
         """Full-jitter exponential backoff before attempt ``number + 1``."""
@@ -116,66 +110,137 @@ class RetryPolicy:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Attempt:
-    """What one attempt produced: the read-only context every check looks at."""
+    """What one attempt produced: the read-only context a retry decision looks at."""
 
-    request: httpx.Request
+    request: httpx.Request | None
     number: int
     response: httpx.Response | None = None
     outcome: Outcome | None = None
     exception: BaseException | None = None
-
-    @classmethod
-    def from_state(cls, request: httpx.Request, state: tenacity.RetryCallState) -> Attempt:
-        assert state.outcome is not None
-        if state.outcome.failed:
-            return cls(request, state.attempt_number, exception=state.outcome.exception())
-        response = state.outcome.result()
-        return cls(request, state.attempt_number, response, outcome_of(response))
+    elapsed: float | None = None
+    """Seconds since the call began, for the deadline (None: no deadline applies)."""
 
 
-def resend_safe(request: httpx.Request, policy: RetryPolicy) -> bool:
-    """Whether repeating ``request`` cannot act twice: its method, or an idempotency key."""
+class Decision(NamedTuple):
+    """Whether to send a request again, why, and after how long.
+
+    ``why`` names the rule: for a retry, what makes resending safe (``rejected``,
+    ``safe_method``, ``idempotency_key``, ``never_sent``, ``retry_ambiguous``); otherwise ``ok``,
+    ``not_retryable``, or one of :data:`GIVE_UP` (a failure that might have passed later).
+    ``delay_from`` says where the delay came from: ``backoff``, ``retry_after`` or ``cooldown``.
+    """
+
+    retry: bool
+    why: str
+    delay: float = 0.0
+    delay_from: str | None = None
+
+
+GIVE_UP = frozenset(
+    {
+        "not_safe_to_resend",
+        "body_not_replayable",
+        "max_attempts",
+        "deadline",
+        "retry_after_too_long",
+        "budget",
+        "circuit_open",
+    }
+)
+"""Reasons a failure that might pass later is not retried (logged as ``vendor_call_gave_up``)."""
+
+
+def decide(
+    attempt: Attempt,
+    policy: RetryPolicy,
+    *,
+    max_attempts: int | None = None,
+    replayable: bool = True,
+) -> Decision:
+    """Whether (and when) to send again after ``attempt``: the rules, without side effects.
+
+    Retried: a retryable outcome the vendor refused before acting, or whose request is safe to
+    repeat (its method, an idempotency key, or ``retry_ambiguous``); a transport error where the
+    request never left, or one safe to repeat. The wait is the vendor's Retry-After or the
+    category's backoff, within ``max_retry_after`` and the deadline. ``max_attempts`` None: no
+    limit (a tenacity ``stop`` of the caller's decides). The vendor's shared state (budget,
+    circuit, cooldown) is asked afterwards: :func:`paid`.
+    """
+    outcome, error = attempt.outcome, attempt.exception
+    if error is not None:
+        if not isinstance(error, TRANSIENT):
+            return Decision(False, "not_retryable")
+        why = "never_sent" if isinstance(error, _NEVER_SENT) else _safe(attempt.request, policy)
+    elif outcome is None or not outcome.retryable:
+        return Decision(False, "ok" if outcome is not None and outcome.ok else "not_retryable")
+    elif outcome.rejected:
+        why = "rejected"
+    else:
+        why = _safe(attempt.request, policy) or (
+            "retry_ambiguous" if policy.retry_ambiguous else None
+        )
+    if not replayable:
+        return Decision(False, "body_not_replayable")
+    if why is None:
+        return Decision(False, "not_safe_to_resend")
+    if max_attempts is not None and attempt.number >= max_attempts:
+        return Decision(False, "max_attempts")
+    after = retry_after(attempt.response)
+    if after is not None:
+        return _bounded(Decision(True, why, after, "retry_after"), policy, attempt.elapsed)
+    category = None if outcome is None else outcome.category.value
+    delay = policy.backoff(category, attempt.number)
+    return _bounded(Decision(True, why, delay, "backoff"), policy, attempt.elapsed)
+
+
+def paid(
+    decision: Decision, admission: Admission, policy: RetryPolicy, elapsed: float | None
+) -> Decision:
+    """The decision once the vendor's store answered the retry (and took its tokens): an open
+    circuit or an empty budget stops it, a cooldown longer than the delay stretches it."""
+    if admission.verdict == "open":
+        return Decision(False, "circuit_open")
+    if admission.verdict == "budget":
+        return Decision(False, "budget")
+    if admission.wait > decision.delay:
+        stretched = decision._replace(delay=admission.wait, delay_from="cooldown")
+        return _bounded(stretched, policy, elapsed)
+    return decision
+
+
+def retry_cost(error: BaseException | None, policy: RetryPolicy) -> int:
+    """Tokens a retry costs: after a timeout more (it held a connection that long)."""
+    return policy.timeout_cost if isinstance(error, _TIMEOUTS) else policy.retry_cost
+
+
+def _bounded(decision: Decision, policy: RetryPolicy, elapsed: float | None) -> Decision:
+    if decision.delay > policy.max_retry_after:
+        return Decision(False, "retry_after_too_long")
+    if not within_deadline(policy, elapsed, decision.delay):
+        return Decision(False, "deadline")
+    return decision
+
+
+def within_deadline(policy: RetryPolicy, elapsed: float | None, delay: float) -> bool:
+    """Whether waiting ``delay`` more seconds stays within the policy's deadline."""
+    deadline = policy.deadline
+    return deadline is None or elapsed is None or elapsed + delay <= deadline
+
+
+def _safe(request: httpx.Request | None, policy: RetryPolicy) -> str | None:
+    """Why repeating ``request`` cannot act twice, or None: its method, or an idempotency key."""
+    if request is None:
+        return None
     if request.method in SAFE_METHODS:
-        return True
-    return any(h in request.headers for h in policy.idempotency_headers)
+        return "safe_method"
+    if any(h in request.headers for h in policy.idempotency_headers):
+        return "idempotency_key"
+    return None
 
 
 def replayable(request: httpx.Request) -> bool:
     """A body that can be sent again exactly (bytes, not a one-shot generator)."""
     return isinstance(request.stream, httpx.ByteStream)
-
-
-Check = Callable[[Attempt], bool]
-
-
-def retryable_outcome(policy: RetryPolicy) -> Check:
-    """The outcome may succeed later, and resending cannot make the vendor act twice."""
-
-    def check(attempt: Attempt) -> bool:
-        outcome = attempt.outcome
-        if outcome is None or not outcome.retryable:
-            return False
-        return outcome.rejected or policy.retry_ambiguous or resend_safe(attempt.request, policy)
-
-    return check
-
-
-def retryable_transport_error(policy: RetryPolicy) -> Check:
-    """Connect errors always (nothing was sent); read errors only for safe requests."""
-
-    def check(attempt: Attempt) -> bool:
-        if isinstance(attempt.exception, _NEVER_SENT):
-            return True
-        if isinstance(attempt.exception, _MAYBE_SENT):
-            return resend_safe(attempt.request, policy)
-        return False
-
-    return check
-
-
-def any_of(*checks: Check) -> Check:
-    """Retry when any check says so."""
-    return lambda attempt: any(check(attempt) for check in checks)
 
 
 def retry_after(
@@ -207,141 +272,35 @@ def retry_after(
     return max(0.0, when.timestamp() - reference)
 
 
-class Strategy:
-    """The tenacity ``retry``/``wait``/``stop`` trio for one request under one policy.
-
-    ``stop`` (``astop`` for the async transports) also asks the vendor's shared state whether
-    a retry may go out: the retry budget must pay for it, the circuit must not be open, and the
-    wait grows to cover the vendor's cooldown.
-    """
-
-    def __init__(
-        self,
-        policy: RetryPolicy,
-        request: httpx.Request,
-        max_attempts: int,
-        store: State | AsyncState,
-        keys: Keys,
-        limits: Limits,
-        *,
-        started: float,
-        replayable: bool,
-    ) -> None:
-        self.policy = policy
-        self.request = request
-        self.max_attempts = max_attempts
-        self.store = store
-        self.keys = keys
-        self.limits = limits
-        self.started = started
-        self.spent = 0
-        self.stop_reason: str | None = None
-        self._replayable = replayable  # judged before the first attempt was sent
-        self._should_retry = policy.should_retry
-
-    def retry(self, state: tenacity.RetryCallState) -> bool:
-        return self.decide(Attempt.from_state(self.request, state))
-
-    def decide(self, attempt: Attempt) -> bool:
-        """Whether this attempt's result is worth another attempt (noting why not, if not)."""
-        if self._replayable and self._should_retry(attempt):
-            return True
-        transient = isinstance(attempt.exception, TRANSIENT) or (
-            attempt.outcome is not None and attempt.outcome.retryable
-        )
-        if transient:
-            self.stop_reason = "not_safe_to_resend" if self._replayable else "body_not_replayable"
-        return False
-
-    def wait(self, state: tenacity.RetryCallState) -> float:
-        attempt = Attempt.from_state(self.request, state)
-        after = retry_after(attempt.response)
-        if after is not None:
-            return after  # past max_retry_after or the deadline, stop() gives up instead
-        category = None if attempt.outcome is None else attempt.outcome.category.value
-        return self.policy.backoff(category, attempt.number)
-
-    def stop(self, state: tenacity.RetryCallState) -> bool:
-        if self._limited(state):
-            return True
-        assert isinstance(self.store, State)
-        return self._refused(state, self.store.retry(self.keys, self.limits, self._cost(state)))
-
-    async def astop(self, state: tenacity.RetryCallState) -> bool:
-        if self._limited(state):
-            return True
-        assert isinstance(self.store, AsyncState)
-        cost = self._cost(state)
-        return self._refused(state, await self.store.retry(self.keys, self.limits, cost))
-
-    def _limited(self, state: tenacity.RetryCallState) -> bool:
-        """The limits this call sets itself: attempts, the vendor's Retry-After, the deadline."""
-        if state.attempt_number >= self.max_attempts:
-            self.stop_reason = "max_attempts"
-            return True
-        return self._too_long(state.upcoming_sleep)
-
-    def _too_long(self, delay: float) -> bool:
-        if delay > self.policy.max_retry_after:
-            self.stop_reason = "retry_after_too_long"
-            return True
-        if not self.within_deadline(delay):
-            self.stop_reason = "deadline"
-            return True
-        return False
-
-    def within_deadline(self, delay: float) -> bool:
-        deadline = self.policy.deadline
-        return deadline is None or self.policy.clock() - self.started + delay <= deadline
-
-    def _cost(self, state: tenacity.RetryCallState) -> int:
-        assert state.outcome is not None
-        timeout = state.outcome.failed and isinstance(state.outcome.exception(), _TIMEOUTS)
-        return self.policy.timeout_cost if timeout else self.policy.retry_cost
-
-    def _refused(self, state: tenacity.RetryCallState, admission: Admission) -> bool:
-        """The limits the vendor's shared state sets: circuit, budget, cooldown."""
-        if admission.verdict == "open":
-            self.stop_reason = "circuit_open"
-            return True
-        if admission.verdict == "budget":
-            self.stop_reason = "budget"
-            return True
-        self.spent += self._cost(state)
-        if admission.wait > state.upcoming_sleep:
-            # tenacity reads upcoming_sleep after stop(): the cooldown lengthens this wait
-            state.upcoming_sleep = admission.wait
-            return self._too_long(admission.wait)
-        return False
-
-    def tenacity_kwargs(self, asynchronous: bool = False) -> dict[str, Any]:
-        return {
-            "retry": self.retry,
-            "wait": self.wait,
-            "stop": self.astop if asynchronous else self.stop,
-            "retry_error_callback": _last_result,
-            "reraise": True,
-        }
-
-
-def _last_result(state: tenacity.RetryCallState) -> Any:
-    assert state.outcome is not None
-    return state.outcome.result()  # the last response, or the last exception re-raised
-
-
 # --- testing switch, in the manner of stamina.set_testing ---------------------------------------
 
 _testing: tuple[int | None] | None = None
 
 
-def set_testing(testing: bool, *, attempts: int | None = None) -> None:
+class set_testing:
     """Make normalizer's retries instant for a test suite: no waiting, optionally fewer attempts.
 
     ``set_testing(True)`` keeps the number of attempts but never sleeps;
-    ``set_testing(True, attempts=1)`` also turns retrying off. ``set_testing(False)`` restores.
+    ``set_testing(True, attempts=1)`` also turns retrying off; ``set_testing(False)`` restores.
+    As a context manager (``with set_testing(True): ...``) it restores what was before on exit.
     """
-    global _testing
-    _testing = (attempts,) if testing else None
+
+    def __init__(self, testing: bool, *, attempts: int | None = None) -> None:
+        global _testing
+        self._before = _testing
+        _testing = (attempts,) if testing else None
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        global _testing
+        _testing = self._before
+
+
+def is_testing() -> bool:
+    """Whether :func:`set_testing` is on."""
+    return _testing is not None
 
 
 def effective_attempts(policy: RetryPolicy) -> int:
@@ -369,43 +328,65 @@ async def _no_async_sleep(seconds: float) -> None:
 # --- building blocks for users' own tenacity decorators ----------------------------------------
 
 
-def _outcome_in(state: tenacity.RetryCallState) -> tuple[Outcome | None, httpx.Response | None]:
+def _attempt_in(state: tenacity.RetryCallState) -> Attempt | None:
+    """The tenacity attempt as normalizer sees it: a VendorError, a Response or an Outcome."""
     assert state.outcome is not None
     if state.outcome.failed:
         exc = state.outcome.exception()
-        if isinstance(exc, VendorError):
-            return exc.outcome, exc.response
-        return None, None
+        if not isinstance(exc, VendorError):
+            return None
+        return Attempt(exc.request, state.attempt_number, exc.response, exc.outcome)
     result = state.outcome.result()
     if isinstance(result, httpx.Response):
-        return outcome_of(result), result
+        return Attempt(_request_of(result), state.attempt_number, result, outcome_of(result))
     if isinstance(result, Outcome):
-        return result, None
-    return None, None
+        return Attempt(None, state.attempt_number, outcome=result)
+    return None
+
+
+def _request_of(response: httpx.Response) -> httpx.Request | None:
+    try:
+        return response.request
+    except RuntimeError:
+        return None
 
 
 class retry_if_retryable(tenacity.retry_base):
-    """Retry while the call raised a retryable :class:`VendorError`, or returned a response
-    (or :class:`Outcome`) whose outcome is retryable. Compose with ``|`` and ``&``."""
+    """Retry as the transports do: while the call raised a :class:`VendorError`, or returned a
+    response (or :class:`Outcome`), that :func:`decide` would send again.
 
-    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        outcome, _ = _outcome_in(retry_state)
-        return outcome is not None and outcome.retryable
-
-
-class wait_vendor(wait_base):
-    """Wait as the vendor asks (Retry-After, capped) or at the category's pace (full jitter).
-
-    Compose with tenacity's own waits using ``+``.
+    The request comes from the error or the response; without one (a bare Outcome) only an
+    outcome the vendor refused before acting is retried. Attempts and deadlines are your
+    ``stop``'s. Compose with ``|`` and ``&``.
     """
 
     def __init__(self, policy: RetryPolicy | None = None) -> None:
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or _DEFAULT_POLICY
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        attempt = _attempt_in(retry_state)
+        return attempt is not None and decide(attempt, self.policy).retry
+
+
+class wait_vendor(wait_base):
+    """Wait as the transports do: the vendor's Retry-After (up to ``max_retry_after``) or the
+    category's pace (full jitter). Compose with tenacity's own waits using ``+``."""
+
+    def __init__(self, policy: RetryPolicy | None = None) -> None:
+        self.policy = policy or _DEFAULT_POLICY
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        outcome, response = _outcome_in(retry_state)
-        after = retry_after(response)
+        attempt = _attempt_in(retry_state)
+        if attempt is None:
+            return self.policy.backoff(None, retry_state.attempt_number)
+        decision = decide(attempt, self.policy)
+        if decision.retry:
+            return decision.delay
+        after = retry_after(attempt.response)  # your own retry rule chose to go again
         if after is not None:
             return min(after, self.policy.max_retry_after)
-        category = None if outcome is None else outcome.category.value
-        return self.policy.backoff(category, retry_state.attempt_number)
+        category = None if attempt.outcome is None else attempt.outcome.category.value
+        return self.policy.backoff(category, attempt.number)
+
+
+_DEFAULT_POLICY = RetryPolicy()

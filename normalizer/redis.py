@@ -38,7 +38,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from ._logging import LOGGER_NAME
-from ._state import Admission, AsyncState, Keys, Limits, LocalState, State, Transition, Verdict
+from ._store import Admission, AsyncStore, Keys, Limits, LocalState, Store, Transition, Verdict
 
 __all__ = ["AsyncRedisState", "RedisState"]
 
@@ -221,7 +221,7 @@ def _client_options(timeout: float) -> dict[str, Any]:
     }
 
 
-class _Store(Generic[_Client]):
+class _RedisStore(Generic[_Client]):
     """The constructor both stores share: a client, its script, keys and the fallback."""
 
     def __init__(
@@ -245,7 +245,7 @@ class _Store(Generic[_Client]):
         return self._shared.fallback
 
 
-class RedisState(_Store[redis.Redis], State):
+class RedisState(_RedisStore[redis.Redis], Store):
     """Retry budgets, circuits and cooldowns in Redis, for :class:`~normalizer.NormalizingTransport`
     and :class:`~normalizer.Client`.
 
@@ -299,7 +299,7 @@ class RedisState(_Store[redis.Redis], State):
         return _transition(reply)
 
 
-class AsyncRedisState(_Store[redis.asyncio.Redis], AsyncState):
+class AsyncRedisState(_RedisStore[redis.asyncio.Redis], AsyncStore):
     """The async twin of :class:`RedisState` (``redis.asyncio.Redis``), for
     :class:`~normalizer.AsyncNormalizingTransport` and :class:`~normalizer.AsyncClient`."""
 

@@ -59,7 +59,7 @@ def test_mounts_and_env_proxies_are_wrapped(monkeypatch: pytest.MonkeyPatch) -> 
     assert wrapped
     assert all(isinstance(t, NormalizingTransport) for t in wrapped)
     # one state (budgets, circuits, cooldowns) for the whole client, whatever route it takes
-    states = {id(t._settings.state) for t in [*wrapped, client._transport]}  # type: ignore[attr-defined]
+    states = {id(t.options.state) for t in [*wrapped, client._transport]}  # type: ignore[attr-defined]
     assert len(states) == 1
     assert None in transports
     response = client.get("https://other.test/q")

@@ -222,7 +222,7 @@ async def test_load_1000_async_calls_200_in_flight(server: FaultServer) -> None:
         with capture_logs() as logs:
             await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(1000))), timeout=120)
         elapsed = time.monotonic() - start
-        tokens = c._transport._settings.state.state.tokens("mango", 500)  # type: ignore[attr-defined]
+        tokens = c.normalizer_options.state.tokens("mango", 500)  # type: ignore[union-attr]
     assert sum(tally.values()) == 1000  # every call accounted for
     assert set(tally) <= {"ok", "busy", "server"}
     assert tally["ok"] >= 950  # 20% transient failures, retried
@@ -247,7 +247,7 @@ def test_sync_client_from_16_threads(server: FaultServer) -> None:
 
         with ThreadPoolExecutor(16) as pool:
             results = list(pool.map(one, range(400)))
-        tokens = c._transport._settings.state.tokens("mango", 500)  # type: ignore[attr-defined]
+        tokens = c.normalizer_options.state.tokens("mango", 500)  # type: ignore[union-attr]
     assert len(results) == 400
     assert results.count("ok") >= 380
     assert 0 <= tokens <= 500

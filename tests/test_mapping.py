@@ -164,7 +164,8 @@ BAD = [
     (MINIMAL + '[[items]]\npath = ["a..b"]\n', "items[0].path[0]", "dotted path"),
     (
         MINIMAL
-        + '[[items]]\npath = ["list"]\n[items.codes]\n"1" = { category = "x", description = "d" }\n',
+        + '[[items]]\npath = ["list"]\n[items.codes]\n'
+        + '"1" = { category = "x", description = "d" }\n',
         'items[0].codes."1".category',
         "not one of",
     ),

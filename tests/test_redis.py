@@ -182,7 +182,7 @@ async def test_async_store(redis_server: RedisServer, busy_vendor: SimulatedVend
         RedisState.from_url(redis_server.url) as sync_store,
         pytest.raises(TypeError, match="NormalizingTransport"),
     ):
-        normalizer.AsyncClient("ucpaas", state=sync_store)  # type: ignore[arg-type]
+        normalizer.AsyncClient("ucpaas", state=sync_store)
 
 
 # --- without Redis ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import tenacity
 import normalizer
 from normalizer import Category, RetryPolicy, outcome_of
 from normalizer._retry import retry_after
-from normalizer._state import Keys, Limits, LocalState
+from normalizer._store import Keys, Limits, LocalState
 from normalizer.testing import set_testing
 from tests.conftest import FakeClock, outcome
 
@@ -196,7 +196,7 @@ def test_budget_exhausted_under_a_burst(clock: FakeClock) -> None:
     c = client("mango", script, retry)
     attempts = [c.post(MANGO).extensions["normalizer.attempts"] for _ in range(5)]
     assert attempts == [3, 1, 1, 1, 1]  # two retries spent the budget; then failures return at once
-    assert c._transport._settings.state.tokens("mango", 10) == 0  # type: ignore[attr-defined]
+    assert c.normalizer_options.state.tokens("mango", 10) == 0  # type: ignore[union-attr]
 
 
 def test_budget_refills_on_success() -> None:
@@ -214,7 +214,7 @@ def test_retried_success_refunds_what_it_spent(clock: FakeClock) -> None:
     retry = policy(clock, budget_capacity=20, retry_cost=5)
     c = client("ucpaas", Script([UCPAAS_BUSY, UCPAAS_OK]), retry)
     c.get(UCPAAS)
-    assert c._transport._settings.state.tokens("ucpaas", 20) == 20  # type: ignore[attr-defined]
+    assert c.normalizer_options.state.tokens("ucpaas", 20) == 20  # type: ignore[union-attr]
 
 
 def test_connect_error_retried_even_for_post(clock: FakeClock) -> None:

@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 
 import normalizer
 from normalizer import CircuitBreaker, CircuitOpenError, LocalState, Registry
-from normalizer._state import Keys, Limits, State
+from normalizer._store import Keys, Limits, Store
 from tests.conftest import FakeClock, outcome
 from tests.test_retry import MANGO, Script, _real_waits, js, policy  # noqa: F401
 
@@ -25,7 +25,7 @@ LIMITS = Limits(100, BREAKER)
 
 
 @pytest.fixture(params=["local", "redis"])
-def store(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[State]:
+def store(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[Store]:
     """Each rule holds alike in process and on Redis (the script mirrors LocalState)."""
     if request.param == "local":
         yield LocalState(clock)
@@ -43,7 +43,7 @@ def store(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[State]:
 # --- the rules, on every store ----------------------------------------------------------------
 
 
-def test_opens_after_a_run_of_failures(clock: FakeClock, store: State) -> None:
+def test_opens_after_a_run_of_failures(clock: FakeClock, store: Store) -> None:
     state = store
     assert [state.record(KEYS, LIMITS, True, 0, 0) for _ in range(3)] == [None, None, "opened"]
     admission = state.admit(KEYS, LIMITS)
@@ -53,7 +53,7 @@ def test_opens_after_a_run_of_failures(clock: FakeClock, store: State) -> None:
     assert state.admit(KEYS, LIMITS).wait == 20.0
 
 
-def test_a_success_or_an_old_failure_restarts_the_run(clock: FakeClock, store: State) -> None:
+def test_a_success_or_an_old_failure_restarts_the_run(clock: FakeClock, store: Store) -> None:
     state = store
     state.record(KEYS, LIMITS, True, 0, 0)
     state.record(KEYS, LIMITS, True, 0, 0)
@@ -66,13 +66,13 @@ def test_a_success_or_an_old_failure_restarts_the_run(clock: FakeClock, store: S
     assert state.admit(KEYS, LIMITS).verdict == "go"
 
 
-def open_then_wait_for_recovery(state: State, clock: FakeClock) -> None:
+def open_then_wait_for_recovery(state: Store, clock: FakeClock) -> None:
     for _ in range(BREAKER.failures):
         state.record(KEYS, LIMITS, True, 0, 0)
     clock.now += BREAKER.recovery
 
 
-def test_half_open_lets_one_probe_through(clock: FakeClock, store: State) -> None:
+def test_half_open_lets_one_probe_through(clock: FakeClock, store: Store) -> None:
     state = store
     open_then_wait_for_recovery(state, clock)
     assert state.admit(KEYS, LIMITS).verdict == "probe"
@@ -85,7 +85,7 @@ def test_half_open_lets_one_probe_through(clock: FakeClock, store: State) -> Non
     assert state.admit(KEYS, LIMITS).verdict == "go"
 
 
-def test_a_lost_probe_is_replaced_after_recovery(clock: FakeClock, store: State) -> None:
+def test_a_lost_probe_is_replaced_after_recovery(clock: FakeClock, store: Store) -> None:
     state = store
     open_then_wait_for_recovery(state, clock)
     assert state.admit(KEYS, LIMITS).verdict == "probe"  # and never reports back
@@ -93,14 +93,14 @@ def test_a_lost_probe_is_replaced_after_recovery(clock: FakeClock, store: State)
     assert state.admit(KEYS, LIMITS).verdict == "probe"
 
 
-def test_without_a_breaker_failures_only_spend_and_cool(store: State) -> None:
+def test_without_a_breaker_failures_only_spend_and_cool(store: Store) -> None:
     state, limits = store, Limits(100, None)
     for _ in range(10):
         assert state.record(KEYS, limits, True, 0, 0) is None
     assert state.admit(KEYS, limits).verdict == "go"
 
 
-def test_cooldown_is_the_longest_asked_for(clock: FakeClock, store: State) -> None:
+def test_cooldown_is_the_longest_asked_for(clock: FakeClock, store: Store) -> None:
     state = store
     state.record(KEYS, LIMITS, False, 5.0, 0)
     state.record(KEYS, LIMITS, False, 2.0, 0)
@@ -111,7 +111,7 @@ def test_cooldown_is_the_longest_asked_for(clock: FakeClock, store: State) -> No
     assert state.admit(KEYS, LIMITS).wait == 0.0
 
 
-def test_clean_means_a_success_would_change_nothing(clock: FakeClock, store: State) -> None:
+def test_clean_means_a_success_would_change_nothing(clock: FakeClock, store: Store) -> None:
     state = store
     assert state.admit(KEYS, LIMITS).clean
     state.record(KEYS, LIMITS, True, 0, 0)
@@ -122,7 +122,7 @@ def test_clean_means_a_success_would_change_nothing(clock: FakeClock, store: Sta
     assert not state.admit(KEYS, LIMITS).clean  # the budget is not full
 
 
-def test_budget_never_overspent_from_many_threads(store: State) -> None:
+def test_budget_never_overspent_from_many_threads(store: Store) -> None:
     state, limits = store, Limits(1000, None)
     granted: list[int] = []
 
@@ -305,10 +305,10 @@ def test_without_retry_policy_nothing_waits(clock: FakeClock) -> None:
 
 
 def test_async_transport_needs_an_async_store_and_sync_a_sync_one() -> None:
-    from normalizer._state import AsyncLocal
+    from normalizer._store import AsyncLocal
 
     with pytest.raises(TypeError):
-        normalizer.NormalizingTransport("mango", state=AsyncLocal(LocalState()))  # type: ignore[arg-type]
+        normalizer.NormalizingTransport("mango", state=AsyncLocal(LocalState()))
 
 
 @pytest.mark.anyio

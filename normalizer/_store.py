@@ -12,9 +12,9 @@ vendor that every call reads and updates:
 
 The state lives in a store. :class:`LocalState` is in-process and the default;
 ``normalizer.redis`` shares the same state between processes. Every store answers the same three
-questions with the same rules, and each answer is one atomic step: :meth:`State.admit` (may a
-call go out now?), :meth:`State.retry` (may it go out again, and pay for that?), and
-:meth:`State.record` (what did an attempt show?).
+questions with the same rules, and each answer is one atomic step: :meth:`Store.admit` (may a
+call go out now?), :meth:`Store.retry` (may it go out again, and pay for that?), and
+:meth:`Store.record` (what did an attempt show?).
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ Transition = Literal["opened", "closed"] | None
 _UNTOUCHED = Admission("go", 0.0, True)
 
 
-class State:
+class Store:
     """A store of per-vendor state, answering in the calling thread (sync transports)."""
 
     def admit(self, keys: Keys, limits: Limits) -> Admission:
@@ -121,8 +121,8 @@ class State:
         raise NotImplementedError
 
 
-class AsyncState:
-    """The async twin of :class:`State`, for the async transports."""
+class AsyncStore:
+    """The async twin of :class:`Store`, for the async transports."""
 
     async def admit(self, keys: Keys, limits: Limits) -> Admission:
         raise NotImplementedError
@@ -148,7 +148,7 @@ class _Slot:
     probe_until: float = 0.0
 
 
-class LocalState(State):
+class LocalState(Store):
     """In-process state: shared by every transport and client it is given to; thread-safe.
 
     The default (each transport, or each client, makes its own). Pass one instance to several
@@ -243,7 +243,7 @@ def _count(slot: _Slot, breaker: CircuitBreaker | None, failed: bool, now: float
     return None
 
 
-class AsyncLocal(AsyncState):
+class AsyncLocal(AsyncStore):
     """A :class:`LocalState` seen through the async interface (no I/O, so no awaiting)."""
 
     def __init__(self, state: LocalState) -> None:

@@ -1,0 +1,284 @@
+"""Vendor response bodies: what to read, how to read it, and the document it holds.
+
+The caller gets the response the vendor sent, byte for byte. A body that may hold the vendor's
+code (declared JSON, or XML for a vendor whose envelope reads XML; an undeclared or text body
+whose first bytes open one) is buffered up to ``max_body_size`` and handed on as a fresh stream;
+anything else (files, HEAD, 204, a body over the cap) streams through unread, or with only the
+bytes already looked at replayed in front of the rest.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, NamedTuple
+
+import httpx
+
+from ._classify import parse_json
+from ._router import Route
+from ._xml import parse_xml
+
+DEFAULT_MAX_BODY_SIZE = 1 << 20
+
+_FILE_TYPES = (
+    "audio/",
+    "video/",
+    "image/",
+    "application/pdf",
+    "application/zip",
+    "application/gzip",
+    "application/x-gzip",
+    "text/csv",
+)
+_SNIFF_SKIP = b" \t\r\n\x00\xef\xbb\xbf\xfe\xff"
+
+
+class Plan(enum.Enum):
+    """What to do with a vendor response's body."""
+
+    READ = "read"
+    """Declared JSON (or XML the vendor speaks): buffer it (up to the cap) and classify."""
+    SNIFF = "sniff"
+    """Undeclared or text: look at the first bytes; read on only if they open a document."""
+    FILE = "file"
+    """No body, or a file by design (HEAD, 204, audio, CSV): never read; 2xx is ok."""
+    TOO_LARGE = "too_large"
+    """Declared longer than the cap: never read; the status decides, 2xx is unknown."""
+
+
+class Framing(NamedTuple):
+    """The three headers that say how to read a body, found in one pass over them."""
+
+    content_type: str
+    content_length: str | None
+    content_encoding: str | None
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> Framing:
+        content_type, length, encoding = "", None, None
+        for key, value in response.headers.raw:  # httpx's .get() decodes and scans per call
+            name = key.lower()
+            if name == b"content-type":
+                content_type = value.decode("latin-1").lower()
+            elif name == b"content-length":
+                length = value.decode("latin-1").strip()
+            elif name == b"content-encoding":
+                encoding = value.decode("latin-1").strip().lower()
+        return cls(content_type, length, encoding)
+
+
+class BodyReader:
+    """One transport's body policy: the cap, and what each response's body is worth reading."""
+
+    def __init__(self, max_body_size: int) -> None:
+        if max_body_size < 0:
+            raise ValueError("max_body_size must be >= 0")
+        self.max_body_size = max_body_size
+
+    def plan(
+        self, request: httpx.Request, response: httpx.Response, framing: Framing, route: Route
+    ) -> Plan:
+        status = response.status_code
+        if request.method == "HEAD" or status in (204, 205, 304) or status < 200:
+            return Plan.FILE
+        media = framing.content_type.split(";", 1)[0].strip()
+        if media.startswith(_FILE_TYPES):
+            return Plan.FILE
+        length = framing.content_length
+        if length is not None and length.isdigit() and int(length) > self.max_body_size:
+            return Plan.TOO_LARGE
+        if "json" in media or ("xml" in media and route.envelope.xml):
+            return Plan.READ
+        return Plan.SNIFF
+
+    def read(self, response: httpx.Response, plan: Plan, xml: bool) -> bytes | None:
+        """Buffer a body worth classifying; else leave the stream replaying what was read."""
+        stream = response.stream
+        assert isinstance(stream, httpx.SyncByteStream)
+        chunks: list[bytes] = []
+        size = 0
+        undecided = plan is Plan.SNIFF
+        iterator = iter(stream)
+        try:
+            for chunk in iterator:
+                chunks.append(chunk)
+                size += len(chunk)
+                if undecided:
+                    verdict = opens_document(b"".join(chunks), xml)
+                    if verdict is False:
+                        response.stream = _Replay(chunks, iterator, stream)
+                        return None
+                    undecided = verdict is None
+                if size > self.max_body_size:
+                    response.stream = _Replay(chunks, iterator, stream)
+                    return None
+        except BaseException:
+            stream.close()
+            raise
+        stream.close()
+        body = b"".join(chunks)
+        response.stream = httpx.ByteStream(body)
+        return body
+
+    async def aread(self, response: httpx.Response, plan: Plan, xml: bool) -> bytes | None:
+        """The async twin of :meth:`read`."""
+        stream = response.stream
+        assert isinstance(stream, httpx.AsyncByteStream)
+        chunks: list[bytes] = []
+        size = 0
+        undecided = plan is Plan.SNIFF
+        iterator = stream.__aiter__()
+        try:
+            async for chunk in iterator:
+                chunks.append(chunk)
+                size += len(chunk)
+                if undecided:
+                    verdict = opens_document(b"".join(chunks), xml)
+                    if verdict is False:
+                        response.stream = _AsyncReplay(chunks, iterator, stream)
+                        return None
+                    undecided = verdict is None
+                if size > self.max_body_size:
+                    response.stream = _AsyncReplay(chunks, iterator, stream)
+                    return None
+        except BaseException:
+            await stream.aclose()
+            raise
+        await stream.aclose()
+        body = b"".join(chunks)
+        response.stream = httpx.ByteStream(body)
+        return body
+
+    def document(
+        self, response: httpx.Response, framing: Framing, body: bytes, xml: bool
+    ) -> object:
+        """The parsed JSON (or XML) a buffered body holds, or None.
+
+        When the document is exactly what ``response.json()`` would return, the response keeps
+        it for the caller's first ``.json()``: a large body is parsed once.
+        """
+        text = _decoded(framing, body, self.max_body_size)
+        doc = parse_json(text, lossy=False) if isinstance(text, bytes) else None
+        if doc is not None:  # as httpx would parse it: bytes, no charset applied, nothing lossy
+            keep_parsed(response, doc)
+            return doc
+        doc = parse_json(text)
+        if doc is None and xml:
+            doc = parse_xml(text)
+        return doc
+
+
+def opens_document(head: bytes, xml: bool = False) -> bool | None:
+    """True/False once the first meaningful byte is seen; None while only blanks came.
+
+    With ``xml`` (the vendor's envelope reads XML) an opening ``<`` counts too.
+    """
+    stripped = head.lstrip(_SNIFF_SKIP)
+    if not stripped:
+        return None
+    return stripped[:1] in (b"{", b"[") or (xml and stripped[:1] == b"<")
+
+
+def _decoded(framing: Framing, raw: bytes, limit: int) -> bytes | str:
+    """The body as the vendor meant it: content-encoding undone (capped), charset applied."""
+    body = raw
+    encoding = framing.content_encoding
+    if encoding and encoding != "identity":
+        copy = httpx.Response(200, headers={"content-encoding": encoding}, content=raw)
+        out = bytearray()
+        try:
+            for chunk in copy.iter_bytes():
+                out += chunk
+                if len(out) > limit * 8:  # a compressed body may not expand without bound
+                    return b""
+        except httpx.DecodingError:
+            return b""
+        body = bytes(out)
+    charset = _charset(framing.content_type)
+    if charset is None or charset.replace("-", "").replace("_", "") in _UNICODE:
+        return body  # json detects UTF-8/16/32 itself
+    try:
+        return body.decode(charset, errors="replace")
+    except LookupError:
+        return body
+
+
+_UNICODE = frozenset({"utf8", "utf16", "utf32", "ascii", "usascii"})
+
+
+def _charset(content_type: str) -> str | None:
+    """The charset parameter of a lower-cased content type (httpx's parser is email-based)."""
+    at = content_type.find("charset=")
+    if at < 0:
+        return None
+    return content_type[at + 8 :].split(";", 1)[0].strip().strip("\"'") or None
+
+
+class ParsedResponse(httpx.Response):
+    """A response whose JSON body normalizer parsed: the first ``.json()`` (without arguments)
+    returns that document instead of parsing again; later calls parse as usual."""
+
+    def json(self, **kwargs: Any) -> Any:
+        doc = self.__dict__.pop(_PARSED, _NOTHING)
+        if doc is _NOTHING or kwargs:
+            return super().json(**kwargs)
+        return doc
+
+
+_PARSED = "_normalizer_parsed"
+_NOTHING = object()
+
+
+def keep_parsed(response: httpx.Response, doc: object) -> None:
+    if type(response) is httpx.Response:  # a subclass of the caller's own is left alone
+        response.__class__ = ParsedResponse
+    if isinstance(response, ParsedResponse):
+        response.__dict__[_PARSED] = doc
+
+
+class _Replay(httpx.SyncByteStream):
+    """The chunks already read, then the rest of the original stream."""
+
+    def __init__(self, head: list[bytes], rest: Iterator[bytes], inner: httpx.SyncByteStream):
+        self._head = head
+        self._rest = rest
+        self._inner = inner
+
+    def __iter__(self) -> Iterator[bytes]:
+        head, self._head = self._head, []
+        yield from head
+        yield from self._rest
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _AsyncReplay(httpx.AsyncByteStream):
+    def __init__(self, head: list[bytes], rest: AsyncIterator[bytes], inner: httpx.AsyncByteStream):
+        self._head = head
+        self._rest = rest
+        self._inner = inner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        head, self._head = self._head, []
+        for chunk in head:
+            yield chunk
+        async for chunk in self._rest:
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def settle(response: httpx.Response) -> None:
+    """Before raising: keep a buffered body readable, release an unread stream."""
+    if isinstance(response.stream, httpx.ByteStream):
+        response.read()
+    response.close()
+
+
+async def asettle(response: httpx.Response) -> None:
+    if isinstance(response.stream, httpx.ByteStream):
+        await response.aread()
+    await response.aclose()

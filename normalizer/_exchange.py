@@ -1,0 +1,252 @@
+"""One vendor call across its attempts: what the transports know and decide about it.
+
+An :class:`Exchange` is private and lives for one ``handle_request``; the public record of a
+finished call is :class:`~normalizer.VendorCall`, which the metrics hook receives. The
+transports do the I/O (the vendor, the store, sleeping); every rule they apply is here once.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, NamedTuple
+
+import httpx
+
+from ._classify import classify_parsed, classify_uninspected
+from ._exceptions import CircuitOpenError, VendorError
+from ._logging import CallLog
+from ._mapping import MAX_COOLDOWN
+from ._outcome import Outcome, attach, outcome_of
+from ._retry import (
+    GIVE_UP,
+    TRANSIENT,
+    Attempt,
+    Decision,
+    decide,
+    effective_attempts,
+    paid,
+    replayable,
+    retry_after,
+    retry_cost,
+    within_deadline,
+)
+from ._router import Route
+from ._store import Admission, Transition
+
+if TYPE_CHECKING:
+    from ._pipeline import Pipeline
+
+
+_OK = Decision(False, "ok")
+_FINAL = Decision(False, "not_retryable")
+
+
+class Record(NamedTuple):
+    """What an attempt tells the vendor's store."""
+
+    failed: bool
+    """A failure the circuit breaker counts."""
+    cooldown: float
+    """Seconds every caller should pause (Retry-After, or the mapping's cooldown)."""
+    refund: int
+    """Retry tokens a success gives back."""
+
+
+class Exchange:
+    """The state of one request to a vendor while it is being attempted.
+
+    Its event log is built on first need: most calls succeed at once and log nothing.
+    """
+
+    __slots__ = (
+        "_log",
+        "attempts",
+        "clean",
+        "clock",
+        "decision",
+        "keys",
+        "max_attempts",
+        "pipeline",
+        "replayable",
+        "request",
+        "route",
+        "spent",
+        "started",
+    )
+
+    def __init__(self, pipeline: Pipeline, request: httpx.Request, route: Route) -> None:
+        self.pipeline = pipeline
+        self.request = request
+        self.route = route
+        self.keys = pipeline.keys(route)
+        policy = pipeline.policy
+        self.max_attempts = 1 if policy is None else effective_attempts(policy)
+        self.clock = time.monotonic if policy is None else policy.clock
+        self.started = self.clock()
+        # judged before the first attempt: sending may turn a one-shot stream into bytes
+        self.replayable = replayable(request)
+        self.attempts = 0
+        self.clean = False
+        self.spent = 0
+        self.decision: Decision | None = None
+        self._log: CallLog | None = None
+
+    @property
+    def log(self) -> CallLog:
+        if self._log is None:
+            options = self.pipeline.options
+            self._log = CallLog(
+                self.request,
+                self.route.mapping.id,
+                self.max_attempts,
+                logger=options.logger,
+                on_outcome=options.on_outcome,
+                redactor=self.pipeline.redactor,
+                log_bodies=options.log_bodies,
+                clock=self.clock,
+                started=self.started,
+            )
+        return self._log
+
+    # --- admit ---------------------------------------------------------------------------
+
+    def admitted(self, admission: Admission) -> float:
+        """Seconds to wait before the first attempt; raises when it must not be sent."""
+        self.clean = admission.clean
+        if admission.verdict == "open":
+            raise self._refusal(admission.wait, "open")
+        wait = admission.wait
+        policy = self.pipeline.policy
+        if not wait or policy is None:  # without a retry policy nothing waits
+            return 0.0
+        if wait > policy.max_retry_after or not within_deadline(policy, self.elapsed(), wait):
+            raise self._refusal(wait, "cooldown")
+        return wait
+
+    def _refusal(self, wait: float, reason: str) -> CircuitOpenError:
+        return CircuitOpenError(self.keys.vendor, self.keys.circuit, wait, reason)
+
+    def elapsed(self) -> float:
+        return self.clock() - self.started
+
+    # --- send, read, classify -------------------------------------------------------------
+
+    def begin(self) -> None:
+        self.attempts += 1
+
+    def classify(self, response: httpx.Response, document: object, inspected: bool) -> Outcome:
+        """The outcome of a response whose body was read into ``document`` (or not at all)."""
+        route = self.route
+        if not inspected:
+            return classify_uninspected(
+                route.mapping, response.status_code, route.path, route.product
+            )
+        return classify_parsed(
+            route.mapping, document, response.status_code, route.path, route.product
+        )
+
+    def inspected(self, response: httpx.Response, outcome: Outcome) -> Record | None:
+        """Attach and log an attempt's outcome; returns what to record in the vendor's store."""
+        attach(response, outcome, self.attempts)
+        if outcome.partial:
+            self.log.partial(self.attempts, outcome)
+        if outcome.ok:
+            refund = 0 if self.pipeline.policy is None else self.spent or 1
+            return self._record(False, 0.0, refund)
+        self.log.attempt_failed(self.attempts, response, outcome)
+        breaker = self.pipeline.limits.breaker
+        failed = (
+            breaker is not None
+            and outcome.category in breaker.categories
+            and not outcome.call_outcome
+        )
+        return self._record(failed, self._cooldown(response, outcome), 0)
+
+    def _cooldown(self, response: httpx.Response, outcome: Outcome) -> float:
+        if self.pipeline.policy is None:
+            return 0.0
+        after = retry_after(response) if outcome.retryable else None
+        return min(MAX_COOLDOWN, max(outcome.cooldown, after or 0.0))
+
+    def errored(self, error: BaseException) -> Record | None:
+        self.log.attempt_failed(self.attempts, None, None, error)
+        breaker = self.pipeline.limits.breaker
+        return self._record(breaker is not None and isinstance(error, TRANSIENT), 0.0, 0)
+
+    def _record(self, failed: bool, cooldown: float, refund: int) -> Record | None:
+        """None when recording would change nothing: the usual success skips the store."""
+        if failed or cooldown or refund > 1:
+            self.clean = False
+            return Record(failed, cooldown, refund)
+        if self.clean or not (refund or self.pipeline.limits.breaker is not None):
+            return None
+        return Record(failed, cooldown, refund)
+
+    def recorded(self, transition: Transition) -> None:
+        if transition is not None:
+            self.log.circuit(transition, self.keys.circuit, self.pipeline.limits)
+
+    # --- decide, pay ------------------------------------------------------------------------
+
+    def decide(self, result: httpx.Response | BaseException) -> Decision:
+        """Send again? The pure decision; :meth:`paid` completes one that says yes."""
+        policy = self.pipeline.policy
+        if policy is None:
+            return _FINAL
+        if isinstance(result, BaseException):
+            attempt = Attempt(self.request, self.attempts, exception=result, elapsed=self.elapsed())
+        else:
+            outcome = outcome_of(result)
+            if outcome is None or not outcome.retryable:  # the usual answer, decided at once
+                return _OK if outcome is not None and outcome.ok else _FINAL
+            attempt = Attempt(self.request, self.attempts, result, outcome, elapsed=self.elapsed())
+        return decide(attempt, policy, max_attempts=self.max_attempts, replayable=self.replayable)
+
+    def cost(self, result: httpx.Response | BaseException) -> int:
+        assert self.pipeline.policy is not None
+        error = result if isinstance(result, BaseException) else None
+        return retry_cost(error, self.pipeline.policy)
+
+    def paid(self, decision: Decision, admission: Admission, cost: int) -> Decision:
+        """The decision once the store answered (and, on go, took ``cost`` tokens)."""
+        assert self.pipeline.policy is not None
+        if admission.verdict in ("go", "probe"):
+            self.spent += cost
+        return paid(decision, admission, self.pipeline.policy, self.elapsed())
+
+    def decided(self, decision: Decision) -> Decision:
+        self.decision = decision
+        return decision
+
+    def retrying(self, outcome: Outcome | None) -> None:
+        decision = self.decision
+        assert decision is not None
+        self.log.retrying(self.attempts, outcome, decision.delay, decision.why, decision.delay_from)
+
+    # --- settle, log ------------------------------------------------------------------------
+
+    def failed(self, error: BaseException) -> None:
+        """The call ends in a transport error (after any retries)."""
+        decision = self.decision
+        if decision is not None and decision.why in GIVE_UP:
+            self.log.gave_up(self.attempts, None, decision.why)
+
+    def finish(self, response: httpx.Response) -> VendorError | None:
+        """Settle the call; returns the exception to raise, if the transport raises."""
+        outcome = outcome_of(response)  # attached with its attempt count when inspected
+        assert outcome is not None
+        decision = self.decision
+        if decision is not None and decision.why in GIVE_UP and not outcome.ok:
+            self.log.gave_up(self.attempts, outcome, decision.why)
+        options = self.pipeline.options
+        if options.on_outcome is not None:
+            self.log.finished(outcome, self.attempts)
+        if options.raise_on_error and not outcome.ok:
+            return VendorError.for_outcome(outcome)(
+                outcome,
+                request=self.request,
+                response=response,
+                attempts=self.attempts,
+                redactor=self.pipeline.redactor,
+            )
+        return None

@@ -1,0 +1,72 @@
+"""The composition root: one transport's stages, wired once from its options.
+
+In the manner of botocore's ``retries/standard.py:register_retry_handler``, everything a
+transport needs is built here in one place, so the transports only run the stages in order:
+
+    Router        which vendor and product a request goes to       (_router.py)
+    BodyReader    which bodies to read, and their documents        (_body.py)
+    classify      the document read through the vendor's mapping   (_classify.py)
+    RetryPolicy   the rules of :func:`decide` and :func:`paid`     (_retry.py)
+    Store         retry budget, circuit and cooldown per vendor    (_store.py, redis.py)
+    CallLog       events and the metrics hook                      (_logging.py)
+
+and :meth:`Pipeline.exchange` starts the per-call object (:class:`Exchange`) that carries one
+request through them.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from ._body import BodyReader
+from ._exchange import Exchange
+from ._options import Options
+from ._redact import DEFAULT as DEFAULT_REDACTOR
+from ._router import Route, Router
+from ._store import AsyncLocal, AsyncStore, Keys, Limits, LocalState, Store
+
+
+class Pipeline:
+    """What one transport built once from its :class:`Options`, shared by all its calls."""
+
+    def __init__(self, vendor: str | None, options: Options, *, asynchronous: bool) -> None:
+        self.options = options
+        self.router = Router(vendor, options.registry)
+        self.body = BodyReader(options.max_body_size)
+        self.policy = options.retry
+        self.redactor = options.redactor or DEFAULT_REDACTOR
+        self.limits = Limits(
+            self.policy.budget_capacity if self.policy is not None else 0, options.circuit
+        )
+        self.store = _store(options, asynchronous)
+        self._keys: dict[tuple[str, str | None], Keys] = {}
+
+    def exchange(self, request: httpx.Request, route: Route) -> Exchange:
+        return Exchange(self, request, route)
+
+    def keys(self, route: Route) -> Keys:
+        """Where a route's state lives (one small dict entry per vendor and product)."""
+        name = (route.mapping.id, None if route.product is None else route.product.id)
+        keys = self._keys.get(name)
+        if keys is None:
+            keys = self._keys[name] = Keys.of(*name, self.limits.breaker)
+        return keys
+
+
+def _store(options: Options, asynchronous: bool) -> Store | AsyncStore:
+    """The options' store, or a fresh in-process one; async transports see it async."""
+    store = options.state
+    if store is None:
+        retry = options.retry
+        store = LocalState(time.monotonic if retry is None else retry.clock)
+    if asynchronous:
+        if isinstance(store, LocalState):
+            return AsyncLocal(store)
+        if isinstance(store, Store):
+            raise TypeError("a sync state store (RedisState) needs NormalizingTransport")
+        return store
+    if isinstance(store, AsyncStore):
+        raise TypeError("an async state store needs AsyncNormalizingTransport")
+    return store
