@@ -1,6 +1,7 @@
 """Helpers for the test suites of code that uses normalizer.
 
-- :func:`set_testing` makes retries instant (``attempts=1`` turns them off), in the manner of
+- :func:`set_testing` makes retries instant (``attempts=1`` turns them off), also as a
+  context manager that restores; :func:`is_testing` says whether it is on; in the manner of
   ``stamina.set_testing``, so tests of code that calls vendors stay fast.
 - :func:`vendor_response` builds the response a vendor sends for a code, in its own envelope.
 - :class:`VendorMock` is an ``httpx.MockTransport`` that answers a script of codes.
@@ -17,9 +18,9 @@ from typing import Any
 import httpx
 
 from ._registry import Registry, default_registry
-from ._retry import set_testing
+from ._retry import is_testing, set_testing
 
-__all__ = ["SimulatedVendor", "VendorMock", "set_testing", "vendor_response"]
+__all__ = ["SimulatedVendor", "VendorMock", "is_testing", "set_testing", "vendor_response"]
 
 Reply = httpx.Response | Exception | str | int
 

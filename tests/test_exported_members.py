@@ -19,6 +19,7 @@ def test_testing_module_surface() -> None:
     assert normalizer.testing.__all__ == [
         "SimulatedVendor",
         "VendorMock",
+        "is_testing",
         "set_testing",
         "vendor_response",
     ]

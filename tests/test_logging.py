@@ -194,3 +194,33 @@ def test_stdlib_logging_route(caplog: pytest.LogCaptureFixture) -> None:
 def _no_retry_budget_leak() -> Iterator[None]:
     yield
     assert RetryPolicy().max_attempts == 3
+
+
+def test_a_quiet_logger_costs_no_event_fields() -> None:
+    class Quiet:
+        def __init__(self) -> None:
+            self.events: list[str] = []
+
+        def is_enabled_for(self, level: int) -> bool:
+            return level >= logging.ERROR
+
+        def warning(self, event: str, **fields: object) -> None:
+            self.events.append(event)
+
+        info = error = warning
+
+    class Counting(normalizer.Redactor):
+        urls = 0
+
+        def url(self, url: str) -> str:
+            Counting.urls += 1
+            return super().url(url)
+
+    quiet = Quiet()
+    redactor = Counting()
+    calls: list[VendorCall] = []
+    # a failure that is not retried: only a warning, which this logger discards
+    call({"resp": {"respCode": "107110"}}, logger=quiet, redactor=redactor, on_outcome=calls.append)
+    assert quiet.events == []
+    assert Counting.urls == 1  # once, for the metrics hook's VendorCall, not per event
+    assert calls[0].url.startswith("https://api.ucpaas.com/")

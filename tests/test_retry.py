@@ -11,8 +11,8 @@ import tenacity
 
 import normalizer
 from normalizer import Category, RetryPolicy, outcome_of
-from normalizer._retry import retry_after
-from normalizer._store import Keys, Limits, LocalState
+from normalizer._retry import Attempt, Decision, decide, paid, retry_after
+from normalizer._store import Admission, Keys, Limits, LocalState
 from normalizer.testing import set_testing
 from tests.conftest import FakeClock, outcome
 
@@ -369,3 +369,107 @@ def test_user_retry_on_returned_responses_and_validation_stops(clock: FakeClock)
     assert outcome_of(response) is not None
     assert outcome(response).category is Category.VALIDATION  # not retryable: returned
     assert clock.sleeps == [0.2]
+
+
+# --- one decision, the same for the transport and for user code --------------------------------
+
+POST = httpx.Request("POST", UCPAAS, json={"to": "1"})
+
+
+def attempt_of(code: str, request: httpx.Request = POST, number: int = 1) -> Attempt:
+    response = httpx.Response(200, json={"resp": {"respCode": code}}, request=request)
+    return Attempt(request, number, response, normalizer.lookup("ucpaas", code), elapsed=0.0)
+
+
+@pytest.mark.parametrize(
+    ("attempt", "why", "retry"),
+    [
+        (attempt_of("107225"), "rejected", True),  # busy: refused before acting
+        (attempt_of("107102"), "not_safe_to_resend", False),  # server error on a POST
+        (attempt_of("107102", httpx.Request("GET", UCPAAS)), "safe_method", True),
+        (
+            attempt_of("107102", httpx.Request("POST", UCPAAS, headers={"Idempotency-Key": "k"})),
+            "idempotency_key",
+            True,
+        ),
+        (attempt_of("107110"), "not_retryable", False),
+        (attempt_of("000000"), "ok", False),
+        (Attempt(POST, 1, exception=httpx.ConnectError("refused")), "never_sent", True),
+        (Attempt(POST, 1, exception=httpx.ReadTimeout("slow")), "not_safe_to_resend", False),
+        (attempt_of("107225", number=3), "max_attempts", False),
+    ],
+)
+def test_decide_says_why(attempt: Attempt, why: str, retry: bool) -> None:
+    decision = decide(attempt, RetryPolicy(random=lambda: 1.0), max_attempts=3)
+    assert (decision.retry, decision.why) == (retry, why)
+    if retry:
+        assert decision.delay_from == "backoff"
+
+
+def test_decide_delay_from_retry_after_and_the_limits() -> None:
+    policy_ = RetryPolicy(max_retry_after=10, deadline=30)
+    response = httpx.Response(429, headers={"Retry-After": "4"}, request=POST)
+    busy = normalizer.classify("ucpaas", b"", status_code=429)
+    attempt = Attempt(POST, 1, response, busy, elapsed=0.0)
+    assert decide(attempt, policy_) == Decision(True, "rejected", 4.0, "retry_after")
+    late = Attempt(POST, 1, response, busy, elapsed=28.0)
+    assert decide(late, policy_).why == "deadline"
+    long = httpx.Response(429, headers={"Retry-After": "11"}, request=POST)
+    assert decide(Attempt(POST, 1, long, busy), policy_).why == "retry_after_too_long"
+    unreplayable = decide(attempt, policy_, replayable=False)
+    assert unreplayable == Decision(False, "body_not_replayable")
+
+
+def test_paying_is_a_step_after_the_decision() -> None:
+    policy_ = RetryPolicy(max_retry_after=10)
+    yes = Decision(True, "rejected", 1.0, "backoff")
+    assert paid(yes, Admission("go"), policy_, 0.0) == yes
+    assert paid(yes, Admission("budget"), policy_, 0.0).why == "budget"
+    assert paid(yes, Admission("open", 5.0), policy_, 0.0).why == "circuit_open"
+    assert paid(yes, Admission("go", 3.0), policy_, 0.0) == Decision(
+        True, "rejected", 3.0, "cooldown"
+    )
+    assert paid(yes, Admission("go", 30.0), policy_, 0.0).why == "retry_after_too_long"
+
+
+def test_user_decorator_follows_the_transport_rules(clock: FakeClock) -> None:
+    # UCPaaS 107102 (a failed create) on a POST: the transport sends it once, and so does a
+    # decorator built from retry_if_retryable (it used to send it twice)
+    script = Script([js({"resp": {"respCode": "107102"}}), UCPAAS_OK])
+    c = client("ucpaas", script, policy(clock))
+    c.post(UCPAAS, json={"to": "1"})
+    assert len(script.requests) == 1
+    user = Script([js({"resp": {"respCode": "107102"}}), UCPAAS_OK])
+    plain = client("ucpaas", user, None, raise_on_error=True)
+
+    @tenacity.retry(
+        retry=normalizer.retry_if_retryable(),
+        wait=normalizer.wait_vendor(policy(clock)),
+        stop=tenacity.stop_after_attempt(3),
+        sleep=clock.sleep,
+        reraise=True,
+    )
+    def place_call() -> httpx.Response:
+        return plain.post(UCPAAS, json={"to": "1"})
+
+    with pytest.raises(normalizer.ServerError):
+        place_call()
+    assert len(user.requests) == 1
+    # the same code on a GET is safe to repeat, for both
+    get = Script([js({"resp": {"respCode": "107102"}}), UCPAAS_OK])
+    assert outcome(client("ucpaas", get, policy(clock)).get(UCPAAS)).ok
+    assert len(get.requests) == 2
+
+
+def test_retrying_event_says_why_and_where_the_delay_came_from(clock: FakeClock) -> None:
+    from structlog.testing import capture_logs
+
+    busy = js({"resp": {"respCode": "107225"}}, headers={"Retry-After": "2"})
+    with capture_logs() as logs:
+        client("ucpaas", Script([busy, UCPAAS_OK]), policy(clock)).post(UCPAAS)
+    [retrying] = [e for e in logs if e["event"] == "vendor_call_retrying"]
+    assert (retrying["why"], retrying["delay_from"], retrying["delay"]) == (
+        "rejected",
+        "retry_after",
+        2.0,
+    )

@@ -7,7 +7,7 @@ import pytest
 
 import normalizer
 from normalizer import Category
-from normalizer.testing import SimulatedVendor, VendorMock, vendor_response
+from normalizer.testing import SimulatedVendor, VendorMock, set_testing, vendor_response
 from tests.conftest import outcome
 
 
@@ -94,3 +94,19 @@ def test_simulated_vendor_real_server() -> None:
     method, path, headers, body = sim.requests[0]
     assert (method, path, body) == ("POST", "/vpbx/commands/callback?x=1", b"sign=s")
     assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+
+
+def test_set_testing_as_a_context_manager_restores() -> None:
+    from normalizer.testing import is_testing
+
+    before = is_testing()
+    with set_testing(False):
+        assert not is_testing()
+        with set_testing(True, attempts=1):
+            assert is_testing()
+            mock = VendorMock("mango", 5001, 1000)
+            client = normalizer.Client("mango", transport=mock)
+            client.post("https://app.mango-office.ru/vpbx/x")
+            assert len(mock.requests) == 1  # attempts=1: no retry
+        assert not is_testing()
+    assert is_testing() == before
