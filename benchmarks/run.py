@@ -32,6 +32,7 @@ import bench_classify  # noqa: E402
 
 SMALL = json.dumps({"result": 1000, "message": "ok"}).encode()
 MANGO = "https://app.mango-office.ru/vpbx/commands/callback"
+MAPPING_FILES = sorted((Path(__file__).resolve().parents[1] / "mappings").glob("*.toml"))
 
 
 def table(title: str, rows: list[tuple[str, float, float]], unit: str = "us") -> None:
@@ -362,7 +363,10 @@ def bench_import(quick: bool) -> None:
     snippets = {
         "python -c 'import httpx'": "import httpx",
         "python -c 'import normalizer'": "import normalizer",
-        "import normalizer + load all 5 built-in mappings": (
+        "import normalizer + load one mapping (mango)": (
+            "import normalizer; normalizer.lookup('mango', 1000)"
+        ),
+        f"import normalizer + load all {len(MAPPING_FILES)} built-in mappings": (
             "import normalizer; from normalizer._registry import default_registry; "
             "default_registry().all()"
         ),

@@ -17,6 +17,7 @@ from ._items import with_items
 from ._mapping import (
     CodeTable,
     Entry,
+    Envelope,
     HttpRule,
     JsonPath,
     Product,
@@ -89,14 +90,18 @@ def classify(
     url: str | None = None,
     product: str | None = None,
     registry: Registry | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Outcome:
     """Classify a vendor response or webhook payload.
 
     ``body`` may be bytes, str, or already-parsed JSON. When ``product`` is None and ``url`` is
-    given, the product comes from the mapping's URL patterns.
+    given, the product comes from the mapping's selectors, which may also read the request's
+    ``headers`` (Tencent's ``X-TC-Action``).
     """
     mapping = (registry or default_registry()).get(vendor)
-    target = Target.of_url(url) if url is not None else None
+    target = None
+    if url is not None:
+        target = Target.of_url(url, {k.lower(): v for k, v in (headers or {}).items()})
     chosen = _product(mapping, product)
     if chosen is None and target is not None:
         chosen = mapping.product_for(target)
@@ -125,8 +130,8 @@ def classify_parsed(
     if (
         reading is None
         and code is None
-        and doc is not None
         and (status_code is None or 200 <= status_code < 300)
+        and _is_document(doc, envelope, path)
         and envelope.no_code_ok(path)
     ):
         reading = _Reading(_NO_CODE, Match.NO_CODE, None if product is None else product.id)
@@ -153,6 +158,16 @@ def classify_parsed(
     return outcome
 
 
+def _is_document(doc: object, envelope: Envelope, path: str | None) -> bool:
+    """An object, or a list where an items spec reads the whole document (a webhook's list):
+    a scalar, or any other list, is no success document, whatever ``no_code`` says."""
+    if isinstance(doc, dict):
+        return True
+    return isinstance(doc, list) and any(
+        spec.applies(path) and not jp.segments for spec in envelope.items for jp in spec.container
+    )
+
+
 def _by_field(
     mapping: VendorMapping,
     product: Product | None,
@@ -162,7 +177,7 @@ def _by_field(
 ) -> _Reading | None:
     """A ``[[when]]`` rule whose field matches: product rules, then the vendor's."""
     for table in _tables(mapping, product):
-        for rule in table.when:
+        for rule in table.when_for(path):
             if rule.applies(doc, code, path):
                 return _Reading(rule.entry, Match.FIELD, None if product is None else product.id)
     return None
@@ -388,6 +403,8 @@ def parse_json(body: Body, *, lossy: bool = True) -> object:
     """
     if body is None or isinstance(body, Mapping | list):
         return body
+    if not isinstance(body, bytes | bytearray | memoryview | str):
+        return None  # an already-parsed scalar (or anything else) holds no code
     if fast_loads is not None and isinstance(body, bytes):
         try:
             return fast_loads(body)

@@ -14,6 +14,7 @@ from ._classify import lookup, resolve
 from ._exceptions import MappingError, NormalizerError
 from ._mapping import CodeTable, Entry, Origin, VendorMapping, build, merge, read_file
 from ._outcome import Match, Outcome
+from ._redact import DEFAULT as DEFAULT_REDACTOR
 from ._registry import Registry, builtin_dir, default_registry, expand
 
 
@@ -78,7 +79,7 @@ def outcome_dict(outcome: Outcome) -> dict[str, Any]:
     data["candidates"] = [outcome_dict(c) for c in outcome.candidates]
     data["items"] = [
         {
-            f.name: getattr(item, f.name)
+            f.name: _shown(f.name, getattr(item, f.name))
             for f in dataclasses.fields(item)
             if f.name != "recipient"  # the number in clear stays out of printed output
         }
@@ -86,6 +87,11 @@ def outcome_dict(outcome: Outcome) -> dict[str, Any]:
     ]
     data["ok"] = outcome.ok
     return data
+
+
+def _shown(name: str, value: Any) -> Any:
+    """An item's field as printed: the vendor's own text may name a number."""
+    return DEFAULT_REDACTOR.text(value) if name == "vendor_message" and value else value
 
 
 def _explain(args: argparse.Namespace, registry: Registry) -> int:

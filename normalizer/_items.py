@@ -7,14 +7,15 @@ mapping's ``[[items]]`` says where those results are; here they are read (at mos
 
 - every item ok (and no failure counter): the response's outcome stays ``ok``;
 - none ok: the outcome reads as its failed items (the first category of :data:`SEVERITY`
-  present among them), retryable or safe to resend only if every one of them is;
+  present among them), retryable or safe to resend only if every one of them is (and every
+  item was read: past :data:`MAX_ITEMS`, never);
 - some ok: ``ok`` with ``partial=True``, never retryable: what went out must not go out twice.
 
 For each side the larger of the list and the vendor's counter counts, so a failure the counter
-reports but the list does not show still makes the result partial. Items that report what
-became of a call or message (``delivery_outcome``/``call_outcome`` entries, or a spec marked
-``report = true``) are data: listed, never summed up, since a query of results is not a failed
-request.
+reports but the list does not show still makes the result partial. An item that reports what
+became of a call or message (a ``delivery_outcome``/``call_outcome`` entry) went out, whatever
+became of it. A spec marked ``report = true`` lists its items as data, never summed up, since
+a query of results is not a failed request.
 """
 
 from __future__ import annotations
@@ -67,18 +68,21 @@ def with_items(
         items = tuple(_read(spec, container, resolve)) if container is not None else ()
         if spec.report:
             return dataclasses.replace(outcome, items=items)
-        return _summed(outcome, items, failed or 0, succeeded or 0)
+        cut = container is not None and len(container) > MAX_ITEMS
+        return _summed(outcome, items, failed or 0, succeeded or 0, cut)
     return outcome
 
 
-def _summed(outcome: Outcome, items: tuple[Item, ...], failed: int, succeeded: int) -> Outcome:
-    counted = [item for item in items if not item.delivery_outcome]
-    failures = [item for item in counted if not item.ok]
+def _summed(
+    outcome: Outcome, items: tuple[Item, ...], failed: int, succeeded: int, cut: bool
+) -> Outcome:
+    # an ok item went out; so did one that reports what became of it, delivered or not
+    failures = [item for item in items if not (item.ok or item.delivery_outcome)]
     n_failed = max(len(failures), failed)
-    n_ok = max(len(counted) - len(failures), succeeded)
+    n_ok = max(len(items) - len(failures), succeeded)
     if n_failed == 0:
         return dataclasses.replace(outcome, items=items)
-    if n_ok:
+    if n_ok:  # some went out: never resent whole
         return dataclasses.replace(
             outcome, items=items, partial=True, retryable=False, rejected=False
         )
@@ -96,8 +100,9 @@ def _summed(outcome: Outcome, items: tuple[Item, ...], failed: int, succeeded: i
     return dataclasses.replace(
         outcome,
         category=worst.category,
-        retryable=all(item.retryable for item in failures),
-        rejected=all(item.rejected for item in failures),
+        # the items past MAX_ITEMS were not read: any of them may have gone out
+        retryable=not cut and all(item.retryable for item in failures),
+        rejected=not cut and all(item.rejected for item in failures),
         code=worst.code,
         message=worst.message,
         gloss=worst.gloss,
@@ -110,20 +115,28 @@ def _summed(outcome: Outcome, items: tuple[Item, ...], failed: int, succeeded: i
 def _container(spec: ItemsSpec, doc: object) -> list[object] | dict[str, object] | None:
     for jp in spec.container:
         value = jp.find(doc)
-        if isinstance(value, dict if spec.keyed is not None else list):
+        if spec.keyed is not None:
+            if isinstance(value, dict):
+                return value
+        elif isinstance(value, list):
             return value
+        elif isinstance(value, dict) and jp.segments:
+            return [value]  # one element where a list may stand (XML repeats, or not)
     return None
 
 
 def _count(paths: tuple[JsonPath, ...], doc: object) -> int | None:
+    """A counter's value: a non-negative integer, or a string of up to 18 ASCII digits."""
     for jp in paths:
         value = jp.find(doc)
         if isinstance(value, bool):
             continue
         if isinstance(value, int):
             return max(value, 0)
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value.strip())
+        if isinstance(value, str):
+            text = value.strip()
+            if text.isascii() and text.isdigit() and len(text) <= 18:
+                return int(text)
     return None
 
 
@@ -146,19 +159,19 @@ def _item(
     spec: ItemsSpec, index: int | None, key: str | None, value: object, resolve: Resolve
 ) -> Item:
     if not isinstance(value, dict):
-        return _make(_UNKNOWN, Match.MISSING, None, None, key, None, index)
+        return _make(_UNKNOWN, Match.MISSING, None, None, key, None, index, spec.report)
     by_id = spec.keyed == "message_id"
     recipient = _text(spec.number, value) or (None if by_id else key)
     message_id = _text(spec.message_id, value) or (key if by_id else None)
     text = _text(spec.message, value)
     if not spec.code:  # listed at all means accepted
-        return _make(_LISTED, Match.NO_CODE, None, text, recipient, message_id, index)
+        return _make(_LISTED, Match.NO_CODE, None, text, recipient, message_id, index, spec.report)
     code = _text(spec.code, value)
     if code is None:
-        return _make(_UNKNOWN, Match.MISSING, None, text, recipient, message_id, index)
+        return _make(_UNKNOWN, Match.MISSING, None, text, recipient, message_id, index, spec.report)
     found = _resolve(spec, code, resolve)
     entry, matched = found if found is not None else (_UNKNOWN, Match.UNMAPPED)
-    return _make(entry, matched, code, text, recipient, message_id, index)
+    return _make(entry, matched, code, text, recipient, message_id, index, spec.report)
 
 
 _OK = Entry(Category.OK, "", "", False, False)
@@ -181,7 +194,12 @@ def _resolve(spec: ItemsSpec, code: str, resolve: Resolve) -> tuple[Entry, Match
         return None
     pattern = table.nearest_class(key)
     if pattern is not None:
-        return table.codes[table.classes[pattern]], Match.CLASS
+        target = table.classes[pattern]
+        entry = table.codes.get(target)
+        if entry is None:  # a class may point at a code of the vendor's own table
+            found = resolve(target)
+            return None if found is None else (found[0], Match.CLASS)
+        return entry, Match.CLASS
     return None
 
 
@@ -193,6 +211,7 @@ def _make(
     recipient: str | None,
     message_id: str | None,
     index: int | None,
+    report: bool,
 ) -> Item:
     return Item(
         category=entry.category,
@@ -201,12 +220,12 @@ def _make(
         message=entry.description,
         gloss=entry.gloss,
         vendor_message=text,
-        number=None if recipient is None else _REDACTOR.text(recipient),
+        number=None if recipient is None else _REDACTOR.number(recipient),
         message_id=message_id,
         index=index,
         matched=matched,
         rejected=entry.rejected,
-        delivery_outcome=entry.report,
+        delivery_outcome=entry.report or report,
         recipient=recipient,
     )
 

@@ -165,7 +165,11 @@ class CallLog:
             items=len(outcome.items),
             failed=len(failed),
             failed_by_category=counts,
-            failed_numbers=[item.number for item in failed[:_NUMBERS_LOGGED] if item.number],
+            failed_numbers=[
+                self._redactor.number(item.recipient)
+                for item in failed[:_NUMBERS_LOGGED]
+                if item.recipient is not None
+            ],
         )
         self._log().warning("vendor_call_partial", **fields)
 

@@ -106,12 +106,13 @@ class Target:
         self._headers = headers
 
     @classmethod
-    def of_url(cls, url: str) -> Target:
+    def of_url(cls, url: str, headers: Mapping[str, str] | None = None) -> Target:
+        """A URL's target; ``headers`` with lower-case names, when a selector may read them."""
         try:
             parts = urlsplit(url)
         except ValueError:
-            return cls("", "/")
-        return cls(parts.hostname or "", parts.path or "/", parts.query)
+            return cls("", "/", "", headers)
+        return cls(parts.hostname or "", parts.path or "/", parts.query, headers)
 
     def header(self, name: str) -> str | None:
         """A request header (``name`` in lower case), None when absent or unknown."""
@@ -267,6 +268,25 @@ class CodeTable:
     _masks: tuple[tuple[int, tuple[int, ...]], ...] = dataclasses.field(
         init=False, repr=False, compare=False
     )
+    _when_by_path: dict[str | None, tuple[WhenRule, ...]] = dataclasses.field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def when_for(self, path: str | None) -> tuple[WhenRule, ...]:
+        """The ``[[when]]`` rules that can apply on ``path`` (cached: most apply on few paths)."""
+        if not self.when:
+            return ()
+        rules = self._when_by_path.get(path)
+        if rules is None:
+            rules = tuple(
+                r
+                for r in self.when
+                if r.paths is None or (path is not None and r.paths.match(path) is not None)
+            )
+            if len(self._when_by_path) >= 1024:
+                self._when_by_path.clear()  # ids in paths: stay small
+            self._when_by_path[path] = rules
+        return rules
 
     def __post_init__(self) -> None:
         # the distinct (length, "x" positions) of the patterns, fewest x first: a class lookup
@@ -420,6 +440,8 @@ def _host_matches(pattern: str, host: str) -> bool:
 
 FILE_KEY = "@file"
 """Stamped on every entry table when its file is read: the file that set it, kept by merges."""
+AT_KEY = "@at"
+"""Stamped beside it: the entry's dotted key in that file."""
 
 _ENTRY_KEYS = (
     "category",
@@ -448,20 +470,33 @@ def read_file(path: str | Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise MappingError(path, "", f"not UTF-8 text: {exc.reason}") from None
     _check_document(doc, path)
-    _stamp(doc, str(path))
+    vendor = doc["vendor"]
+    # an overlay's entries cite the overlay's source, not the table they land in
+    cited = vendor.get("source", "") if "extends" in vendor else None
+    _stamp(doc, str(path), "", cited)
     return doc
 
 
-def _stamp(scope: dict[str, Any], file: str) -> None:
-    """Mark every entry of a scope (and its products and item specs) with its file."""
-    for entry in scope.get("codes", {}).values():
+def _stamp(scope: dict[str, Any], file: str, prefix: str, cited: str | None) -> None:
+    """Mark every entry of a scope (and its products and item specs) with its file, its key
+    in that file (a merge may move a rule's index) and, for an overlay, the source it cites."""
+
+    def mark(entry: dict[str, Any], key: str) -> None:
         entry[FILE_KEY] = file
-    for rule in [*scope.get("http", []), *scope.get("when", [])]:
-        rule[FILE_KEY] = file
-    for spec in scope.get("items", []):
-        _stamp(spec, file)
-    for product in scope.get("products", {}).values():
-        _stamp(product, file)
+        entry[AT_KEY] = key
+        if cited is not None:
+            entry.setdefault("source", cited)
+
+    for code, entry in scope.get("codes", {}).items():
+        mark(entry, _join(prefix, f"codes.{_quote(code)}"))
+    for kind in ("http", "when"):
+        for i, rule in enumerate(scope.get(kind, [])):
+            mark(rule, _join(prefix, f"{kind}[{i}]"))
+    for i, spec in enumerate(scope.get("items", [])):
+        spec[AT_KEY] = _join(prefix, f"items[{i}]")
+        _stamp(spec, file, spec[AT_KEY], cited)
+    for name, product in scope.get("products", {}).items():
+        _stamp(product, file, f"products.{name}", cited)
 
 
 class _Checker:
@@ -571,6 +606,8 @@ def _check_document(doc: dict[str, Any], path: str | Path | None) -> None:
             raise ck.fail(f"{key}.hosts", "missing (an alias is other hosts of the vendor)")
         for pid, globs in ck.table(alias.get("products", {}), f"{key}.products").items():
             _check_globs(ck, globs, f"{key}.products.{pid}")
+            if not globs:
+                raise ck.fail(f"{key}.products.{pid}", "must list at least one path glob")
 
 
 def _sections(
@@ -711,7 +748,8 @@ def _check_table(ck: _Checker, doc: dict[str, Any], prefix: str) -> None:
                 ck.json_paths(spec[field], f"{key}.{field}", required=field == "path")
         if "report" in spec:
             ck.boolean(spec["report"], f"{key}.report")
-        if spec.get("keyed", False) not in (True, False, "number", "message_id"):
+        keyed = spec.get("keyed", False)
+        if not (isinstance(keyed, bool) or keyed in ("number", "message_id")):
             raise ck.fail(f"{key}.keyed", 'must be true, false, "number" or "message_id"')
         ck.codes(spec.get("success", []), f"{key}.success")
         if "paths" in spec:
@@ -823,7 +861,7 @@ class _Builder:
             delivery_outcome=raw.get("delivery_outcome", False),
             origin=Origin(
                 file=raw.get(FILE_KEY, self.default_file),
-                key=key,
+                key=raw.get(AT_KEY, key),
                 source=raw.get("source", source),
                 written=frozenset(k for k in ("retryable", "rejected") if k in raw),
             ),

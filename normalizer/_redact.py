@@ -66,6 +66,15 @@ class Redactor:
         kept = digits[len(digits) - self._keep :] if self._keep else ""
         return "*" * (len(digits) - len(kept)) + kept
 
+    def number(self, number: str) -> str:
+        """A recipient's number with every digit masked but the last ``keep_digits``, whatever
+        its length or punctuation (an 8-digit local number, ``+7 (925) 507-06-02``)."""
+        digits = re.sub(r"\D", "", number)
+        if not digits:
+            return MASK
+        kept = digits[len(digits) - self._keep :] if self._keep else ""
+        return "*" * (len(digits) - len(kept)) + kept
+
     def url(self, url: str) -> str:
         """A URL without credentials, secret query values or phone numbers."""
         try:

@@ -14,6 +14,8 @@ count are capped. Whatever is refused or malformed reads as None, never an excep
 
 from __future__ import annotations
 
+import codecs
+import re
 from typing import Any
 from xml.parsers import expat
 
@@ -31,9 +33,8 @@ def _refuse(*_: object) -> Any:
 
 def parse_xml(body: bytes | bytearray | memoryview | str) -> object:
     """The XML document as nested dicts, lists and strings; None for anything else."""
-    data = bytes(body) if isinstance(body, bytearray | memoryview) else body
-    head = data.lstrip()[:1]
-    if head not in ("<", b"<"):
+    data = _text(bytes(body) if isinstance(body, bytearray | memoryview) else body)
+    if data is None or not data.lstrip().startswith("<"):
         return None
     parser = expat.ParserCreate()
     parser.StartDoctypeDeclHandler = _refuse
@@ -62,13 +63,13 @@ def parse_xml(body: bytes | bytearray | memoryview | str) -> object:
         else:
             value = "".join(text).strip()
         siblings = stack[-1][1]
-        if tag in siblings:
-            known = siblings[tag]
-            siblings[tag] = (
-                [*known, value] if isinstance(known, _Repeated) else _Repeated((known, value))
-            )
-        else:
+        known = siblings.get(tag, _ABSENT)
+        if known is _ABSENT:
             siblings[tag] = value
+        elif isinstance(known, _Repeated):
+            known.append(value)
+        else:
+            siblings[tag] = _Repeated((known, value))
 
     def chars(data: str) -> None:
         stack[-1][3].append(data)
@@ -88,3 +89,40 @@ def parse_xml(body: bytes | bytearray | memoryview | str) -> object:
 
 class _Repeated(list[object]):
     """A list made of repeated elements (not to be confused with a value that is a list)."""
+
+
+_ABSENT = object()
+_DECLARED = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["'][^>]*\?>""")
+_BOMS = (  # the longest first: a UTF-32 LE BOM begins like a UTF-16 LE one
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _text(data: bytes | str) -> str | None:
+    """The document as text: by its BOM, else its declared encoding (any Python codec: expat
+    alone knows few), else UTF-8; the declaration is dropped, the text now being decoded."""
+    if isinstance(data, str):
+        text = data.lstrip("\ufeff")
+    else:
+        encoding = "utf-8"
+        for bom, name in _BOMS:
+            if data.startswith(bom):
+                encoding, data = name, data[len(bom) :]
+                break
+        else:
+            declared = _DECLARED.match(data.lstrip())
+            if declared is not None:
+                encoding = declared.group(1).decode("ascii")
+        try:
+            text = data.decode(encoding, errors="replace")
+        except LookupError:
+            return None
+    text = text.lstrip()
+    if text.startswith("<?xml"):
+        end = text.find("?>")
+        text = text[end + 2 :] if end >= 0 else text
+    return text

@@ -290,3 +290,45 @@ def test_explain_prints_where_an_entry_came_from(capsys: pytest.CaptureFixture[s
     assert 'mappings/mango.toml at codes."2210"' in out
     assert "source: " in out
     assert "defaulted (not written in the file): rejected, retryable" in out
+
+
+def test_overlay_provenance_cites_the_overlay_and_keeps_base_keys(
+    write_mapping: WriteMapping,
+) -> None:
+    overlay = write_mapping(
+        'format = 1\n[vendor]\nextends = "tencent_sms"\nsource = "our runbook"\n'
+        '[codes]\n"LimitExceeded" = { category = "busy", description = "ours" }\n'
+        '[[items]]\npath = ["Data.Set"]\ncode = ["Code"]\n',
+        "ours.toml",
+    )
+    registry = Registry(environ=False)
+    registry.register(overlay)
+    mapping = registry.get("tencent_sms")
+    ours = mapping.table.codes["LimitExceeded"].origin
+    assert ours is not None
+    assert (ours.file, ours.key, ours.source) == (
+        str(overlay),
+        'codes."LimitExceeded"',
+        "our runbook",
+    )
+    # the base file's item tables keep their own keys though the overlay's spec comes first
+    base = next(s for s in mapping.envelope.items if s.table is not None)
+    origin = base.table.codes["SUCCESS"].origin  # type: ignore[union-attr]
+    assert origin is not None
+    assert origin.file.endswith("mappings/tencent_sms.toml")
+    assert origin.key == 'items[1].codes."SUCCESS"'
+    assert "tencentcloud" in origin.source
+
+
+def test_classify_reads_request_headers_for_selectors(reg: Registry) -> None:
+    body = b'{"code": "-3"}'
+    voice = classify(
+        "globex",
+        body,
+        url="https://api.globex.test/",
+        headers={"X-Action": "CallByTts"},
+        registry=reg,
+    )
+    assert (voice.product, voice.category) == ("voice", Category.BILLING)
+    plain = classify("globex", body, url="https://api.globex.test/", registry=reg)
+    assert plain.product is None

@@ -10,6 +10,7 @@ import httpx
 import pytest
 import structlog
 
+import normalizer
 from normalizer import (
     Category,
     Client,
@@ -40,6 +41,7 @@ code = ["code"]
 message = ["msg"]
 success = ["0"]
 no_code = true
+xml = true
 
 [codes]
 "1" = { category = "busy", description = "throttled" }
@@ -47,6 +49,7 @@ no_code = true
 "3" = { category = "billing", description = "no credit" }
 "4" = { category = "server", description = "internal error" }
 "7" = { category = "auth", description = "bad key" }
+"20" = { category = "busy", description = "queue full" }
 
 [[items]]
 path = ["messages", "data.list"]
@@ -73,6 +76,22 @@ paths = ["/reports"]
 [items.codes]
 "DELIVRD" = { category = "ok", description = "delivered", delivery_outcome = true }
 "EXPIRED" = { category = "busy", description = "expired", delivery_outcome = true }
+
+[[items]]
+path = ["resp.item"]
+code = ["status"]
+number = ["to"]
+paths = ["/xml"]
+
+[[items]]
+path = ["list"]
+code = ["status"]
+paths = ["/classes"]
+[items.codes]
+"0" = { category = "ok", description = "sent" }
+"90" = { category = "busy", description = "in transit", delivery_outcome = true }
+[items.classes]
+"2x" = "20"
 """
 
 SEND = "https://api.batch.test/send"
@@ -285,3 +304,78 @@ def test_partial_is_logged_redacted_and_raised_only_when_asked(reg: Registry) ->
 def test_a_failed_top_level_code_wins_over_items(reg: Registry) -> None:
     out = classify("batch", {"code": 7, "messages": [msg("0")]}, url=SEND, registry=reg)
     assert (out.category, out.items) == (Category.AUTH, ())
+
+
+@pytest.mark.parametrize(
+    ("xml", "statuses"),
+    [
+        (b"<resp><item><status>2</status><to>447700900001</to></item></resp>", ["2"]),
+        (b"<resp>" + b"<item><status>0</status></item>" * 4 + b"</resp>", ["0"] * 4),
+    ],
+    ids=["one element", "four elements"],
+)
+def test_xml_items_one_or_many(reg: Registry, xml: bytes, statuses: list[str]) -> None:
+    out = classify("batch", xml, url="https://api.batch.test/xml", registry=reg)
+    assert [i.code for i in out.items] == statuses
+    assert out.ok == (statuses[0] == "0")
+
+
+@pytest.mark.parametrize("fail", ["\u00b2", "9" * 5000, "-3", "1.5", [1], {"n": 1}])
+def test_odd_counters_never_raise(reg: Registry, fail: object) -> None:
+    out = classify("batch", {"messages": [msg("0")], "fail": fail}, url=SEND, registry=reg)
+    assert out.ok
+    assert not out.partial
+
+
+def test_what_went_out_in_any_form_is_never_resent(reg: Registry) -> None:
+    # an item still in transit (a delivery outcome) went out: its batch is partial, not busy
+    body = {"list": [{"status": "90"}, {"status": "1"}]}
+    out = classify("batch", body, url="https://api.batch.test/classes", registry=reg)
+    assert (out.partial, out.retryable) == (True, False)
+    # items past MAX_ITEMS were not read: a batch that looks refused whole is not resent
+    many = {"messages": [msg("1")] * (MAX_ITEMS + 1)}
+    cut = classify("batch", many, url=SEND, registry=reg)
+    assert (cut.category, cut.retryable, cut.rejected) == (Category.BUSY, False, False)
+
+
+def test_an_item_class_may_point_at_the_vendor_table(reg: Registry) -> None:
+    # [items.classes] "2x" = "20": "20" is the vendor's code, not the item table's
+    out = classify(
+        "batch", {"list": [{"status": "25"}]}, url="https://api.batch.test/classes", registry=reg
+    )
+    assert (out.items[0].category, out.items[0].matched) == (Category.BUSY, "class")
+
+
+@pytest.mark.parametrize(
+    ("number", "shown"),
+    [("12345678", "****5678"), ("+7 (925) 507-06-02", "*******0602"), ("abc", "***")],
+)
+def test_item_numbers_are_masked_whatever_their_form(
+    reg: Registry, number: str, shown: str
+) -> None:
+    out = classify("batch", {"messages": [msg("0", number)]}, url=SEND, registry=reg)
+    assert out.items[0].number == shown
+    assert out.items[0].recipient == number
+    assert number not in repr(out) or number == "abc"
+
+
+def test_partial_log_uses_the_clients_redactor(reg: Registry) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"messages": [msg("0"), msg("2", "447700900002")]})
+
+    redactor = normalizer.Redactor(keep_digits=0)
+    with (
+        structlog.testing.capture_logs() as logs,
+        Client(
+            transport=httpx.MockTransport(handler), registry=reg, retry=None, redactor=redactor
+        ) as client,
+    ):
+        client.post(SEND)
+    [event] = [e for e in logs if e["event"] == "vendor_call_partial"]
+    assert event["failed_numbers"] == ["************"]
+
+
+@pytest.mark.parametrize("body", [b'"unavailable"', b"0", b"false", b"[]", b"[1, 2]"])
+def test_no_code_needs_a_document(reg: Registry, body: bytes) -> None:
+    out = classify("batch", body, url=SEND, registry=reg)
+    assert out.category is Category.UNKNOWN
