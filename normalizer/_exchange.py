@@ -129,6 +129,11 @@ class Exchange:
     def elapsed(self) -> float:
         return self.clock() - self.started
 
+    @property
+    def wait_headers(self) -> tuple[str, ...]:
+        """Retry-After, then the rate-limit headers the vendor's mapping names."""
+        return ("retry-after", *self.route.envelope.retry_after)
+
     # --- send, read, classify -------------------------------------------------------------
 
     def begin(self) -> None:
@@ -165,7 +170,7 @@ class Exchange:
     def _cooldown(self, response: httpx.Response, outcome: Outcome) -> float:
         if self.pipeline.policy is None:
             return 0.0
-        after = retry_after(response) if outcome.retryable else None
+        after = retry_after(response, self.wait_headers) if outcome.retryable else None
         return min(MAX_COOLDOWN, max(outcome.cooldown, after or 0.0))
 
     def errored(self, error: BaseException) -> Record | None:

@@ -201,6 +201,8 @@ class Envelope:
     xml: bool = False
     """Bodies may be XML, read into the same dotted paths."""
     items: tuple[ItemsSpec, ...] = ()
+    retry_after: tuple[str, ...] = ()
+    """Response headers (lower case) besides Retry-After that give seconds to wait."""
 
     def no_code_ok(self, path: str | None) -> bool:
         rule = self.no_code
@@ -655,7 +657,7 @@ def _check_globs(ck: _Checker, value: object, key: str) -> None:
 
 def _check_envelope(ck: _Checker, value: object, key: str, *, partial: bool) -> None:
     env = ck.table(value, key)
-    ck.keys(env, key, ("code", "message", "request_id", "success", "no_code", "xml"))
+    ck.keys(env, key, ("code", "message", "request_id", "success", "no_code", "xml", "retry_after"))
     if "code" not in env and not partial:
         raise ck.fail(f"{key}.code", "missing")
     for field in ("code", "message", "request_id"):
@@ -668,6 +670,9 @@ def _check_envelope(ck: _Checker, value: object, key: str, *, partial: bool) -> 
         _check_globs(ck, env["no_code"], f"{key}.no_code")
     if "xml" in env:
         ck.boolean(env["xml"], f"{key}.xml")
+    for i, name in enumerate(ck.strings(env.get("retry_after", []), f"{key}.retry_after")):
+        if not re.fullmatch(r"[A-Za-z0-9-]+", name):
+            raise ck.fail(f"{key}.retry_after[{i}]", f"{name!r} is not a header name")
 
 
 def _check_table(ck: _Checker, doc: dict[str, Any], prefix: str) -> None:
@@ -939,6 +944,9 @@ class _Builder:
             no_code=no_code,
             xml=spec.get("xml", inherited("xml", False)),
             items=items,
+            retry_after=tuple(h.lower() for h in spec["retry_after"])
+            if "retry_after" in spec
+            else inherited("retry_after", ()),
         )
 
     def items(self, raw: Mapping[str, Any], key: str, owner: CodeTable, source: str) -> ItemsSpec:

@@ -119,6 +119,9 @@ class Attempt:
     exception: BaseException | None = None
     elapsed: float | None = None
     """Seconds since the call began, for the deadline (None: no deadline applies)."""
+    wait_headers: tuple[str, ...] = ("retry-after",)
+    """Response headers that say how long to wait, first found wins (a mapping may add
+    its vendor's, e.g. ``x-ratelimit-reset``)."""
 
 
 class Decision(NamedTuple):
@@ -185,7 +188,7 @@ def decide(
         return Decision(False, "not_safe_to_resend")
     if max_attempts is not None and attempt.number >= max_attempts:
         return Decision(False, "max_attempts")
-    after = retry_after(attempt.response)
+    after = retry_after(attempt.response, attempt.wait_headers)
     if after is not None:
         return _bounded(Decision(True, why, after, "retry_after"), policy, attempt.elapsed)
     category = None if outcome is None else outcome.category.value
@@ -244,12 +247,19 @@ def replayable(request: httpx.Request) -> bool:
 
 
 def retry_after(
-    response: httpx.Response | None, now: Callable[[], float] = time.time
+    response: httpx.Response | None,
+    headers: tuple[str, ...] = ("retry-after",),
+    now: Callable[[], float] = time.time,
 ) -> float | None:
-    """The response's Retry-After in seconds (delta or HTTP date), or None; never negative."""
+    """The response's Retry-After (or the first of ``headers`` present) in seconds, as a
+    delta or an HTTP date; None when absent or unreadable; never negative."""
     if response is None:
         return None
-    value = response.headers.get("retry-after", "").strip()
+    value = ""
+    for name in headers:
+        value = response.headers.get(name, "").strip()
+        if value:
+            break
     if not value:
         return None
     try:

@@ -473,3 +473,17 @@ def test_retrying_event_says_why_and_where_the_delay_came_from(clock: FakeClock)
         "retry_after",
         2.0,
     )
+
+
+def test_a_vendors_rate_limit_header_is_read_like_retry_after(clock: FakeClock) -> None:
+    # Telnyx: 429, code 10011, and "x-ratelimit-reset: seconds until the limit resets"
+    limited = httpx.Response(
+        429,
+        json={"errors": [{"code": "10011", "title": "Too many requests"}]},
+        headers={"x-ratelimit-reset": "3"},
+    )
+    sent = js({"data": {"id": "m-1", "to": [{"phone_number": "+13125550001", "status": "queued"}]}})
+    script = Script([limited, sent])
+    c = normalizer.Client(transport=httpx.MockTransport(script), retry=policy(clock))
+    assert outcome(c.post("https://api.telnyx.com/v2/messages", json={"to": "x"})).ok
+    assert clock.sleeps == [3.0]

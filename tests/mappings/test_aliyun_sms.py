@@ -19,11 +19,11 @@ import pytest
 
 import normalizer
 from normalizer import Category, Match, classify, lookup
+from tests.mappings.conftest import source_file
 
 VENDOR = "aliyun_sms"
 ROOT = Path(__file__).resolve().parents[2]
 MAPPING = ROOT / "mappings" / "aliyun_sms.toml"
-SOURCE = Path(__file__).resolve().parent / "sources" / "aliyun_sms" / "api_error_codes.tsv"
 # codes of the SMS table taken from the current 101346 page, not from the 2023 transcription
 NEWER = {
     "isv.MONTH_LIMIT_CONTROL": "触发月发送限额",
@@ -37,7 +37,8 @@ VOICE = "https://dyvmsapi.aliyuncs.com/"
 def parse_source() -> dict[str, str]:
     """``code<TAB>message`` rows; ``#`` lines are the provenance header."""
     rows: dict[str, str] = {}
-    for line in SOURCE.read_text(encoding="utf-8").splitlines():
+    source = source_file(VENDOR, "api_error_codes.tsv")  # skips when absent
+    for line in source.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         code, message = line.split("\t")

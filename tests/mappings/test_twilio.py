@@ -26,15 +26,13 @@ import pytest
 
 import normalizer
 from normalizer import Category, classify, lookup
+from tests.mappings.conftest import SOURCES, source_file
 
 VENDOR = "twilio"
 ROOT = Path(__file__).resolve().parents[2]
 MAPPING = ROOT / "mappings" / "twilio.toml"
 SOURCE_NAME = "twilio-error-codes.json"
-SOURCE_PLACES = (
-    ROOT / "tests" / "mappings" / "sources" / "twilio" / SOURCE_NAME,
-    ROOT.parent / "shared" / "seeds" / "twilio" / SOURCE_NAME,
-)
+SEED_COPY = ROOT.parent / "shared" / "seeds" / "twilio" / SOURCE_NAME
 
 # the mapping's scope: these products, plus product-less codes in the legacy core ranges
 PRODUCTS = {"Programmable SMS", "Programmable Messaging", "Programmable Voice", "Platform"}
@@ -55,11 +53,12 @@ def in_scope(entry: dict[str, Any]) -> bool:
 
 @pytest.fixture(scope="module")
 def dictionary() -> list[dict[str, Any]]:
-    for place in SOURCE_PLACES:
-        if place.is_file():
-            data: list[dict[str, Any]] = json.loads(place.read_text(encoding="utf-8"))
-            return data
-    pytest.skip(f"{SOURCE_NAME} is in none of {[str(p) for p in SOURCE_PLACES]}")
+    if not (SOURCES / VENDOR / SOURCE_NAME).is_file() and SEED_COPY.is_file():
+        place = SEED_COPY
+    else:
+        place = source_file(VENDOR, SOURCE_NAME)  # skips when absent
+    data: list[dict[str, Any]] = json.loads(place.read_text(encoding="utf-8"))
+    return data
 
 
 @pytest.fixture(scope="module")

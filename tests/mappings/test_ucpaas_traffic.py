@@ -22,11 +22,11 @@ import pytest
 
 import normalizer
 from normalizer import Category, Match, Outcome, classify, lookup
+from tests.mappings.conftest import source_file
 
 VENDOR = "ucpaas"
 ROOT = Path(__file__).resolve().parents[2]
 MAPPING = ROOT / "mappings" / "ucpaas.toml"
-SOURCES = Path(__file__).resolve().parent / "sources" / "ucpaas"
 ROW = re.compile(r"'(\d{6})' => '([^']*)'")
 LILONG = "github.com/lilong9298/UCPAAS src/UCPAAS/Model/result/Resp.cs"
 # codes the SDK table lacks, taken from lilong9298/UCPAAS Resp.cs (text as there)
@@ -48,7 +48,7 @@ BATCH_URL = "https://open.ucpaas.com/ol/sms/sendsms_batch"
 
 def _rows(name: str) -> dict[str, str]:
     rows: dict[str, str] = {}
-    for code, text in ROW.findall((SOURCES / name).read_text(encoding="utf-8")):
+    for code, text in ROW.findall(source_file(VENDOR, name).read_text(encoding="utf-8")):
         assert code not in rows, code
         rows[code] = text.strip()  # two open-platform texts end in a stray tab
     return rows

@@ -19,11 +19,12 @@ import pytest
 
 import normalizer
 from normalizer import Category, classify, lookup
+from tests.mappings.conftest import source_file
 
 VENDOR = "yuntongxun"
 ROOT = Path(__file__).resolve().parents[2]
 MAPPING = ROOT / "mappings" / "yuntongxun.toml"
-TABLE = Path(__file__).resolve().parent / "sources" / "yuntongxun" / "exception.sms.properties"
+TABLE = "exception.sms.properties"
 
 SID = "8aaf0708754a3ef2017572b5ce560d55"
 SMS_URL = f"https://app.cloopen.com:8883/2013-12-26/Accounts/{SID}/SMS/TemplateSMS?sig=0A1B2C"
@@ -156,7 +157,7 @@ def expand(key: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def table() -> dict[str, str]:
-    return parse_table(TABLE.read_text(encoding="utf-8"))
+    return parse_table(source_file(VENDOR, TABLE).read_text(encoding="utf-8"))
 
 
 def load_mapping() -> dict[str, Any]:
