@@ -10,16 +10,20 @@ bytes already looked at replayed in front of the rest.
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, NamedTuple
 
 import httpx
 
 from ._classify import parse_json
+from ._inflate import inflate
 from ._router import Route
 from ._xml import parse_xml
 
 DEFAULT_MAX_BODY_SIZE = 1 << 20
+
+Expired = Callable[[], bool] | None
+"""Whether the call's deadline has passed (None: no deadline)."""
 
 _FILE_TYPES = (
     "audio/",
@@ -90,10 +94,19 @@ class BodyReader:
             return Plan.TOO_LARGE
         if "json" in media or ("xml" in media and route.envelope.xml):
             return Plan.READ
+        if framing.content_encoding not in (None, "", "identity"):
+            return Plan.READ  # compressed bytes cannot be sniffed: read (capped), decode, see
         return Plan.SNIFF
 
-    def read(self, response: httpx.Response, plan: Plan, xml: bool) -> bytes | None:
-        """Buffer a body worth classifying; else leave the stream replaying what was read."""
+    def read(
+        self, response: httpx.Response, plan: Plan, xml: bool, expired: Expired = None
+    ) -> bytes | None:
+        """Buffer a body worth classifying; else leave the stream replaying what was read.
+
+        Reading stops (and the rest streams on to the caller unread) at the cap, when the
+        first bytes open no document, or when ``expired()`` says the call's deadline passed:
+        a trickling body holds the caller no longer than the deadline.
+        """
         stream = response.stream
         assert isinstance(stream, httpx.SyncByteStream)
         chunks: list[bytes] = []
@@ -104,13 +117,13 @@ class BodyReader:
             for chunk in iterator:
                 chunks.append(chunk)
                 size += len(chunk)
-                if undecided:
-                    verdict = opens_document(b"".join(chunks), xml)
+                if undecided:  # only the new chunk: blanks before it decide nothing
+                    verdict = opens_document(chunk, xml)
+                    undecided = verdict is None
                     if verdict is False:
                         response.stream = _Replay(chunks, iterator, stream)
                         return None
-                    undecided = verdict is None
-                if size > self.max_body_size:
+                if size > self.max_body_size or (expired is not None and expired()):
                     response.stream = _Replay(chunks, iterator, stream)
                     return None
         except BaseException:
@@ -121,7 +134,9 @@ class BodyReader:
         response.stream = httpx.ByteStream(body)
         return body
 
-    async def aread(self, response: httpx.Response, plan: Plan, xml: bool) -> bytes | None:
+    async def aread(
+        self, response: httpx.Response, plan: Plan, xml: bool, expired: Expired = None
+    ) -> bytes | None:
         """The async twin of :meth:`read`."""
         stream = response.stream
         assert isinstance(stream, httpx.AsyncByteStream)
@@ -134,12 +149,12 @@ class BodyReader:
                 chunks.append(chunk)
                 size += len(chunk)
                 if undecided:
-                    verdict = opens_document(b"".join(chunks), xml)
+                    verdict = opens_document(chunk, xml)
+                    undecided = verdict is None
                     if verdict is False:
                         response.stream = _AsyncReplay(chunks, iterator, stream)
                         return None
-                    undecided = verdict is None
-                if size > self.max_body_size:
+                if size > self.max_body_size or (expired is not None and expired()):
                     response.stream = _AsyncReplay(chunks, iterator, stream)
                     return None
         except BaseException:
@@ -181,26 +196,21 @@ def opens_document(head: bytes, xml: bool = False) -> bool | None:
 
 
 def _decoded(framing: Framing, raw: bytes, limit: int) -> bytes | str:
-    """The body as the vendor meant it: content-encoding undone (capped), charset applied."""
-    body = raw
+    """The body as the vendor meant it: content-encoding undone (at most ``limit`` decoded
+    bytes: a compressed bomb stops there), charset applied."""
+    body: bytes | None = raw
     encoding = framing.content_encoding
     if encoding and encoding != "identity":
-        copy = httpx.Response(200, headers={"content-encoding": encoding}, content=raw)
-        out = bytearray()
-        try:
-            for chunk in copy.iter_bytes():
-                out += chunk
-                if len(out) > limit * 8:  # a compressed body may not expand without bound
-                    return b""
-        except httpx.DecodingError:
-            return b""
-        body = bytes(out)
+        body = inflate(raw, encoding, limit)
+        if body is None:
+            return b""  # unknown coding, broken, or larger than the cap: nothing to classify
+    assert body is not None
     charset = _charset(framing.content_type)
     if charset is None or charset.replace("-", "").replace("_", "") in _UNICODE:
         return body  # json detects UTF-8/16/32 itself
     try:
         return body.decode(charset, errors="replace")
-    except LookupError:
+    except (LookupError, UnicodeError, ValueError):  # unknown, or a codec like idna that raises
         return body
 
 

@@ -68,6 +68,15 @@ def _parser() -> argparse.ArgumentParser:
     lint = sub.add_parser("lint", help="validate mapping files (default: the built-in ones)")
     lint.add_argument("paths", nargs="*", help="mapping files or directories")
     lint.set_defaults(run=_lint)
+
+    reset = sub.add_parser(
+        "reset", help="clear a vendor's retry budget, circuit and cooldown in a shared Redis store"
+    )
+    reset.add_argument("vendor")
+    reset.add_argument("--redis", required=True, metavar="URL", help="redis://host:port/db")
+    reset.add_argument("--account", default="default", help="as given to RedisState")
+    reset.add_argument("--prefix", default="normalizer", help="as given to RedisState")
+    reset.set_defaults(run=_reset)
     return parser
 
 
@@ -282,6 +291,19 @@ def _lint(args: argparse.Namespace, registry: Registry) -> int:
         print(f"ok   {path}: {mapping.id}, {mapping.code_count} codes")
     print(f"{len(files) - failures} ok, {failures} failed")
     return 1 if failures else 0
+
+
+def _reset(args: argparse.Namespace, registry: Registry) -> int:
+    """A fleet's state for one vendor, cleared: what an in-process ``LocalState.clear`` does."""
+    registry.get(args.vendor)  # an unknown vendor id is a mistake worth saying
+    from .redis import RedisState  # only here: the CLI runs without redis-py otherwise
+
+    with RedisState.from_url(
+        args.redis, timeout=5.0, account=args.account, prefix=args.prefix
+    ) as store:
+        deleted = store.clear(args.vendor)
+    print(f"{args.vendor}: cleared ({deleted} keys) for account {args.account!r}")
+    return 0
 
 
 def _doc_of(mapping: VendorMapping, registry: Registry) -> dict[str, Any]:

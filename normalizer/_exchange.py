@@ -101,7 +101,7 @@ class Exchange:
                 self.max_attempts,
                 logger=options.logger,
                 on_outcome=options.on_outcome,
-                redactor=self.pipeline.redactor,
+                redactor=self.pipeline.redactor_for(self.route.mapping),
                 log_bodies=options.log_bodies,
                 clock=self.clock,
                 started=self.started,
@@ -137,7 +137,26 @@ class Exchange:
     # --- send, read, classify -------------------------------------------------------------
 
     def begin(self) -> None:
+        """Count the attempt, and bound its httpx timeouts by what is left of the deadline."""
         self.attempts += 1
+        left = self.left()
+        if left is not None:
+            self.request.extensions = {
+                **self.request.extensions,
+                "timeout": _bounded_timeouts(self.request.extensions.get("timeout"), left),
+            }
+
+    def left(self) -> float | None:
+        """Seconds left of the policy's deadline (None: no deadline)."""
+        policy = self.pipeline.policy
+        if policy is None or policy.deadline is None:
+            return None
+        return max(0.001, policy.deadline - self.elapsed())
+
+    def expired(self) -> bool:
+        """The deadline passed: stop reading a trickling body, hand the rest on unread."""
+        left = self.left()
+        return left is not None and left <= 0.001
 
     def classify(self, response: httpx.Response, document: object, inspected: bool) -> Outcome:
         """The outcome of a response whose body was read into ``document`` (or not at all)."""
@@ -152,7 +171,7 @@ class Exchange:
 
     def inspected(self, response: httpx.Response, outcome: Outcome) -> Record | None:
         """Attach and log an attempt's outcome; returns what to record in the vendor's store."""
-        attach(response, outcome, self.attempts)
+        attach(response, outcome, self.attempts, self.pipeline.redactor_for(self.route.mapping))
         if outcome.partial:
             self.log.partial(self.attempts, outcome)
         if outcome.ok:
@@ -168,10 +187,19 @@ class Exchange:
         return self._record(failed, self._cooldown(response, outcome), 0)
 
     def _cooldown(self, response: httpx.Response, outcome: Outcome) -> float:
-        if self.pipeline.policy is None:
+        """The pause every caller of the vendor should take after this answer.
+
+        A pause learned from the response (Retry-After and the like) is never longer than the
+        policy's ``max_retry_after``: one answer saying 999999 s, a date in 2099, or 30000 meant
+        as milliseconds must not lock the vendor (and, on Redis, the fleet) out for a day. The
+        mapping's own ``cooldown`` is data the user controls and stands as written.
+        """
+        policy = self.pipeline.policy
+        if policy is None:
             return 0.0
         after = retry_after(response, self.wait_headers) if outcome.retryable else None
-        return min(MAX_COOLDOWN, max(outcome.cooldown, after or 0.0))
+        learned = 0.0 if after is None else min(after, policy.max_retry_after)
+        return min(MAX_COOLDOWN, max(outcome.cooldown, learned))
 
     def errored(self, error: BaseException) -> Record | None:
         self.log.attempt_failed(self.attempts, None, None, error)
@@ -252,6 +280,15 @@ class Exchange:
                 request=self.request,
                 response=response,
                 attempts=self.attempts,
-                redactor=self.pipeline.redactor,
+                redactor=self.pipeline.redactor_for(self.route.mapping),
             )
         return None
+
+
+def _bounded_timeouts(timeout: object, left: float) -> dict[str, float]:
+    """httpx's per-request timeouts, none longer than ``left`` (a None timeout becomes it)."""
+    current = timeout if isinstance(timeout, dict) else {}
+    return {
+        kind: left if current.get(kind) is None else min(float(current[kind]), left)
+        for kind in ("connect", "read", "write", "pool")
+    }

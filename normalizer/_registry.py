@@ -16,6 +16,7 @@ from ._exceptions import MappingError, UnregisteredVendorError
 from ._mapping import Target, VendorMapping, build, merge, read_file
 
 ENV_VAR = "NORMALIZER_MAPPINGS"
+_HOSTS_KEPT = 1024
 
 
 def builtin_dir() -> Path:
@@ -71,7 +72,13 @@ class Registry:
             extra = os.environ.get(ENV_VAR, "") if self._environ else ""
             self._started = True
             if extra:
-                self.register(*[p for p in extra.split(os.pathsep) if p])
+                try:
+                    self.register(*[p for p in extra.split(os.pathsep) if p])
+                except BaseException:
+                    # never run on the built-in tables without the user's files: every use
+                    # raises the file's error again until the environment is fixed
+                    self._started = False
+                    raise
 
     def ids(self) -> tuple[str, ...]:
         """Every vendor id this registry can build, sorted."""
@@ -112,6 +119,8 @@ class Registry:
         candidates = self._by_host.get(host)
         if candidates is None:
             candidates = tuple(m for m in self.all() if m.may_serve(host))
+            if len(self._by_host) >= _HOSTS_KEPT:
+                self._by_host = {}  # many distinct hosts: start over, stay small
             self._by_host[host] = candidates
         return candidates
 

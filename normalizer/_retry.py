@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import email.utils
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -267,7 +268,7 @@ def retry_after(
     except ValueError:
         pass
     else:
-        return max(0.0, seconds) if seconds == seconds else None  # NaN is no answer
+        return max(0.0, seconds) if math.isfinite(seconds) else None  # inf, NaN: no answer
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):

@@ -166,6 +166,13 @@ class LocalState(Store):
             slot = self._slots.setdefault(key, _Slot())
         return slot
 
+    def clear(self, vendor: str) -> None:
+        """Forget ``vendor``'s retry budget, circuits and cooldown: a fresh start (after an
+        outage that is over, or a pause the vendor asked for by mistake)."""
+        with self._lock:
+            for key in [k for k in self._slots if k == vendor or k.startswith(f"{vendor}/")]:
+                del self._slots[key]
+
     def tokens(self, vendor: str, capacity: int) -> int:
         """The retry tokens ``vendor`` has left (``capacity`` if it never spent any)."""
         tokens = self._slot(vendor).tokens

@@ -93,7 +93,8 @@ class NormalizingTransport(httpx.BaseTransport):
             framing = Framing.of(response)
             plan = body.plan(call.request, response, framing, call.route)
             xml = call.route.envelope.xml
-            raw = body.read(response, plan, xml) if plan in (Plan.READ, Plan.SNIFF) else None
+            read = plan in (Plan.READ, Plan.SNIFF)
+            raw = body.read(response, plan, xml, call.expired) if read else None
         except httpx.TransportError as exc:
             self._record(call, call.errored(exc))
             return exc
@@ -217,7 +218,7 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
             plan = body.plan(call.request, response, framing, call.route)
             xml = call.route.envelope.xml
             read = plan in (Plan.READ, Plan.SNIFF)
-            raw = await body.aread(response, plan, xml) if read else None
+            raw = await body.aread(response, plan, xml, call.expired) if read else None
         except httpx.TransportError as exc:
             await self._record(call, call.errored(exc))
             return exc

@@ -23,6 +23,7 @@ when it answers again.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
@@ -38,6 +39,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from ._logging import LOGGER_NAME
+from ._mapping import MAX_COOLDOWN
 from ._store import Admission, AsyncStore, Keys, Limits, LocalState, Store, Transition, Verdict
 
 __all__ = ["AsyncRedisState", "RedisState"]
@@ -142,6 +144,9 @@ class _Shared:
         logger: Any,
         clock: Callable[[], float] | None,
     ) -> None:
+        for name, value in (("prefix", prefix), ("account", account)):
+            if not value or any(ch in value for ch in ":{}*?[]\\"):
+                raise ValueError(f"{name} {value!r} must be non-empty, without : {{ }} * ? [ ] \\")
         self._tag = f"{prefix}:{account}"
         self._now = clock  # None: the Redis server's clock, the one all workers agree on
         self._clock = clock or time.monotonic
@@ -150,6 +155,10 @@ class _Shared:
         self._logger = logger
         self._down_until: float | None = None
         self._names: dict[Keys, list[str]] = {}
+
+    def pattern(self, vendor: str) -> str:
+        """A SCAN pattern for every key of ``vendor`` (its hash and its product circuits)."""
+        return f"{{{self._tag}:{vendor}}}*"
 
     def keys(self, keys: Keys) -> list[str]:
         names = self._names.get(keys)
@@ -200,13 +209,26 @@ class _Shared:
 _VERDICTS: dict[str, Verdict] = {"go": "go", "probe": "probe", "open": "open", "budget": "budget"}
 
 
-def _admission(reply: Any) -> Admission:
-    verdict, wait, clean = (v.decode() if isinstance(v, bytes) else str(v) for v in reply)
-    return Admission(_VERDICTS[verdict], float(wait), clean == "1")
+def _admission(reply: Any) -> Admission | None:
+    """The script's answer, or None for a reply that makes no sense (then the fallback
+    answers): a corrupted hash must not crash a call, nor lock a vendor out."""
+    try:
+        verdict, wait, clean = (v.decode() if isinstance(v, bytes) else str(v) for v in reply)
+        seconds = float(wait)
+        return Admission(
+            _VERDICTS[verdict],
+            min(seconds, MAX_COOLDOWN) if math.isfinite(seconds) and seconds >= 0 else 0.0,
+            clean == "1",
+        )
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+        return None
 
 
 def _transition(reply: Any) -> Transition:
-    text = reply.decode() if isinstance(reply, bytes) else str(reply or "")
+    try:
+        text = reply.decode() if isinstance(reply, bytes) else str(reply or "")
+    except UnicodeDecodeError:
+        return None
     if text == "opened":
         return "opened"
     return "closed" if text == "closed" else None
@@ -284,11 +306,20 @@ class RedisState(_RedisStore[redis.Redis], Store):
 
     def admit(self, keys: Keys, limits: Limits) -> Admission:
         reply = self._run(keys, self._shared.args("admit", limits, 0))
-        return self.fallback.admit(keys, limits) if reply is None else _admission(reply)
+        answer = None if reply is None else _admission(reply)
+        return self.fallback.admit(keys, limits) if answer is None else answer
 
     def retry(self, keys: Keys, limits: Limits, cost: int) -> Admission:
         reply = self._run(keys, self._shared.args("retry", limits, cost))
-        return self.fallback.retry(keys, limits, cost) if reply is None else _admission(reply)
+        answer = None if reply is None else _admission(reply)
+        return self.fallback.retry(keys, limits, cost) if answer is None else answer
+
+    def clear(self, vendor: str) -> int:
+        """Forget ``vendor``'s budget, circuits and cooldown for the whole fleet (and here);
+        returns how many Redis keys were deleted. Raises if Redis cannot be reached."""
+        self.fallback.clear(vendor)
+        names = list(self.client.scan_iter(match=self._shared.pattern(vendor)))
+        return int(self.client.delete(*names)) if names else 0
 
     def record(
         self, keys: Keys, limits: Limits, failed: bool, cooldown: float, refund: int
@@ -332,11 +363,19 @@ class AsyncRedisState(_RedisStore[redis.asyncio.Redis], AsyncStore):
 
     async def admit(self, keys: Keys, limits: Limits) -> Admission:
         reply = await self._run(keys, self._shared.args("admit", limits, 0))
-        return self.fallback.admit(keys, limits) if reply is None else _admission(reply)
+        answer = None if reply is None else _admission(reply)
+        return self.fallback.admit(keys, limits) if answer is None else answer
 
     async def retry(self, keys: Keys, limits: Limits, cost: int) -> Admission:
         reply = await self._run(keys, self._shared.args("retry", limits, cost))
-        return self.fallback.retry(keys, limits, cost) if reply is None else _admission(reply)
+        answer = None if reply is None else _admission(reply)
+        return self.fallback.retry(keys, limits, cost) if answer is None else answer
+
+    async def clear(self, vendor: str) -> int:
+        """The async twin of :meth:`RedisState.clear`."""
+        self.fallback.clear(vendor)
+        names = [name async for name in self.client.scan_iter(match=self._shared.pattern(vendor))]
+        return int(await self.client.delete(*names)) if names else 0
 
     async def record(
         self, keys: Keys, limits: Limits, failed: bool, cooldown: float, refund: int

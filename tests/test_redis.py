@@ -293,3 +293,50 @@ async def test_async_store_falls_back_too(busy_vendor: SimulatedVendor) -> None:
             with pytest.raises(CircuitOpenError):
                 await client.post(PATH)
     assert [e["event"] for e in logs].count("shared_state_unavailable") == 1
+
+
+# --- clearing a vendor, and replies that make no sense -------------------------------------------
+
+
+def test_clear_unlocks_the_fleet_and_the_cli_does_it_too(
+    redis_server: RedisServer, closing: list[RedisState], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from normalizer._cli import main
+    from normalizer._store import Keys, Limits
+
+    name = account()
+    one = RedisState.from_url(redis_server.url, account=name, timeout=2.0)
+    two = RedisState.from_url(redis_server.url, account=name, timeout=2.0)
+    closing += [one, two]
+    limits = Limits(10, CircuitBreaker(failures=1, recovery=600))
+    sms = Keys("onbuka", "onbuka/sms")
+    one.record(sms, limits, True, 50.0, 0)
+    assert two.admit(sms, limits).verdict == "open"
+    assert one.clear("onbuka") == 2  # the vendor's hash and its product circuit
+    assert two.admit(sms, limits).verdict == "go"
+    two.record(Keys("mango", "mango"), limits, False, 40.0, 0)
+    code = main(["reset", "mango", "--redis", redis_server.url, "--account", name])
+    assert code == 0
+    assert "mango: cleared (1 keys)" in capsys.readouterr().out
+    assert one.admit(Keys("mango", "mango"), limits).wait == 0.0
+
+
+def test_a_corrupted_hash_neither_crashes_nor_locks_out(
+    redis_server: RedisServer, closing: list[RedisState]
+) -> None:
+    from normalizer._store import Keys, Limits
+
+    name = account()
+    store = RedisState.from_url(redis_server.url, account=name, timeout=2.0)
+    closing.append(store)
+    store.client.hset(f"{{normalizer:{name}:mango}}", "cooldown_until", "inf")
+    admission = store.admit(Keys("mango", "mango"), Limits(10, None))
+    assert admission.wait == 0.0
+
+
+@pytest.mark.parametrize(
+    ("prefix", "account_"), [("a:b", "c"), ("a", "b:c"), ("a", ""), ("{x}", "y")]
+)
+def test_prefix_and_account_cannot_collide(prefix: str, account_: str) -> None:
+    with pytest.raises(ValueError, match="must be non-empty"):
+        RedisState(redis.Redis(), prefix=prefix, account=account_)

@@ -168,3 +168,17 @@ def test_register_mappings_uses_the_default_registry(
     (tmp_path / "zeta.toml").write_text(NEW_VENDOR, encoding="utf-8")
     assert normalizer.register_mappings(tmp_path) == ("zeta",)
     assert lookup("zeta", "E1").category is Category.AUTH
+
+
+def test_a_bad_file_in_the_environment_fails_every_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('format = 1\n[vendor]\nextends = "mango"\n[codes]\n"1" = "busy"\n', "utf-8")
+    monkeypatch.setenv(ENV_VAR, str(bad))
+    reg = Registry()
+    for _ in range(3):  # never silently on the built-in tables without the user's overrides
+        with pytest.raises(MappingError, match='codes."1"'):
+            reg.get("mango")
+    bad.write_text('format = 1\n[vendor]\nextends = "mango"\n', "utf-8")
+    assert reg.get("mango").id == "mango"  # fixed: the next use loads it

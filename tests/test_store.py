@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 
 import normalizer
 from normalizer import CircuitBreaker, CircuitOpenError, LocalState, Registry
-from normalizer._store import Keys, Limits, Store
+from normalizer._store import Admission, Keys, Limits, Store
 from tests.conftest import FakeClock, outcome
 from tests.test_retry import MANGO, Script, _real_waits, js, policy  # noqa: F401
 
@@ -248,15 +248,43 @@ def test_cooldown_from_retry_after_holds_every_call(clock: FakeClock) -> None:
 
 
 def test_a_pause_longer_than_the_policy_waits_fails_fast(clock: FakeClock) -> None:
-    busy = httpx.Response(429, headers={"Retry-After": "600"})
+    busy = httpx.Response(429, headers={"Retry-After": "50"})
     script = Script([busy, OK])
-    c = client(script, clock, retry=policy(clock, max_attempts=1), circuit=None)
+    c = client(script, clock, retry=policy(clock, max_attempts=1, deadline=30), circuit=None)
     c.post(MANGO)
     with pytest.raises(CircuitOpenError) as info:
-        c.post(MANGO)
+        c.post(MANGO)  # a 50 s pause does not fit in a 30 s deadline: not sent, at once
     assert info.value.reason == "cooldown"
-    assert info.value.retry_after == 600.0
+    assert info.value.retry_after == 50.0
     assert len(script.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "value", ["999999", "Thu, 01 Jan 2099 00:00:00 GMT", "inf", "30000", "nan", "-5"]
+)
+def test_one_answer_never_locks_a_vendor_out(clock: FakeClock, value: str) -> None:
+    # a learned pause is bounded by max_retry_after (60 s): the next call waits, then goes
+    busy = httpx.Response(429, headers={"Retry-After": value})
+    script = Script([busy, OK])
+    retry = policy(clock, max_attempts=1, deadline=None)
+    c = client(script, clock, retry=retry, circuit=None)
+    c.post(MANGO)
+    assert outcome(c.post(MANGO)).ok
+    assert all(0 <= s <= 60.0 for s in clock.sleeps)
+    assert len(script.requests) == 2
+
+
+def test_clear_forgets_a_vendors_cooldown_and_circuit(clock: FakeClock) -> None:
+    state = LocalState(clock)
+    keys, limits = Keys("mango", "mango/sms"), Limits(10, CircuitBreaker(failures=1))
+    state.record(keys, limits, True, 30.0, 0)
+    state.retry(Keys("mango", "mango"), limits, 5)
+    assert state.admit(keys, limits).verdict == "open"
+    state.record(Keys("onbuka", "onbuka"), limits, False, 9.0, 0)
+    state.clear("mango")
+    assert state.admit(keys, limits) == Admission("go", 0.0, True)
+    assert state.tokens("mango", 10) == 10
+    assert state.admit(Keys("onbuka", "onbuka"), limits).wait == 9.0  # others untouched
 
 
 def test_a_retry_waits_for_a_cooldown_another_call_started(clock: FakeClock) -> None:
