@@ -150,11 +150,14 @@ def test_the_deadline_bounds_reading_a_trickling_body(clock: FakeClock) -> None:
         return httpx.Response(200, stream=stream, headers={"content-type": "application/json"})
 
     policy = RetryPolicy(deadline=3.0, clock=clock, sleep=clock.sleep)
-    with normalizer.Client("mango", transport=httpx.MockTransport(vendor), retry=policy) as client:
-        with client.stream("POST", MANGO, timeout=None) as response:
-            assert outcome(response).category is Category.UNKNOWN  # not read to its end
-            assert stream.pulled <= 32  # about 3 s worth, not 10,000 chunks
-            rest = b"".join(response.iter_bytes())
+    transport = httpx.MockTransport(vendor)
+    with (
+        normalizer.Client("mango", transport=transport, retry=policy) as client,
+        client.stream("POST", MANGO, timeout=None) as response,
+    ):
+        assert outcome(response).category is Category.UNKNOWN  # not read to its end
+        assert stream.pulled <= 32  # about 3 s worth, not 10,000 chunks
+        rest = b"".join(response.iter_bytes())
     assert rest == b"".join(chunks)  # the caller still gets the whole body
     # httpx's own timeouts were bounded by the deadline too (None meant: no timeout)
     assert seen[0] == {"connect": 3.0, "read": 3.0, "write": 3.0, "pool": 3.0}

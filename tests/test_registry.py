@@ -178,7 +178,7 @@ def test_a_bad_file_in_the_environment_fails_every_time(
     monkeypatch.setenv(ENV_VAR, str(bad))
     reg = Registry()
     for _ in range(3):  # never silently on the built-in tables without the user's overrides
-        with pytest.raises(MappingError, match='codes."1"'):
+        with pytest.raises(MappingError, match=r'codes\."1"'):
             reg.get("mango")
     bad.write_text('format = 1\n[vendor]\nextends = "mango"\n', "utf-8")
     assert reg.get("mango").id == "mango"  # fixed: the next use loads it
