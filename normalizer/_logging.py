@@ -1,8 +1,19 @@
 """Structured events about vendor calls, on structlog, redacted, plus a hook for metrics.
 
-normalizer never configures structlog: it asks ``structlog.get_logger("normalizer")`` for a
-logger when it first needs one, so whatever the application configured (structlog's own
-processors, or routing into stdlib ``logging``) applies. Ok outcomes log nothing.
+normalizer never configures logging. When the application configured structlog, events go to
+``structlog.get_logger("normalizer")``, so its processors (or its routing into stdlib
+``logging``) apply. When it did not, structlog's default would print to stdout and corrupt a
+CLI's output, so events go to the stdlib logger ``normalizer`` instead, rendered as
+``event key=value ...``: shown by the application's handlers once it configures ``logging``;
+until then Python's last-resort handler prints warnings and errors to stderr (never stdout).
+A stdlib ``logging.Logger`` passed as ``logger=`` is rendered the same way. Ok outcomes log
+nothing.
+
+Logging never changes what a call returns: an event that cannot be written (a closed stdout,
+a raising processor, a broken handler) is dropped silently, since the vendor may already have
+acted and the caller's response matters more than a log line. Vendor text in events is cut
+short and its line breaks and control characters escaped, so a vendor message cannot forge
+log lines whatever the renderer.
 
 Events (see README, "Logging"):
 
@@ -17,10 +28,13 @@ Events (see README, "Logging"):
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import logging
+import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 import httpx
 
@@ -30,6 +44,98 @@ from ._store import Limits
 
 LOGGER_NAME = "normalizer"
 _NUMBERS_LOGGED = 20
+_STREAMED = "<streamed body, not logged>"
+"""What ``request_body`` says for a request whose body was a stream: it cannot be read again."""
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _clean(text: str, limit: int) -> str:
+    """Vendor text for a log field: at most ``limit`` characters, line breaks and other control
+    characters escaped (``\\n``), so no renderer (structlog < 25 included) writes a forged line."""
+    text = text[:limit]
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+_RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_PLAIN = re.compile(r"[^\s'\"\\]+")
+
+
+class StdlibLogger:
+    """A stdlib :class:`logging.Logger` behind structlog's ``logger.warning(event, **fields)``.
+
+    The message is ``event key=value ...`` (values with spaces or quotes repr'd); the fields
+    are also on the record as attributes (those not clashing with LogRecord's own), for
+    structured handlers.
+    """
+
+    __slots__ = ("logger",)
+
+    def __init__(self, logger: logging.Logger | logging.LoggerAdapter[Any]) -> None:
+        self.logger = logger
+
+    def is_enabled_for(self, level: int) -> bool:
+        return self.logger.isEnabledFor(level)
+
+    def _emit(self, level: int, event: str, fields: dict[str, Any]) -> None:
+        if not self.logger.isEnabledFor(level):
+            return
+        rendered = " ".join([event, *(f"{k}={_value(v)}" for k, v in fields.items())])
+        extra = {k: v for k, v in fields.items() if k not in _RESERVED}
+        self.logger.log(level, "%s", rendered, extra=extra)
+
+    def debug(self, event: str, **fields: Any) -> None:
+        self._emit(logging.DEBUG, event, fields)
+
+    def info(self, event: str, **fields: Any) -> None:
+        self._emit(logging.INFO, event, fields)
+
+    def warning(self, event: str, **fields: Any) -> None:
+        self._emit(logging.WARNING, event, fields)
+
+    def error(self, event: str, **fields: Any) -> None:
+        self._emit(logging.ERROR, event, fields)
+
+
+def _value(value: object) -> str:
+    if isinstance(value, str) and _PLAIN.fullmatch(value) and value.isprintable():
+        return value
+    return repr(value)
+
+
+def default_logger() -> Any:
+    """structlog's ``normalizer`` logger when the application configured structlog; else the
+    stdlib ``normalizer`` logger (structlog's unconfigured default prints to stdout)."""
+    import structlog  # on first use: a process that never fails never pays for it
+
+    if structlog.is_configured():
+        return structlog.get_logger(LOGGER_NAME)
+    return StdlibLogger(logging.getLogger(LOGGER_NAME))
+
+
+def adapt(logger: Any) -> Any:
+    """The ``logger=`` option as a logger with structlog's API (a stdlib one is wrapped)."""
+    if logger is None:
+        return default_logger()
+    if isinstance(logger, logging.Logger | logging.LoggerAdapter):
+        return StdlibLogger(logger)
+    return logger
+
+
+_P = ParamSpec("_P")
+
+
+def _never_raises(
+    method: Callable[Concatenate[CallLog, _P], None],
+) -> Callable[Concatenate[CallLog, _P], None]:
+    """Drop an event that cannot be built or written: logging never breaks the call."""
+
+    def guarded(log: CallLog, /, *args: _P.args, **kwargs: _P.kwargs) -> None:
+        with contextlib.suppress(Exception):  # the caller's response matters more than a line
+            method(log, *args, **kwargs)
+
+    functools.update_wrapper(guarded, method)
+    return guarded
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -52,6 +158,7 @@ class CallLog:
     """The events of one vendor call: one per failed attempt, retry decision and final outcome."""
 
     __slots__ = (
+        "_adapted",
         "_body",
         "_clock",
         "_hook",
@@ -81,6 +188,7 @@ class CallLog:
         self.vendor = vendor
         self.max_attempts = max_attempts
         self._logger = logger
+        self._adapted: Any = None
         self._hook = on_outcome
         self._redactor = redactor
         self._body = log_bodies
@@ -89,11 +197,9 @@ class CallLog:
         self._url: str | None = None
 
     def _log(self) -> Any:
-        if self._logger is None:
-            import structlog  # on first use: a process that never fails never pays for it
-
-            self._logger = structlog.get_logger(LOGGER_NAME)
-        return self._logger
+        if self._adapted is None:
+            self._adapted = adapt(self._logger)
+        return self._adapted
 
     def _enabled(self, level: int) -> bool:
         """Whether the logger would emit ``level``: a discarded event's fields are not built."""
@@ -121,17 +227,18 @@ class CallLog:
             fields.update(
                 product=outcome.product,
                 http_status=outcome.http_status,
-                code=outcome.code,
+                code=None if outcome.code is None else _clean(outcome.code, 64),
                 category=outcome.category.value,
                 retryable=outcome.retryable,
                 matched=outcome.matched.value,
                 vendor_message=None
                 if outcome.vendor_message is None
-                else redactor.text(outcome.vendor_message[:500]),
-                request_id=outcome.request_id,
+                else _clean(redactor.text(outcome.vendor_message[:500]), 500),
+                request_id=None if outcome.request_id is None else _clean(outcome.request_id, 128),
             )
         return {k: v for k, v in fields.items() if v is not None}
 
+    @_never_raises
     def attempt_failed(
         self,
         attempt: int,
@@ -145,13 +252,25 @@ class CallLog:
         fields = self._fields(attempt, outcome)
         if error is not None:
             fields["error"] = type(error).__name__
-            fields["error_message"] = self._redactor.text(str(error)[:300])
+            fields["error_message"] = _clean(self._redactor.text(str(error)[:300]), 300)
         if self._body:
-            fields["request_body"] = self._redactor.body(self._request.content)
+            fields["request_body"] = self._request_body()
             if response is not None and isinstance(response.stream, httpx.ByteStream):
-                fields["response_body"] = self._redactor.body(b"".join(response.stream))
+                body = self._redactor.body(b"".join(response.stream))
+                fields["response_body"] = _clean(body, len(body))
         self._log().warning("vendor_call_failed", **fields)
 
+    def _request_body(self) -> str:
+        """The request body for a log line; a streamed one was sent as it was read, so it is
+        not there to log: a placeholder instead."""
+        try:
+            content = self._request.content
+        except httpx.RequestNotRead:
+            return _STREAMED
+        body = self._redactor.body(content)
+        return _clean(body, len(body))
+
+    @_never_raises
     def partial(self, attempt: int, outcome: Outcome) -> None:
         """A batch went out in part: which items failed, by category, numbers redacted."""
         if not self._enabled(logging.WARNING):
@@ -173,6 +292,7 @@ class CallLog:
         )
         self._log().warning("vendor_call_partial", **fields)
 
+    @_never_raises
     def retrying(
         self, attempt: int, outcome: Outcome | None, delay: float, why: str, delay_from: str | None
     ) -> None:
@@ -188,12 +308,14 @@ class CallLog:
             **fields,
         )
 
+    @_never_raises
     def gave_up(self, attempt: int, outcome: Outcome | None, reason: str) -> None:
         if not self._enabled(logging.ERROR):
             return
         fields = self._fields(attempt, outcome)
         self._log().error("vendor_call_gave_up", reason=reason, **fields)
 
+    @_never_raises
     def circuit(self, transition: str, circuit: str, limits: Limits) -> None:
         if transition == "opened":
             recovery = None if limits.breaker is None else limits.breaker.recovery
@@ -201,6 +323,7 @@ class CallLog:
         else:
             self._log().info("vendor_circuit_closed", circuit=circuit)
 
+    @_never_raises
     def finished(self, outcome: Outcome, attempts: int) -> None:
         """Report the final outcome to the metrics hook; a broken hook never breaks the call."""
         if self._hook is None:
@@ -218,5 +341,5 @@ class CallLog:
             self._log().error(
                 "on_outcome_failed",
                 error=type(exc).__name__,
-                error_message=self._redactor.text(str(exc)[:300]),
+                error_message=_clean(self._redactor.text(str(exc)[:300]), 300),
             )

@@ -267,9 +267,7 @@ class CodeTable:
     """Class pattern ("221x") -> the code it is read as ("2210")."""
     http: tuple[HttpRule, ...] = ()
     when: tuple[WhenRule, ...] = ()
-    _masks: tuple[tuple[int, tuple[int, ...]], ...] = dataclasses.field(
-        init=False, repr=False, compare=False
-    )
+    _trie: dict[int, dict[str, Any]] = dataclasses.field(init=False, repr=False, compare=False)
     _when_by_path: dict[str | None, tuple[WhenRule, ...]] = dataclasses.field(
         init=False, repr=False, compare=False, default_factory=dict
     )
@@ -291,26 +289,39 @@ class CodeTable:
         return rules
 
     def __post_init__(self) -> None:
-        # the distinct (length, "x" positions) of the patterns, fewest x first: a class lookup
-        # is then a few dict probes, however many classes the vendor has
-        masks = {(len(p), tuple(i for i, ch in enumerate(p) if ch == "x")) for p in self.classes}
-        object.__setattr__(self, "_masks", tuple(sorted(masks, key=lambda m: len(m[1]))))
+        # the patterns as one character trie per length: a lookup walks the code's characters
+        # (and "x" for a digit), never every pattern, so a file of thousands of classes stays
+        # linear to load and to look up in
+        tries: dict[int, dict[str, Any]] = {}
+        for pattern in self.classes:
+            node = tries.setdefault(len(pattern), {})
+            for ch in pattern:
+                node = node.setdefault(ch, {})
+            node[_END] = pattern
+        object.__setattr__(self, "_trie", tries)
 
     def nearest_class(self, code: str) -> str | None:
-        """The class pattern an unlisted ``code`` falls into: the most specific one that matches."""
-        for length, positions in self._masks:
-            if len(code) != length:
+        """The class pattern an unlisted ``code`` falls into: the most specific (fewest "x")
+        one that matches; between equally specific ones, the one whose digits come first."""
+        root = self._trie.get(len(code))
+        if root is None:
+            return None
+        best: str | None = None
+        fewest = len(code) + 1
+        stack: list[tuple[dict[str, Any], int, int]] = [(root, 0, 0)]
+        while stack:  # depth first, the code's own character before "x"; pruned by fewest
+            node, i, xs = stack.pop()
+            if xs >= fewest:
                 continue
-            chars = list(code)
-            for i in positions:
-                if not chars[i].isdigit():
-                    break
-                chars[i] = "x"
-            else:
-                pattern = "".join(chars)
-                if pattern in self.classes:
-                    return pattern
-        return None
+            if i == len(code):
+                best, fewest = node[_END], xs
+                continue
+            ch = code[i]
+            if ch.isdigit() and "x" in node:
+                stack.append((node["x"], i + 1, xs + 1))
+            if ch != "x" and ch in node:
+                stack.append((node[ch], i + 1, xs))
+        return best
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -343,6 +354,16 @@ class Alias:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Redaction:
+    """A vendor's own secrets (``[redact]``): data, so that a new vendor needs no code."""
+
+    keys: tuple[str, ...] = ()
+    """Secret names besides the default ones: headers, query and form fields, JSON keys."""
+    after_segments: tuple[str, ...] = ()
+    """URL path segments whose next segment is a secret (``Accounts`` -> the account id)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class VendorMapping:
     """Everything normalizer knows about one vendor, validated and immutable."""
 
@@ -358,6 +379,8 @@ class VendorMapping:
     aliases: tuple[Alias, ...] = ()
     contested: frozenset[str] = frozenset()
     """Vendor-level codes a family (``inherit = false``) reads differently: ambiguous alone."""
+    redact: Redaction = Redaction()
+    """Secret names and path segments the vendor's requests carry, masked in logs and errors."""
 
     @property
     def hosts(self) -> tuple[str, ...]:
@@ -431,6 +454,10 @@ class VendorMapping:
         return headers, query
 
 
+_END = ""
+"""The key of a trie node that ends a class pattern (no pattern character is empty)."""
+
+
 def _host_matches(pattern: str, host: str) -> bool:
     host = host.lower()
     if pattern.startswith("*."):
@@ -471,6 +498,8 @@ def read_file(path: str | Path) -> dict[str, Any]:
         raise MappingError(path, "", f"not valid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
         raise MappingError(path, "", f"not UTF-8 text: {exc.reason}") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise MappingError(path, "", "not valid TOML: arrays or tables nested too deeply") from None
     _check_document(doc, path)
     vendor = doc["vendor"]
     # an overlay's entries cite the overlay's source, not the table they land in
@@ -564,7 +593,9 @@ class _Checker:
 def _check_document(doc: dict[str, Any], path: str | Path | None) -> None:
     ck = _Checker(path)
     ck.keys(
-        doc, "", ("format", "vendor", "detect", "envelope", *_TABLE_KEYS, "products", "aliases")
+        doc,
+        "",
+        ("format", "vendor", "detect", "envelope", *_TABLE_KEYS, "products", "aliases", "redact"),
     )
     fmt = doc.get("format")
     if fmt != FORMAT_VERSION:
@@ -595,6 +626,8 @@ def _check_document(doc: dict[str, Any], path: str | Path | None) -> None:
     elif not overlay:
         raise ck.fail("envelope", "missing (at least envelope.code)")
     _check_table(ck, doc, "")
+    if "redact" in doc:
+        _check_redact(ck, doc["redact"])
     for key, product in _sections(
         ck, doc, "products", "product", ("inherit", "envelope", *_TABLE_KEYS)
     ):
@@ -647,6 +680,25 @@ def _check_selector(ck: _Checker, spec: dict[str, Any], key: str) -> None:
                     raise ck.fail(where, "a name must not be empty")
                 if not ck.strings(globs, f"{where}.{name}"):
                     raise ck.fail(f"{where}.{name}", "must list at least one value glob")
+
+
+_REDACT_NAME = re.compile(r"[^\s=&:;,/]+\Z")
+_SEGMENT = re.compile(r"[^\s/?#]+\Z")
+
+
+def _check_redact(ck: _Checker, value: object) -> None:
+    """``[redact]``: ``keys`` (secret names) and ``after_segments`` (path segment names)."""
+    redact = ck.table(value, "redact")
+    ck.keys(redact, "redact", ("keys", "after_segments"))
+    for i, name in enumerate(ck.strings(redact.get("keys", []), "redact.keys")):
+        if not _REDACT_NAME.match(name):
+            raise ck.fail(f"redact.keys[{i}]", f"{name!r} is not a header, query or field name")
+    for i, name in enumerate(ck.strings(redact.get("after_segments", []), "redact.after_segments")):
+        if not _SEGMENT.match(name):
+            raise ck.fail(
+                f"redact.after_segments[{i}]",
+                f"{name!r} is not a URL path segment (no '/' or spaces)",
+            )
 
 
 def _check_globs(ck: _Checker, value: object, key: str) -> None:
@@ -834,6 +886,12 @@ def merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
         products[name] = new
     out["products"] = products
     out["aliases"] = {**base.get("aliases", {}), **overlay.get("aliases", {})}
+    if "redact" in overlay:  # an overlay adds secrets; it never unmasks the vendor's
+        old = base.get("redact", {})
+        out["redact"] = {
+            field: [*old.get(field, []), *overlay["redact"].get(field, [])]
+            for field in ("keys", "after_segments")
+        }
     return out
 
 
@@ -1025,9 +1083,17 @@ def build(doc: dict[str, Any], files: Sequence[str]) -> VendorMapping:
         files=tuple(files),
         aliases=tuple(aliases),
         contested=_contested(table, products.values()),
+        redact=_redaction(doc.get("redact", {})),
     )
     _check_success(b.ck, mapping)
     return mapping
+
+
+def _redaction(spec: Mapping[str, Any]) -> Redaction:
+    return Redaction(
+        keys=tuple(dict.fromkeys(spec.get("keys", ()))),
+        after_segments=tuple(dict.fromkeys(spec.get("after_segments", ()))),
+    )
 
 
 def _contested(table: CodeTable, products: Iterable[Product]) -> frozenset[str]:

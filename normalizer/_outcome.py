@@ -7,14 +7,20 @@ import enum
 from typing import TYPE_CHECKING
 
 from ._category import Category
+from ._redact import DEFAULT as _REDACTOR
 
 if TYPE_CHECKING:
     import httpx
+
+    from ._redact import Redactor
 
 OUTCOME_KEY = "normalizer.outcome"
 """Where a response's :class:`Outcome` is kept in ``response.extensions``."""
 ATTEMPTS_KEY = "normalizer.attempts"
 """How many attempts the response took, in ``response.extensions``."""
+REDACTOR_KEY = "normalizer.redactor"
+"""The redactor of the call (the transport's, extended with the vendor's ``[redact]``), in
+``response.extensions``: :func:`normalizer.raise_for_outcome` masks its message with it."""
 
 
 class Match(enum.StrEnum):
@@ -68,6 +74,9 @@ class Item:
     def ok(self) -> bool:
         return self.category is Category.OK
 
+    def __repr__(self) -> str:
+        return _repr(self)
+
 
 @dataclasses.dataclass(frozen=True)
 class Outcome:
@@ -117,15 +126,33 @@ class Outcome:
         """The items that did not go out (or were not delivered)."""
         return tuple(item for item in self.items if not item.ok)
 
+    def __repr__(self) -> str:
+        return _repr(self)
+
     def __str__(self) -> str:
         code = "no code" if self.code is None else f"code {self.code}"
-        text = self.message or self.vendor_message or ""
+        text = self.message or _REDACTOR.text(self.vendor_message or "")
         where = self.vendor if self.product is None else f"{self.vendor}/{self.product}"
         status = "" if self.http_status is None else f", HTTP {self.http_status}"
         tail = f": {text}" if text else ""
         if self.partial:
             tail += f" [partial: {len(self.failed_items)} of {len(self.items)} items failed]"
         return f"{where} {code} -> {self.category.value} ({self.matched.value}{status}){tail}"
+
+
+def _repr(value: Item | Outcome) -> str:
+    """The dataclass repr, with ``vendor_message`` redacted: vendors echo phone numbers and
+    signatures there, and reprs end up in tracebacks, test output and log lines. The field
+    itself keeps the vendor's text."""
+    shown = []
+    for field in dataclasses.fields(value):
+        if not field.repr:
+            continue
+        item = getattr(value, field.name)
+        if field.name == "vendor_message" and item is not None:
+            item = _REDACTOR.text(item)
+        shown.append(f"{field.name}={item!r}")
+    return f"{type(value).__qualname__}({', '.join(shown)})"
 
 
 _new = object.__new__
@@ -191,6 +218,12 @@ def outcome_of(response: httpx.Response) -> Outcome | None:
     return outcome if isinstance(outcome, Outcome) else None
 
 
-def attach(response: httpx.Response, outcome: Outcome, attempts: int) -> None:
-    """Keep ``outcome`` (and the attempt count) on the response for the caller."""
-    response.extensions = {**response.extensions, OUTCOME_KEY: outcome, ATTEMPTS_KEY: attempts}
+def attach(
+    response: httpx.Response, outcome: Outcome, attempts: int, redactor: Redactor | None = None
+) -> None:
+    """Keep ``outcome`` (and the attempt count) on the response for the caller, and the
+    call's ``redactor``, so that ``raise_for_outcome`` masks what the call's logs mask."""
+    extensions = {**response.extensions, OUTCOME_KEY: outcome, ATTEMPTS_KEY: attempts}
+    if redactor is not None:
+        extensions[REDACTOR_KEY] = redactor
+    response.extensions = extensions

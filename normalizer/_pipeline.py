@@ -22,8 +22,10 @@ import httpx
 
 from ._body import BodyReader
 from ._exchange import Exchange
+from ._mapping import VendorMapping
 from ._options import Options
 from ._redact import DEFAULT as DEFAULT_REDACTOR
+from ._redact import Redactor
 from ._router import Route, Router
 from ._store import AsyncLocal, AsyncStore, Keys, Limits, LocalState, Store
 
@@ -42,6 +44,7 @@ class Pipeline:
         )
         self.store = _store(options, asynchronous)
         self._keys: dict[tuple[str, str | None], Keys] = {}
+        self._redactors: dict[str, tuple[VendorMapping, Redactor]] = {}
 
     def exchange(self, request: httpx.Request, route: Route) -> Exchange:
         return Exchange(self, request, route)
@@ -53,6 +56,17 @@ class Pipeline:
         if keys is None:
             keys = self._keys[name] = Keys.of(*name, self.limits.breaker)
         return keys
+
+    def redactor_for(self, mapping: VendorMapping) -> Redactor:
+        """The transport's redactor extended with the vendor's ``[redact]`` (its secret names
+        and path secrets), built once per vendor, again only when its mapping is replaced."""
+        cached = self._redactors.get(mapping.id)
+        if cached is not None and cached[0] is mapping:
+            return cached[1]
+        redact = mapping.redact
+        redactor = self.redactor.extended(keys=redact.keys, after_segments=redact.after_segments)
+        self._redactors[mapping.id] = (mapping, redactor)
+        return redactor
 
 
 def _store(options: Options, asynchronous: bool) -> Store | AsyncStore:

@@ -26,8 +26,9 @@ from ._body import Framing, Plan, asettle, settle
 from ._exceptions import PartialFailure, VendorError
 from ._exchange import Exchange
 from ._options import Options, OptionsKwargs
-from ._outcome import ATTEMPTS_KEY, outcome_of
+from ._outcome import ATTEMPTS_KEY, REDACTOR_KEY, outcome_of
 from ._pipeline import Pipeline
+from ._redact import Redactor
 from ._retry import Decision, async_sleeper, sleeper
 from ._store import AsyncStore, Store
 
@@ -306,7 +307,9 @@ def raise_for_outcome(response: httpx.Response, *, partial: bool = False) -> htt
 
     A response without an outcome (not from a vendor) is returned as it is. A partial result
     of a batch (some items went out) is ok: with ``partial=True`` it raises
-    :class:`PartialFailure`, carrying the failed items.
+    :class:`PartialFailure`, carrying the failed items. The message is masked with the
+    redactor of the call that made ``response`` (the client's, extended with the vendor's
+    ``[redact]``), as its log lines were.
     """
     outcome = outcome_of(response)
     if outcome is None or (outcome.ok and not (partial and outcome.partial)):
@@ -316,9 +319,11 @@ def raise_for_outcome(response: httpx.Response, *, partial: bool = False) -> htt
     except RuntimeError:
         request = None
     kind = PartialFailure if outcome.ok else VendorError.for_outcome(outcome)
+    redactor = response.extensions.get(REDACTOR_KEY)
     raise kind(
         outcome,
         request=request,
         response=response,
         attempts=response.extensions.get(ATTEMPTS_KEY, 1),
+        redactor=redactor if isinstance(redactor, Redactor) else None,
     )

@@ -58,3 +58,32 @@ def test_mapping_and_lookup_errors_are_normalizer_errors() -> None:
     assert issubclass(normalizer.UnregisteredVendorError, LookupError)
     err = normalizer.UnregisteredVendorError("x", ["b", "a"])
     assert str(err) == "unknown vendor 'x'; known vendors: a, b"
+
+
+def test_raise_for_outcome_uses_the_clients_redactor() -> None:
+    """The message of ``raise_for_outcome(response)`` masks what the call's logs mask: the
+    client's own patterns and the vendor's ``[redact]`` (UCPaaS's account id in the path)."""
+    body = {"resp": {"respCode": "200013", "respDesc": "ORDER-42 refused"}}
+    client = normalizer.Client(
+        "ucpaas",
+        transport=httpx.MockTransport(lambda request: httpx.Response(200, json=body)),
+        redactor=normalizer.Redactor(patterns=[r"ORDER-\d+"]),
+    )
+    response = client.post("https://api.ucpaas.com/2014-06-30/Accounts/ACC-SID-7/Calls/callBack")
+    with pytest.raises(normalizer.AuthError) as info:
+        normalizer.raise_for_outcome(response)
+    message = str(info.value)
+    assert "ORDER-42" not in message
+    assert "ACC-SID-7" not in message
+    assert "vendor said: '*** refused'" in message
+    assert "/Accounts/***/Calls/callBack" in message
+
+
+def test_raise_for_outcome_without_a_transport_uses_the_default_redactor() -> None:
+    outcome = Outcome(Category.AUTH, False, "mango", "3101", vendor_message="sign=abc 13800138000")
+    response = httpx.Response(200, request=httpx.Request("GET", "https://x.test/?sign=s"))
+    response.extensions = {"normalizer.outcome": outcome}
+    with pytest.raises(normalizer.AuthError) as info:
+        normalizer.raise_for_outcome(response)
+    assert "abc" not in str(info.value)
+    assert "13800138000" not in str(info.value)

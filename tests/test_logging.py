@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
@@ -224,3 +227,180 @@ def test_a_quiet_logger_costs_no_event_fields() -> None:
     assert quiet.events == []
     assert Counting.urls == 1  # once, for the metrics hook's VendorCall, not per event
     assert calls[0].url.startswith("https://api.ucpaas.com/")
+
+
+# --- logging never breaks a call, and never writes to stdout on its own ----------------------
+
+
+def _configured(**config: Any) -> Iterator[None]:
+    structlog.configure(cache_logger_on_first_use=False, **config)
+    try:
+        yield
+    finally:
+        structlog.reset_defaults()
+
+
+def _post(**options: object) -> httpx.Response:
+    client = normalizer.Client("ucpaas", transport=replies(BUSY, OK), **options)  # type: ignore[arg-type]
+    return client.post(UCPAAS, json={"to": PHONE})
+
+
+def test_a_closed_stdout_never_breaks_the_call() -> None:
+    """``app | head``: structlog printing to a closed stream raises on every event."""
+    closed = io.StringIO()
+    closed.close()
+    calls: list[VendorCall] = []
+    for _ in _configured(logger_factory=structlog.PrintLoggerFactory(closed)):
+        response = _post(on_outcome=calls.append)
+    assert response.status_code == 200
+    assert response.extensions["normalizer.attempts"] == 2  # failed, retried, logged: no raise
+    assert len(calls) == 1
+
+
+def test_a_raising_processor_never_breaks_the_call() -> None:
+    def explode(logger: object, method: str, event: MutableMapping[str, Any]) -> Any:
+        raise RuntimeError("processor bug")
+
+    for _ in _configured(processors=[explode]):
+        response = _post()
+    assert normalizer.outcome_of(response) is not None
+    assert response.json() == OK
+
+
+def test_a_raising_logger_never_breaks_the_call_nor_the_metrics_hook() -> None:
+    class Broken:
+        def warning(self, event: str, **fields: object) -> None:
+            raise BrokenPipeError("stdout is gone")
+
+        info = error = warning
+
+    calls: list[VendorCall] = []
+    response = _post(logger=Broken(), on_outcome=calls.append)
+    assert response.status_code == 200
+    assert [c.attempts for c in calls] == [2]
+
+
+def test_a_stdlib_logger_is_accepted(caplog: pytest.LogCaptureFixture) -> None:
+    """A ``logging.Logger`` has no keyword-field API: it gets ``event key=value ...``."""
+    logger = logging.getLogger("myapp.vendors")
+    with caplog.at_level(logging.INFO, logger="myapp.vendors"):
+        response = _post(logger=logger)
+    assert response.status_code == 200
+    records = [r for r in caplog.records if r.name == "myapp.vendors"]
+    assert [r.getMessage().split()[0] for r in records] == [
+        "vendor_call_failed",
+        "vendor_call_retrying",
+    ]
+    message = records[0].getMessage()
+    assert "vendor=ucpaas" in message
+    assert "code=107225" in message
+    assert "vendor_message='busy, callee *******8000'" in message
+    assert records[0].levelno == logging.WARNING
+    assert records[0].__dict__["code"] == "107225"  # fields on the record too
+    assert_clean([{"m": r.getMessage()} for r in records])
+
+
+def test_unconfigured_structlog_goes_to_the_stdlib_normalizer_logger(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    structlog.reset_defaults()
+    assert not structlog.is_configured()
+    with caplog.at_level(logging.INFO, logger="normalizer"):
+        _post()
+    records = [r for r in caplog.records if r.name == "normalizer"]
+    assert [r.getMessage().split()[0] for r in records] == [
+        "vendor_call_failed",
+        "vendor_call_retrying",
+    ]
+    assert "url=https://api.ucpaas.com/2014-06-30/Accounts/***/Calls" in records[0].getMessage()
+
+
+UNCONFIGURED = f"""
+import httpx, normalizer
+body = {{"resp": {{"respCode": "107225", "respDesc": "busy {PHONE}"}}}}
+transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
+client = normalizer.Client("ucpaas", transport=transport, retry=None)
+response = client.post({UCPAAS!r})
+assert normalizer.outcome_of(response).category == "busy"
+"""
+
+
+APP_LOGGING = (
+    "import logging; logging.basicConfig(); logging.getLogger('normalizer').setLevel(10)\n"
+)
+
+
+@pytest.mark.parametrize("configure", ["", APP_LOGGING], ids=["no logging", "app logging"])
+def test_unconfigured_structlog_writes_nothing_to_stdout(configure: str) -> None:
+    """A CLI's stdout is its output: with structlog unconfigured, events go to the stdlib
+    logger (stderr through Python's last-resort handler, or the app's own handlers)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", configure + UNCONFIGURED],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert "vendor_call_failed vendor=ucpaas" in proc.stderr
+    for secret in ("SIG-SECRET", PHONE):
+        assert secret not in proc.stderr
+
+
+# --- what the events carry ---------------------------------------------------------------
+
+
+def test_vendor_newlines_cannot_forge_log_lines() -> None:
+    forged = "busy\n2026-01-01 [error] vendor_call_failed vendor=evil\r\x1b[31m"
+    body = {"resp": {"respCode": "107225\nx", "respDesc": forged, "callId": "c\n1"}}
+    logs, _ = call(body)
+    failed = logs[0]
+    for field in ("vendor_message", "code", "request_id"):
+        assert not any(ch in str(failed[field]) for ch in "\n\r\x1b"), field
+    assert failed["vendor_message"].startswith("busy\\n2026-01-01 [error]")
+    assert failed["code"] == "107225\\nx"
+
+
+def test_code_and_request_id_are_cut_short() -> None:
+    logs, _ = call({"resp": {"respCode": "9" * 5000, "callId": "c" * 5000}})
+    assert len(logs[0]["code"]) == 64
+    assert len(logs[0]["request_id"]) == 128
+
+
+def test_a_streamed_request_body_is_logged_as_a_placeholder() -> None:
+    """A real transport sends a streamed body as it reads it, and keeps nothing to log."""
+
+    class Streaming(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            assert isinstance(request.stream, httpx.SyncByteStream)
+            assert b"".join(request.stream) == b'{"to": "13800138000"}'
+            return httpx.Response(200, json={"resp": {"respCode": "200013"}})
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"to": "13800138000"}'
+
+    client = normalizer.Client("ucpaas", transport=Streaming(), log_bodies=True)
+    with capture_logs() as logs:
+        response = client.post(UCPAAS, content=chunks())
+    assert response.status_code == 200
+    assert logs[0]["event"] == "vendor_call_failed"
+    assert logs[0]["request_body"] == "<streamed body, not logged>"
+    assert '"respCode": "200013"' in logs[0]["response_body"]
+
+
+def test_the_vendors_redact_table_masks_its_path_secret() -> None:
+    """UCPaaS's account id in the URL path is masked (mappings/ucpaas.toml [redact])."""
+    url = f"https://api.ucpaas.com/2014-06-30/Accounts/ACCOUNT-SID-1/Calls/callBack?to={PHONE}"
+    calls: list[VendorCall] = []
+    client = normalizer.Client(
+        "ucpaas",
+        transport=replies({"resp": {"respCode": "200013"}}),
+        on_outcome=calls.append,
+        raise_on_error=True,
+    )
+    with capture_logs() as logs, pytest.raises(normalizer.AuthError) as info:
+        client.post(url)
+    shown = repr(logs) + str(info.value) + calls[0].url
+    assert "ACCOUNT-SID-1" not in shown
+    assert "/Accounts/***/Calls/callBack" in str(info.value)
+    assert logs[0]["url"] == calls[0].url

@@ -235,3 +235,89 @@ def test_registry_rejects_builtin_whose_id_differs_from_file_name(tmp_path: Path
     (tmp_path / "other.toml").write_text(MINIMAL, encoding="utf-8")
     with pytest.raises(MappingError, match="must be 'other'"):
         Registry(builtin=tmp_path, environ=False).get("other")
+
+
+BAD_REDACT = [
+    (MINIMAL + '[redact]\nkeys = "api_id"\n', "redact.keys", "list of strings"),
+    (MINIMAL + "[redact]\nkeys = [1]\n", "redact.keys[0]", "must be a string"),
+    (MINIMAL + '[redact]\nkeys = ["api id"]\n', "redact.keys[0]", "not a header, query or field"),
+    (MINIMAL + '[redact]\nkeys = [""]\n', "redact.keys[0]", "must not be empty"),
+    (MINIMAL + '[redact]\nafter_segments = ["a/b"]\n', "redact.after_segments[0]", "segment"),
+    (MINIMAL + '[redact]\nafter = ["Accounts"]\n', "redact.after", "unknown key"),
+    (MINIMAL.replace("format = 1", 'format = 1\nredact = ["a"]'), "redact", "must be a table"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "reason"), BAD_REDACT, ids=[b[1] + ":" + b[2] for b in BAD_REDACT]
+)
+def test_bad_redact_tables_name_file_key_and_reason(
+    write_mapping: WriteMapping, text: str, key: str, reason: str
+) -> None:
+    path = write_mapping(text, "mini.toml")
+    with pytest.raises(MappingError) as info:
+        load_file(path)
+    assert (info.value.path, info.value.key) == (str(path), key)
+    assert reason in info.value.reason
+
+
+def test_redact_is_read_and_an_overlay_adds_to_it(tmp_path: Path) -> None:
+    builtin = tmp_path / "builtin"
+    builtin.mkdir()
+    (builtin / "mini.toml").write_text(
+        MINIMAL + '[redact]\nkeys = ["api_id"]\nafter_segments = ["Accounts"]\n', encoding="utf-8"
+    )
+    registry = Registry(builtin=builtin, environ=False)
+    redact = registry.get("mini").redact
+    assert (redact.keys, redact.after_segments) == (("api_id",), ("Accounts",))
+    overlay = tmp_path / "patch.toml"
+    overlay.write_text(
+        'format = 1\n[vendor]\nextends = "mini"\n[redact]\nkeys = ["X-Tenant"]\n', encoding="utf-8"
+    )
+    registry.register(overlay)
+    redact = registry.get("mini").redact
+    assert (redact.keys, redact.after_segments) == (("api_id", "X-Tenant"), ("Accounts",))
+    assert load_file(builtin / "mini.toml").redact == redact.__class__(("api_id",), ("Accounts",))
+
+
+def test_deeply_nested_toml_is_a_mapping_error(write_mapping: WriteMapping) -> None:
+    path = write_mapping(MINIMAL + "deep = " + "[" * 20_000 + "]" * 20_000 + "\n", "deep.toml")
+    with pytest.raises(MappingError) as info:
+        read_file(path)
+    assert info.value.path == str(path)
+    assert "nested too deeply" in info.value.reason
+
+
+def test_thousands_of_class_patterns_load_and_resolve_in_linear_time(
+    write_mapping: WriteMapping,
+) -> None:
+    """Every distinct "x" layout of a 12-digit code (4095 classes) beside an inherit = false
+    family of 20,000 codes: once quadratic (each lookup tried every layout), now a trie walk."""
+    import time
+
+    lines = [MINIMAL, "[codes]", '"000000000000" = { category = "busy", description = "d" }']
+    lines.append("[classes]")
+    for mask in range(1, 4096):
+        pattern = "".join("x" if mask >> i & 1 else "0" for i in range(12))
+        lines.append(f'"{pattern}" = "000000000000"')
+    lines += ["[products.family]", "inherit = false", "[products.family.codes]"]
+    lines += [f'"9{i:011d}" = {{ category = "auth", description = "d" }}' for i in range(20_000)]
+    path = write_mapping("\n".join(lines) + "\n", "big.toml")
+    started = time.perf_counter()
+    mapping = load_file(path)
+    assert time.perf_counter() - started < 5  # about 1 s; quadratic took about 10 s
+    table = mapping.table
+    assert table.nearest_class("000000000001") == "00000000000x"  # the fewest x wins
+    assert table.nearest_class("100000000000") == "x00000000000"
+    assert table.nearest_class("999999999999") == "x" * 12
+    assert table.nearest_class("00000000000a") is None  # "x" stands for a digit only
+    assert table.nearest_class("0000") is None  # no pattern of that length
+
+
+def test_equally_specific_classes_prefer_the_earlier_digits(write_mapping: WriteMapping) -> None:
+    text = MINIMAL + '[codes]\n"12" = { category = "busy", description = "d" }\n'
+    text += '[classes]\n"x2" = "12"\n"1x" = "12"\n'
+    table = load_file(write_mapping(text, "tie.toml")).table
+    assert table.nearest_class("13") == "1x"
+    assert table.nearest_class("22") == "x2"
+    assert table.nearest_class("12") == "1x"  # both match: the one whose digits come first
