@@ -50,7 +50,7 @@ _STREAMED = "<streamed body, not logged>"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def _clean(text: str, limit: int) -> str:
+def clean_text(text: str, limit: int) -> str:
     """Vendor text for a log field: at most ``limit`` characters, line breaks and other control
     characters escaped (``\\n``), so no renderer (structlog < 25 included) writes a forged line."""
     text = text[:limit]
@@ -227,14 +227,16 @@ class CallLog:
             fields.update(
                 product=outcome.product,
                 http_status=outcome.http_status,
-                code=None if outcome.code is None else _clean(outcome.code, 64),
+                code=None if outcome.code is None else clean_text(outcome.code, 64),
                 category=outcome.category.value,
                 retryable=outcome.retryable,
                 matched=outcome.matched.value,
                 vendor_message=None
                 if outcome.vendor_message is None
-                else _clean(redactor.text(outcome.vendor_message[:500]), 500),
-                request_id=None if outcome.request_id is None else _clean(outcome.request_id, 128),
+                else clean_text(redactor.text(outcome.vendor_message[:500]), 500),
+                request_id=None
+                if outcome.request_id is None
+                else clean_text(outcome.request_id, 128),
             )
         return {k: v for k, v in fields.items() if v is not None}
 
@@ -252,12 +254,12 @@ class CallLog:
         fields = self._fields(attempt, outcome)
         if error is not None:
             fields["error"] = type(error).__name__
-            fields["error_message"] = _clean(self._redactor.text(str(error)[:300]), 300)
+            fields["error_message"] = clean_text(self._redactor.text(str(error)[:300]), 300)
         if self._body:
             fields["request_body"] = self._request_body()
             if response is not None and isinstance(response.stream, httpx.ByteStream):
                 body = self._redactor.body(b"".join(response.stream))
-                fields["response_body"] = _clean(body, len(body))
+                fields["response_body"] = clean_text(body, len(body))
         self._log().warning("vendor_call_failed", **fields)
 
     def _request_body(self) -> str:
@@ -268,7 +270,7 @@ class CallLog:
         except httpx.RequestNotRead:
             return _STREAMED
         body = self._redactor.body(content)
-        return _clean(body, len(body))
+        return clean_text(body, len(body))
 
     @_never_raises
     def partial(self, attempt: int, outcome: Outcome) -> None:
@@ -341,5 +343,5 @@ class CallLog:
             self._log().error(
                 "on_outcome_failed",
                 error=type(exc).__name__,
-                error_message=_clean(self._redactor.text(str(exc)[:300]), 300),
+                error_message=clean_text(self._redactor.text(str(exc)[:300]), 300),
             )

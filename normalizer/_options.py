@@ -30,8 +30,10 @@ class Options:
     ``circuit`` (a :class:`CircuitBreaker`, off by default); ``state`` (where retry budgets,
     circuits and cooldowns live: a :class:`LocalState` of the transport's or client's own by
     default, or ``normalizer.redis.RedisState`` shared between processes); and observability:
-    ``logger`` (default structlog's ``"normalizer"``), ``on_outcome`` (called once per call
-    with a :class:`VendorCall`), ``redactor`` and ``log_bodies``.
+    ``logger`` (default: structlog's ``"normalizer"`` logger once the application configured
+    structlog, else the stdlib logger ``"normalizer"``; a stdlib logger may be given),
+    ``on_outcome`` (called once per call with a :class:`VendorCall`), ``redactor`` and
+    ``log_bodies``.
     """
 
     retry: RetryPolicy | None = DEFAULT_RETRY

@@ -38,8 +38,9 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "normalizer.redis needs redis-py: pip install 'telco-normalizer[redis]'"
     ) from exc
 
-from ._logging import LOGGER_NAME
+from ._logging import adapt, clean_text
 from ._mapping import MAX_COOLDOWN
+from ._redact import DEFAULT as DEFAULT_REDACTOR
 from ._store import Admission, AsyncStore, Keys, Limits, LocalState, Store, Transition, Verdict
 
 __all__ = ["AsyncRedisState", "RedisState"]
@@ -152,7 +153,7 @@ class _Shared:
         self._clock = clock or time.monotonic
         self.fallback = fallback if fallback is not None else LocalState(self._clock)
         self._retry_interval = retry_interval
-        self._logger = logger
+        self._logger = None if logger is None else adapt(logger)
         self._down_until: float | None = None
         self._names: dict[Keys, list[str]] = {}
 
@@ -185,10 +186,11 @@ class _Shared:
 
     def failed(self, error: BaseException) -> None:
         if self._down_until is None:
-            self._log().warning(
+            self._emit(
+                "warning",
                 "shared_state_unavailable",
                 error=type(error).__name__,
-                error_message=str(error)[:300],
+                error_message=clean_text(DEFAULT_REDACTOR.text(str(error)), 300),
                 fallback="in-process",
             )
         self._down_until = self._clock() + self._retry_interval
@@ -196,14 +198,15 @@ class _Shared:
     def answered(self) -> None:
         if self._down_until is not None:
             self._down_until = None
-            self._log().info("shared_state_restored")
+            self._emit("info", "shared_state_restored")
 
-    def _log(self) -> Any:
-        if self._logger is None:
-            import structlog
-
-            self._logger = structlog.get_logger(LOGGER_NAME)
-        return self._logger
+    def _emit(self, level: str, event: str, **fields: Any) -> None:
+        """Log as the transports do (never stdout unasked); a failing logger never fails a call."""
+        try:
+            logger = self._logger or adapt(None)  # the default follows the app's logging setup
+            getattr(logger, level)(event, **fields)
+        except Exception:  # the call's answer matters more than this line
+            pass
 
 
 _VERDICTS: dict[str, Verdict] = {"go": "go", "probe": "probe", "open": "open", "budget": "budget"}
