@@ -67,6 +67,7 @@ class Exchange:
         "keys",
         "max_attempts",
         "pipeline",
+        "probing",
         "replayable",
         "request",
         "route",
@@ -87,6 +88,7 @@ class Exchange:
         self.replayable = replayable(request)
         self.attempts = 0
         self.clean = False
+        self.probing = False
         self.spent = 0
         self.decision: Decision | None = None
         self._log: CallLog | None = None
@@ -113,6 +115,7 @@ class Exchange:
     def admitted(self, admission: Admission) -> float:
         """Seconds to wait before the first attempt; raises when it must not be sent."""
         self.clean = admission.clean
+        self.probing = admission.verdict == "probe"
         if admission.verdict == "open":
             raise self._refusal(admission.wait, "open")
         wait = admission.wait
@@ -216,6 +219,7 @@ class Exchange:
         return Record(failed, cooldown, refund)
 
     def recorded(self, transition: Transition) -> None:
+        self.probing = False  # the store has the probe's answer
         if transition is not None:
             self.log.circuit(transition, self.keys.circuit, self.pipeline.limits)
 
@@ -245,6 +249,7 @@ class Exchange:
         assert self.pipeline.policy is not None
         if admission.verdict in ("go", "probe"):
             self.spent += cost
+            self.probing = admission.verdict == "probe"
         return paid(decision, admission, self.pipeline.policy, self.elapsed())
 
     def decided(self, decision: Decision) -> Decision:

@@ -120,6 +120,11 @@ class Store:
         """
         raise NotImplementedError
 
+    def release(self, keys: Keys) -> None:
+        """A probe that will never report (its call was cancelled): free the slot at once, so
+        the next call probes instead of every call failing fast until ``recovery``."""
+        raise NotImplementedError
+
 
 class AsyncStore:
     """The async twin of :class:`Store`, for the async transports."""
@@ -133,6 +138,9 @@ class AsyncStore:
     async def record(
         self, keys: Keys, limits: Limits, failed: bool, cooldown: float, refund: int
     ) -> Transition:
+        raise NotImplementedError
+
+    async def release(self, keys: Keys) -> None:
         raise NotImplementedError
 
 
@@ -165,6 +173,12 @@ class LocalState(Store):
         if slot is None:
             slot = self._slots.setdefault(key, _Slot())
         return slot
+
+    def release(self, keys: Keys) -> None:
+        with self._lock:
+            slot = self._slots.get(keys.circuit)
+            if slot is not None:
+                slot.probe_until = 0.0
 
     def clear(self, vendor: str) -> None:
         """Forget ``vendor``'s retry budget, circuits and cooldown: a fresh start (after an
@@ -266,3 +280,6 @@ class AsyncLocal(AsyncStore):
         self, keys: Keys, limits: Limits, failed: bool, cooldown: float, refund: int
     ) -> Transition:
         return self.state.record(keys, limits, failed, cooldown, refund)
+
+    async def release(self, keys: Keys) -> None:
+        self.state.release(keys)

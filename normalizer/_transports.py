@@ -71,11 +71,16 @@ class NormalizingTransport(httpx.BaseTransport):
         store = pipeline.store
         assert isinstance(store, Store)
         wait = call.admitted(store.admit(call.keys, pipeline.limits))  # admit
-        if wait:
-            self._sleep(call, wait)
-        result = self._attempt(call)  # send, read, classify
-        if self._decide(call, result).retry:  # decide, pay
-            result = self._resend(call, result)  # wait, send, read, classify, decide, pay...
+        try:
+            if wait:
+                self._sleep(call, wait)
+            result = self._attempt(call)  # send, read, classify
+            if self._decide(call, result).retry:  # decide, pay
+                result = self._resend(call, result)  # wait, send, read, classify, decide, pay...
+        except BaseException:
+            if call.probing:  # cancelled (or broken) before its answer: free the probe's slot
+                store.release(call.keys)
+            raise
         if isinstance(result, httpx.TransportError):
             call.failed(result)
             raise result
@@ -196,11 +201,16 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         store = pipeline.store
         assert isinstance(store, AsyncStore)
         wait = call.admitted(await store.admit(call.keys, pipeline.limits))  # admit
-        if wait:
-            await self._sleep(call, wait)
-        result = await self._attempt(call)  # send, read, classify
-        if (await self._decide(call, result)).retry:  # decide, pay
-            result = await self._resend(call, result)  # wait, send, ... decide, pay
+        try:
+            if wait:
+                await self._sleep(call, wait)
+            result = await self._attempt(call)  # send, read, classify
+            if (await self._decide(call, result)).retry:  # decide, pay
+                result = await self._resend(call, result)  # wait, send, ... decide, pay
+        except BaseException:
+            if call.probing:  # a cancelled probe frees its slot for the next call
+                await store.release(call.keys)
+            raise
         if isinstance(result, httpx.TransportError):
             call.failed(result)
             raise result

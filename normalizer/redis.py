@@ -317,6 +317,14 @@ class RedisState(_RedisStore[redis.Redis], Store):
         answer = None if reply is None else _admission(reply)
         return self.fallback.retry(keys, limits, cost) if answer is None else answer
 
+    def release(self, keys: Keys) -> None:
+        self.fallback.release(keys)
+        if self._shared.usable:
+            try:
+                self.client.hset(self._shared.keys(keys)[1], "probe_until", 0)
+            except _ERRORS as exc:
+                self._shared.failed(exc)
+
     def clear(self, vendor: str) -> int:
         """Forget ``vendor``'s budget, circuits and cooldown for the whole fleet (and here);
         returns how many Redis keys were deleted. Raises if Redis cannot be reached."""
@@ -373,6 +381,14 @@ class AsyncRedisState(_RedisStore[redis.asyncio.Redis], AsyncStore):
         reply = await self._run(keys, self._shared.args("retry", limits, cost))
         answer = None if reply is None else _admission(reply)
         return self.fallback.retry(keys, limits, cost) if answer is None else answer
+
+    async def release(self, keys: Keys) -> None:
+        self.fallback.release(keys)
+        if self._shared.usable:
+            try:
+                await self.client.hset(self._shared.keys(keys)[1], "probe_until", 0)
+            except _ERRORS as exc:
+                self._shared.failed(exc)
 
     async def clear(self, vendor: str) -> int:
         """The async twin of :meth:`RedisState.clear`."""

@@ -392,3 +392,35 @@ def test_per_product_circuits_in_a_transport(clock: FakeClock, registry: Registr
         c.post("https://api.acme.test/v1/sms/send")
     assert info.value.circuit == "acme/sms"
     assert outcome(c.post("https://api.acme.test/v1/voice/call")).ok  # voice is not held back
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_probe_frees_its_slot(clock: FakeClock) -> None:
+    import asyncio
+
+    state = LocalState(clock)
+    breaker = CircuitBreaker(failures=1, recovery=30.0)
+    keys, limits = Keys("mango", "mango"), Limits(500, breaker)
+    state.record(keys, limits, True, 0.0, 0)  # open
+    clock.now += 31  # recovery over: the next call is the probe
+    started = asyncio.Event()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        started.set()
+        await asyncio.sleep(3600)
+        raise AssertionError("not reached")
+
+    client = normalizer.AsyncClient(
+        "mango",
+        transport=httpx.MockTransport(slow),
+        retry=policy(clock),
+        circuit=breaker,
+        state=state,
+    )
+    task = asyncio.ensure_future(client.post(MANGO))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # the probe will never report: the next call probes at once instead of failing fast
+    assert state.admit(keys, limits).verdict == "probe"
