@@ -120,7 +120,10 @@ def mock_clients(body: bytes) -> dict[str, httpx.Client]:
         "normalizer, vendor found from the URL": normalizer.Client(
             transport=mock, logger=quiet_logger()
         ),
-        "normalizer, structlog's default logger": normalizer.Client("mango", transport=mock),
+        # structlog unconfigured: events go to the stdlib logger, here Python's lastResort
+        "normalizer, default logger (stdlib, unconfigured)": normalizer.Client(
+            "mango", transport=mock
+        ),
     }
 
 
@@ -136,8 +139,12 @@ def bench_mock(quick: bool) -> None:
             "hand-written httpx + tenacity + JSON check": hand_written(bare, MANGO, n),
             **variants,
         }
-        with open("/dev/null", "w") as devnull, contextlib.redirect_stdout(devnull):
-            best = interleaved(variants, rounds)  # the default logger prints: not to the table
+        with (
+            open("/dev/null", "w") as devnull,
+            contextlib.redirect_stdout(devnull),
+            contextlib.redirect_stderr(devnull),
+        ):
+            best = interleaved(variants, rounds)  # the default logger writes: not to the table
         table(
             f"2. sync client over httpx.MockTransport, {label} body (POST + .json())",
             ratios(best, n),

@@ -27,6 +27,7 @@ from ._redact import Redactor
 from ._registry import Registry, register_mappings
 from ._retry import RetryPolicy, retry_if_retryable, wait_vendor
 from ._store import CircuitBreaker, LocalState
+from ._telemetry import Telemetry
 from ._transports import AsyncNormalizingTransport, NormalizingTransport, raise_for_outcome
 
 __version__ = "0.1.0"
@@ -55,6 +56,7 @@ __all__ = [
     "Registry",
     "RetryPolicy",
     "ServerError",
+    "Telemetry",
     "UnknownVendorError",
     "UnregisteredVendorError",
     "ValidationError",

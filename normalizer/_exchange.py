@@ -17,6 +17,7 @@ from ._exceptions import CircuitOpenError, VendorError
 from ._logging import CallLog
 from ._mapping import MAX_COOLDOWN
 from ._outcome import Outcome, attach, outcome_of
+from ._redact import DEFAULT as DEFAULT_REDACTOR
 from ._retry import (
     GIVE_UP,
     TRANSIENT,
@@ -64,15 +65,18 @@ class Exchange:
         "clean",
         "clock",
         "decision",
+        "ends",
         "keys",
         "max_attempts",
         "pipeline",
         "probing",
         "replayable",
         "request",
+        "retried_for",
         "route",
         "spent",
         "started",
+        "telemetry",
     )
 
     def __init__(self, pipeline: Pipeline, request: httpx.Request, route: Route) -> None:
@@ -84,11 +88,16 @@ class Exchange:
         self.max_attempts = 1 if policy is None else effective_attempts(policy)
         self.clock = time.monotonic if policy is None else policy.clock
         self.started = self.clock()
+        deadline = None if policy is None else policy.deadline
+        self.ends = None if deadline is None else self.started + deadline
         # judged before the first attempt: sending may turn a one-shot stream into bytes
         self.replayable = replayable(request)
         self.attempts = 0
         self.clean = False
         self.probing = False
+        self.retried_for: str | None = None
+        telemetry = pipeline.telemetry
+        self.telemetry = telemetry if telemetry is not None and telemetry.wanted() else None
         self.spent = 0
         self.decision: Decision | None = None
         self._log: CallLog | None = None
@@ -143,23 +152,29 @@ class Exchange:
         """Count the attempt, and bound its httpx timeouts by what is left of the deadline."""
         self.attempts += 1
         left = self.left()
-        if left is not None:
-            self.request.extensions = {
-                **self.request.extensions,
-                "timeout": _bounded_timeouts(self.request.extensions.get("timeout"), left),
-            }
+        if left is None:
+            return
+        timeout = self.request.extensions.get("timeout")
+        if isinstance(timeout, dict):
+            for value in timeout.values():
+                if value is None or value > left:
+                    break
+            else:
+                return  # the usual case: httpx's timeouts are shorter than the deadline
+        self.request.extensions = {
+            **self.request.extensions,
+            "timeout": _bounded_timeouts(timeout, left),
+        }
 
     def left(self) -> float | None:
         """Seconds left of the policy's deadline (None: no deadline)."""
-        policy = self.pipeline.policy
-        if policy is None or policy.deadline is None:
-            return None
-        return max(0.001, policy.deadline - self.elapsed())
+        ends = self.ends
+        return None if ends is None else max(0.001, ends - self.clock())
 
     def expired(self) -> bool:
         """The deadline passed: stop reading a trickling body, hand the rest on unread."""
-        left = self.left()
-        return left is not None and left <= 0.001
+        ends = self.ends
+        return ends is not None and self.clock() >= ends - 0.001
 
     def classify(self, response: httpx.Response, document: object, inspected: bool) -> Outcome:
         """The outcome of a response whose body was read into ``document`` (or not at all)."""
@@ -174,7 +189,9 @@ class Exchange:
 
     def inspected(self, response: httpx.Response, outcome: Outcome) -> Record | None:
         """Attach and log an attempt's outcome; returns what to record in the vendor's store."""
-        attach(response, outcome, self.attempts, self.pipeline.redactor_for(self.route.mapping))
+        redactor = self.pipeline.redactor_for(self.route.mapping)
+        attach(response, outcome, self.attempts, None if redactor is DEFAULT_REDACTOR else redactor)
+        self._report("attempt", self.attempts, outcome)
         if outcome.partial:
             self.log.partial(self.attempts, outcome)
         if outcome.ok:
@@ -206,6 +223,7 @@ class Exchange:
 
     def errored(self, error: BaseException) -> Record | None:
         self.log.attempt_failed(self.attempts, None, None, error)
+        self._report("attempt", self.attempts, None, error)
         breaker = self.pipeline.limits.breaker
         return self._record(breaker is not None and isinstance(error, TRANSIENT), 0.0, 0)
 
@@ -222,6 +240,7 @@ class Exchange:
         self.probing = False  # the store has the probe's answer
         if transition is not None:
             self.log.circuit(transition, self.keys.circuit, self.pipeline.limits)
+            self._report("circuit", transition)
 
     # --- decide, pay ------------------------------------------------------------------------
 
@@ -260,6 +279,30 @@ class Exchange:
         decision = self.decision
         assert decision is not None
         self.log.retrying(self.attempts, outcome, decision.delay, decision.why, decision.delay_from)
+        self.retried_for = decision.why
+        self._report("retrying", decision.why)
+
+    def _reason(self) -> str | None:
+        """Why the call ended where it did: a give-up reason, or the last retry's."""
+        decision = self.decision
+        if decision is not None and decision.why in GIVE_UP:
+            return decision.why
+        return self.retried_for
+
+    def _report(self, event: str, *args: object) -> None:
+        """Tell OpenTelemetry (when there is one); like logging, it never fails the call."""
+        telemetry = self.telemetry
+        if telemetry is None:
+            return
+        route = self.route
+        product = None if route.product is None else route.product.id
+        try:
+            if event == "circuit":
+                telemetry.circuit(route.mapping.id, str(args[0]))
+            else:
+                getattr(telemetry, event)(route.mapping.id, product, *args)
+        except Exception:  # a broken exporter or SDK must not change what the call returns
+            pass
 
     # --- settle, log ------------------------------------------------------------------------
 
@@ -268,6 +311,8 @@ class Exchange:
         decision = self.decision
         if decision is not None and decision.why in GIVE_UP:
             self.log.gave_up(self.attempts, None, decision.why)
+        if self.telemetry is not None:
+            self._report("finished", None, error, self.attempts, self.elapsed(), self._reason())
 
     def finish(self, response: httpx.Response) -> VendorError | None:
         """Settle the call; returns the exception to raise, if the transport raises."""
@@ -276,6 +321,8 @@ class Exchange:
         decision = self.decision
         if decision is not None and decision.why in GIVE_UP and not outcome.ok:
             self.log.gave_up(self.attempts, outcome, decision.why)
+        if self.telemetry is not None:
+            self._report("finished", outcome, None, self.attempts, self.elapsed(), self._reason())
         options = self.pipeline.options
         if options.on_outcome is not None:
             self.log.finished(outcome, self.attempts)

@@ -16,6 +16,7 @@ from ._redact import Redactor
 from ._registry import Registry
 from ._retry import RetryPolicy
 from ._store import AsyncStore, CircuitBreaker, Store
+from ._telemetry import Telemetry
 
 DEFAULT_RETRY = RetryPolicy()
 
@@ -32,8 +33,9 @@ class Options:
     default, or ``normalizer.redis.RedisState`` shared between processes); and observability:
     ``logger`` (default: structlog's ``"normalizer"`` logger once the application configured
     structlog, else the stdlib logger ``"normalizer"``; a stdlib logger may be given),
-    ``on_outcome`` (called once per call with a :class:`VendorCall`), ``redactor`` and
-    ``log_bodies``.
+    ``on_outcome`` (called once per call with a :class:`VendorCall`), ``redactor``,
+    ``log_bodies`` and ``telemetry`` (OpenTelemetry: None reports to the global providers when
+    ``opentelemetry-api`` is installed, False never, a :class:`Telemetry` as it says).
     """
 
     retry: RetryPolicy | None = DEFAULT_RETRY
@@ -46,6 +48,7 @@ class Options:
     on_outcome: OnOutcome | None = None
     redactor: Redactor | None = None
     log_bodies: bool = False
+    telemetry: Telemetry | bool | None = None
 
     def __post_init__(self) -> None:
         if self.max_body_size < 0:
@@ -74,6 +77,7 @@ class OptionsKwargs(TypedDict, total=False):
     on_outcome: OnOutcome | None
     redactor: Redactor | None
     log_bodies: bool
+    telemetry: Telemetry | bool | None
 
 
 OPTION_NAMES = frozenset(OptionsKwargs.__annotations__)

@@ -28,6 +28,7 @@ from ._redact import DEFAULT as DEFAULT_REDACTOR
 from ._redact import Redactor
 from ._router import Route, Router
 from ._store import AsyncLocal, AsyncStore, Keys, Limits, LocalState, Store
+from ._telemetry import resolve
 
 
 class Pipeline:
@@ -43,6 +44,7 @@ class Pipeline:
             self.policy.budget_capacity if self.policy is not None else 0, options.circuit
         )
         self.store = _store(options, asynchronous)
+        self.telemetry = resolve(options.telemetry)
         self._keys: dict[tuple[str, str | None], Keys] = {}
         self._redactors: dict[str, tuple[VendorMapping, Redactor]] = {}
 
@@ -55,7 +57,14 @@ class Pipeline:
         keys = self._keys.get(name)
         if keys is None:
             keys = self._keys[name] = Keys.of(*name, self.limits.breaker)
+            self._watch(keys.vendor)
         return keys
+
+    def _watch(self, vendor: str) -> None:
+        """Show the vendor's retry budget on the telemetry gauge (in-process stores only)."""
+        store = self.store.state if isinstance(self.store, AsyncLocal) else self.store
+        if self.telemetry is not None and self.policy is not None and isinstance(store, LocalState):
+            self.telemetry.budget(store, vendor, self.limits.capacity)
 
     def redactor_for(self, mapping: VendorMapping) -> Redactor:
         """The transport's redactor extended with the vendor's ``[redact]`` (its secret names
