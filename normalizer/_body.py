@@ -261,6 +261,9 @@ class _Replay(httpx.SyncByteStream):
         yield from self._rest
 
     def close(self) -> None:
+        close = getattr(self._rest, "close", None)
+        if close is not None:  # a generator half read: finish it now, not at garbage collection
+            close()
         self._inner.close()
 
 
@@ -278,6 +281,9 @@ class _AsyncReplay(httpx.AsyncByteStream):
             yield chunk
 
     async def aclose(self) -> None:
+        aclose = getattr(self._rest, "aclose", None)
+        if aclose is not None:  # an async generator half read: close it in this task
+            await aclose()
         await self._inner.aclose()
 
 

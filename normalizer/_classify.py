@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -387,6 +388,9 @@ def _first_text(paths: tuple[JsonPath, ...], doc: object) -> str | None:
     return None
 
 
+_LONG_DIGITS = re.compile(rb"\d{19}")
+"""A run of digits that may be an integer past 64 bits, which only the standard json keeps."""
+
 fast_loads: Callable[[bytes], Any] | None
 try:  # an optional accelerator, used when the application has it installed
     from orjson import loads as fast_loads
@@ -405,8 +409,8 @@ def parse_json(body: Body, *, lossy: bool = True) -> object:
         return body
     if not isinstance(body, bytes | bytearray | memoryview | str):
         return None  # an already-parsed scalar (or anything else) holds no code
-    if fast_loads is not None and isinstance(body, bytes):
-        try:
+    if fast_loads is not None and isinstance(body, bytes) and _LONG_DIGITS.search(body) is None:
+        try:  # (orjson reads integers past 64 bits as floats: those bodies go to json below)
             return fast_loads(body)
         except ValueError:
             pass

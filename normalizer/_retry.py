@@ -47,10 +47,11 @@ TRANSIENT = _NEVER_SENT + _MAYBE_SENT
 """Transport errors that say nothing against the request: the vendor may answer next time."""
 
 
-async def _asyncio_sleep(seconds: float) -> None:
-    import asyncio  # imported when first needed: sync users never load asyncio
+async def _async_sleep(seconds: float) -> None:
+    """Sleep on whatever event loop runs the call: asyncio or trio, through anyio (as httpx)."""
+    import anyio  # an httpx dependency; imported when first needed: sync users never load it
 
-    await asyncio.sleep(seconds)
+    await anyio.sleep(seconds)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -88,7 +89,7 @@ class RetryPolicy:
     clock: Callable[[], float] = dataclasses.field(default=time.monotonic, repr=False)
     sleep: Callable[[float], None] = dataclasses.field(default=time.sleep, repr=False)
     async_sleep: Callable[[float], Awaitable[None]] = dataclasses.field(
-        default=_asyncio_sleep, repr=False
+        default=_async_sleep, repr=False
     )
     random: Callable[[], float] = dataclasses.field(default=random.random, repr=False)
 

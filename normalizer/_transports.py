@@ -17,7 +17,7 @@ The caller gets the response the vendor sent, byte for byte (see :mod:`normalize
 
 from __future__ import annotations
 
-from typing import Unpack
+from typing import Any, Unpack
 
 import httpx
 import tenacity
@@ -166,6 +166,13 @@ class NormalizingTransport(httpx.BaseTransport):
         assert policy is not None
         sleeper(policy)(seconds)
 
+    def __enter__(self) -> NormalizingTransport:
+        self._transport.__enter__()  # as httpx's client does for its transports
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._transport.__exit__(*exc)
+
     def close(self) -> None:
         self._transport.close()
 
@@ -292,6 +299,13 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         policy = call.pipeline.policy
         assert policy is not None
         await async_sleeper(policy)(seconds)
+
+    async def __aenter__(self) -> AsyncNormalizingTransport:
+        await self._transport.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._transport.__aexit__(*exc)
 
     async def aclose(self) -> None:
         await self._transport.aclose()

@@ -1,0 +1,1 @@
+"""The documentation site's sources; ``hooks.py`` generates its code reference (see mkdocs.yml)."""

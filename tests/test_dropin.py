@@ -1,0 +1,104 @@
+"""httpx conventions a drop-in must keep: trio, stream closing, transport lifetimes, big ints."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+import normalizer
+from normalizer import RetryPolicy, outcome_of
+from normalizer.testing import set_testing
+
+MANGO = "https://app.mango-office.ru/vpbx/commands/callback"
+
+
+def test_async_retries_wait_on_trio() -> None:
+    trio = pytest.importorskip("trio")
+    answers = [{"result": 5001}, {"result": 1000}]
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=answers.pop(0))
+
+    async def main() -> str:
+        policy = RetryPolicy(base=0.001, pace={"busy": 0.001})
+        with set_testing(False):
+            async with normalizer.AsyncClient(
+                "mango", transport=httpx.MockTransport(vendor), retry=policy
+            ) as client:
+                response = await client.post(MANGO)
+        out = outcome_of(response)
+        assert out is not None
+        return out.category.value
+
+    assert trio.run(main) == "ok"
+
+
+class Chunks(httpx.AsyncByteStream):
+    def __init__(self) -> None:
+        self.closed_generator = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            yield b"<html>"
+            for _ in range(1000):
+                yield b"<p>text</p>"
+        finally:
+            self.closed_generator = True
+
+
+@pytest.mark.anyio
+async def test_a_sniffed_async_body_closed_unread_closes_its_generator() -> None:
+    stream = Chunks()
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, stream=stream, headers={"content-type": "text/html"})
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        async with (
+            normalizer.AsyncClient(
+                "mango", transport=httpx.MockTransport(vendor), retry=None
+            ) as client,
+            client.stream("POST", MANGO) as response,
+        ):
+            assert response.status_code == 503
+    assert stream.closed_generator  # closed in the task, not left to the garbage collector
+
+
+class Lifetime(httpx.BaseTransport):
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def __enter__(self) -> Lifetime:
+        self.events.append("enter")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.events.append("exit")
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"result": 1000})
+
+
+def test_the_wrapped_transport_is_entered_and_exited_as_httpx_does() -> None:
+    inner = Lifetime()
+    with normalizer.Client("mango", transport=inner) as client:
+        client.post(MANGO)
+    assert inner.events == ["enter", "exit"]
+
+
+def test_the_first_json_keeps_big_integers() -> None:
+    body = b'{"result": 1000, "call_id": 123456789012345678901234567890}'
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+
+    with normalizer.Client("mango", transport=httpx.MockTransport(vendor)) as client:
+        response = client.post(MANGO)
+    assert response.json() == json.loads(body)
+    assert response.json()["call_id"] == 123456789012345678901234567890
