@@ -237,6 +237,19 @@ def _transition(reply: Any) -> Transition:
     return "closed" if text == "closed" else None
 
 
+def _require_asyncio() -> None:
+    """redis.asyncio runs on asyncio only: under trio say so, instead of a loop error."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise RuntimeError(
+            "AsyncRedisState needs asyncio (redis-py's asyncio client); under trio, share state "
+            "with RedisState from a worker thread, or use LocalState"
+        ) from None
+
+
 def _client_options(timeout: float) -> dict[str, Any]:
     # fail fast: a slow Redis must cost a call milliseconds, then the fallback takes over
     return {
@@ -361,6 +374,7 @@ class AsyncRedisState(_RedisStore[redis.asyncio.Redis], AsyncStore):
         await self.aclose()
 
     async def _run(self, keys: Keys, args: list[str | float]) -> Any:
+        _require_asyncio()
         shared = self._shared
         if not shared.usable:
             return None

@@ -186,3 +186,11 @@ def redis_server() -> Iterator[RedisServer]:
     server = RedisServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    """Every async test runs on asyncio and on trio, as httpx's AsyncClient does; a test that
+    needs asyncio itself says so with ``@pytest.mark.parametrize("anyio_backend", ["asyncio"])``."""
+    backend: str = request.param
+    return backend

@@ -199,6 +199,7 @@ async def test_async_faults(server: FaultServer) -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # counts asyncio tasks
 async def test_load_1000_async_calls_200_in_flight(server: FaultServer) -> None:
     import asyncio
 

@@ -160,6 +160,7 @@ def test_cooldown_is_shared(
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # redis.asyncio: asyncio only
 async def test_async_store(redis_server: RedisServer, busy_vendor: SimulatedVendor) -> None:
     shared = account()
     breaker = CircuitBreaker(failures=3, recovery=600)
@@ -279,6 +280,7 @@ def test_a_silent_redis_is_asked_once_per_retry_interval(
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # redis.asyncio: asyncio only
 async def test_async_store_falls_back_too(busy_vendor: SimulatedVendor) -> None:
     breaker = CircuitBreaker(failures=2, recovery=600)
     async with (
@@ -340,3 +342,16 @@ def test_a_corrupted_hash_neither_crashes_nor_locks_out(
 def test_prefix_and_account_cannot_collide(prefix: str, account_: str) -> None:
     with pytest.raises(ValueError, match="must be non-empty"):
         RedisState(redis.Redis(), prefix=prefix, account=account_)
+
+
+def test_the_async_store_says_it_needs_asyncio_under_trio() -> None:
+    trio = pytest.importorskip("trio")
+    from normalizer._store import Keys, Limits
+
+    store = AsyncRedisState(redis.asyncio.Redis())
+
+    async def main() -> None:
+        with pytest.raises(RuntimeError, match="needs asyncio"):
+            await store.admit(Keys("mango", "mango"), Limits(10, None))
+
+    trio.run(main)

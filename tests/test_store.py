@@ -395,6 +395,7 @@ def test_per_product_circuits_in_a_transport(clock: FakeClock, registry: Registr
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])  # asyncio tasks and cancel
 async def test_a_cancelled_probe_frees_its_slot(clock: FakeClock) -> None:
     import asyncio
 
