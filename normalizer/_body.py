@@ -26,6 +26,11 @@ Expired = Callable[[], bool] | None
 """Whether the call's deadline has passed (None: no deadline)."""
 
 _FILE_TYPES = (
+    # streams by design: their first bytes must reach the caller at once, never buffered
+    "text/event-stream",
+    "application/x-ndjson",
+    "application/stream+json",
+    "application/jsonl",
     "audio/",
     "video/",
     "image/",
@@ -72,6 +77,12 @@ class Framing(NamedTuple):
         return cls(content_type, length, encoding)
 
 
+def declared_length(framing: Framing) -> int | None:
+    """The body's declared Content-Length, when it is a plain number."""
+    length = framing.content_length
+    return int(length) if length is not None and length.isdigit() and len(length) < 19 else None
+
+
 class BodyReader:
     """One transport's body policy: the cap, and what each response's body is worth reading."""
 
@@ -99,7 +110,12 @@ class BodyReader:
         return Plan.SNIFF
 
     def read(
-        self, response: httpx.Response, plan: Plan, xml: bool, expired: Expired = None
+        self,
+        response: httpx.Response,
+        plan: Plan,
+        xml: bool,
+        expired: Expired = None,
+        declared: int | None = None,
     ) -> bytes | None:
         """Buffer a body worth classifying; else leave the stream replaying what was read.
 
@@ -112,6 +128,7 @@ class BodyReader:
         chunks: list[bytes] = []
         size = 0
         undecided = plan is Plan.SNIFF
+        document = True
         iterator = iter(stream)
         try:
             for chunk in iterator:
@@ -121,8 +138,11 @@ class BodyReader:
                     verdict = opens_document(chunk, xml)
                     undecided = verdict is None
                     if verdict is False:
-                        response.stream = _Replay(chunks, iterator, stream)
-                        return None
+                        if declared is None or declared > self.max_body_size:
+                            response.stream = _Replay(chunks, iterator, stream)
+                            return None
+                        document = False  # small and declared: read it to its end, so no
+                        # half-read stream is left for the caller (trio warns of those)
                 if size > self.max_body_size or (expired is not None and expired()):
                     response.stream = _Replay(chunks, iterator, stream)
                     return None
@@ -132,10 +152,15 @@ class BodyReader:
         stream.close()
         body = b"".join(chunks)
         response.stream = httpx.ByteStream(body)
-        return body
+        return body if document else None
 
     async def aread(
-        self, response: httpx.Response, plan: Plan, xml: bool, expired: Expired = None
+        self,
+        response: httpx.Response,
+        plan: Plan,
+        xml: bool,
+        expired: Expired = None,
+        declared: int | None = None,
     ) -> bytes | None:
         """The async twin of :meth:`read`."""
         stream = response.stream
@@ -143,6 +168,7 @@ class BodyReader:
         chunks: list[bytes] = []
         size = 0
         undecided = plan is Plan.SNIFF
+        document = True
         iterator = stream.__aiter__()
         try:
             async for chunk in iterator:
@@ -152,8 +178,11 @@ class BodyReader:
                     verdict = opens_document(chunk, xml)
                     undecided = verdict is None
                     if verdict is False:
-                        response.stream = _AsyncReplay(chunks, iterator, stream)
-                        return None
+                        if declared is None or declared > self.max_body_size:
+                            response.stream = _AsyncReplay(chunks, iterator, stream)
+                            return None
+                        document = False  # small and declared: read it to its end, so no
+                        # half-read stream is left for the caller (trio warns of those)
                 if size > self.max_body_size or (expired is not None and expired()):
                     response.stream = _AsyncReplay(chunks, iterator, stream)
                     return None
@@ -163,7 +192,7 @@ class BodyReader:
         await stream.aclose()
         body = b"".join(chunks)
         response.stream = httpx.ByteStream(body)
-        return body
+        return body if document else None
 
     def document(
         self, response: httpx.Response, framing: Framing, body: bytes, xml: bool

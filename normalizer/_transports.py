@@ -22,7 +22,7 @@ from typing import Any, Unpack
 import httpx
 import tenacity
 
-from ._body import Framing, Plan, asettle, settle
+from ._body import Framing, Plan, asettle, declared_length, settle
 from ._exceptions import PartialFailure, VendorError
 from ._exchange import Exchange
 from ._options import Options, OptionsKwargs
@@ -60,6 +60,11 @@ class NormalizingTransport(httpx.BaseTransport):
     @property
     def options(self) -> Options:
         return self._pipeline.options
+
+    @property
+    def transport(self) -> httpx.BaseTransport:
+        """The transport this one wraps."""
+        return self._transport
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """One request, stage by stage (see the module's drawing)."""
@@ -100,7 +105,8 @@ class NormalizingTransport(httpx.BaseTransport):
             plan = body.plan(call.request, response, framing, call.route)
             xml = call.route.envelope.xml
             read = plan in (Plan.READ, Plan.SNIFF)
-            raw = body.read(response, plan, xml, call.expired) if read else None
+            length = declared_length(framing)
+            raw = body.read(response, plan, xml, call.expired, length) if read else None
         except httpx.TransportError as exc:
             self._record(call, call.errored(exc))
             return exc
@@ -198,6 +204,11 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
     def options(self) -> Options:
         return self._pipeline.options
 
+    @property
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """The transport this one wraps."""
+        return self._transport
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """One request, stage by stage (see the module's drawing)."""
         pipeline = self._pipeline
@@ -236,7 +247,8 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
             plan = body.plan(call.request, response, framing, call.route)
             xml = call.route.envelope.xml
             read = plan in (Plan.READ, Plan.SNIFF)
-            raw = await body.aread(response, plan, xml, call.expired) if read else None
+            length = declared_length(framing)
+            raw = await body.aread(response, plan, xml, call.expired, length) if read else None
         except httpx.TransportError as exc:
             await self._record(call, call.errored(exc))
             return exc

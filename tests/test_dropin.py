@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -102,3 +102,50 @@ def test_the_first_json_keeps_big_integers() -> None:
         response = client.post(MANGO)
     assert response.json() == json.loads(body)
     assert response.json()["call_id"] == 123456789012345678901234567890
+
+
+class Events(httpx.SyncByteStream):
+    def __init__(self) -> None:
+        self.pulled = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for i in range(100):
+            self.pulled += 1
+            yield f"data: {i}\n\n".encode()
+
+
+@pytest.mark.parametrize("media", ["text/event-stream", "application/x-ndjson"])
+def test_a_stream_by_design_reaches_the_caller_unread(media: str) -> None:
+    events = Events()
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=events, headers={"content-type": media})
+
+    with (
+        normalizer.Client("mango", transport=httpx.MockTransport(vendor)) as client,
+        client.stream("GET", MANGO) as response,
+    ):
+        assert events.pulled == 0  # headers at once, nothing buffered
+        first = next(response.iter_raw())
+    assert first == b"data: 0\n\n"
+
+
+def test_a_small_declared_non_document_is_read_to_its_end() -> None:
+    class Once(httpx.SyncByteStream):
+        closed = False
+
+        def __iter__(self) -> Iterator[bytes]:
+            yield b"Hello, "
+            yield b"world!"
+
+        def close(self) -> None:
+            Once.closed = True
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "text/plain", "content-length": "13"}
+        return httpx.Response(200, stream=Once(), headers=headers)
+
+    with normalizer.Client("mango", transport=httpx.MockTransport(vendor)) as client:
+        response = client.get(MANGO)
+    assert response.text == "Hello, world!"
+    assert Once.closed  # the vendor's stream was finished and closed, not left half read
