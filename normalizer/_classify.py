@@ -51,6 +51,7 @@ Body = bytes | bytearray | memoryview | str | Mapping[str, Any] | list[Any] | No
 
 
 _OK = Entry(Category.OK, "", "", False, False)
+_REDIRECT = Entry(Category.OK, "HTTP redirect or not modified (3xx)", "", False, False)
 _NO_CODE = Entry(Category.OK, "success: a 2xx body without a code", "", False, False)
 _DELIVERED = Entry(
     Category.OK, "HTTP success, body not inspected (file or no content)", "", False, False
@@ -310,6 +311,8 @@ def _by_status(
                 return _Reading(rule.entry, Match.HTTP_STATUS, pid)
     if 200 <= status < 300:
         return None
+    if 300 <= status < 400:  # a redirect or "not modified": a hop of httpx's, not a failure
+        return _Reading(_REDIRECT, Match.HTTP_STATUS, pid)
     for rule in _DEFAULT_RULES:
         if rule.applies(status, path):
             return _Reading(rule.entry, Match.HTTP_STATUS, pid)

@@ -15,9 +15,11 @@ from typing import Any, cast
 
 import httpx
 
+from ._body import asettle, settle
+from ._exceptions import VendorError
 from ._options import OPTION_NAMES, Options, OptionsKwargs
 from ._store import LocalState
-from ._transports import AsyncNormalizingTransport, NormalizingTransport
+from ._transports import AsyncNormalizingTransport, NormalizingTransport, raise_for_outcome
 
 
 def _client_options(options: Options | None, kwargs: dict[str, Any]) -> Options:
@@ -30,6 +32,18 @@ def _client_options(options: Options | None, kwargs: dict[str, Any]) -> Options:
     retry = built.retry
     store = LocalState(time.monotonic if retry is None else retry.clock)
     return dataclasses.replace(built, state=store)
+
+
+class _Setup:
+    """A client's normalizer settings: its options, and those its transports get (which never
+    raise: the client raises in ``send``, after httpx's redirects and auth)."""
+
+    __slots__ = ("options", "transports", "vendor")
+
+    def __init__(self, vendor: str | None, options: Options) -> None:
+        self.vendor = vendor
+        self.options = options
+        self.transports = dataclasses.replace(options, raise_on_error=False)
 
 
 class Client(httpx.Client):
@@ -48,7 +62,7 @@ class Client(httpx.Client):
         mounts: Mapping[str, httpx.BaseTransport | None] | None = None,
         **kwargs: Any,
     ) -> None:
-        self._normalizer = (vendor, _client_options(options, kwargs))
+        self._normalizer = _Setup(vendor, _client_options(options, kwargs))
         if mounts is not None:
             mounts = {k: None if t is None else self._normalize(t) for k, t in mounts.items()}
         super().__init__(mounts=mounts, **kwargs)
@@ -56,13 +70,25 @@ class Client(httpx.Client):
     @property
     def normalizer_options(self) -> Options:
         """normalizer's options (``options`` is httpx's OPTIONS request)."""
-        return self._normalizer[1]
+        return self._normalizer.options
+
+    def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        """httpx's send; with ``raise_on_error`` the final outcome raises here, once httpx has
+        followed redirects and answered auth challenges (their hops are not failures)."""
+        response = super().send(request, **kwargs)
+        if self._normalizer.options.raise_on_error:
+            try:
+                raise_for_outcome(response)
+            except VendorError:
+                settle(response)
+                raise
+        return response
 
     def _normalize(self, transport: httpx.BaseTransport) -> httpx.BaseTransport:
         if isinstance(transport, NormalizingTransport):
             return transport
-        vendor, options = self._normalizer
-        return NormalizingTransport(vendor, transport=transport, options=options)
+        setup = self._normalizer
+        return NormalizingTransport(setup.vendor, transport=transport, options=setup.transports)
 
     # httpx builds its default pool and proxy transports through these two hooks
     def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.BaseTransport:
@@ -83,7 +109,7 @@ class AsyncClient(httpx.AsyncClient):
         mounts: Mapping[str, httpx.AsyncBaseTransport | None] | None = None,
         **kwargs: Any,
     ) -> None:
-        self._normalizer = (vendor, _client_options(options, kwargs))
+        self._normalizer = _Setup(vendor, _client_options(options, kwargs))
         if mounts is not None:
             mounts = {k: None if t is None else self._normalize(t) for k, t in mounts.items()}
         super().__init__(mounts=mounts, **kwargs)
@@ -91,13 +117,26 @@ class AsyncClient(httpx.AsyncClient):
     @property
     def normalizer_options(self) -> Options:
         """normalizer's options (``options`` is httpx's OPTIONS request)."""
-        return self._normalizer[1]
+        return self._normalizer.options
+
+    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        """The async twin of :meth:`Client.send`."""
+        response = await super().send(request, **kwargs)
+        if self._normalizer.options.raise_on_error:
+            try:
+                raise_for_outcome(response)
+            except VendorError:
+                await asettle(response)
+                raise
+        return response
 
     def _normalize(self, transport: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
         if isinstance(transport, AsyncNormalizingTransport):
             return transport
-        vendor, options = self._normalizer
-        return AsyncNormalizingTransport(vendor, transport=transport, options=options)
+        setup = self._normalizer
+        return AsyncNormalizingTransport(
+            setup.vendor, transport=transport, options=setup.transports
+        )
 
     def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.AsyncBaseTransport:
         return self._normalize(super()._init_transport(*args, **kwargs))

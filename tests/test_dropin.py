@@ -149,3 +149,57 @@ def test_a_small_declared_non_document_is_read_to_its_end() -> None:
         response = client.get(MANGO)
     assert response.text == "Hello, world!"
     assert Once.closed  # the vendor's stream was finished and closed, not left half read
+
+
+def test_raise_on_error_waits_for_httpx_to_follow_redirects() -> None:
+    calls: list[normalizer.VendorCall] = []
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/old"):
+            return httpx.Response(302, headers={"location": MANGO})
+        return httpx.Response(200, json={"result": 1000})
+
+    with normalizer.Client(
+        "mango",
+        transport=httpx.MockTransport(vendor),
+        raise_on_error=True,
+        follow_redirects=True,
+        on_outcome=calls.append,
+    ) as client:
+        response = client.get("https://app.mango-office.ru/vpbx/old")
+    assert response.json() == {"result": 1000}
+    assert [c.outcome.category.value for c in calls] == ["ok", "ok"]  # the hop is no failure
+
+
+def test_raise_on_error_still_raises_the_final_failure_with_a_readable_body() -> None:
+    def vendor(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/old"):
+            return httpx.Response(307, headers={"location": MANGO})
+        return httpx.Response(200, json={"result": 3103})
+
+    with (
+        normalizer.Client(
+            "mango",
+            transport=httpx.MockTransport(vendor),
+            raise_on_error=True,
+            follow_redirects=True,
+        ) as client,
+        pytest.raises(normalizer.ValidationError) as info,
+    ):
+        client.get("https://app.mango-office.ru/vpbx/old")
+    assert info.value.response is not None
+    assert info.value.response.json() == {"result": 3103}
+
+
+def test_not_modified_is_no_failure() -> None:
+    def vendor(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(304)
+
+    with normalizer.Client(
+        "mango", transport=httpx.MockTransport(vendor), raise_on_error=True
+    ) as client:
+        response = client.get(MANGO)
+    assert response.status_code == 304
+    out = outcome_of(response)
+    assert out is not None
+    assert out.ok
