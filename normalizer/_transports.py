@@ -105,7 +105,7 @@ class NormalizingTransport(httpx.BaseTransport):
             plan = body.plan(call.request, response, framing, call.route)
             xml = call.route.envelope.xml
             read = plan in (Plan.READ, Plan.SNIFF)
-            length = declared_length(framing)
+            length = declared_length(framing) if plan is Plan.SNIFF else None
             raw = body.read(response, plan, xml, call.expired, length) if read else None
         except httpx.TransportError as exc:
             self._record(call, call.errored(exc))
@@ -247,7 +247,7 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
             plan = body.plan(call.request, response, framing, call.route)
             xml = call.route.envelope.xml
             read = plan in (Plan.READ, Plan.SNIFF)
-            length = declared_length(framing)
+            length = declared_length(framing) if plan is Plan.SNIFF else None
             raw = await body.aread(response, plan, xml, call.expired, length) if read else None
         except httpx.TransportError as exc:
             await self._record(call, call.errored(exc))
