@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -194,3 +195,16 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     needs asyncio itself says so with ``@pytest.mark.parametrize("anyio_backend", ["asyncio"])``."""
     backend: str = request.param
     return backend
+
+
+def run_example(code: str) -> None:
+    """Run a documentation example as a user pastes it: a fresh interpreter, retries instant."""
+    prelude = "from normalizer.testing import set_testing\nset_testing(True)\n"
+    proc = subprocess.run(
+        [sys.executable, "-c", prelude + code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONUTF8": "1", "PATH": ""},
+    )
+    assert proc.returncode == 0, proc.stderr

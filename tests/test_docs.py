@@ -22,6 +22,7 @@ import pytest
 
 from docs import hooks
 from normalizer import Category
+from tests.conftest import run_example
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -56,15 +57,7 @@ def test_the_guides_exist_and_have_examples() -> None:
 
 @pytest.mark.parametrize("code", [c for _, c in BLOCKS], ids=[i for i, _ in BLOCKS])
 def test_docs_block_runs(code: str) -> None:
-    prelude = "from normalizer.testing import set_testing\nset_testing(True)\n"
-    proc = subprocess.run(
-        [sys.executable, "-c", prelude + code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PYTHONUTF8": "1", "PATH": ""},
-    )
-    assert proc.returncode == 0, proc.stderr
+    run_example(code)
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import run_example
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
@@ -19,15 +19,7 @@ def test_readme_has_examples() -> None:
 
 @pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_readme_block_runs(code: str) -> None:
-    prelude = "from normalizer.testing import set_testing\nset_testing(True)\n"
-    proc = subprocess.run(
-        [sys.executable, "-c", prelude + code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PYTHONUTF8": "1", "PATH": ""},
-    )
-    assert proc.returncode == 0, proc.stderr
+    run_example(code)
 
 
 def test_mapping_format_worked_example_reads_its_own_sample(tmp_path: Path) -> None:
