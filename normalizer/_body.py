@@ -310,10 +310,24 @@ class _AsyncReplay(httpx.AsyncByteStream):
             yield chunk
 
     async def aclose(self) -> None:
+        # The sniff left the vendor's stream half read, the caller never started it: finish a
+        # short rest (a chunked error page's last chunk) so httpcore's generators end cleanly
+        # instead of being collected half read (trio warns of those); a long one is abandoned.
+        drained = 0
+        try:
+            async for chunk in self._rest:
+                drained += len(chunk)
+                if drained > _DRAIN_LIMIT:
+                    break
+        except Exception:
+            pass
         aclose = getattr(self._rest, "aclose", None)
         if aclose is not None:  # an async generator half read: close it in this task
             await aclose()
         await self._inner.aclose()
+
+
+_DRAIN_LIMIT = 64 * 1024
 
 
 def settle(response: httpx.Response) -> None:
