@@ -22,6 +22,9 @@ from ._xml import parse_xml
 
 DEFAULT_MAX_BODY_SIZE = 1 << 20
 
+STREAMED_KEY = "normalizer.streamed"
+"""Marks a request the caller sent with ``stream=True`` (``client.stream()``)."""
+
 Expired = Callable[[], bool] | None
 """Whether the call's deadline has passed (None: no deadline)."""
 
@@ -103,7 +106,14 @@ class BodyReader:
         length = framing.content_length
         if length is not None and length.isdigit() and int(length) > self.max_body_size:
             return Plan.TOO_LARGE
-        if "json" in media or ("xml" in media and route.envelope.xml):
+        document = "json" in media or ("xml" in media and route.envelope.xml)
+        if STREAMED_KEY in request.extensions:
+            # the caller opened it with stream(): only a small, declared document is read
+            # first; anything else reaches the caller at once, its status alone deciding
+            if not document:
+                return Plan.FILE
+            return Plan.READ if length is not None and length.isdigit() else Plan.TOO_LARGE
+        if document:
             return Plan.READ
         if framing.content_encoding not in (None, "", "identity"):
             return Plan.READ  # compressed bytes cannot be sniffed: read (capped), decode, see

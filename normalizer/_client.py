@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import httpx
 
-from ._body import asettle, settle
+from ._body import STREAMED_KEY, asettle, settle
 from ._exceptions import VendorError
 from ._options import OPTION_NAMES, Options, OptionsKwargs
 from ._store import LocalState
@@ -75,6 +75,8 @@ class Client(httpx.Client):
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         """httpx's send; with ``raise_on_error`` the final outcome raises here, once httpx has
         followed redirects and answered auth challenges (their hops are not failures)."""
+        if kwargs.get("stream"):
+            request.extensions = {**request.extensions, STREAMED_KEY: True}
         response = super().send(request, **kwargs)
         if self._normalizer.options.raise_on_error:
             try:
@@ -89,6 +91,10 @@ class Client(httpx.Client):
             return transport
         setup = self._normalizer
         return NormalizingTransport(setup.vendor, transport=transport, options=setup.transports)
+
+    def _transport_for_url(self, url: httpx.URL) -> httpx.BaseTransport:
+        # respx's using="httpx" mocker (and the like) answers with a transport of its own here
+        return self._normalize(super()._transport_for_url(url))
 
     # httpx builds its default pool and proxy transports through these two hooks
     def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.BaseTransport:
@@ -121,6 +127,8 @@ class AsyncClient(httpx.AsyncClient):
 
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         """The async twin of :meth:`Client.send`."""
+        if kwargs.get("stream"):
+            request.extensions = {**request.extensions, STREAMED_KEY: True}
         response = await super().send(request, **kwargs)
         if self._normalizer.options.raise_on_error:
             try:
@@ -137,6 +145,9 @@ class AsyncClient(httpx.AsyncClient):
         return AsyncNormalizingTransport(
             setup.vendor, transport=transport, options=setup.transports
         )
+
+    def _transport_for_url(self, url: httpx.URL) -> httpx.AsyncBaseTransport:
+        return self._normalize(super()._transport_for_url(url))
 
     def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.AsyncBaseTransport:
         return self._normalize(super()._init_transport(*args, **kwargs))

@@ -69,8 +69,8 @@ class NormalizingTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """One request, stage by stage (see the module's drawing)."""
         pipeline = self._pipeline
-        route = pipeline.router.route(request)  # route
-        if route is None:
+        route = None if NESTED_KEY in request.extensions else pipeline.router.route(request)
+        if route is None:  # no vendor's; or an outer normalizing transport has this call
             return self._transport.handle_request(request)
         call = pipeline.exchange(request, route)
         store = pipeline.store
@@ -100,7 +100,13 @@ class NormalizingTransport(httpx.BaseTransport):
         body = self._pipeline.body
         call.begin()
         try:
-            response = self._transport.handle_request(call.request)
+            request = call.request
+            plain = request.extensions
+            request.extensions = {**plain, NESTED_KEY: True}  # for an inner normalizer
+            try:
+                response = self._transport.handle_request(request)
+            finally:
+                request.extensions = plain  # redirects copy extensions: the flag must not
             framing = Framing.of(response)
             plan = body.plan(call.request, response, framing, call.route)
             xml = call.route.envelope.xml
@@ -212,8 +218,8 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """One request, stage by stage (see the module's drawing)."""
         pipeline = self._pipeline
-        route = pipeline.router.route(request)  # route
-        if route is None:
+        route = None if NESTED_KEY in request.extensions else pipeline.router.route(request)
+        if route is None:  # no vendor's; or an outer normalizing transport has this call
             return await self._transport.handle_async_request(request)
         call = pipeline.exchange(request, route)
         store = pipeline.store
@@ -242,7 +248,13 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         body = self._pipeline.body
         call.begin()
         try:
-            response = await self._transport.handle_async_request(call.request)
+            request = call.request
+            plain = request.extensions
+            request.extensions = {**plain, NESTED_KEY: True}
+            try:
+                response = await self._transport.handle_async_request(request)
+            finally:
+                request.extensions = plain
             framing = Framing.of(response)
             plan = body.plan(call.request, response, framing, call.route)
             xml = call.route.envelope.xml
@@ -321,6 +333,14 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._transport.aclose()
+
+
+NESTED_KEY = "normalizer.nested"
+"""Marks a request an outer normalizing transport is handling: an inner one passes it through.
+
+A transport can end up wrapped twice (respx's ``using="httpx"`` mocker puts its own transport,
+falling back to the client's, in front; a user may wrap a wrapped one): the call is classified,
+retried and logged once, by the outermost."""
 
 
 def _result(state: tenacity.RetryCallState) -> httpx.Response | BaseException:

@@ -52,22 +52,39 @@ class Chunks(httpx.AsyncByteStream):
 
 
 @pytest.mark.anyio
-async def test_a_sniffed_async_body_closed_unread_closes_its_generator() -> None:
-    stream = Chunks()
+async def test_a_sniffed_async_body_given_up_for_a_retry_closes_its_generator() -> None:
+    streams: list[Chunks] = []
 
     def vendor(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(503, stream=stream, headers={"content-type": "text/html"})
+        streams.append(Chunks())  # 503 "request limit exceeded": busy, retried
+        return httpx.Response(503, stream=streams[-1], headers={"content-type": "text/html"})
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        async with (
-            normalizer.AsyncClient(
-                "mango", transport=httpx.MockTransport(vendor), retry=None
-            ) as client,
-            client.stream("POST", MANGO) as response,
-        ):
-            assert response.status_code == 503
-    assert stream.closed_generator  # closed in the task, not left to the garbage collector
+        async with normalizer.AsyncClient(
+            "mango", transport=httpx.MockTransport(vendor), retry=RetryPolicy(max_attempts=2)
+        ) as client:
+            response = await client.post(MANGO)
+    assert response.status_code == 503
+    assert len(streams) == 2
+    assert streams[0].closed_generator  # closed in the task, not left to the garbage collector
+
+
+@pytest.mark.anyio
+async def test_stream_hands_a_non_document_over_at_once() -> None:
+    stream = Chunks()
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=stream, headers={"content-type": "text/plain"})
+
+    async with (
+        normalizer.AsyncClient("mango", transport=httpx.MockTransport(vendor)) as client,
+        client.stream("GET", MANGO) as response,
+    ):
+        assert not stream.closed_generator  # nothing was read before the caller got it
+        chunks = [chunk async for chunk in response.aiter_raw()]
+    assert chunks[0] == b"<html>"
+    assert len(chunks) == 1001  # handed over as the vendor sent them, not re-buffered
 
 
 class Lifetime(httpx.BaseTransport):
