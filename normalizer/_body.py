@@ -83,7 +83,9 @@ class Framing(NamedTuple):
 def declared_length(framing: Framing) -> int | None:
     """The body's declared Content-Length, when it is a plain number."""
     length = framing.content_length
-    return int(length) if length is not None and length.isdigit() and len(length) < 19 else None
+    if length is None or not (length.isascii() and length.isdigit()) or len(length) > 18:
+        return None
+    return int(length)
 
 
 class BodyReader:
@@ -103,8 +105,8 @@ class BodyReader:
         media = framing.content_type.split(";", 1)[0].strip()
         if media.startswith(_FILE_TYPES):
             return Plan.FILE
-        length = framing.content_length
-        if length is not None and length.isdigit() and int(length) > self.max_body_size:
+        length = declared_length(framing)
+        if length is not None and length > self.max_body_size:
             return Plan.TOO_LARGE
         document = "json" in media or ("xml" in media and route.envelope.xml)
         if STREAMED_KEY in request.extensions:
@@ -112,7 +114,7 @@ class BodyReader:
             # first; anything else reaches the caller at once, its status alone deciding
             if not document:
                 return Plan.FILE
-            return Plan.READ if length is not None and length.isdigit() else Plan.TOO_LARGE
+            return Plan.READ if length is not None else Plan.TOO_LARGE
         if document:
             return Plan.READ
         if framing.content_encoding not in (None, "", "identity"):

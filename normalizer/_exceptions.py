@@ -181,7 +181,7 @@ def _describe(
     if outcome.message:
         parts.append(outcome.message)
     if outcome.vendor_message and outcome.vendor_message != outcome.message:
-        parts.append(f"vendor said: {redactor.text(outcome.vendor_message[:200])!r}")
+        parts.append(f"vendor said: {redactor.text(outcome.vendor_message[:2000])[:200]!r}")
     text = " - ".join(parts)
     if outcome.http_status is not None:
         text += f" (HTTP {outcome.http_status})"

@@ -77,6 +77,8 @@ class Exchange:
         "spent",
         "started",
         "telemetry",
+        "timeout",
+        "unpaid",
     )
 
     def __init__(self, pipeline: Pipeline, request: httpx.Request, route: Route) -> None:
@@ -90,6 +92,7 @@ class Exchange:
         self.started = self.clock()
         deadline = None if policy is None else policy.deadline
         self.ends = None if deadline is None else self.started + deadline
+        self.timeout = request.extensions.get("timeout")
         # judged before the first attempt: sending may turn a one-shot stream into bytes
         self.replayable = replayable(request)
         self.attempts = 0
@@ -99,6 +102,7 @@ class Exchange:
         telemetry = pipeline.telemetry
         self.telemetry = telemetry if telemetry is not None and telemetry.wanted() else None
         self.spent = 0
+        self.unpaid = 0
         self.decision: Decision | None = None
         self._log: CallLog | None = None
 
@@ -154,17 +158,31 @@ class Exchange:
         left = self.left()
         if left is None:
             return
-        timeout = self.request.extensions.get("timeout")
+        timeout = self.timeout  # the caller's, as the call began: later attempts bound it anew
         if isinstance(timeout, dict):
             for value in timeout.values():
                 if value is None or value > left:
                     break
             else:
+                if self.request.extensions.get("timeout") is not timeout:
+                    self.restore()
                 return  # the usual case: httpx's timeouts are shorter than the deadline
         self.request.extensions = {
             **self.request.extensions,
             "timeout": _bounded_timeouts(timeout, left),
         }
+
+    def restore(self) -> None:
+        """Give the caller's request its own timeouts back (a redirect or a resend of the same
+        request starts from them, not from what was left of this call's deadline)."""
+        extensions = self.request.extensions
+        if extensions.get("timeout") is not self.timeout:
+            extensions = dict(extensions)
+            if self.timeout is None:
+                extensions.pop("timeout", None)
+            else:
+                extensions["timeout"] = self.timeout
+            self.request.extensions = extensions
 
     def left(self) -> float | None:
         """Seconds left of the policy's deadline (None: no deadline)."""
@@ -255,7 +273,14 @@ class Exchange:
             outcome = outcome_of(result)
             if outcome is None or not outcome.retryable:  # the usual answer, decided at once
                 return _OK if outcome is not None and outcome.ok else _FINAL
-            attempt = Attempt(self.request, self.attempts, result, outcome, elapsed=self.elapsed())
+            attempt = Attempt(
+                self.request,
+                self.attempts,
+                result,
+                outcome,
+                elapsed=self.elapsed(),
+                wait_headers=self.wait_headers,  # Retry-After, then the vendor's own header
+            )
         return decide(attempt, policy, max_attempts=self.max_attempts, replayable=self.replayable)
 
     def cost(self, result: httpx.Response | BaseException) -> int:
@@ -266,10 +291,20 @@ class Exchange:
     def paid(self, decision: Decision, admission: Admission, cost: int) -> Decision:
         """The decision once the store answered (and, on go, took ``cost`` tokens)."""
         assert self.pipeline.policy is not None
+        final = paid(decision, admission, self.pipeline.policy, self.elapsed())
+        self.unpaid = 0
         if admission.verdict in ("go", "probe"):
-            self.spent += cost
-            self.probing = admission.verdict == "probe"
-        return paid(decision, admission, self.pipeline.policy, self.elapsed())
+            if final.retry:
+                self.spent += cost
+                self.probing = admission.verdict == "probe"
+            else:
+                self.unpaid = cost  # the store took them, the cooldown ruled the retry out
+        return final
+
+    def refund(self) -> int:
+        """The tokens of a retry that was paid for but will not happen, to give back."""
+        tokens, self.unpaid = self.unpaid, 0
+        return tokens
 
     def decided(self, decision: Decision) -> Decision:
         self.decision = decision

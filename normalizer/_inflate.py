@@ -68,6 +68,13 @@ def _brotli(data: bytes, limit: int) -> bytes | None:
     import brotli  # optional, as for httpx itself: without it a br body is not classified
 
     inflater = brotli.Decompressor()
+    if not hasattr(inflater, "can_accept_more_data"):  # brotli < 1.2: no output limit, so
+        out = bytearray()  # feed it slices small enough that one cannot expand too far
+        for start in range(0, len(data), 256):
+            out += inflater.process(data[start : start + 256])
+            if len(out) > limit:
+                return None
+        return bytes(out)
     out = bytearray(inflater.process(data, output_buffer_limit=limit + 1))
     while len(out) <= limit and not inflater.is_finished() and not inflater.can_accept_more_data():
         out += inflater.process(b"", output_buffer_limit=limit + 1 - len(out))

@@ -233,7 +233,7 @@ class CallLog:
                 matched=outcome.matched.value,
                 vendor_message=None
                 if outcome.vendor_message is None
-                else clean_text(redactor.text(outcome.vendor_message[:500]), 500),
+                else clean_text(redactor.text(outcome.vendor_message[:2000]), 500),
                 request_id=None
                 if outcome.request_id is None
                 else clean_text(outcome.request_id, 128),
@@ -254,7 +254,7 @@ class CallLog:
         fields = self._fields(attempt, outcome)
         if error is not None:
             fields["error"] = type(error).__name__
-            fields["error_message"] = clean_text(self._redactor.text(str(error)[:300]), 300)
+            fields["error_message"] = clean_text(self._redactor.text(str(error)[:2000]), 300)
         if self._body:
             fields["request_body"] = self._request_body()
             if response is not None and isinstance(response.stream, httpx.ByteStream):
@@ -343,5 +343,5 @@ class CallLog:
             self._log().error(
                 "on_outcome_failed",
                 error=type(exc).__name__,
-                error_message=clean_text(self._redactor.text(str(exc)[:300]), 300),
+                error_message=clean_text(self._redactor.text(str(exc)[:2000]), 300),
             )

@@ -120,6 +120,10 @@ class Store:
         """
         raise NotImplementedError
 
+    def refund(self, keys: Keys, limits: Limits, tokens: int) -> None:
+        """Give back tokens :meth:`retry` took for a retry that will not happen."""
+        raise NotImplementedError
+
     def release(self, keys: Keys) -> None:
         """A probe that will never report (its call was cancelled): free the slot at once, so
         the next call probes instead of every call failing fast until ``recovery``."""
@@ -138,6 +142,9 @@ class AsyncStore:
     async def record(
         self, keys: Keys, limits: Limits, failed: bool, cooldown: float, refund: int
     ) -> Transition:
+        raise NotImplementedError
+
+    async def refund(self, keys: Keys, limits: Limits, tokens: int) -> None:
         raise NotImplementedError
 
     async def release(self, keys: Keys) -> None:
@@ -173,6 +180,12 @@ class LocalState(Store):
         if slot is None:
             slot = self._slots.setdefault(key, _Slot())
         return slot
+
+    def refund(self, keys: Keys, limits: Limits, tokens: int) -> None:
+        with self._lock:
+            vendor = self._slot(keys.vendor)
+            if vendor.tokens is not None:
+                vendor.tokens = min(limits.capacity, vendor.tokens + tokens)
 
     def release(self, keys: Keys) -> None:
         with self._lock:
@@ -280,6 +293,9 @@ class AsyncLocal(AsyncStore):
         self, keys: Keys, limits: Limits, failed: bool, cooldown: float, refund: int
     ) -> Transition:
         return self.state.record(keys, limits, failed, cooldown, refund)
+
+    async def refund(self, keys: Keys, limits: Limits, tokens: int) -> None:
+        self.state.refund(keys, limits, tokens)
 
     async def release(self, keys: Keys) -> None:
         self.state.release(keys)

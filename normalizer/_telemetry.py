@@ -74,7 +74,11 @@ class Telemetry:
         self._metrics = metrics
         # the global provider as it is now: while it is still this one, no SDK is set up and
         # counting would go to no-op instruments (skipped: the hot path pays one `is`)
-        self._unset = None if meter_provider is not None else metrics.get_meter_provider()
+        current = metrics.get_meter_provider()
+        # OpenTelemetry's proxy until the application installs an SDK provider (before or
+        # after this): while it still is, counting goes nowhere and is skipped
+        unset = meter_provider is None and type(current).__name__ == "_ProxyMeterProvider"
+        self._unset = current if unset else None
         self._counts = False
         self._recheck = 0.0
         meter = (meter_provider or metrics.get_meter_provider()).get_meter(SCOPE, __version__)

@@ -75,8 +75,9 @@ class NormalizingTransport(httpx.BaseTransport):
         call = pipeline.exchange(request, route)
         store = pipeline.store
         assert isinstance(store, Store)
-        wait = call.admitted(store.admit(call.keys, pipeline.limits))  # admit
+        admission = store.admit(call.keys, pipeline.limits)  # admit
         try:
+            wait = call.admitted(admission)
             if wait:
                 self._sleep(call, wait)
             result = self._attempt(call)  # send, read, classify
@@ -86,6 +87,8 @@ class NormalizingTransport(httpx.BaseTransport):
             if call.probing:  # cancelled (or broken) before its answer: free the probe's slot
                 store.release(call.keys)
             raise
+        finally:
+            call.restore()
         if isinstance(result, httpx.TransportError):
             call.failed(result)
             raise result
@@ -136,6 +139,8 @@ class NormalizingTransport(httpx.BaseTransport):
             cost = call.cost(result)
             admission = store.retry(call.keys, self._pipeline.limits, cost)
             decision = call.paid(decision, admission, cost)
+            if call.unpaid:  # taken for a retry the cooldown then ruled out: give them back
+                store.refund(call.keys, self._pipeline.limits, call.refund())
         return call.decided(decision)
 
     def _resend(self, call: Exchange, first: Result) -> Result:
@@ -224,8 +229,9 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         call = pipeline.exchange(request, route)
         store = pipeline.store
         assert isinstance(store, AsyncStore)
-        wait = call.admitted(await store.admit(call.keys, pipeline.limits))  # admit
+        admission = await store.admit(call.keys, pipeline.limits)  # admit
         try:
+            wait = call.admitted(admission)
             if wait:
                 await self._sleep(call, wait)
             result = await self._attempt(call)  # send, read, classify
@@ -235,6 +241,8 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
             if call.probing:  # a cancelled probe frees its slot for the next call
                 await store.release(call.keys)
             raise
+        finally:
+            call.restore()
         if isinstance(result, httpx.TransportError):
             call.failed(result)
             raise result
@@ -283,6 +291,8 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
             cost = call.cost(result)
             admission = await store.retry(call.keys, self._pipeline.limits, cost)
             decision = call.paid(decision, admission, cost)
+            if call.unpaid:
+                await store.refund(call.keys, self._pipeline.limits, call.refund())
         return call.decided(decision)
 
     async def _resend(self, call: Exchange, first: Result) -> Result:

@@ -24,6 +24,7 @@ when it answers again.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
@@ -59,6 +60,14 @@ local function num(key, field)
   local v = redis.call('HGET', key, field)
   if v then return tonumber(v) end
   return 0
+end
+
+if op == 'refund' then
+  local raw = redis.call('HGET', vendor, 'tokens')
+  if raw then
+    redis.call('HSET', vendor, 'tokens', math.min(capacity, tonumber(raw) + tonumber(ARGV[6])))
+  end
+  return ''
 end
 
 if op ~= 'record' then
@@ -237,6 +246,12 @@ def _transition(reply: Any) -> Transition:
     return "closed" if text == "closed" else None
 
 
+def _check_vendor(vendor: str) -> None:
+    """A vendor id, not a pattern: ``clear("*")`` must not wipe every vendor's state."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", vendor):
+        raise ValueError(f"{vendor!r} is not a vendor id")
+
+
 def _require_asyncio() -> None:
     """redis.asyncio runs on asyncio only: under trio say so, instead of a loop error."""
     import asyncio
@@ -341,9 +356,14 @@ class RedisState(_RedisStore[redis.Redis], Store):
     def clear(self, vendor: str) -> int:
         """Forget ``vendor``'s budget, circuits and cooldown for the whole fleet (and here);
         returns how many Redis keys were deleted. Raises if Redis cannot be reached."""
+        _check_vendor(vendor)
         self.fallback.clear(vendor)
         names = list(self.client.scan_iter(match=self._shared.pattern(vendor)))
         return int(self.client.delete(*names)) if names else 0
+
+    def refund(self, keys: Keys, limits: Limits, tokens: int) -> None:
+        if self._run(keys, self._shared.args("refund", limits, tokens)) is None:
+            self.fallback.refund(keys, limits, tokens)
 
     def record(
         self, keys: Keys, limits: Limits, failed: bool, cooldown: float, refund: int
@@ -406,9 +426,14 @@ class AsyncRedisState(_RedisStore[redis.asyncio.Redis], AsyncStore):
 
     async def clear(self, vendor: str) -> int:
         """The async twin of :meth:`RedisState.clear`."""
+        _check_vendor(vendor)
         self.fallback.clear(vendor)
         names = [name async for name in self.client.scan_iter(match=self._shared.pattern(vendor))]
         return int(await self.client.delete(*names)) if names else 0
+
+    async def refund(self, keys: Keys, limits: Limits, tokens: int) -> None:
+        if await self._run(keys, self._shared.args("refund", limits, tokens)) is None:
+            self.fallback.refund(keys, limits, tokens)
 
     async def record(
         self, keys: Keys, limits: Limits, failed: bool, cooldown: float, refund: int

@@ -175,3 +175,13 @@ def test_an_odd_charset_never_makes_the_call_raise(charset: str) -> None:
         response = client.post(MANGO)
     assert outcome(response).category is Category.VALIDATION
     assert response.read() == raw
+
+
+def test_an_odd_content_length_never_raises() -> None:
+    def vendor(request: httpx.Request) -> httpx.Response:
+        headers = [(b"content-type", b"application/json"), (b"content-length", "\u00b2".encode())]
+        return httpx.Response(200, stream=Trickle([b'{"result": 1000}']), headers=headers)
+
+    with normalizer.Client("mango", transport=httpx.MockTransport(vendor)) as client:
+        response = client.post(MANGO)
+    assert outcome(response).ok

@@ -87,3 +87,14 @@ def test_raise_for_outcome_without_a_transport_uses_the_default_redactor() -> No
         normalizer.raise_for_outcome(response)
     assert "abc" not in str(info.value)
     assert "13800138000" not in str(info.value)
+
+
+def test_a_number_across_the_cut_is_still_masked() -> None:
+    import normalizer
+
+    text = "x" * 193 + " +79161234567 " + "y" * 50
+    outcome = normalizer.classify("mango", {"result": 3103, "message": text})
+    outcome = type(outcome)(**{**outcome.__dict__, "vendor_message": text})
+    message = str(normalizer.ValidationError(outcome))
+    assert "7916123" not in message
+    assert "79161234567" not in message

@@ -355,3 +355,9 @@ def test_the_async_store_says_it_needs_asyncio_under_trio() -> None:
             await store.admit(Keys("mango", "mango"), Limits(10, None))
 
     trio.run(main)
+
+
+@pytest.mark.parametrize("vendor", ["*", "mango*", "[a-z]*", ""])
+def test_clear_takes_a_vendor_id_not_a_pattern(vendor: str) -> None:
+    with pytest.raises(ValueError, match="not a vendor id"):
+        RedisState(redis.Redis()).clear(vendor)

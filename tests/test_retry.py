@@ -487,3 +487,30 @@ def test_a_vendors_rate_limit_header_is_read_like_retry_after(clock: FakeClock) 
     c = normalizer.Client(transport=httpx.MockTransport(script), retry=policy(clock))
     assert outcome(c.post("https://api.telnyx.com/v2/messages", json={"to": "x"})).ok
     assert clock.sleeps == [3.0]
+
+
+def test_the_vendors_rate_limit_header_sets_the_retry_delay_too(clock: FakeClock) -> None:
+    limited = httpx.Response(
+        429, json={"errors": [{"code": "10011"}]}, headers={"x-ratelimit-reset": "7"}
+    )
+    script = Script([limited, js({"data": {"id": "m"}})])
+    retry = policy(clock, deadline=None)
+    c = normalizer.Client(transport=httpx.MockTransport(script), retry=retry)
+    c.post("https://api.telnyx.com/v2/messages")
+    assert clock.sleeps == [7.0]  # the vendor's 7 s, read as Retry-After would be
+
+
+def test_the_callers_timeouts_come_back_after_the_call(clock: FakeClock) -> None:
+    seen: list[float | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"]["read"])
+        return httpx.Response(200, json={"result": 5001})
+
+    c = normalizer.Client(
+        "mango", transport=httpx.MockTransport(handler), retry=policy(clock, deadline=40)
+    )
+    request = c.build_request("POST", MANGO, timeout=30.0)
+    c.send(request)
+    assert request.extensions["timeout"]["read"] == 30.0  # given back as it was
+    assert seen[0] == 30.0

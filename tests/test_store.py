@@ -425,3 +425,33 @@ async def test_a_cancelled_probe_frees_its_slot(clock: FakeClock) -> None:
         await task
     # the probe will never report: the next call probes at once instead of failing fast
     assert state.admit(keys, limits).verdict == "probe"
+
+
+def test_a_probe_refused_for_a_cooldown_frees_its_slot(clock: FakeClock) -> None:
+    breaker = CircuitBreaker(failures=1, recovery=10.0)
+    state = LocalState(clock)
+    keys, limits = Keys("mango", "mango"), Limits(500, breaker)
+    state.record(keys, limits, True, 30.0, 0)  # opened, with a 30 s pause asked for
+    clock.now += 24  # recovery over, pause not: the next call is the probe, and is refused
+    c = client(Script([OK]), clock, retry=policy(clock, deadline=5), circuit=breaker, state=state)
+    with pytest.raises(CircuitOpenError) as info:
+        c.post(MANGO)
+    assert info.value.reason == "cooldown"
+    clock.now += 7  # the pause is over: a call must go (as the probe), not fail "open"
+    assert outcome(c.post(MANGO)).ok
+
+
+def test_tokens_taken_for_a_retry_the_cooldown_rules_out_come_back(clock: FakeClock) -> None:
+    state = LocalState(clock)
+    script = Script([SERVER])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        # meanwhile another worker is told to pause for 30 s: longer than this call may wait
+        state.record(Keys("mango", "mango"), Limits(500, None), False, 30.0, 0)
+        return script(request)
+
+    c = client(handler, clock, retry=policy(clock, deadline=10), circuit=None, state=state)
+    with capture_logs() as logs:
+        c.post(MANGO)
+    assert [e["reason"] for e in logs if e["event"] == "vendor_call_gave_up"] == ["deadline"]
+    assert state.tokens("mango", 500) == 500  # paid for the retry, then given back

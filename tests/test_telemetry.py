@@ -163,3 +163,22 @@ print(any(m.startswith("opentelemetry") for m in sys.modules))
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "False"
+
+
+def test_a_global_sdk_installed_before_the_first_client_is_reported_to() -> None:
+    code = """
+import httpx, normalizer
+from opentelemetry import metrics
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+reader = InMemoryMetricReader()
+metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))  # the app's startup
+busy = httpx.MockTransport(lambda r: httpx.Response(200, json={"result": 5001}))
+with normalizer.Client("mango", transport=busy, retry=None) as client:
+    client.post("https://app.mango-office.ru/vpbx/commands/callback")
+names = {m.name for r in reader.get_metrics_data().resource_metrics
+         for s in r.scope_metrics for m in s.metrics}
+print("normalizer.calls" in names)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "True"
