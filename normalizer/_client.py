@@ -94,7 +94,10 @@ class Client(httpx.Client):
 
     def _transport_for_url(self, url: httpx.URL) -> httpx.BaseTransport:
         # respx's using="httpx" mocker (and the like) answers with a transport of its own here
-        return self._normalize(super()._transport_for_url(url))
+        transport = super()._transport_for_url(url)
+        if type(transport) is NormalizingTransport:  # the usual case, at once
+            return transport
+        return self._normalize(transport)
 
     # httpx builds its default pool and proxy transports through these two hooks
     def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.BaseTransport:
@@ -147,7 +150,10 @@ class AsyncClient(httpx.AsyncClient):
         )
 
     def _transport_for_url(self, url: httpx.URL) -> httpx.AsyncBaseTransport:
-        return self._normalize(super()._transport_for_url(url))
+        transport = super()._transport_for_url(url)
+        if type(transport) is AsyncNormalizingTransport:
+            return transport
+        return self._normalize(transport)
 
     def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.AsyncBaseTransport:
         return self._normalize(super()._init_transport(*args, **kwargs))

@@ -155,15 +155,14 @@ class Exchange:
     def begin(self) -> None:
         """Count the attempt, and bound its httpx timeouts by what is left of the deadline."""
         self.attempts += 1
-        left = self.left()
-        if left is None:
+        ends = self.ends
+        if ends is None:
             return
+        left = max(0.001, ends - self.clock())
         timeout = self.timeout  # the caller's, as the call began: later attempts bound it anew
-        if isinstance(timeout, dict):
-            for value in timeout.values():
-                if value is None or value > left:
-                    break
-            else:
+        if type(timeout) is dict:
+            values = timeout.values()
+            if None not in values and max(values) <= left:
                 if self.request.extensions.get("timeout") is not timeout:
                     self.restore()
                 return  # the usual case: httpx's timeouts are shorter than the deadline

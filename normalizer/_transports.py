@@ -17,6 +17,7 @@ The caller gets the response the vendor sent, byte for byte (see :mod:`normalize
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any, Unpack
 
 import httpx
@@ -69,7 +70,7 @@ class NormalizingTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """One request, stage by stage (see the module's drawing)."""
         pipeline = self._pipeline
-        route = None if NESTED_KEY in request.extensions else pipeline.router.route(request)
+        route = None if _NESTED.get() else pipeline.router.route(request)
         if route is None:  # no vendor's; or an outer normalizing transport has this call
             return self._transport.handle_request(request)
         call = pipeline.exchange(request, route)
@@ -103,13 +104,11 @@ class NormalizingTransport(httpx.BaseTransport):
         body = self._pipeline.body
         call.begin()
         try:
-            request = call.request
-            plain = request.extensions
-            request.extensions = {**plain, NESTED_KEY: True}  # for an inner normalizer
+            token = _NESTED.set(True)  # an inner normalizing transport passes this call on
             try:
-                response = self._transport.handle_request(request)
+                response = self._transport.handle_request(call.request)
             finally:
-                request.extensions = plain  # redirects copy extensions: the flag must not
+                _NESTED.reset(token)
             framing = Framing.of(response)
             plan = body.plan(call.request, response, framing, call.route)
             xml = call.route.envelope.xml
@@ -223,7 +222,7 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """One request, stage by stage (see the module's drawing)."""
         pipeline = self._pipeline
-        route = None if NESTED_KEY in request.extensions else pipeline.router.route(request)
+        route = None if _NESTED.get() else pipeline.router.route(request)
         if route is None:  # no vendor's; or an outer normalizing transport has this call
             return await self._transport.handle_async_request(request)
         call = pipeline.exchange(request, route)
@@ -256,13 +255,11 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         body = self._pipeline.body
         call.begin()
         try:
-            request = call.request
-            plain = request.extensions
-            request.extensions = {**plain, NESTED_KEY: True}
+            token = _NESTED.set(True)
             try:
-                response = await self._transport.handle_async_request(request)
+                response = await self._transport.handle_async_request(call.request)
             finally:
-                request.extensions = plain
+                _NESTED.reset(token)
             framing = Framing.of(response)
             plan = body.plan(call.request, response, framing, call.route)
             xml = call.route.envelope.xml
@@ -345,12 +342,13 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         await self._transport.aclose()
 
 
-NESTED_KEY = "normalizer.nested"
-"""Marks a request an outer normalizing transport is handling: an inner one passes it through.
+_NESTED: contextvars.ContextVar[bool] = contextvars.ContextVar("normalizer_nested", default=False)
+"""True while an outer normalizing transport sends a call: an inner one passes it through.
 
 A transport can end up wrapped twice (respx's ``using="httpx"`` mocker puts its own transport,
 falling back to the client's, in front; a user may wrap a wrapped one): the call is classified,
-retried and logged once, by the outermost."""
+retried and logged once, by the outermost. A context variable, not a request extension:
+httpx copies extensions onto redirect requests, which are new calls."""
 
 
 def _result(state: tenacity.RetryCallState) -> httpx.Response | BaseException:
