@@ -24,6 +24,8 @@ DEFAULT_MAX_BODY_SIZE = 1 << 20
 
 STREAMED_KEY = "normalizer.streamed"
 """Marks a request the caller sent with ``stream=True`` (``client.stream()``)."""
+CHALLENGE_KEY = "normalizer.auth_flow"
+"""Marks a request whose auth flow answers challenges (Digest, a token refresh on 401)."""
 
 Expired = Callable[[], bool] | None
 """Whether the call's deadline has passed (None: no deadline)."""

@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import httpx
 
-from ._body import STREAMED_KEY, asettle, settle
+from ._body import CHALLENGE_KEY, STREAMED_KEY, asettle, settle
 from ._exceptions import VendorError
 from ._options import OPTION_NAMES, Options, OptionsKwargs
 from ._store import LocalState
@@ -32,6 +32,35 @@ def _client_options(options: Options | None, kwargs: dict[str, Any]) -> Options:
     retry = built.retry
     store = LocalState(time.monotonic if retry is None else retry.clock)
     return dataclasses.replace(built, state=store)
+
+
+def _mark(request: httpx.Request, kwargs: dict[str, Any], client_auth: httpx.Auth | None) -> None:
+    """Tell the transports what only send() knows: the caller streams the body, or an auth
+    flow may answer a challenge (its 401 is a hop, not a failure to log)."""
+    marks: dict[str, bool] = {}
+    if kwargs.get("stream"):
+        marks[STREAMED_KEY] = True
+    auth = kwargs.get("auth", httpx.USE_CLIENT_DEFAULT)
+    if auth is httpx.USE_CLIENT_DEFAULT:
+        auth = client_auth
+    if (
+        isinstance(auth, httpx.Auth)
+        and type(auth) is not httpx.Auth
+        and not isinstance(auth, _ONE_LEG)
+    ):
+        marks[CHALLENGE_KEY] = True
+    if marks:
+        request.extensions = {**request.extensions, **marks}
+
+
+# auth that sends credentials once and never answers a challenge
+_ONE_LEG: tuple[type[httpx.Auth], ...] = (httpx.BasicAuth,)
+try:
+    from httpx._auth import FunctionAuth
+
+    _ONE_LEG += (FunctionAuth,)
+except ImportError:  # pragma: no cover - httpx moved it: every custom auth counts as a flow
+    pass
 
 
 class _Setup:
@@ -75,8 +104,7 @@ class Client(httpx.Client):
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         """httpx's send; with ``raise_on_error`` the final outcome raises here, once httpx has
         followed redirects and answered auth challenges (their hops are not failures)."""
-        if kwargs.get("stream"):
-            request.extensions = {**request.extensions, STREAMED_KEY: True}
+        _mark(request, kwargs, self.auth)
         response = super().send(request, **kwargs)
         if self._normalizer.options.raise_on_error:
             try:
@@ -130,8 +158,7 @@ class AsyncClient(httpx.AsyncClient):
 
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         """The async twin of :meth:`Client.send`."""
-        if kwargs.get("stream"):
-            request.extensions = {**request.extensions, STREAMED_KEY: True}
+        _mark(request, kwargs, self.auth)
         response = await super().send(request, **kwargs)
         if self._normalizer.options.raise_on_error:
             try:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import httpx
 
+from ._body import CHALLENGE_KEY
 from ._classify import classify_parsed, classify_uninspected
 from ._exceptions import CircuitOpenError, VendorError
 from ._logging import CallLog
@@ -214,7 +215,8 @@ class Exchange:
         if outcome.ok:
             refund = 0 if self.pipeline.policy is None else self.spent or 1
             return self._record(False, 0.0, refund)
-        self.log.attempt_failed(self.attempts, response, outcome)
+        if not self._challenge(response):  # an auth flow's challenge is a hop: not logged
+            self.log.attempt_failed(self.attempts, response, outcome)
         breaker = self.pipeline.limits.breaker
         failed = (
             breaker is not None
@@ -222,6 +224,13 @@ class Exchange:
             and not outcome.call_outcome
         )
         return self._record(failed, self._cooldown(response, outcome), 0)
+
+    def _challenge(self, response: httpx.Response) -> bool:
+        """A 401/407 challenge that the request's auth flow will answer with another request."""
+        if response.status_code not in (401, 407) or CHALLENGE_KEY not in self.request.extensions:
+            return False
+        headers = response.headers
+        return "www-authenticate" in headers or "proxy-authenticate" in headers
 
     def _cooldown(self, response: httpx.Response, outcome: Outcome) -> float:
         """The pause every caller of the vendor should take after this answer.

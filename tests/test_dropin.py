@@ -220,3 +220,42 @@ def test_not_modified_is_no_failure() -> None:
     out = outcome_of(response)
     assert out is not None
     assert out.ok
+
+
+def test_a_digest_challenge_is_a_hop_not_a_failure() -> None:
+    from structlog.testing import capture_logs
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        if "authorization" not in request.headers:
+            challenge = 'Digest realm="vpbx", nonce="abc", qop="auth", algorithm=MD5'
+            return httpx.Response(401, headers={"www-authenticate": challenge})
+        return httpx.Response(200, json={"result": 1000})
+
+    with (
+        capture_logs() as logs,
+        normalizer.Client(
+            "mango",
+            transport=httpx.MockTransport(vendor),
+            auth=httpx.DigestAuth("user", "secret"),
+            raise_on_error=True,
+        ) as client,
+    ):
+        response = client.post(MANGO)
+    assert response.json() == {"result": 1000}
+    assert [e["event"] for e in logs] == []  # the challenge's 401 is not logged as a failure
+
+
+def test_a_plain_401_is_still_a_logged_failure() -> None:
+    from structlog.testing import capture_logs
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"result": 2100})
+
+    with (
+        capture_logs() as logs,
+        normalizer.Client(
+            "mango", transport=httpx.MockTransport(vendor), auth=("user", "secret")
+        ) as client,
+    ):
+        client.post(MANGO)
+    assert [e["event"] for e in logs] == ["vendor_call_failed"]
