@@ -34,9 +34,13 @@ def _client_options(options: Options | None, kwargs: dict[str, Any]) -> Options:
     return dataclasses.replace(built, state=store)
 
 
-def _mark(request: httpx.Request, kwargs: dict[str, Any], client_auth: httpx.Auth | None) -> None:
+def _mark(
+    request: httpx.Request, kwargs: dict[str, Any], client_auth: httpx.Auth | None
+) -> dict[str, Any]:
     """Tell the transports what only send() knows: the caller streams the body, or an auth
-    flow may answer a challenge (its 401 is a hop, not a failure to log)."""
+    flow may answer a challenge (its 401 is a hop, not a failure to log). Returns the
+    request's own extensions, to put back when send() is done."""
+    plain = request.extensions
     marks: dict[str, bool] = {}
     if kwargs.get("stream"):
         marks[STREAMED_KEY] = True
@@ -50,7 +54,8 @@ def _mark(request: httpx.Request, kwargs: dict[str, Any], client_auth: httpx.Aut
     ):
         marks[CHALLENGE_KEY] = True
     if marks:
-        request.extensions = {**request.extensions, **marks}
+        request.extensions = {**plain, **marks}
+    return plain
 
 
 # auth that sends credentials once and never answers a challenge
@@ -104,8 +109,11 @@ class Client(httpx.Client):
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         """httpx's send; with ``raise_on_error`` the final outcome raises here, once httpx has
         followed redirects and answered auth challenges (their hops are not failures)."""
-        _mark(request, kwargs, self.auth)
-        response = super().send(request, **kwargs)
+        plain = _mark(request, kwargs, self.auth)
+        try:
+            response = super().send(request, **kwargs)
+        finally:
+            request.extensions = plain  # a later send of the same request starts unmarked
         if self._normalizer.options.raise_on_error:
             try:
                 raise_for_outcome(response)
@@ -158,8 +166,11 @@ class AsyncClient(httpx.AsyncClient):
 
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         """The async twin of :meth:`Client.send`."""
-        _mark(request, kwargs, self.auth)
-        response = await super().send(request, **kwargs)
+        plain = _mark(request, kwargs, self.auth)
+        try:
+            response = await super().send(request, **kwargs)
+        finally:
+            request.extensions = plain
         if self._normalizer.options.raise_on_error:
             try:
                 raise_for_outcome(response)
