@@ -81,6 +81,11 @@ class Telemetry:
         self._unset = current if unset else None
         self._counts = False
         self._recheck = 0.0
+        tracer = trace.get_tracer_provider()
+        untraced = tracer_provider is None and type(tracer).__name__ == "ProxyTracerProvider"
+        self._untraced = tracer if untraced else None
+        self._traces = False
+        self._trace_recheck = 0.0
         meter = (meter_provider or metrics.get_meter_provider()).get_meter(SCOPE, __version__)
         self._calls = meter.create_counter(
             "normalizer.calls", unit="{call}", description="Vendor calls, by final outcome"
@@ -114,8 +119,21 @@ class Telemetry:
 
     def wanted(self) -> bool:
         """Whether a call starting now has anywhere to report: metrics set up, or a recording
-        span current. Asked once per call, so without an SDK a call pays this alone."""
-        return self._counting() or self._trace.get_current_span().is_recording()
+        span current. Asked once per call: without an SDK a call pays two cached checks."""
+        if self._counting():
+            return True
+        return self._tracing() and self._trace.get_current_span().is_recording()
+
+    def _tracing(self) -> bool:
+        """Whether spans can be recording: a tracer provider was given, or the application set
+        an SDK one up (the global one looked up at most once a second, like the meter's)."""
+        if self._untraced is None:
+            return True
+        now = time.monotonic()
+        if now >= self._trace_recheck:
+            self._traces = self._trace.get_tracer_provider() is not self._untraced
+            self._trace_recheck = now + 1.0
+        return self._traces
 
     def attempt(
         self,

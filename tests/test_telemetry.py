@@ -182,3 +182,25 @@ print("normalizer.calls" in names)
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "True"
+
+
+def test_a_global_sdk_tracer_provider_gets_span_attributes() -> None:
+    code = """
+import httpx, normalizer
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+spans = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(spans))
+trace.set_tracer_provider(provider)  # the app's startup: traces only, no metrics
+busy = httpx.MockTransport(lambda r: httpx.Response(200, json={"result": 5001}))
+with normalizer.Client("mango", transport=busy, retry=None) as client:
+    with trace.get_tracer("app").start_as_current_span("call"):
+        client.post("https://app.mango-office.ru/vpbx/commands/callback")
+[span] = spans.get_finished_spans()
+print(span.attributes["error.type"], span.attributes["normalizer.code"])
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "server 5001"
