@@ -52,6 +52,8 @@ class Record(NamedTuple):
     """Seconds every caller should pause (Retry-After, or the mapping's cooldown)."""
     refund: int
     """Retry tokens a success gives back."""
+    probe: bool = False
+    """The attempt was the half-open circuit's probe: only its success closes the circuit."""
 
 
 class Exchange:
@@ -257,10 +259,10 @@ class Exchange:
         """None when recording would change nothing: the usual success skips the store."""
         if failed or cooldown or refund > 1:
             self.clean = False
-            return Record(failed, cooldown, refund)
+            return Record(failed, cooldown, refund, self.probing)
         if self.clean or not (refund or self.pipeline.limits.breaker is not None):
             return None
-        return Record(failed, cooldown, refund)
+        return Record(failed, cooldown, refund, self.probing)
 
     def recorded(self, transition: Transition) -> None:
         self.probing = False  # the store has the probe's answer

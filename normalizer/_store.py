@@ -112,10 +112,18 @@ class Store:
         raise NotImplementedError
 
     def record(
-        self, keys: Keys, limits: Limits, failed: bool, cooldown: float, refund: int
+        self,
+        keys: Keys,
+        limits: Limits,
+        failed: bool,
+        cooldown: float,
+        refund: int,
+        probe: bool = False,
     ) -> Transition:
         """After an attempt: count a failure or a success, start a cooldown, refund tokens.
 
+        ``probe``: the attempt was the half-open circuit's probe; only its success closes an
+        open circuit (a call let through before it opened proves nothing about now).
         Returns the circuit's transition, if this attempt made one.
         """
         raise NotImplementedError
@@ -140,7 +148,13 @@ class AsyncStore:
         raise NotImplementedError
 
     async def record(
-        self, keys: Keys, limits: Limits, failed: bool, cooldown: float, refund: int
+        self,
+        keys: Keys,
+        limits: Limits,
+        failed: bool,
+        cooldown: float,
+        refund: int,
+        probe: bool = False,
     ) -> Transition:
         raise NotImplementedError
 
@@ -238,11 +252,17 @@ class LocalState(Store):
         return Admission(verdict, max(0.0, vendor.cooldown_until - now), clean)
 
     def record(
-        self, keys: Keys, limits: Limits, failed: bool, cooldown: float, refund: int
+        self,
+        keys: Keys,
+        limits: Limits,
+        failed: bool,
+        cooldown: float,
+        refund: int,
+        probe: bool = False,
     ) -> Transition:
         with self._lock:
             now = self._clock()
-            transition = _count(self._slot(keys.circuit), limits.breaker, failed, now)
+            transition = _count(self._slot(keys.circuit), limits.breaker, failed, now, probe)
             vendor = self._slot(keys.vendor)
             if cooldown > 0:
                 vendor.cooldown_until = max(vendor.cooldown_until, now + cooldown)
@@ -251,11 +271,15 @@ class LocalState(Store):
             return transition
 
 
-def _count(slot: _Slot, breaker: CircuitBreaker | None, failed: bool, now: float) -> Transition:
+def _count(
+    slot: _Slot, breaker: CircuitBreaker | None, failed: bool, now: float, probe: bool
+) -> Transition:
     """The circuit's rules (mirrored, line for line, by the Redis store's script)."""
     if breaker is None:
         return None
     if not failed:
+        if slot.opened_until and not probe:
+            return None  # a call let through before it opened: only the probe decides
         was_open = bool(slot.opened_until)
         slot.failures = 0
         slot.first_failure = slot.opened_until = slot.probe_until = 0.0
@@ -290,9 +314,15 @@ class AsyncLocal(AsyncStore):
         return self.state.retry(keys, limits, cost)
 
     async def record(
-        self, keys: Keys, limits: Limits, failed: bool, cooldown: float, refund: int
+        self,
+        keys: Keys,
+        limits: Limits,
+        failed: bool,
+        cooldown: float,
+        refund: int,
+        probe: bool = False,
     ) -> Transition:
-        return self.state.record(keys, limits, failed, cooldown, refund)
+        return self.state.record(keys, limits, failed, cooldown, refund, probe)
 
     async def refund(self, keys: Keys, limits: Limits, tokens: int) -> None:
         self.state.refund(keys, limits, tokens)

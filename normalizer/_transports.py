@@ -25,7 +25,7 @@ import tenacity
 
 from ._body import Framing, Plan, asettle, declared_length, settle
 from ._exceptions import PartialFailure, VendorError
-from ._exchange import Exchange
+from ._exchange import Exchange, Record
 from ._options import Options, OptionsKwargs
 from ._outcome import ATTEMPTS_KEY, REDACTOR_KEY, outcome_of
 from ._pipeline import Pipeline
@@ -123,7 +123,7 @@ class NormalizingTransport(httpx.BaseTransport):
         self._record(call, call.inspected(response, outcome))
         return response
 
-    def _record(self, call: Exchange, record: tuple[bool, float, int] | None) -> None:
+    def _record(self, call: Exchange, record: Record | None) -> None:
         if record is not None:
             store = self._pipeline.store
             assert isinstance(store, Store)
@@ -274,7 +274,7 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         await self._record(call, call.inspected(response, outcome))
         return response
 
-    async def _record(self, call: Exchange, record: tuple[bool, float, int] | None) -> None:
+    async def _record(self, call: Exchange, record: Record | None) -> None:
         if record is not None:
             store = self._pipeline.store
             assert isinstance(store, AsyncStore)

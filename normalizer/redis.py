@@ -100,13 +100,16 @@ if op ~= 'record' then
 end
 
 local failed, cooldown, refund = ARGV[6] == '1', tonumber(ARGV[7]), tonumber(ARGV[8])
+local probe = ARGV[11] == '1'  -- only the probe's success closes an open circuit
 local transition = ''
 if threshold > 0 then
   local opened = num(circuit, 'opened_until')
   if not failed then
-    if opened > 0 then transition = 'closed' end
-    redis.call('HSET', circuit, 'failures', 0, 'first_failure', 0, 'opened_until', 0,
-               'probe_until', 0)
+    if opened == 0 or probe then
+      if opened > 0 then transition = 'closed' end
+      redis.call('HSET', circuit, 'failures', 0, 'first_failure', 0, 'opened_until', 0,
+                 'probe_until', 0)
+    end
   elseif opened > 0 then
     if now >= opened then transition = 'opened' end
     redis.call('HSET', circuit, 'opened_until', tostring(now + recovery), 'probe_until', 0)
@@ -178,7 +181,7 @@ class _Shared:
             names = self._names[keys] = [vendor, circuit]
         return names
 
-    def args(self, op: str, limits: Limits, *rest: float) -> list[str | float]:
+    def args(self, op: str, limits: Limits, *rest: float, probe: bool = False) -> list[str | float]:
         breaker = limits.breaker
         if breaker is None:
             circuit: Sequence[float] = (0, 0, 0)
@@ -186,7 +189,7 @@ class _Shared:
             circuit = (breaker.failures, breaker.window, breaker.recovery)
         tail = [*rest] + [0] * (3 - len(rest))
         now = "" if self._now is None else self._now()
-        return [op, limits.capacity, *circuit, *tail, _TTL, now]
+        return [op, limits.capacity, *circuit, *tail, _TTL, now, int(probe)]
 
     @property
     def usable(self) -> bool:
@@ -366,11 +369,18 @@ class RedisState(_RedisStore[redis.Redis], Store):
             self.fallback.refund(keys, limits, tokens)
 
     def record(
-        self, keys: Keys, limits: Limits, failed: bool, cooldown: float, refund: int
+        self,
+        keys: Keys,
+        limits: Limits,
+        failed: bool,
+        cooldown: float,
+        refund: int,
+        probe: bool = False,
     ) -> Transition:
-        reply = self._run(keys, self._shared.args("record", limits, int(failed), cooldown, refund))
+        args = self._shared.args("record", limits, int(failed), cooldown, refund, probe=probe)
+        reply = self._run(keys, args)
         if reply is None:
-            return self.fallback.record(keys, limits, failed, cooldown, refund)
+            return self.fallback.record(keys, limits, failed, cooldown, refund, probe)
         return _transition(reply)
 
 
@@ -436,11 +446,16 @@ class AsyncRedisState(_RedisStore[redis.asyncio.Redis], AsyncStore):
             self.fallback.refund(keys, limits, tokens)
 
     async def record(
-        self, keys: Keys, limits: Limits, failed: bool, cooldown: float, refund: int
+        self,
+        keys: Keys,
+        limits: Limits,
+        failed: bool,
+        cooldown: float,
+        refund: int,
+        probe: bool = False,
     ) -> Transition:
-        reply = await self._run(
-            keys, self._shared.args("record", limits, int(failed), cooldown, refund)
-        )
+        args = self._shared.args("record", limits, int(failed), cooldown, refund, probe=probe)
+        reply = await self._run(keys, args)
         if reply is None:
-            return self.fallback.record(keys, limits, failed, cooldown, refund)
+            return self.fallback.record(keys, limits, failed, cooldown, refund, probe)
         return _transition(reply)

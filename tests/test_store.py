@@ -81,8 +81,20 @@ def test_half_open_lets_one_probe_through(clock: FakeClock, store: Store) -> Non
     assert state.admit(KEYS, LIMITS).wait == 30.0
     clock.now += 30
     assert state.admit(KEYS, LIMITS).verdict == "probe"
-    assert state.record(KEYS, LIMITS, False, 0, 0) == "closed"
+    assert state.record(KEYS, LIMITS, False, 0, 0, probe=True) == "closed"
     assert state.admit(KEYS, LIMITS).verdict == "go"
+
+
+def test_only_the_probe_closes_an_open_circuit(clock: FakeClock, store: Store) -> None:
+    state = store
+    for _ in range(BREAKER.failures):
+        state.record(KEYS, LIMITS, True, 0, 0)
+    # a call let through before the circuit opened comes back ok: that proves nothing now
+    assert state.record(KEYS, LIMITS, False, 0, 0) is None
+    assert state.admit(KEYS, LIMITS).verdict == "open"
+    clock.now += BREAKER.recovery
+    assert state.admit(KEYS, LIMITS).verdict == "probe"
+    assert state.record(KEYS, LIMITS, False, 0, 0, probe=True) == "closed"
 
 
 def test_a_lost_probe_is_replaced_after_recovery(clock: FakeClock, store: Store) -> None:
