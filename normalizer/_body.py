@@ -65,27 +65,24 @@ class Framing(NamedTuple):
     """The three headers that say how to read a body, found in one pass over them."""
 
     content_type: str
-    content_length: str | None
+    content_length: int | None
+    """Declared length, when the header is a plain number (isdecimal: what int() reads)."""
     content_encoding: str | None
 
     @classmethod
     def of(cls, response: httpx.Response) -> Framing:
-        content_type, length, encoding = "", None, None
+        content_type, encoding = "", None
+        length: int | None = None
         for key, value in response.headers.raw:  # httpx's .get() decodes and scans per call
             name = key.lower()
             if name == b"content-type":
                 content_type = value.decode("latin-1").lower()
             elif name == b"content-length":
-                length = value.decode("latin-1").strip()
+                text = value.decode("latin-1").strip()
+                length = int(text) if text.isdecimal() else None
             elif name == b"content-encoding":
                 encoding = value.decode("latin-1").strip().lower()
         return cls(content_type, length, encoding)
-
-
-def declared_length(framing: Framing) -> int | None:
-    """The body's declared Content-Length, when it is a plain number."""
-    length = framing.content_length
-    return int(length) if length is not None and length.isdecimal() else None
 
 
 class BodyReader:
@@ -105,8 +102,7 @@ class BodyReader:
         media = framing.content_type.split(";", 1)[0].strip()
         if media.startswith(_FILE_TYPES):
             return Plan.FILE
-        declared = framing.content_length  # isdecimal: what int() reads ("²" is a digit, no int)
-        length = int(declared) if declared is not None and declared.isdecimal() else None
+        length = framing.content_length
         if length is not None and length > self.max_body_size:
             return Plan.TOO_LARGE
         document = "json" in media or ("xml" in media and route.envelope.xml)

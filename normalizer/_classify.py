@@ -24,6 +24,7 @@ from ._mapping import (
     Product,
     Target,
     VendorMapping,
+    first_value,
 )
 from ._outcome import Match, Outcome, make_outcome
 from ._registry import Registry, default_registry
@@ -107,7 +108,7 @@ def classify(
     chosen = _product(mapping, product)
     if chosen is None and target is not None:
         chosen = mapping.product_for(target)
-    envelope = chosen.envelope if chosen is not None else mapping.envelope
+    envelope = mapping.envelope_for(chosen)
     doc = parse_json(body)
     if doc is None and envelope.xml and isinstance(body, bytes | bytearray | memoryview | str):
         doc = parse_xml(body)
@@ -123,8 +124,8 @@ def classify_parsed(
     product: Product | None,
 ) -> Outcome:
     """Classify already-parsed JSON (None when the body was not JSON) for a known vendor."""
-    envelope = product.envelope if product is not None else mapping.envelope
-    raw = _first_code(envelope.code, doc)
+    envelope = mapping.envelope_for(product)
+    raw = first_value(envelope.code, doc)
     code = None if raw is None else raw if isinstance(raw, str) else str(raw)
     reading = _by_field(mapping, product, doc, code, path) if doc is not None else None
     if reading is None and code is not None:
@@ -141,7 +142,7 @@ def classify_parsed(
         reading = _by_status(mapping, product, status_code, path)
     if reading is None:
         reading = _unknown(product, Match.UNMAPPED if code is not None else Match.MISSING)
-    request_id = _first_code(envelope.request_id, doc)
+    request_id = first_value(envelope.request_id, doc)
     outcome = _outcome(
         mapping.id,
         code,
@@ -233,7 +234,7 @@ def resolve(
         entry = mapping.table.codes.get(key)
         if entry is not None:
             return _Reading(entry, Match.EXACT, pid)
-    envelope = product.envelope if product is not None else mapping.envelope
+    envelope = mapping.envelope_for(product)
     if key in envelope.success:
         return _Reading(_OK, Match.EXACT, pid)
     if product is None and mapping.products:
@@ -365,20 +366,6 @@ def _product(mapping: VendorMapping, product: str | None) -> Product | None:
         raise ValueError(
             f"vendor {mapping.id!r} has no product {product!r}; its products: {known}"
         ) from None
-
-
-def _first_code(paths: tuple[JsonPath, ...], doc: object) -> str | int | None:
-    """The first path holding a usable code: a non-empty string or an int (never a bool)."""
-    if doc is None:
-        return None
-    for path in paths:
-        value = path.find(doc)
-        if isinstance(value, str):
-            if value.strip():
-                return value
-        elif isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None
 
 
 def _first_text(paths: tuple[JsonPath, ...], doc: object) -> str | None:

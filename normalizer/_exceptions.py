@@ -176,7 +176,7 @@ def _describe(
     parts = [f"{where} {code}: {outcome.category.value}"]
     if outcome.partial:
         failed = outcome.failed_items
-        counts = ", ".join(f"{n} {c}" for c, n in _counts(failed).items())
+        counts = ", ".join(f"{n} {c}" for c, n in outcome.failed_by_category().items())
         parts[0] += f", partial: {len(failed)} of {len(outcome.items)} items failed ({counts})"
     if outcome.message:
         parts.append(outcome.message)
@@ -190,10 +190,3 @@ def _describe(
     if attempts > 1:
         text += f" after {attempts} attempts"
     return text
-
-
-def _counts(items: Iterable[Item]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[item.category.value] = counts.get(item.category.value, 0) + 1
-    return counts

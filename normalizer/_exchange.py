@@ -186,11 +186,6 @@ class Exchange:
                 extensions["timeout"] = self.timeout
             self.request.extensions = extensions
 
-    def left(self) -> float | None:
-        """Seconds left of the policy's deadline (None: no deadline)."""
-        ends = self.ends
-        return None if ends is None else max(0.001, ends - self.clock())
-
     def expired(self) -> bool:
         """The deadline passed: stop reading a trickling body, hand the rest on unread."""
         ends = self.ends

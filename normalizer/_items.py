@@ -24,7 +24,7 @@ import dataclasses
 from collections.abc import Callable, Iterator
 
 from ._category import Category
-from ._mapping import Entry, Envelope, ItemsSpec, JsonPath
+from ._mapping import Entry, Envelope, ItemsSpec, JsonPath, first_value
 from ._outcome import Item, Match, Outcome
 from ._redact import DEFAULT as _REDACTOR
 
@@ -231,14 +231,8 @@ def _make(
 
 
 def _text(paths: tuple[JsonPath, ...], doc: object) -> str | None:
-    for jp in paths:
-        value = jp.find(doc)
-        if isinstance(value, str):
-            if value.strip():
-                return value
-        elif isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-    return None
+    value = first_value(paths, doc)
+    return None if value is None else str(value)
 
 
 def retry_recipients(outcome: Outcome) -> list[str]:

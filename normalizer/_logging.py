@@ -278,14 +278,11 @@ class CallLog:
         if not self._enabled(logging.WARNING):
             return
         failed = outcome.failed_items
-        counts: dict[str, int] = {}
-        for item in failed:
-            counts[item.category.value] = counts.get(item.category.value, 0) + 1
         fields = self._fields(attempt, outcome)
         fields.update(
             items=len(outcome.items),
             failed=len(failed),
-            failed_by_category=counts,
+            failed_by_category=outcome.failed_by_category(),
             failed_numbers=[
                 self._redactor.number(item.recipient)
                 for item in failed[:_NUMBERS_LOGGED]

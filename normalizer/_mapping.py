@@ -433,6 +433,10 @@ class VendorMapping:
             for p in self.products.values()
         )
 
+    def envelope_for(self, product: Product | None) -> Envelope:
+        """Where responses of ``product`` (None: the vendor-level API) keep their fields."""
+        return self.envelope if product is None else product.envelope
+
     def product_for(self, target: Target) -> Product | None:
         """The product (API family) a request selects, if any."""
         alias = self.alias_for(target) if self.aliases else None
@@ -456,6 +460,20 @@ class VendorMapping:
 
 _END = ""
 """The key of a trie node that ends a class pattern (no pattern character is empty)."""
+
+
+def first_value(paths: tuple[JsonPath, ...], doc: object) -> str | int | None:
+    """The first path holding a usable value: a non-empty string or an int (never a bool)."""
+    if doc is None:
+        return None
+    for path in paths:
+        value = path.find(doc)
+        if isinstance(value, str):
+            if value.strip():
+                return value
+        elif isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
 
 
 def _host_matches(pattern: str, host: str) -> bool:
@@ -1151,9 +1169,7 @@ def _check_success(ck: _Checker, mapping: VendorMapping) -> None:
 
 
 def _globs(globs: Sequence[str]) -> re.Pattern[str] | None:
-    if not globs:
-        return None
-    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
+    return _values(globs) if globs else None
 
 
 def load_file(path: str | Path) -> VendorMapping:

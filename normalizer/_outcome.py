@@ -126,6 +126,13 @@ class Outcome:
         """The items that did not go out (or were not delivered)."""
         return tuple(item for item in self.items if not item.ok)
 
+    def failed_by_category(self) -> dict[str, int]:
+        """How many items failed, per category (for logs and messages)."""
+        counts: dict[str, int] = {}
+        for item in self.failed_items:
+            counts[item.category.value] = counts.get(item.category.value, 0) + 1
+        return counts
+
     def __repr__(self) -> str:
         return _repr(self)
 

@@ -129,16 +129,15 @@ class Redactor:
         return "".join(out)
 
     def _mask_phone(self, match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group())
-        kept = digits[len(digits) - self._keep :] if self._keep else ""
-        return "*" * (len(digits) - len(kept)) + kept
+        return self._mask_digits(re.sub(r"\D", "", match.group()))
 
     def number(self, number: str) -> str:
         """A recipient's number with every digit masked but the last ``keep_digits``, whatever
         its length or punctuation (an 8-digit local number, ``+7 (925) 507-06-02``)."""
         digits = re.sub(r"\D", "", number)
-        if not digits:
-            return MASK
+        return self._mask_digits(digits) if digits else MASK
+
+    def _mask_digits(self, digits: str) -> str:
         kept = digits[len(digits) - self._keep :] if self._keep else ""
         return "*" * (len(digits) - len(kept)) + kept
 

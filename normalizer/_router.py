@@ -32,7 +32,7 @@ class Route:
 
     @property
     def envelope(self) -> Envelope:
-        return self.mapping.envelope if self.product is None else self.product.envelope
+        return self.mapping.envelope_for(self.product)
 
 
 class Router:

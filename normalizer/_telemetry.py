@@ -34,6 +34,7 @@ import importlib.util
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._outcome import Outcome
@@ -70,22 +71,8 @@ class Telemetry:
 
         self.code_attributes = code_attributes
         self._trace = trace
-        self._tracer_provider = tracer_provider
-        self._metrics = metrics
-        # the global provider as it is now: while it is still this one, no SDK is set up and
-        # counting would go to no-op instruments (skipped: the hot path pays one `is`)
-        current = metrics.get_meter_provider()
-        # OpenTelemetry's proxy until the application installs an SDK provider (before or
-        # after this): while it still is, counting goes nowhere and is skipped
-        unset = meter_provider is None and type(current).__name__ == "_ProxyMeterProvider"
-        self._unset = current if unset else None
-        self._counts = False
-        self._recheck = 0.0
-        tracer = trace.get_tracer_provider()
-        untraced = tracer_provider is None and type(tracer).__name__ == "ProxyTracerProvider"
-        self._untraced = tracer if untraced else None
-        self._traces = False
-        self._trace_recheck = 0.0
+        self._counting = _SetUp(metrics.get_meter_provider, meter_provider, "_ProxyMeterProvider")
+        self._tracing = _SetUp(trace.get_tracer_provider, tracer_provider, "ProxyTracerProvider")
         meter = (meter_provider or metrics.get_meter_provider()).get_meter(SCOPE, __version__)
         self._calls = meter.create_counter(
             "normalizer.calls", unit="{call}", description="Vendor calls, by final outcome"
@@ -123,17 +110,6 @@ class Telemetry:
         if self._counting():
             return True
         return self._tracing() and self._trace.get_current_span().is_recording()
-
-    def _tracing(self) -> bool:
-        """Whether spans can be recording: a tracer provider was given, or the application set
-        an SDK one up (the global one looked up at most once a second, like the meter's)."""
-        if self._untraced is None:
-            return True
-        now = time.monotonic()
-        if now >= self._trace_recheck:
-            self._traces = self._trace.get_tracer_provider() is not self._untraced
-            self._trace_recheck = now + 1.0
-        return self._traces
 
     def attempt(
         self,
@@ -211,17 +187,6 @@ class Telemetry:
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def _counting(self) -> bool:
-        """Whether metrics go anywhere: a provider was given, or the application set one up
-        (looked up at most once a second: OpenTelemetry's lookup reads the environment)."""
-        if self._unset is None:
-            return True
-        now = time.monotonic()
-        if now >= self._recheck:
-            self._counts = self._metrics.get_meter_provider() is not self._unset
-            self._recheck = now + 1.0
-        return self._counts
-
     def _attributes(
         self,
         vendor: str,
@@ -252,6 +217,28 @@ class Telemetry:
             for store, vendors in watched
             for vendor, capacity in vendors.items()
         ]
+
+
+class _SetUp:
+    """Whether the application set up an SDK provider (or one was given): OpenTelemetry's global
+    stays its proxy until then, and reporting to it is skipped. The global is looked up at most
+    once a second (OpenTelemetry's lookup reads the environment); a call pays one comparison."""
+
+    def __init__(self, current: Callable[[], object], given: object, proxy: str) -> None:
+        self._current = current
+        unset = current()
+        self._unset = unset if given is None and type(unset).__name__ == proxy else None
+        self._answer = self._unset is None
+        self._recheck = 0.0
+
+    def __call__(self) -> bool:
+        if self._unset is None:
+            return True
+        now = time.monotonic()
+        if now >= self._recheck:
+            self._answer = self._current() is not self._unset
+            self._recheck = now + 1.0
+        return self._answer
 
 
 _default: list[Telemetry | None] = []

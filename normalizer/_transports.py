@@ -23,7 +23,7 @@ from typing import Any, Unpack
 import httpx
 import tenacity
 
-from ._body import Framing, Plan, asettle, declared_length, settle
+from ._body import Framing, Plan, asettle, settle
 from ._exceptions import PartialFailure, VendorError
 from ._exchange import Exchange, Record
 from ._options import Options, OptionsKwargs
@@ -113,7 +113,7 @@ class NormalizingTransport(httpx.BaseTransport):
             plan = body.plan(call.request, response, framing, call.route)
             xml = call.route.envelope.xml
             read = plan in (Plan.READ, Plan.SNIFF)
-            length = declared_length(framing) if plan is Plan.SNIFF else None
+            length = framing.content_length if plan is Plan.SNIFF else None
             raw = body.read(response, plan, xml, call.expired, length) if read else None
         except httpx.TransportError as exc:
             self._record(call, call.errored(exc))
@@ -264,7 +264,7 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
             plan = body.plan(call.request, response, framing, call.route)
             xml = call.route.envelope.xml
             read = plan in (Plan.READ, Plan.SNIFF)
-            length = declared_length(framing) if plan is Plan.SNIFF else None
+            length = framing.content_length if plan is Plan.SNIFF else None
             raw = await body.aread(response, plan, xml, call.expired, length) if read else None
         except httpx.TransportError as exc:
             await self._record(call, call.errored(exc))
