@@ -35,3 +35,45 @@ class Category(enum.StrEnum):
 
 
 _RETRYABLE = frozenset({Category.BUSY, Category.SERVER})
+
+
+class Scope(enum.StrEnum):
+    """Whom an answer is about, which decides who else should act on it.
+
+    An overloaded vendor or account concerns every call to it: only those answers feed the
+    circuit breaker, the cooldown and the rate limiter. A busy agent, line or callee, or one
+    recipient's daily cap, concerns one call: it is answered (retried or not) by that call.
+    """
+
+    VENDOR = "vendor"
+    """The vendor's platform (an internal error, an overload)."""
+    ACCOUNT = "account"
+    """The caller's account with the vendor (a rate or concurrency limit, credentials, balance)."""
+    RESOURCE = "resource"
+    """One resource behind the request: an agent in a call, a line, a task, a sender number."""
+    RECIPIENT = "recipient"
+    """One recipient or callee: a busy callee, a per-number cap, an undeliverable number."""
+    REQUEST = "request"
+    """The request itself: its parameters, or an object it names."""
+
+    @property
+    def shared(self) -> bool:
+        """Every call to the vendor (on this account) is concerned, not only this one."""
+        return self in _SHARED
+
+    @classmethod
+    def default(cls, category: Category, report: bool = False) -> Scope:
+        """The scope of an entry that does not say: a call's or message's fate concerns its
+        recipient; a server failure the vendor; busy, auth and billing answers the account."""
+        if report:
+            return cls.RECIPIENT
+        return _DEFAULT_SCOPE.get(category, cls.REQUEST)
+
+
+_SHARED = frozenset({Scope.VENDOR, Scope.ACCOUNT})
+_DEFAULT_SCOPE = {
+    Category.SERVER: Scope.VENDOR,
+    Category.BUSY: Scope.ACCOUNT,
+    Category.AUTH: Scope.ACCOUNT,
+    Category.BILLING: Scope.ACCOUNT,
+}

@@ -353,6 +353,7 @@ def _outcome(
         reading.candidates,
         entry.cooldown,
         entry.delivery_outcome,
+        scope=entry.scope,
     )
 
 

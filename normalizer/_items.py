@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 
-from ._category import Category
+from ._category import Category, Scope
 from ._mapping import Entry, Envelope, ItemsSpec, JsonPath, first_value
 from ._outcome import Item, Match, Outcome
 from ._redact import DEFAULT as _REDACTOR
@@ -109,6 +109,7 @@ def _summed(
         vendor_message=worst.vendor_message,
         matched=worst.matched,
         items=items,
+        scope=worst.scope,
     )
 
 
@@ -227,6 +228,7 @@ def _make(
         rejected=entry.rejected,
         delivery_outcome=entry.report or report,
         recipient=recipient,
+        scope=Scope.RECIPIENT if report else entry.scope,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ._category import Category
+from ._category import Category, Scope
 from ._exceptions import MappingError
 
 FORMAT_VERSION = 1
@@ -29,6 +30,7 @@ _CLASS = re.compile(r"-?[0-9x]*x[0-9x]*\Z")
 _STATUS = re.compile(r"(?:[1-5][0-9][0-9]|[1-5]xx)\Z")
 _HOST = re.compile(r"(?:\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(?::[0-9]+)?\Z")
 _CATEGORIES = {c.value: c for c in Category}
+_SCOPES = {s.value: s for s in Scope}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -56,6 +58,12 @@ class Entry:
     cooldown: float = 0.0
     delivery_outcome: bool = False
     origin: Origin | None = dataclasses.field(default=None, compare=False, repr=False)
+    scope: Scope = None  # type: ignore[assignment]  # None: the category's default
+    """Whom the answer is about (see :class:`Scope`); defaulted from the category."""
+
+    def __post_init__(self) -> None:
+        if self.scope is None:
+            object.__setattr__(self, "scope", Scope.default(self.category, self.report))
 
     @property
     def report(self) -> bool:
@@ -381,6 +389,9 @@ class VendorMapping:
     """Vendor-level codes a family (``inherit = false``) reads differently: ambiguous alone."""
     redact: Redaction = Redaction()
     """Secret names and path segments the vendor's requests carry, masked in logs and errors."""
+    rate: float | None = None
+    """The calls per second the vendor publishes as an account's limit (None: not published);
+    the rate limiter never sends faster."""
 
     @property
     def hosts(self) -> tuple[str, ...]:
@@ -499,6 +510,7 @@ _ENTRY_KEYS = (
     "call_outcome",
     "delivery_outcome",
     "cooldown",
+    "scope",
     "source",
 )
 _SELECTOR_KEYS = ("hosts", "paths", "headers", "query")
@@ -621,7 +633,7 @@ def _check_document(doc: dict[str, Any], path: str | Path | None) -> None:
     if "vendor" not in doc:
         raise ck.fail("vendor", "missing")
     vendor = ck.table(doc["vendor"], "vendor")
-    ck.keys(vendor, "vendor", ("id", "extends", "name", "source"))
+    ck.keys(vendor, "vendor", ("id", "extends", "name", "source", "rate", "rate_source"))
     overlay = "extends" in vendor
     if overlay == ("id" in vendor):
         raise ck.fail("vendor", "needs exactly one of 'id' (a vendor) or 'extends' (an overlay)")
@@ -635,6 +647,15 @@ def _check_document(doc: dict[str, Any], path: str | Path | None) -> None:
         raise ck.fail("vendor.name", "missing")
     if "source" in vendor:
         ck.string(vendor["source"], "vendor.source", empty=True)
+    if "rate" in vendor:
+        try:
+            parse_rate(vendor["rate"])
+        except ValueError as exc:
+            raise ck.fail("vendor.rate", str(exc)) from None
+        if "rate_source" not in vendor:
+            raise ck.fail("vendor.rate_source", "missing: say where the published limit is")
+    if "rate_source" in vendor:
+        ck.string(vendor["rate_source"], "vendor.rate_source")
     if "detect" in doc:
         detect = ck.table(doc["detect"], "detect")
         ck.keys(detect, "detect", _SELECTOR_KEYS)
@@ -853,6 +874,10 @@ def _check_entry(ck: _Checker, value: object, key: str, allowed: Sequence[str]) 
             ck.boolean(entry[flag], f"{key}.{flag}")
     if entry.get("call_outcome") and entry.get("delivery_outcome"):
         raise ck.fail(key, "an entry is a call outcome or a delivery outcome, not both")
+    if "scope" in entry:
+        scope = ck.string(entry["scope"], f"{key}.scope")
+        if scope not in _SCOPES:
+            raise ck.fail(f"{key}.scope", f"{scope!r} is not one of: {', '.join(_SCOPES)}")
     if "cooldown" in entry:
         seconds = entry["cooldown"]
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
@@ -940,6 +965,7 @@ class _Builder:
             call_outcome=raw.get("call_outcome", False),
             cooldown=float(raw.get("cooldown", 0.0)),
             delivery_outcome=raw.get("delivery_outcome", False),
+            scope=_SCOPES[raw["scope"]] if "scope" in raw else Scope.default(category, report),
             origin=Origin(
                 file=raw.get(FILE_KEY, self.default_file),
                 key=raw.get(AT_KEY, key),
@@ -1102,9 +1128,34 @@ def build(doc: dict[str, Any], files: Sequence[str]) -> VendorMapping:
         aliases=tuple(aliases),
         contested=_contested(table, products.values()),
         redact=_redaction(doc.get("redact", {})),
+        rate=parse_rate(vendor["rate"]) if "rate" in vendor else None,
     )
     _check_success(b.ck, mapping)
     return mapping
+
+
+_PER = {"s": 1.0, "min": 60.0, "h": 3600.0}
+
+
+def parse_rate(value: object) -> float:
+    """Calls per second from a number (per second) or text such as ``"100/s"``, ``"600/min"``."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number of calls per second or text such as '100/s'")
+    if isinstance(value, int | float):
+        number, per = float(value), 1.0
+    elif isinstance(value, str) and value.count("/") == 1:
+        count, unit = (part.strip() for part in value.split("/"))
+        if unit not in _PER:
+            raise ValueError(f"{value!r}: the unit after '/' must be one of: {', '.join(_PER)}")
+        try:
+            number, per = float(count), _PER[unit]
+        except ValueError:
+            raise ValueError(f"{value!r}: {count!r} is not a number") from None
+    else:
+        raise ValueError("must be a number of calls per second or text such as '100/s'")
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"{value!r}: must be more than 0 calls")
+    return number / per
 
 
 def _redaction(spec: Mapping[str, Any]) -> Redaction:

@@ -6,7 +6,7 @@ import dataclasses
 import enum
 from typing import TYPE_CHECKING
 
-from ._category import Category
+from ._category import Category, Scope
 from ._redact import DEFAULT as _REDACTOR
 
 if TYPE_CHECKING:
@@ -69,6 +69,7 @@ class Item:
     rejected: bool = False
     delivery_outcome: bool = False
     recipient: str | None = dataclasses.field(default=None, repr=False, compare=False)
+    scope: Scope = Scope.REQUEST
 
     @property
     def ok(self) -> bool:
@@ -115,6 +116,9 @@ class Outcome:
     """Per-recipient results of a batch response or report; empty for single responses."""
     partial: bool = False
     """Some items went out and some failed: ``ok`` at the top, never resent whole."""
+    scope: Scope = Scope.REQUEST
+    """Whom the answer is about: only ``vendor`` and ``account`` answers slow or stop other
+    calls (the limiter, cooldown and circuit breaker); see :class:`Scope`."""
 
     @property
     def ok(self) -> bool:
@@ -185,6 +189,7 @@ def make_outcome(
     delivery_outcome: bool = False,
     items: tuple[Item, ...] = (),
     partial: bool = False,
+    scope: Scope = Scope.REQUEST,
 ) -> Outcome:
     """Build an Outcome on the hot path: one dict instead of fifteen frozen ``__setattr__``.
 
@@ -214,6 +219,7 @@ def make_outcome(
             "delivery_outcome": delivery_outcome,
             "items": items,
             "partial": partial,
+            "scope": scope,
         },
     )
     return outcome
