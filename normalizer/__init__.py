@@ -1,6 +1,6 @@
 """normalizer: telephony, SMS and call-center vendor APIs behind one well-mannered taxonomy."""
 
-from ._category import Category
+from ._category import Category, Scope
 from ._classify import classify, lookup
 from ._client import AsyncClient, Client
 from ._exceptions import (
@@ -12,6 +12,7 @@ from ._exceptions import (
     NormalizerError,
     NotFoundError,
     PartialFailure,
+    RateLimitedError,
     ServerError,
     UnknownVendorError,
     UnregisteredVendorError,
@@ -19,6 +20,7 @@ from ._exceptions import (
     VendorError,
 )
 from ._items import retry_recipients
+from ._limiter import RateLimiter
 from ._logging import VendorCall
 from ._mapping import VendorMapping
 from ._options import Options
@@ -52,9 +54,12 @@ __all__ = [
     "Options",
     "Outcome",
     "PartialFailure",
+    "RateLimitedError",
+    "RateLimiter",
     "Redactor",
     "Registry",
     "RetryPolicy",
+    "Scope",
     "ServerError",
     "Telemetry",
     "UnknownVendorError",

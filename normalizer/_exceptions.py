@@ -7,6 +7,8 @@ The whole tree::
     ├── UnregisteredVendorError  a vendor id no loaded mapping defines (also a LookupError)
     ├── CircuitOpenError         the vendor is not being called now: its circuit is open or it
     │                            asked for a pause (carries vendor, retry_after, reason)
+    ├── RateLimitedError         the rate limiter's next turn for the call is later than it can
+    │                            wait (carries vendor, retry_after)
     └── VendorError              a vendor answered with a non-ok outcome (carries outcome,
         │                        request, response); raised only when asked for
         ├── AuthError
@@ -23,7 +25,8 @@ Classifying never raises because of what a vendor sent: outcomes are values. A
 :class:`VendorError` is raised by :func:`normalizer.raise_for_outcome`, or by a client or
 transport created with ``raise_on_error=True`` once retries are exhausted. Transport failures
 (connect errors, timeouts) stay the ``httpx`` exceptions they are. :class:`CircuitOpenError`
-is raised before a request is sent, so there is no response to return instead.
+and :class:`RateLimitedError` are raised before a request is sent, so there is no response to
+return instead.
 """
 
 from __future__ import annotations
@@ -86,6 +89,31 @@ class CircuitOpenError(NormalizerError):
         self.reason = reason
         what = "circuit is open" if reason == "open" else "vendor asked for a pause"
         super().__init__(f"{circuit}: not sent, {what}; retry in {retry_after:.1f}s")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, float, str]]:
+        # picklable (a worker process raising it), though __init__ takes more than the message
+        return type(self), (self.vendor, self.circuit, self.retry_after, self.reason)
+
+
+class RateLimitedError(NormalizerError):
+    """The request was not sent: the vendor is being called as fast as it serves, and this
+    call's turn would come ``retry_after`` seconds from now, later than it may wait (the
+    :class:`~normalizer.RateLimiter`'s ``max_wait``, or the retry policy's deadline).
+
+    Raised at once, so a caller offering more than the vendor serves learns it in microseconds
+    instead of after a second of refused attempts.
+    """
+
+    def __init__(self, vendor: str, retry_after: float) -> None:
+        self.vendor = vendor
+        self.retry_after = retry_after
+        super().__init__(
+            f"{vendor}: not sent, rate limited; the next turn is in {retry_after:.2f}s, "
+            "later than the call may wait"
+        )
+
+    def __reduce__(self) -> tuple[type, tuple[str, float]]:
+        return type(self), (self.vendor, self.retry_after)
 
 
 class VendorError(NormalizerError):

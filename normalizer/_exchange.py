@@ -7,14 +7,17 @@ transports do the I/O (the vendor, the store, sleeping); every rule they apply i
 
 from __future__ import annotations
 
+import math
 import time
-from typing import TYPE_CHECKING, NamedTuple
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import httpx
 
 from ._body import CHALLENGE_KEY
+from ._category import Category
 from ._classify import classify_parsed, classify_uninspected
-from ._exceptions import CircuitOpenError, VendorError
+from ._exceptions import CircuitOpenError, RateLimitedError, VendorError
 from ._logging import CallLog
 from ._mapping import MAX_COOLDOWN
 from ._outcome import Outcome, attach, outcome_of
@@ -26,6 +29,7 @@ from ._retry import (
     Decision,
     decide,
     effective_attempts,
+    is_testing,
     paid,
     replayable,
     retry_after,
@@ -33,7 +37,7 @@ from ._retry import (
     within_deadline,
 )
 from ._router import Route
-from ._store import Admission, Transition
+from ._store import Admission, Signal, Transition
 
 if TYPE_CHECKING:
     from ._pipeline import Pipeline
@@ -41,19 +45,6 @@ if TYPE_CHECKING:
 
 _OK = Decision(False, "ok")
 _FINAL = Decision(False, "not_retryable")
-
-
-class Record(NamedTuple):
-    """What an attempt tells the vendor's store."""
-
-    failed: bool
-    """A failure the circuit breaker counts."""
-    cooldown: float
-    """Seconds every caller should pause (Retry-After, or the mapping's cooldown)."""
-    refund: int
-    """Retry tokens a success gives back."""
-    probe: bool = False
-    """The attempt was the half-open circuit's probe: only its success closes the circuit."""
 
 
 class Exchange:
@@ -64,12 +55,14 @@ class Exchange:
 
     __slots__ = (
         "_log",
+        "at",
         "attempts",
         "clean",
         "clock",
         "decision",
         "ends",
         "keys",
+        "limits",
         "max_attempts",
         "pipeline",
         "probing",
@@ -88,7 +81,9 @@ class Exchange:
         self.pipeline = pipeline
         self.request = request
         self.route = route
-        self.keys = pipeline.keys(route)
+        self.keys, self.limits = pipeline.keys(route)
+        if self.limits.limiter is not None and is_testing():  # set_testing: nothing waits
+            self.limits = replace(self.limits, limiter=None)
         policy = pipeline.policy
         self.max_attempts = 1 if policy is None else effective_attempts(policy)
         self.clock = time.monotonic if policy is None else policy.clock
@@ -101,6 +96,7 @@ class Exchange:
         self.attempts = 0
         self.clean = False
         self.probing = False
+        self.at = 0.0
         self.retried_for: str | None = None
         telemetry = pipeline.telemetry
         self.telemetry = telemetry if telemetry is not None and telemetry.wanted() else None
@@ -128,19 +124,33 @@ class Exchange:
 
     # --- admit ---------------------------------------------------------------------------
 
+    def patience(self, delay: float = 0.0) -> float:
+        """How far ahead a rate-limiter turn may be: ``max_wait`` past ``delay``, within the
+        deadline."""
+        limiter = self.limits.limiter
+        if limiter is None:
+            return math.inf
+        bound = delay + limiter.max_wait
+        return bound if self.ends is None else min(bound, self.ends - self.clock())
+
     def admitted(self, admission: Admission) -> float:
         """Seconds to wait before the first attempt; raises when it must not be sent."""
         self.clean = admission.clean
         self.probing = admission.verdict == "probe"
+        self.at = admission.at
         if admission.verdict == "open":
             raise self._refusal(admission.wait, "open")
+        if admission.verdict == "rate":
+            raise RateLimitedError(self.keys.vendor, admission.turn)
         wait = admission.wait
         policy = self.pipeline.policy
-        if not wait or policy is None:  # without a retry policy nothing waits
+        if policy is None:  # without a retry policy nothing waits
             return 0.0
-        if wait > policy.max_retry_after or not within_deadline(policy, self.elapsed(), wait):
+        if wait and (
+            wait > policy.max_retry_after or not within_deadline(policy, self.elapsed(), wait)
+        ):
             raise self._refusal(wait, "cooldown")
-        return wait
+        return max(wait, admission.turn)
 
     def _refusal(self, wait: float, reason: str) -> CircuitOpenError:
         return CircuitOpenError(self.keys.vendor, self.keys.circuit, wait, reason)
@@ -202,7 +212,7 @@ class Exchange:
             route.mapping, document, response.status_code, route.path, route.product
         )
 
-    def inspected(self, response: httpx.Response, outcome: Outcome) -> Record | None:
+    def inspected(self, response: httpx.Response, outcome: Outcome) -> Signal | None:
         """Attach and log an attempt's outcome; returns what to record in the vendor's store."""
         redactor = self.pipeline.redactor_for(self.route.mapping)
         attach(response, outcome, self.attempts, None if redactor is DEFAULT_REDACTOR else redactor)
@@ -214,13 +224,12 @@ class Exchange:
             return self._record(False, 0.0, refund)
         if not self._challenge(response):  # an auth flow's challenge is a hop: not logged
             self.log.attempt_failed(self.attempts, response, outcome)
-        breaker = self.pipeline.limits.breaker
-        failed = (
-            breaker is not None
-            and outcome.category in breaker.categories
-            and not outcome.call_outcome
-        )
-        return self._record(failed, self._cooldown(response, outcome), 0)
+        if not outcome.scope.shared:  # one callee, agent or line: this call's business only
+            return self._record(False, 0.0, 0)
+        breaker = self.limits.breaker
+        failed = breaker is not None and outcome.category in breaker.categories
+        busy = outcome.category is Category.BUSY
+        return self._record(failed, self._cooldown(response, outcome, busy), 0, busy)
 
     def _challenge(self, response: httpx.Response) -> bool:
         """A 401/407 challenge that the request's auth flow will answer with another request."""
@@ -229,40 +238,46 @@ class Exchange:
         headers = response.headers
         return "www-authenticate" in headers or "proxy-authenticate" in headers
 
-    def _cooldown(self, response: httpx.Response, outcome: Outcome) -> float:
-        """The pause every caller of the vendor should take after this answer.
+    def _cooldown(self, response: httpx.Response, outcome: Outcome, busy: bool) -> float:
+        """The pause every caller of the vendor should take after this answer (of shared scope).
 
-        A pause learned from the response (Retry-After and the like) is never longer than the
-        policy's ``max_retry_after``: one answer saying 999999 s, a date in 2099, or 30000 meant
-        as milliseconds must not lock the vendor (and, on Redis, the fleet) out for a day. The
-        mapping's own ``cooldown`` is data the user controls and stands as written.
+        A Retry-After on a busy answer is a rate limit's: the call that got it waits it, the
+        others slow down (the rate limiter) but do not stop. On a server failure (maintenance,
+        restart) it is a pause for everyone, learned from the response and so never longer than
+        the policy's ``max_retry_after``: one answer saying 999999 s, a date in 2099, or 30000
+        meant as milliseconds must not lock the vendor (and, on Redis, the fleet) out for a day.
+        The mapping's own ``cooldown`` is data the user controls and stands as written.
         """
         policy = self.pipeline.policy
         if policy is None:
             return 0.0
-        after = retry_after(response, self.wait_headers) if outcome.retryable else None
+        learn = outcome.retryable and not busy
+        after = retry_after(response, self.wait_headers) if learn else None
         learned = 0.0 if after is None else min(after, policy.max_retry_after)
         return min(MAX_COOLDOWN, max(outcome.cooldown, learned))
 
-    def errored(self, error: BaseException) -> Record | None:
+    def errored(self, error: BaseException) -> Signal | None:
         self.log.attempt_failed(self.attempts, None, None, error)
         self._report("attempt", self.attempts, None, error)
-        breaker = self.pipeline.limits.breaker
+        breaker = self.limits.breaker
         return self._record(breaker is not None and isinstance(error, TRANSIENT), 0.0, 0)
 
-    def _record(self, failed: bool, cooldown: float, refund: int) -> Record | None:
+    def _record(
+        self, failed: bool, cooldown: float, refund: int, slow: bool = False
+    ) -> Signal | None:
         """None when recording would change nothing: the usual success skips the store."""
-        if failed or cooldown or refund > 1:
+        slow = slow and self.limits.adaptive
+        if failed or cooldown or refund > 1 or slow:
             self.clean = False
-            return Record(failed, cooldown, refund, self.probing)
-        if self.clean or not (refund or self.pipeline.limits.breaker is not None):
+            return Signal(failed, cooldown, refund, self.probing, slow, self.at)
+        if self.clean or not (refund or self.limits.breaker is not None):
             return None
-        return Record(failed, cooldown, refund, self.probing)
+        return Signal(failed, cooldown, refund, self.probing, slow, self.at)
 
     def recorded(self, transition: Transition) -> None:
         self.probing = False  # the store has the probe's answer
         if transition is not None:
-            self.log.circuit(transition, self.keys.circuit, self.pipeline.limits)
+            self.log.circuit(transition, self.keys.circuit, self.limits)
             self._report("circuit", transition)
 
     # --- decide, pay ------------------------------------------------------------------------
@@ -302,6 +317,7 @@ class Exchange:
             if final.retry:
                 self.spent += cost
                 self.probing = admission.verdict == "probe"
+                self.at = admission.at
             else:
                 self.unpaid = cost  # the store took them, the cooldown ruled the retry out
         return final

@@ -11,6 +11,7 @@ import dataclasses
 from typing import Any, TypedDict
 
 from ._body import DEFAULT_MAX_BODY_SIZE
+from ._limiter import RateLimiter
 from ._logging import OnOutcome
 from ._redact import Redactor
 from ._registry import Registry
@@ -19,6 +20,7 @@ from ._store import AsyncStore, CircuitBreaker, Store
 from ._telemetry import Telemetry
 
 DEFAULT_RETRY = RetryPolicy()
+DEFAULT_LIMITER = RateLimiter()
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -28,9 +30,11 @@ class Options:
     ``retry`` (a :class:`RetryPolicy`, None turns retrying off); ``registry`` of mappings
     (default: the process-wide one); ``max_body_size`` (bytes of a JSON body read to classify
     it); ``raise_on_error`` (a non-ok final outcome raises its :class:`VendorError`);
-    ``circuit`` (a :class:`CircuitBreaker`, off by default); ``state`` (where retry budgets,
-    circuits and cooldowns live: a :class:`LocalState` of the transport's or client's own by
-    default, or ``normalizer.redis.RedisState`` shared between processes); and observability:
+    ``limiter`` (a :class:`RateLimiter`: adaptive and on by default, engaged only once a vendor
+    says it is overloaded; None turns it off); ``circuit`` (a :class:`CircuitBreaker`, off by
+    default); ``state`` (where retry budgets, rate limits, circuits and cooldowns live: a
+    :class:`LocalState` of the transport's or client's own by default, or
+    ``normalizer.redis.RedisState`` shared between processes); and observability:
     ``logger`` (default: structlog's ``"normalizer"`` logger once the application configured
     structlog, else the stdlib logger ``"normalizer"``; a stdlib logger may be given),
     ``on_outcome`` (called once per call with a :class:`VendorCall`), ``redactor``,
@@ -42,6 +46,7 @@ class Options:
     registry: Registry | None = None
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
     raise_on_error: bool = False
+    limiter: RateLimiter | None = DEFAULT_LIMITER
     circuit: CircuitBreaker | None = None
     state: Store | AsyncStore | None = None
     logger: Any = None
@@ -71,6 +76,7 @@ class OptionsKwargs(TypedDict, total=False):
     registry: Registry | None
     max_body_size: int
     raise_on_error: bool
+    limiter: RateLimiter | None
     circuit: CircuitBreaker | None
     state: Store | AsyncStore | None
     logger: Any

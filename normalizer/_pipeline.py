@@ -7,7 +7,7 @@ transport needs is built here in one place, so the transports only run the stage
     BodyReader    which bodies to read, and their documents        (_body.py)
     classify      the document read through the vendor's mapping   (_classify.py)
     RetryPolicy   the rules of :func:`decide` and :func:`paid`     (_retry.py)
-    Store         retry budget, circuit and cooldown per vendor    (_store.py, redis.py)
+    Store         budget, rate, circuit, cooldown per vendor       (_store.py, _limiter.py)
     CallLog       events and the metrics hook                      (_logging.py)
 
 and :meth:`Pipeline.exchange` starts the per-call object (:class:`Exchange`) that carries one
@@ -16,7 +16,9 @@ request through them.
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import replace
 
 import httpx
 
@@ -40,25 +42,33 @@ class Pipeline:
         self.body = BodyReader(options.max_body_size)
         self.policy = options.retry
         self.redactor = options.redactor or DEFAULT_REDACTOR
+        limiter = options.limiter
+        if self.policy is None or (limiter is not None and limiter.idle):
+            limiter = None  # nothing waits without a retry policy's sleep; or nothing to limit
         self.limits = Limits(
-            self.policy.budget_capacity if self.policy is not None else 0, options.circuit
+            self.policy.budget_capacity if self.policy is not None else 0, options.circuit, limiter
         )
         self.store = _store(options, asynchronous)
         self.telemetry = resolve(options.telemetry)
-        self._keys: dict[tuple[str, str | None], Keys] = {}
+        self._keys: dict[tuple[str, str | None], tuple[VendorMapping, Keys, Limits]] = {}
         self._redactors: dict[str, tuple[VendorMapping, Redactor]] = {}
 
     def exchange(self, request: httpx.Request, route: Route) -> Exchange:
         return Exchange(self, request, route)
 
-    def keys(self, route: Route) -> Keys:
-        """Where a route's state lives (one small dict entry per vendor and product)."""
-        name = (route.mapping.id, None if route.product is None else route.product.id)
-        keys = self._keys.get(name)
-        if keys is None:
-            keys = self._keys[name] = Keys.of(*name, self.limits.breaker)
+    def keys(self, route: Route) -> tuple[Keys, Limits]:
+        """Where a route's state lives, and the limits that apply to it (its vendor's published
+        rate is the limiter's ceiling): one small dict entry per vendor and product."""
+        mapping = route.mapping
+        name = (mapping.id, None if route.product is None else route.product.id)
+        found = self._keys.get(name)
+        if found is None or found[0] is not mapping:  # built again only for a new mapping
+            limiter = self.limits.limiter
+            ceiling = math.inf if limiter is None else limiter.ceiling(mapping.rate)
+            keys = Keys.of(*name, self.limits.breaker)
+            found = self._keys[name] = (mapping, keys, replace(self.limits, ceiling=ceiling))
             self._watch(keys.vendor)
-        return keys
+        return found[1], found[2]
 
     def _watch(self, vendor: str) -> None:
         """Show the vendor's retry budget on the telemetry gauge (in-process stores only)."""

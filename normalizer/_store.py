@@ -1,14 +1,21 @@
-"""What the calls to one vendor share: retry budget, circuit breaker and cooldown.
+"""What the calls to one vendor share: retry budget, rate limiter, circuit breaker, cooldown.
 
-A vendor's limits are per account, not per request, so the transports keep three things per
+A vendor's limits are per account, not per request, so the transports keep four things per
 vendor that every call reads and updates:
 
 - the **retry budget**, a token bucket (after botocore's ``quota.py``): retries spend, successes
   refill, an empty bucket means failures return at once instead of being retried;
-- the **circuit breaker** (optional, :class:`CircuitBreaker`): after a run of server/busy
-  failures the vendor is not called at all for a while; then one probe decides;
-- the **cooldown**: when the vendor asks for a pause (Retry-After, or a mapping entry's
-  ``cooldown``), every call waits it out instead of each discovering it by failing.
+- the **rate limiter** (:class:`~normalizer.RateLimiter`, on by default, see ``_limiter.py``):
+  once the vendor says it is overloaded, calls go out no faster than it serves, each at its turn;
+- the **circuit breaker** (optional, :class:`CircuitBreaker`): after a run of server failures
+  the vendor is not called at all for a while; then one probe decides;
+- the **cooldown**: when the vendor asks every caller to stop (a mapping entry's ``cooldown``,
+  a Retry-After on a server failure such as a maintenance window), every call waits it out
+  instead of each discovering it by failing. A Retry-After on a rate-limit answer is not a
+  cooldown: that call waits it, the others slow down (the limiter), none stop.
+
+Only answers of vendor or account scope (:class:`~normalizer.Scope`) feed the limiter, the
+breaker and the cooldown: a busy callee, agent or line concerns one call.
 
 The state lives in a store. :class:`LocalState` is in-process and the default;
 ``normalizer.redis`` shares the same state between processes. Every store answers the same three
@@ -20,14 +27,17 @@ call go out now?), :meth:`Store.retry` (may it go out again, and pay for that?),
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, NamedTuple
 
+from . import _limiter
 from ._category import Category
+from ._limiter import RateLimiter
 
-Verdict = Literal["go", "probe", "open", "budget"]
+Verdict = Literal["go", "probe", "open", "budget", "rate"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,15 +48,19 @@ class CircuitBreaker:
     ``window`` seconds before the last of them. While open, calls fail at once with
     :class:`~normalizer.CircuitOpenError`. After ``recovery`` seconds one call goes through as a
     probe (the others still fail fast): its success closes the circuit, its failure opens it
-    again. A failure is a transport error or an outcome in ``categories`` that is not a call
-    outcome (a callee who was busy is not a vendor failing). ``per_product`` keeps one circuit
-    per product (Onbuka's SMS and voice) instead of one per vendor.
+    again. A failure is a transport error or an outcome in ``categories`` of vendor or account
+    scope (a callee who was busy is not a vendor failing).
+
+    ``categories`` is ``server`` alone by default: a vendor answering "busy" at its capacity is
+    working, and is slowed down by the rate limiter, not cut off (add ``busy`` to stop calling a
+    vendor that keeps saying it is overloaded). ``per_product`` keeps one circuit per product
+    (Onbuka's SMS and voice) instead of one per vendor.
     """
 
     failures: int = 5
     window: float = 30.0
     recovery: float = 30.0
-    categories: frozenset[Category] = frozenset({Category.SERVER, Category.BUSY})
+    categories: frozenset[Category] = frozenset({Category.SERVER})
     per_product: bool = False
 
     def __post_init__(self) -> None:
@@ -73,10 +87,22 @@ class Keys:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Limits:
-    """The numbers a store needs to apply the rules: the budget's size and the breaker."""
+    """The numbers a store needs to apply the rules: the budget's size, the breaker, and the
+    rate limiter with its ceiling (inf: none) for the vendor the call goes to."""
 
     capacity: int
     breaker: CircuitBreaker | None
+    limiter: RateLimiter | None = None
+    ceiling: float = math.inf
+
+    @property
+    def adaptive(self) -> bool:
+        return self.limiter is not None and self.limiter.adaptive
+
+    @property
+    def free(self) -> bool:
+        """No ceiling: a call goes at once unless the vendor said it is overloaded."""
+        return self.ceiling == math.inf
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -84,15 +110,38 @@ class Admission:
     """A store's answer to "may this call go out?".
 
     ``verdict`` is ``go``; ``probe`` (go, as the one call that tests a half-open circuit);
-    ``open`` (do not: ``wait`` is how long the circuit stays open); or, for a retry only,
-    ``budget`` (do not: the retry budget cannot pay). For ``go`` and ``probe``, ``wait`` is what
-    is left of the vendor's cooldown. ``clean`` says recording a success would change nothing
-    (no failures counted, budget full), so a store may skip that write.
+    ``open`` (do not: ``wait`` is how long the circuit stays open); ``rate`` (do not: the rate
+    limiter's next turn, ``turn`` seconds away, is later than the call can wait); or, for a retry
+    only, ``budget`` (do not: the retry budget cannot pay). For ``go`` and ``probe``, ``wait``
+    is what is left of the vendor's cooldown and ``turn`` the seconds until the rate limiter's
+    turn (at least the delay asked for). ``clean`` says recording a success would change nothing
+    (no failures counted, budget full), so a store may skip that write. ``at`` is the store's
+    clock at the answer: a refusal of a call admitted before the rate was last lowered does not
+    lower it again.
     """
 
     verdict: Verdict
     wait: float = 0.0
     clean: bool = False
+    turn: float = 0.0
+    at: float = 0.0
+
+
+class Signal(NamedTuple):
+    """What one attempt tells the vendor's store."""
+
+    failed: bool = False
+    """A failure the circuit breaker counts."""
+    cooldown: float = 0.0
+    """Seconds every caller should pause (the mapping's cooldown, a maintenance window)."""
+    refund: int = 0
+    """Retry tokens a success gives back."""
+    probe: bool = False
+    """The attempt was the half-open circuit's probe: only its success closes the circuit."""
+    slow: bool = False
+    """The vendor or account is overloaded (a busy answer of shared scope): lower the rate."""
+    at: float = 0.0
+    """The store's clock when the attempt was admitted (:attr:`Admission.at`)."""
 
 
 Transition = Literal["opened", "closed"] | None
@@ -103,28 +152,29 @@ _UNTOUCHED = Admission("go", 0.0, True)
 class Store:
     """A store of per-vendor state, answering in the calling thread (sync transports)."""
 
-    def admit(self, keys: Keys, limits: Limits) -> Admission:
-        """Before a call's first attempt."""
+    def admit(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
+        """Before a call's first attempt; takes a rate-limiter turn at most ``patience`` away."""
         raise NotImplementedError
 
-    def retry(self, keys: Keys, limits: Limits, cost: int) -> Admission:
-        """Before a retry: as :meth:`admit`, and spend ``cost`` tokens when the answer is go."""
-        raise NotImplementedError
-
-    def record(
+    def retry(
         self,
         keys: Keys,
         limits: Limits,
-        failed: bool,
-        cooldown: float,
-        refund: int,
-        probe: bool = False,
-    ) -> Transition:
-        """After an attempt: count a failure or a success, start a cooldown, refund tokens.
+        cost: int,
+        delay: float = 0.0,
+        patience: float = math.inf,
+    ) -> Admission:
+        """Before a retry: as :meth:`admit` for a call arriving ``delay`` seconds from now, and
+        spend ``cost`` tokens when the answer is go."""
+        raise NotImplementedError
 
-        ``probe``: the attempt was the half-open circuit's probe; only its success closes an
-        open circuit (a call let through before it opened proves nothing about now).
-        Returns the circuit's transition, if this attempt made one.
+    def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
+        """After an attempt: count a failure or a success, start a cooldown, refund tokens,
+        lower the rate.
+
+        Only the half-open circuit's probe (``signal.probe``) closes an open circuit with its
+        success (a call let through before it opened proves nothing about now). Returns the
+        circuit's transition, if this attempt made one.
         """
         raise NotImplementedError
 
@@ -141,21 +191,20 @@ class Store:
 class AsyncStore:
     """The async twin of :class:`Store`, for the async transports."""
 
-    async def admit(self, keys: Keys, limits: Limits) -> Admission:
+    async def admit(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
         raise NotImplementedError
 
-    async def retry(self, keys: Keys, limits: Limits, cost: int) -> Admission:
-        raise NotImplementedError
-
-    async def record(
+    async def retry(
         self,
         keys: Keys,
         limits: Limits,
-        failed: bool,
-        cooldown: float,
-        refund: int,
-        probe: bool = False,
-    ) -> Transition:
+        cost: int,
+        delay: float = 0.0,
+        patience: float = math.inf,
+    ) -> Admission:
+        raise NotImplementedError
+
+    async def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
         raise NotImplementedError
 
     async def refund(self, keys: Keys, limits: Limits, tokens: int) -> None:
@@ -175,18 +224,26 @@ class _Slot:
     first_failure: float = 0.0
     opened_until: float = 0.0
     probe_until: float = 0.0
+    peak: float = 0.0
+    """The rate last refused (0: the limiter is not engaged)."""
+    since: float = 0.0
+    """When the rate was last lowered."""
+    tat: float = 0.0
+    """The rate limiter's next theoretical arrival time (GCRA)."""
 
 
 class LocalState(Store):
     """In-process state: shared by every transport and client it is given to; thread-safe.
 
     The default (each transport, or each client, makes its own). Pass one instance to several
-    clients to make them share a budget, circuits and cooldowns. ``clock`` is injectable for tests.
+    clients to make them share a budget, circuits, cooldowns and rate limits. ``clock`` is
+    injectable for tests.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._slots: dict[str, _Slot] = {}
+        self._meters: dict[str, tuple[float, float, float]] = {}
         self._lock = threading.Lock()
 
     def _slot(self, key: str) -> _Slot:
@@ -208,29 +265,59 @@ class LocalState(Store):
                 slot.probe_until = 0.0
 
     def clear(self, vendor: str) -> None:
-        """Forget ``vendor``'s retry budget, circuits and cooldown: a fresh start (after an
-        outage that is over, or a pause the vendor asked for by mistake)."""
+        """Forget ``vendor``'s retry budget, circuits, cooldown and learned rate: a fresh start
+        (after an outage that is over, or a pause the vendor asked for by mistake)."""
         with self._lock:
             for key in [k for k in self._slots if k == vendor or k.startswith(f"{vendor}/")]:
                 del self._slots[key]
+            self._meters.pop(vendor, None)
 
     def tokens(self, vendor: str, capacity: int) -> int:
         """The retry tokens ``vendor`` has left (``capacity`` if it never spent any)."""
         tokens = self._slot(vendor).tokens
         return capacity if tokens is None else tokens
 
-    def admit(self, keys: Keys, limits: Limits) -> Admission:
+    def rate(self, vendor: str, limits: Limits) -> float:
+        """The calls per second the rate limiter lets through to ``vendor`` now (inf: any)."""
+        with self._lock:
+            slot = self._slots.get(vendor) or _Slot()
+            minimum = limits.limiter.min_rate if limits.limiter is not None else 0.0
+            return _limiter.rate_at(slot.peak, slot.since, self._clock(), limits.ceiling, minimum)
+
+    def admit(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
         slots = self._slots
-        if keys.vendor not in slots and keys.circuit not in slots:
-            return _UNTOUCHED  # nothing recorded for this vendor yet: the usual healthy case
+        if keys.vendor not in slots and keys.circuit not in slots and limits.free:
+            # nothing recorded, nothing to pace: the usual healthy case, lock-free
+            if limits.adaptive:  # count the call: a refusal lowers the rate from this one
+                self._tick(keys.vendor, self._clock())
+            return _UNTOUCHED
         with self._lock:
-            return self._admit(keys, limits, self._clock(), 0)
+            return self._admit(keys, limits, self._clock(), 0, 0.0, patience)
 
-    def retry(self, keys: Keys, limits: Limits, cost: int) -> Admission:
+    def retry(
+        self,
+        keys: Keys,
+        limits: Limits,
+        cost: int,
+        delay: float = 0.0,
+        patience: float = math.inf,
+    ) -> Admission:
         with self._lock:
-            return self._admit(keys, limits, self._clock(), cost)
+            return self._admit(keys, limits, self._clock(), cost, delay, patience)
 
-    def _admit(self, keys: Keys, limits: Limits, now: float, cost: int) -> Admission:
+    def _tick(self, vendor: str, now: float) -> None:
+        # lock-free on the fast path: a lost count under a race only blurs an estimate
+        self._meters[vendor] = _limiter.tick(*self._meters.get(vendor, _NO_METER), now)
+
+    def _admit(
+        self,
+        keys: Keys,
+        limits: Limits,
+        now: float,
+        cost: int,
+        delay: float,
+        patience: float,
+    ) -> Admission:
         vendor = self._slot(keys.vendor)
         circuit = self._slot(keys.circuit)
         verdict: Verdict = "go"
@@ -241,34 +328,52 @@ class LocalState(Store):
                 return Admission("open", circuit.probe_until - now)
             verdict = "probe"
         tokens = limits.capacity if vendor.tokens is None else vendor.tokens
+        if cost > tokens:
+            return Admission("budget")
+        start = now + delay
+        limiter = limits.limiter
+        if limiter is not None:
+            if _limiter.released(vendor.peak, vendor.since, now):
+                vendor.peak = 0.0
+            rate = _limiter.rate_at(
+                vendor.peak, vendor.since, now, limits.ceiling, limiter.min_rate
+            )
+            start, tat = _limiter.turn(vendor.tat, now, start, rate)
+            if start - now > patience:
+                return Admission("rate", 0.0, False, start - now, now)
+            vendor.tat = tat
+            if limiter.adaptive:
+                self._tick(keys.vendor, now)
         if cost:
-            if cost > tokens:
-                return Admission("budget")
             vendor.tokens = tokens - cost
         if verdict == "probe":
             assert limits.breaker is not None
             circuit.probe_until = now + limits.breaker.recovery
         clean = circuit.failures == 0 and not circuit.opened_until and tokens >= limits.capacity
-        return Admission(verdict, max(0.0, vendor.cooldown_until - now), clean)
+        return Admission(verdict, max(0.0, vendor.cooldown_until - now), clean, start - now, now)
 
-    def record(
-        self,
-        keys: Keys,
-        limits: Limits,
-        failed: bool,
-        cooldown: float,
-        refund: int,
-        probe: bool = False,
-    ) -> Transition:
+    def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
         with self._lock:
             now = self._clock()
-            transition = _count(self._slot(keys.circuit), limits.breaker, failed, now, probe)
+            circuit = self._slot(keys.circuit)
+            transition = _count(circuit, limits.breaker, signal.failed, now, signal.probe)
             vendor = self._slot(keys.vendor)
-            if cooldown > 0:
-                vendor.cooldown_until = max(vendor.cooldown_until, now + cooldown)
-            if refund > 0 and vendor.tokens is not None:
-                vendor.tokens = min(limits.capacity, vendor.tokens + refund)
+            if signal.cooldown > 0:
+                vendor.cooldown_until = max(vendor.cooldown_until, now + signal.cooldown)
+            if signal.refund > 0 and vendor.tokens is not None:
+                vendor.tokens = min(limits.capacity, vendor.tokens + signal.refund)
+            limiter = limits.limiter
+            # only a call admitted after the last lowering tells something new
+            if signal.slow and limiter is not None and signal.at >= vendor.since:
+                meter = _limiter.sending(*self._meters.get(keys.vendor, _NO_METER), now)
+                vendor.peak = _limiter.lowered(
+                    vendor.peak, vendor.since, now, meter, limits.ceiling, limiter.min_rate
+                )
+                vendor.since = now
             return transition
+
+
+_NO_METER = (0.0, 0.0, 0.0)
 
 
 def _count(
@@ -307,22 +412,21 @@ class AsyncLocal(AsyncStore):
     def __init__(self, state: LocalState) -> None:
         self.state = state
 
-    async def admit(self, keys: Keys, limits: Limits) -> Admission:
-        return self.state.admit(keys, limits)
+    async def admit(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
+        return self.state.admit(keys, limits, patience)
 
-    async def retry(self, keys: Keys, limits: Limits, cost: int) -> Admission:
-        return self.state.retry(keys, limits, cost)
-
-    async def record(
+    async def retry(
         self,
         keys: Keys,
         limits: Limits,
-        failed: bool,
-        cooldown: float,
-        refund: int,
-        probe: bool = False,
-    ) -> Transition:
-        return self.state.record(keys, limits, failed, cooldown, refund, probe)
+        cost: int,
+        delay: float = 0.0,
+        patience: float = math.inf,
+    ) -> Admission:
+        return self.state.retry(keys, limits, cost, delay, patience)
+
+    async def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
+        return self.state.record(keys, limits, signal)
 
     async def refund(self, keys: Keys, limits: Limits, tokens: int) -> None:
         self.state.refund(keys, limits, tokens)

@@ -25,13 +25,13 @@ import tenacity
 
 from ._body import Framing, Plan, asettle, settle
 from ._exceptions import PartialFailure, VendorError
-from ._exchange import Exchange, Record
+from ._exchange import Exchange
 from ._options import Options, OptionsKwargs
 from ._outcome import ATTEMPTS_KEY, REDACTOR_KEY, outcome_of
 from ._pipeline import Pipeline
 from ._redact import Redactor
 from ._retry import Decision, async_sleeper, sleeper
-from ._store import AsyncStore, Store
+from ._store import AsyncStore, Signal, Store
 
 Result = httpx.Response | httpx.TransportError
 """What one attempt ends with: a response, or the transport error it raised."""
@@ -76,7 +76,7 @@ class NormalizingTransport(httpx.BaseTransport):
         call = pipeline.exchange(request, route)
         store = pipeline.store
         assert isinstance(store, Store)
-        admission = store.admit(call.keys, pipeline.limits)  # admit
+        admission = store.admit(call.keys, call.limits, call.patience())  # admit
         try:
             wait = call.admitted(admission)
             if wait:
@@ -123,11 +123,11 @@ class NormalizingTransport(httpx.BaseTransport):
         self._record(call, call.inspected(response, outcome))
         return response
 
-    def _record(self, call: Exchange, record: Record | None) -> None:
-        if record is not None:
+    def _record(self, call: Exchange, signal: Signal | None) -> None:
+        if signal is not None:
             store = self._pipeline.store
             assert isinstance(store, Store)
-            call.recorded(store.record(call.keys, self._pipeline.limits, *record))
+            call.recorded(store.record(call.keys, call.limits, signal))
 
     def _decide(self, call: Exchange, result: httpx.Response | BaseException) -> Decision:
         """The pure decision, then, for a retry, the store's answer: budget, circuit, cooldown."""
@@ -136,10 +136,11 @@ class NormalizingTransport(httpx.BaseTransport):
             store = self._pipeline.store
             assert isinstance(store, Store)
             cost = call.cost(result)
-            admission = store.retry(call.keys, self._pipeline.limits, cost)
+            patience = call.patience(decision.delay)
+            admission = store.retry(call.keys, call.limits, cost, decision.delay, patience)
             decision = call.paid(decision, admission, cost)
             if call.unpaid:  # taken for a retry the cooldown then ruled out: give them back
-                store.refund(call.keys, self._pipeline.limits, call.refund())
+                store.refund(call.keys, call.limits, call.refund())
         return call.decided(decision)
 
     def _resend(self, call: Exchange, first: Result) -> Result:
@@ -228,7 +229,7 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         call = pipeline.exchange(request, route)
         store = pipeline.store
         assert isinstance(store, AsyncStore)
-        admission = await store.admit(call.keys, pipeline.limits)  # admit
+        admission = await store.admit(call.keys, call.limits, call.patience())  # admit
         try:
             wait = call.admitted(admission)
             if wait:
@@ -274,11 +275,11 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         await self._record(call, call.inspected(response, outcome))
         return response
 
-    async def _record(self, call: Exchange, record: Record | None) -> None:
-        if record is not None:
+    async def _record(self, call: Exchange, signal: Signal | None) -> None:
+        if signal is not None:
             store = self._pipeline.store
             assert isinstance(store, AsyncStore)
-            call.recorded(await store.record(call.keys, self._pipeline.limits, *record))
+            call.recorded(await store.record(call.keys, call.limits, signal))
 
     async def _decide(self, call: Exchange, result: httpx.Response | BaseException) -> Decision:
         decision = call.decide(result)
@@ -286,10 +287,11 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
             store = self._pipeline.store
             assert isinstance(store, AsyncStore)
             cost = call.cost(result)
-            admission = await store.retry(call.keys, self._pipeline.limits, cost)
+            patience = call.patience(decision.delay)
+            admission = await store.retry(call.keys, call.limits, cost, decision.delay, patience)
             decision = call.paid(decision, admission, cost)
             if call.unpaid:
-                await store.refund(call.keys, self._pipeline.limits, call.refund())
+                await store.refund(call.keys, call.limits, call.refund())
         return call.decided(decision)
 
     async def _resend(self, call: Exchange, first: Result) -> Result:

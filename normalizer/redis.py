@@ -39,10 +39,21 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         "normalizer.redis needs redis-py: pip install 'telco-normalizer[redis]'"
     ) from exc
 
+from . import _limiter
 from ._logging import adapt, clean_text
 from ._mapping import MAX_COOLDOWN
 from ._redact import DEFAULT as DEFAULT_REDACTOR
-from ._store import Admission, AsyncStore, Keys, Limits, LocalState, Store, Transition, Verdict
+from ._store import (
+    Admission,
+    AsyncStore,
+    Keys,
+    Limits,
+    LocalState,
+    Signal,
+    Store,
+    Transition,
+    Verdict,
+)
 
 __all__ = ["AsyncRedisState", "RedisState"]
 
@@ -58,8 +69,25 @@ local window, recovery, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARG
 
 local function num(key, field)
   local v = redis.call('HGET', key, field)
-  if v then return tonumber(v) end
+  if v then return tonumber(v) or 0 end
   return 0
+end
+
+-- the rate limiter (mirrors normalizer/_limiter.py); ceiling and patience -1: none
+local limited, adaptive = ARGV[12] == '1', ARGV[13] == '1'
+local ceiling, min_rate = tonumber(ARGV[14]), tonumber(ARGV[15])
+local function curve(peak, since)
+  local k = (peak * (1 - BETA) / SCALE) ^ (1 / 3)
+  return SCALE * (now - since - k) ^ 3 + peak
+end
+local function rate_at(peak, since)  -- nil: no limit
+  if peak <= 0 then
+    if ceiling < 0 then return nil end
+    return ceiling
+  end
+  local rate = math.max(min_rate, curve(peak, since))
+  if ceiling >= 0 then rate = math.min(rate, ceiling) end
+  return rate
 end
 
 if op == 'refund' then
@@ -75,16 +103,49 @@ if op ~= 'record' then
   local verdict = 'go'
   local opened = num(circuit, 'opened_until')
   if threshold > 0 and opened > 0 then
-    if now < opened then return {'open', tostring(opened - now), '0'} end
+    if now < opened then return {'open', tostring(opened - now), '0', '0', tostring(now)} end
     local probe = num(circuit, 'probe_until')
-    if now < probe then return {'open', tostring(probe - now), '0'} end
+    if now < probe then return {'open', tostring(probe - now), '0', '0', tostring(now)} end
     verdict = 'probe'
   end
   local raw = redis.call('HGET', vendor, 'tokens')
   local tokens = capacity
-  if raw then tokens = tonumber(raw) end
+  if raw then tokens = tonumber(raw) or capacity end
+  if cost > tokens then return {'budget', '0', '0', '0', tostring(now)} end
+  local start = now + tonumber(ARGV[16])
+  if limited then
+    local peak, since = num(vendor, 'peak'), num(vendor, 'since')
+    if peak > 0 and curve(peak, since) >= RELEASE * peak then
+      peak = 0
+      redis.call('HSET', vendor, 'peak', 0)
+    end
+    local rate = rate_at(peak, since)
+    if rate then
+      local tat = num(vendor, 'tat')
+      start = math.max(start, tat - TOLERANCE)
+      local patience = tonumber(ARGV[17])
+      if patience >= 0 and start - now > patience then
+        return {'rate', '0', '0', tostring(start - now), tostring(now)}
+      end
+      redis.call('HSET', vendor, 'tat', tostring(math.max(tat, start) + 1 / rate))
+    end
+    if adaptive then
+      local m_start, count, m_rate = num(vendor, 'm_start'), num(vendor, 'm_count'),
+        num(vendor, 'm_rate')
+      if m_start <= 0 then
+        m_start, count = now, 1
+      elseif now - m_start >= BUCKET then
+        m_rate = SMOOTHING * count / (now - m_start) + (1 - SMOOTHING) * m_rate
+        m_start, count = now, 1
+      else
+        count = count + 1
+      end
+      redis.call('HSET', vendor, 'm_start', tostring(m_start), 'm_count', count,
+                 'm_rate', tostring(m_rate))
+    end
+    redis.call('EXPIRE', vendor, ttl)
+  end
   if cost > 0 then
-    if cost > tokens then return {'budget', '0', '0'} end
     redis.call('HSET', vendor, 'tokens', tokens - cost)
     redis.call('EXPIRE', vendor, ttl)
   end
@@ -96,7 +157,7 @@ if op ~= 'record' then
   if num(circuit, 'failures') == 0 and opened == 0 and tokens >= capacity then clean = '1' end
   local wait = num(vendor, 'cooldown_until') - now
   if wait < 0 then wait = 0 end
-  return {verdict, tostring(wait), clean}
+  return {verdict, tostring(wait), clean, tostring(start - now), tostring(now)}
 end
 
 local failed, cooldown, refund = ARGV[6] == '1', tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -136,11 +197,39 @@ if refund > 0 then
   local raw = redis.call('HGET', vendor, 'tokens')
   if raw then redis.call('HSET', vendor, 'tokens', math.min(capacity, tonumber(raw) + refund)) end
 end
+-- a busy answer of shared scope lowers the rate, once per round: only a call admitted after
+-- the last lowering tells something new
+local since = num(vendor, 'since')
+if ARGV[18] == '1' and adaptive and tonumber(ARGV[19]) >= since then
+  local m_start, count, m_rate = num(vendor, 'm_start'), num(vendor, 'm_count'),
+    num(vendor, 'm_rate')
+  local meter = m_rate
+  if m_start > 0 then meter = math.max(m_rate, count / math.max(now - m_start, TOLERANCE)) end
+  local peak = num(vendor, 'peak')
+  if peak > 0 then meter = math.min(meter, rate_at(peak, since)) end
+  if ceiling >= 0 then meter = math.min(meter, ceiling) end
+  redis.call('HSET', vendor, 'peak', tostring(math.max(min_rate, meter)), 'since', tostring(now))
+end
 redis.call('EXPIRE', vendor, ttl)
 return transition
 """
 
+_SCRIPT = (
+    _SCRIPT.replace("BETA", repr(_limiter.BETA))
+    .replace("SCALE", repr(_limiter.SCALE))
+    .replace("RELEASE", repr(_limiter.RELEASE))
+    .replace("TOLERANCE", repr(_limiter.TOLERANCE))
+    .replace("BUCKET", repr(_limiter.BUCKET))
+    .replace("SMOOTHING", repr(_limiter.SMOOTHING))
+)
 _TTL = 3600
+
+
+def _finite(value: float) -> float:
+    """A number for the script: -1 stands for "none" (inf)."""
+    return value if math.isfinite(value) else -1
+
+
 _Client = TypeVar("_Client", redis.Redis, redis.asyncio.Redis)
 _ERRORS = (redis.RedisError, OSError)
 
@@ -181,7 +270,17 @@ class _Shared:
             names = self._names[keys] = [vendor, circuit]
         return names
 
-    def args(self, op: str, limits: Limits, *rest: float, probe: bool = False) -> list[str | float]:
+    def args(
+        self,
+        op: str,
+        limits: Limits,
+        *rest: float,
+        probe: bool = False,
+        delay: float = 0.0,
+        patience: float = math.inf,
+        slow: bool = False,
+        at: float = 0.0,
+    ) -> list[str | float]:
         breaker = limits.breaker
         if breaker is None:
             circuit: Sequence[float] = (0, 0, 0)
@@ -189,7 +288,30 @@ class _Shared:
             circuit = (breaker.failures, breaker.window, breaker.recovery)
         tail = [*rest] + [0] * (3 - len(rest))
         now = "" if self._now is None else self._now()
-        return [op, limits.capacity, *circuit, *tail, _TTL, now, int(probe)]
+        limiter = limits.limiter
+        return [
+            op,
+            limits.capacity,
+            *circuit,
+            *tail,
+            _TTL,
+            now,
+            int(probe),
+            int(limiter is not None),
+            int(limits.adaptive),
+            _finite(limits.ceiling),
+            0.5 if limiter is None else limiter.min_rate,
+            delay,
+            _finite(patience),
+            int(slow),
+            at,
+        ]
+
+    def record(self, limits: Limits, signal: Signal) -> list[str | float]:
+        failed, cooldown, refund, probe, slow, at = signal
+        return self.args(
+            "record", limits, int(failed), cooldown, refund, probe=probe, slow=slow, at=at
+        )
 
     @property
     def usable(self) -> bool:
@@ -221,19 +343,31 @@ class _Shared:
             pass
 
 
-_VERDICTS: dict[str, Verdict] = {"go": "go", "probe": "probe", "open": "open", "budget": "budget"}
+_VERDICTS: dict[str, Verdict] = {
+    "go": "go",
+    "probe": "probe",
+    "open": "open",
+    "budget": "budget",
+    "rate": "rate",
+}
 
 
 def _admission(reply: Any) -> Admission | None:
     """The script's answer, or None for a reply that makes no sense (then the fallback
     answers): a corrupted hash must not crash a call, nor lock a vendor out."""
     try:
-        verdict, wait, clean = (v.decode() if isinstance(v, bytes) else str(v) for v in reply)
-        seconds = float(wait)
+        verdict, wait, clean, turn, at = (
+            v.decode() if isinstance(v, bytes) else str(v) for v in reply
+        )
+        seconds, ahead, when = float(wait), float(turn), float(at)
+        if not (math.isfinite(ahead) and ahead >= 0 and math.isfinite(when)):
+            return None
         return Admission(
             _VERDICTS[verdict],
             min(seconds, MAX_COOLDOWN) if math.isfinite(seconds) and seconds >= 0 else 0.0,
             clean == "1",
+            ahead,
+            when,
         )
     except (ValueError, TypeError, KeyError, UnicodeDecodeError):
         return None
@@ -338,15 +472,24 @@ class RedisState(_RedisStore[redis.Redis], Store):
         shared.answered()
         return reply
 
-    def admit(self, keys: Keys, limits: Limits) -> Admission:
-        reply = self._run(keys, self._shared.args("admit", limits, 0))
+    def admit(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
+        reply = self._run(keys, self._shared.args("admit", limits, 0, patience=patience))
         answer = None if reply is None else _admission(reply)
-        return self.fallback.admit(keys, limits) if answer is None else answer
+        return self.fallback.admit(keys, limits, patience) if answer is None else answer
 
-    def retry(self, keys: Keys, limits: Limits, cost: int) -> Admission:
-        reply = self._run(keys, self._shared.args("retry", limits, cost))
-        answer = None if reply is None else _admission(reply)
-        return self.fallback.retry(keys, limits, cost) if answer is None else answer
+    def retry(
+        self,
+        keys: Keys,
+        limits: Limits,
+        cost: int,
+        delay: float = 0.0,
+        patience: float = math.inf,
+    ) -> Admission:
+        args = self._shared.args("retry", limits, cost, delay=delay, patience=patience)
+        answer = _admission(reply) if (reply := self._run(keys, args)) is not None else None
+        if answer is None:
+            return self.fallback.retry(keys, limits, cost, delay, patience)
+        return answer
 
     def release(self, keys: Keys) -> None:
         self.fallback.release(keys)
@@ -368,19 +511,11 @@ class RedisState(_RedisStore[redis.Redis], Store):
         if self._run(keys, self._shared.args("refund", limits, tokens)) is None:
             self.fallback.refund(keys, limits, tokens)
 
-    def record(
-        self,
-        keys: Keys,
-        limits: Limits,
-        failed: bool,
-        cooldown: float,
-        refund: int,
-        probe: bool = False,
-    ) -> Transition:
-        args = self._shared.args("record", limits, int(failed), cooldown, refund, probe=probe)
+    def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
+        args = self._shared.record(limits, signal)
         reply = self._run(keys, args)
         if reply is None:
-            return self.fallback.record(keys, limits, failed, cooldown, refund, probe)
+            return self.fallback.record(keys, limits, signal)
         return _transition(reply)
 
 
@@ -416,15 +551,24 @@ class AsyncRedisState(_RedisStore[redis.asyncio.Redis], AsyncStore):
         shared.answered()
         return reply
 
-    async def admit(self, keys: Keys, limits: Limits) -> Admission:
-        reply = await self._run(keys, self._shared.args("admit", limits, 0))
+    async def admit(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
+        reply = await self._run(keys, self._shared.args("admit", limits, 0, patience=patience))
         answer = None if reply is None else _admission(reply)
-        return self.fallback.admit(keys, limits) if answer is None else answer
+        return self.fallback.admit(keys, limits, patience) if answer is None else answer
 
-    async def retry(self, keys: Keys, limits: Limits, cost: int) -> Admission:
-        reply = await self._run(keys, self._shared.args("retry", limits, cost))
-        answer = None if reply is None else _admission(reply)
-        return self.fallback.retry(keys, limits, cost) if answer is None else answer
+    async def retry(
+        self,
+        keys: Keys,
+        limits: Limits,
+        cost: int,
+        delay: float = 0.0,
+        patience: float = math.inf,
+    ) -> Admission:
+        args = self._shared.args("retry", limits, cost, delay=delay, patience=patience)
+        answer = _admission(reply) if (reply := await self._run(keys, args)) is not None else None
+        if answer is None:
+            return self.fallback.retry(keys, limits, cost, delay, patience)
+        return answer
 
     async def release(self, keys: Keys) -> None:
         self.fallback.release(keys)
@@ -445,17 +589,9 @@ class AsyncRedisState(_RedisStore[redis.asyncio.Redis], AsyncStore):
         if await self._run(keys, self._shared.args("refund", limits, tokens)) is None:
             self.fallback.refund(keys, limits, tokens)
 
-    async def record(
-        self,
-        keys: Keys,
-        limits: Limits,
-        failed: bool,
-        cooldown: float,
-        refund: int,
-        probe: bool = False,
-    ) -> Transition:
-        args = self._shared.args("record", limits, int(failed), cooldown, refund, probe=probe)
+    async def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
+        args = self._shared.record(limits, signal)
         reply = await self._run(keys, args)
         if reply is None:
-            return self.fallback.record(keys, limits, failed, cooldown, refund, probe)
+            return self.fallback.record(keys, limits, signal)
         return _transition(reply)

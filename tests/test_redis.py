@@ -19,6 +19,8 @@ from normalizer.testing import SimulatedVendor, vendor_response
 from tests.conftest import FakeClock, RedisServer, outcome
 
 PATH = "/2014-06-30/Accounts/a/Calls/callBack"
+BUSY_TOO = frozenset({normalizer.Category.SERVER, normalizer.Category.BUSY})
+"""The busy vendor here says 外呼繁忙 to every call: a breaker counting busy answers opens."""
 
 
 @pytest.fixture
@@ -49,7 +51,7 @@ def _hammer(
 ) -> dict[str, int]:
     """One worker process: ``calls`` POSTs to an always-busy vendor, sharing state on Redis."""
     normalizer.testing.set_testing(True)  # retries keep their count but never sleep
-    circuit = CircuitBreaker(failures=20, recovery=600) if breaker else None
+    circuit = CircuitBreaker(failures=20, recovery=600, categories=BUSY_TOO) if breaker else None
     retry = RetryPolicy(budget_capacity=50, retry_cost=5)
     tally = {"calls": 0, "attempts": 0, "circuit_open": 0}
     with (
@@ -113,7 +115,7 @@ def test_two_stores_on_one_account_share_the_circuit(
 ) -> None:
     shared = account()
     first, second = (RedisState.from_url(redis_server.url, account=shared) for _ in range(2))
-    breaker = CircuitBreaker(failures=2, recovery=600)
+    breaker = CircuitBreaker(failures=2, recovery=600, categories=BUSY_TOO)
     other = RedisState.from_url(redis_server.url, account=account())
     closing += [first, second, other]
     clients = [
@@ -136,7 +138,7 @@ def test_cooldown_is_shared(
     redis_server: RedisServer, clock: FakeClock, closing: list[RedisState]
 ) -> None:
     shared = account()
-    replies = iter([httpx.Response(429, headers={"Retry-After": "4"}), httpx.Response(200)])
+    replies = iter([httpx.Response(500, headers={"Retry-After": "4"}), httpx.Response(200)])
 
     def handler(request: httpx.Request) -> httpx.Response:
         return next(replies)
@@ -163,7 +165,7 @@ def test_cooldown_is_shared(
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])  # redis.asyncio: asyncio only
 async def test_async_store(redis_server: RedisServer, busy_vendor: SimulatedVendor) -> None:
     shared = account()
-    breaker = CircuitBreaker(failures=3, recovery=600)
+    breaker = CircuitBreaker(failures=3, recovery=600, categories=BUSY_TOO)
     retry = RetryPolicy(budget_capacity=10, retry_cost=5)
     async with (
         AsyncRedisState.from_url(redis_server.url, account=shared) as one,
@@ -194,7 +196,7 @@ def test_unreachable_redis_falls_back_with_one_warning(
 ) -> None:
     state = RedisState.from_url("redis://127.0.0.1:1/0", account=account())
     closing.append(state)
-    breaker = CircuitBreaker(failures=3, recovery=600)
+    breaker = CircuitBreaker(failures=3, recovery=600, categories=BUSY_TOO)
     with (
         capture_logs() as logs,
         normalizer.Client(
@@ -282,7 +284,7 @@ def test_a_silent_redis_is_asked_once_per_retry_interval(
 @pytest.mark.anyio
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])  # redis.asyncio: asyncio only
 async def test_async_store_falls_back_too(busy_vendor: SimulatedVendor) -> None:
-    breaker = CircuitBreaker(failures=2, recovery=600)
+    breaker = CircuitBreaker(failures=2, recovery=600, categories=BUSY_TOO)
     async with (
         AsyncRedisState.from_url("redis://127.0.0.1:1/0", account=account()) as state,
         normalizer.AsyncClient(
@@ -304,19 +306,19 @@ def test_clear_unlocks_the_fleet_and_the_cli_does_it_too(
     redis_server: RedisServer, closing: list[RedisState], capsys: pytest.CaptureFixture[str]
 ) -> None:
     from normalizer._cli import main
-    from normalizer._store import Keys, Limits
+    from normalizer._store import Keys, Limits, Signal
 
     name = account()
     one = RedisState.from_url(redis_server.url, account=name, timeout=2.0)
     two = RedisState.from_url(redis_server.url, account=name, timeout=2.0)
     closing += [one, two]
-    limits = Limits(10, CircuitBreaker(failures=1, recovery=600))
+    limits = Limits(10, CircuitBreaker(failures=1, recovery=600, categories=BUSY_TOO))
     sms = Keys("onbuka", "onbuka/sms")
-    one.record(sms, limits, True, 50.0, 0)
+    one.record(sms, limits, Signal(failed=True, cooldown=50.0))
     assert two.admit(sms, limits).verdict == "open"
     assert one.clear("onbuka") == 2  # the vendor's hash and its product circuit
     assert two.admit(sms, limits).verdict == "go"
-    two.record(Keys("mango", "mango"), limits, False, 40.0, 0)
+    two.record(Keys("mango", "mango"), limits, Signal(cooldown=40.0))
     code = main(["reset", "mango", "--redis", redis_server.url, "--account", name])
     assert code == 0
     assert "mango: cleared (1 keys)" in capsys.readouterr().out

@@ -12,7 +12,7 @@ import tenacity
 import normalizer
 from normalizer import Category, RetryPolicy, outcome_of
 from normalizer._retry import Attempt, Decision, decide, paid, retry_after
-from normalizer._store import Admission, Keys, Limits, LocalState
+from normalizer._store import Admission, Keys, Limits, LocalState, Signal
 from normalizer.testing import set_testing
 from tests.conftest import FakeClock, outcome
 
@@ -204,9 +204,9 @@ def test_budget_refills_on_success() -> None:
     assert state.retry(keys, limits, 5).verdict == "go"
     assert state.retry(keys, limits, 5).verdict == "go"
     assert state.retry(keys, limits, 5).verdict == "budget"
-    state.record(keys, limits, False, 0.0, 3)
+    state.record(keys, limits, Signal(refund=3))
     assert state.tokens("v", 10) == 3
-    state.record(keys, limits, False, 0.0, 100)
+    state.record(keys, limits, Signal(refund=100))
     assert state.tokens("v", 10) == 10
 
 

@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 
 import normalizer
 from normalizer import CircuitBreaker, CircuitOpenError, LocalState, Registry
-from normalizer._store import Admission, Keys, Limits, Store
+from normalizer._store import Admission, Keys, Limits, Signal, Store
 from tests.conftest import FakeClock, outcome
 from tests.test_retry import MANGO, Script, _real_waits, js, policy  # noqa: F401
 
@@ -45,7 +45,11 @@ def store(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[Store]:
 
 def test_opens_after_a_run_of_failures(clock: FakeClock, store: Store) -> None:
     state = store
-    assert [state.record(KEYS, LIMITS, True, 0, 0) for _ in range(3)] == [None, None, "opened"]
+    assert [state.record(KEYS, LIMITS, Signal(failed=True)) for _ in range(3)] == [
+        None,
+        None,
+        "opened",
+    ]
     admission = state.admit(KEYS, LIMITS)
     assert admission.verdict == "open"
     assert admission.wait == 30.0
@@ -55,20 +59,20 @@ def test_opens_after_a_run_of_failures(clock: FakeClock, store: Store) -> None:
 
 def test_a_success_or_an_old_failure_restarts_the_run(clock: FakeClock, store: Store) -> None:
     state = store
-    state.record(KEYS, LIMITS, True, 0, 0)
-    state.record(KEYS, LIMITS, True, 0, 0)
-    state.record(KEYS, LIMITS, False, 0, 0)
-    state.record(KEYS, LIMITS, True, 0, 0)
-    state.record(KEYS, LIMITS, True, 0, 0)
+    state.record(KEYS, LIMITS, Signal(failed=True))
+    state.record(KEYS, LIMITS, Signal(failed=True))
+    state.record(KEYS, LIMITS, Signal())
+    state.record(KEYS, LIMITS, Signal(failed=True))
+    state.record(KEYS, LIMITS, Signal(failed=True))
     assert state.admit(KEYS, LIMITS).verdict == "go"
     clock.now += 10.5  # the run began more than `window` ago: this failure starts a new one
-    assert state.record(KEYS, LIMITS, True, 0, 0) is None
+    assert state.record(KEYS, LIMITS, Signal(failed=True)) is None
     assert state.admit(KEYS, LIMITS).verdict == "go"
 
 
 def open_then_wait_for_recovery(state: Store, clock: FakeClock) -> None:
     for _ in range(BREAKER.failures):
-        state.record(KEYS, LIMITS, True, 0, 0)
+        state.record(KEYS, LIMITS, Signal(failed=True))
     clock.now += BREAKER.recovery
 
 
@@ -77,24 +81,24 @@ def test_half_open_lets_one_probe_through(clock: FakeClock, store: Store) -> Non
     open_then_wait_for_recovery(state, clock)
     assert state.admit(KEYS, LIMITS).verdict == "probe"
     assert state.admit(KEYS, LIMITS).verdict == "open"  # the probe is out
-    assert state.record(KEYS, LIMITS, True, 0, 0) == "opened"  # the probe failed
+    assert state.record(KEYS, LIMITS, Signal(failed=True)) == "opened"  # the probe failed
     assert state.admit(KEYS, LIMITS).wait == 30.0
     clock.now += 30
     assert state.admit(KEYS, LIMITS).verdict == "probe"
-    assert state.record(KEYS, LIMITS, False, 0, 0, probe=True) == "closed"
+    assert state.record(KEYS, LIMITS, Signal(probe=True)) == "closed"
     assert state.admit(KEYS, LIMITS).verdict == "go"
 
 
 def test_only_the_probe_closes_an_open_circuit(clock: FakeClock, store: Store) -> None:
     state = store
     for _ in range(BREAKER.failures):
-        state.record(KEYS, LIMITS, True, 0, 0)
+        state.record(KEYS, LIMITS, Signal(failed=True))
     # a call let through before the circuit opened comes back ok: that proves nothing now
-    assert state.record(KEYS, LIMITS, False, 0, 0) is None
+    assert state.record(KEYS, LIMITS, Signal()) is None
     assert state.admit(KEYS, LIMITS).verdict == "open"
     clock.now += BREAKER.recovery
     assert state.admit(KEYS, LIMITS).verdict == "probe"
-    assert state.record(KEYS, LIMITS, False, 0, 0, probe=True) == "closed"
+    assert state.record(KEYS, LIMITS, Signal(probe=True)) == "closed"
 
 
 def test_a_lost_probe_is_replaced_after_recovery(clock: FakeClock, store: Store) -> None:
@@ -108,14 +112,14 @@ def test_a_lost_probe_is_replaced_after_recovery(clock: FakeClock, store: Store)
 def test_without_a_breaker_failures_only_spend_and_cool(store: Store) -> None:
     state, limits = store, Limits(100, None)
     for _ in range(10):
-        assert state.record(KEYS, limits, True, 0, 0) is None
+        assert state.record(KEYS, limits, Signal(failed=True)) is None
     assert state.admit(KEYS, limits).verdict == "go"
 
 
 def test_cooldown_is_the_longest_asked_for(clock: FakeClock, store: Store) -> None:
     state = store
-    state.record(KEYS, LIMITS, False, 5.0, 0)
-    state.record(KEYS, LIMITS, False, 2.0, 0)
+    state.record(KEYS, LIMITS, Signal(cooldown=5.0))
+    state.record(KEYS, LIMITS, Signal(cooldown=2.0))
     assert state.admit(KEYS, LIMITS).wait == 5.0
     clock.now += 4
     assert state.retry(KEYS, LIMITS, 5).wait == 1.0
@@ -126,9 +130,9 @@ def test_cooldown_is_the_longest_asked_for(clock: FakeClock, store: Store) -> No
 def test_clean_means_a_success_would_change_nothing(clock: FakeClock, store: Store) -> None:
     state = store
     assert state.admit(KEYS, LIMITS).clean
-    state.record(KEYS, LIMITS, True, 0, 0)
+    state.record(KEYS, LIMITS, Signal(failed=True))
     assert not state.admit(KEYS, LIMITS).clean  # a failure is counted
-    state.record(KEYS, LIMITS, False, 0, 0)
+    state.record(KEYS, LIMITS, Signal())
     assert state.admit(KEYS, LIMITS).clean
     state.retry(KEYS, LIMITS, 5)
     assert not state.admit(KEYS, LIMITS).clean  # the budget is not full
@@ -248,10 +252,10 @@ def test_clients_share_a_state_when_given_one(clock: FakeClock) -> None:
 
 
 def test_cooldown_from_retry_after_holds_every_call(clock: FakeClock) -> None:
-    busy = httpx.Response(429, headers={"Retry-After": "5"})
+    busy = httpx.Response(500, headers={"Retry-After": "5"})  # a server's pause (maintenance)
     script = Script([busy, OK, OK])
     c = client(script, clock, retry=policy(clock, max_attempts=1), circuit=None)
-    assert outcome(c.post(MANGO)).category is normalizer.Category.BUSY
+    assert outcome(c.post(MANGO)).category is normalizer.Category.SERVER
     assert clock.sleeps == []
     assert outcome(c.post(MANGO)).ok  # waited out the vendor's pause before sending
     assert clock.sleeps == [5.0]
@@ -260,7 +264,7 @@ def test_cooldown_from_retry_after_holds_every_call(clock: FakeClock) -> None:
 
 
 def test_a_pause_longer_than_the_policy_waits_fails_fast(clock: FakeClock) -> None:
-    busy = httpx.Response(429, headers={"Retry-After": "50"})
+    busy = httpx.Response(500, headers={"Retry-After": "50"})
     script = Script([busy, OK])
     c = client(script, clock, retry=policy(clock, max_attempts=1, deadline=30), circuit=None)
     c.post(MANGO)
@@ -276,7 +280,7 @@ def test_a_pause_longer_than_the_policy_waits_fails_fast(clock: FakeClock) -> No
 )
 def test_one_answer_never_locks_a_vendor_out(clock: FakeClock, value: str) -> None:
     # a learned pause is bounded by max_retry_after (60 s): the next call waits, then goes
-    busy = httpx.Response(429, headers={"Retry-After": value})
+    busy = httpx.Response(500, headers={"Retry-After": value})
     script = Script([busy, OK])
     retry = policy(clock, max_attempts=1, deadline=None)
     c = client(script, clock, retry=retry, circuit=None)
@@ -289,10 +293,10 @@ def test_one_answer_never_locks_a_vendor_out(clock: FakeClock, value: str) -> No
 def test_clear_forgets_a_vendors_cooldown_and_circuit(clock: FakeClock) -> None:
     state = LocalState(clock)
     keys, limits = Keys("mango", "mango/sms"), Limits(10, CircuitBreaker(failures=1))
-    state.record(keys, limits, True, 30.0, 0)
+    state.record(keys, limits, Signal(failed=True, cooldown=30.0))
     state.retry(Keys("mango", "mango"), limits, 5)
     assert state.admit(keys, limits).verdict == "open"
-    state.record(Keys("onbuka", "onbuka"), limits, False, 9.0, 0)
+    state.record(Keys("onbuka", "onbuka"), limits, Signal(cooldown=9.0))
     state.clear("mango")
     assert state.admit(keys, limits) == Admission("go", 0.0, True)
     assert state.tokens("mango", 10) == 10
@@ -305,7 +309,7 @@ def test_a_retry_waits_for_a_cooldown_another_call_started(clock: FakeClock) -> 
 
     def handler(request: httpx.Request) -> httpx.Response:
         if not script.requests:  # meanwhile another worker is told to pause for 7 s
-            shared.record(Keys("mango", "mango"), Limits(500, None), False, 7.0, 0)
+            shared.record(Keys("mango", "mango"), Limits(500, None), Signal(cooldown=7.0))
         return script(request)
 
     c = client(handler, clock, circuit=None, state=shared)
@@ -338,7 +342,7 @@ def test_mapping_declares_a_cooldown(
 
 def test_without_retry_policy_nothing_waits(clock: FakeClock) -> None:
     shared = LocalState(clock)
-    shared.record(Keys("mango", "mango"), Limits(0, None), False, 7.0, 0)
+    shared.record(Keys("mango", "mango"), Limits(0, None), Signal(cooldown=7.0))
     c = client(Script([OK]), clock, retry=None, circuit=None, state=shared)
     assert outcome(c.post(MANGO)).ok
     assert clock.sleeps == []
@@ -353,7 +357,7 @@ def test_async_transport_needs_an_async_store_and_sync_a_sync_one() -> None:
 
 @pytest.mark.anyio
 async def test_async_circuit_and_cooldown(clock: FakeClock) -> None:
-    script = Script([SERVER, SERVER, SERVER, httpx.Response(503, headers={"Retry-After": "3"}), OK])
+    script = Script([SERVER, SERVER, SERVER, httpx.Response(500, headers={"Retry-After": "3"}), OK])
     async with normalizer.AsyncClient(
         "mango",
         transport=httpx.MockTransport(script),
@@ -366,7 +370,7 @@ async def test_async_circuit_and_cooldown(clock: FakeClock) -> None:
             await c.post(MANGO)
         clock.now += 30
         probe = await c.post(MANGO)  # the probe fails, and the vendor asks for a pause
-        assert outcome(probe).http_status == 503
+        assert outcome(probe).http_status == 500
         with pytest.raises(CircuitOpenError) as info:
             await c.post(MANGO)
         assert info.value.reason == "open"
@@ -375,7 +379,7 @@ async def test_async_circuit_and_cooldown(clock: FakeClock) -> None:
 
 @pytest.mark.anyio
 async def test_async_cooldown_waits_with_the_async_sleep(clock: FakeClock) -> None:
-    script = Script([httpx.Response(503, headers={"Retry-After": "3"}), OK])
+    script = Script([httpx.Response(500, headers={"Retry-After": "3"}), OK])
     async with normalizer.AsyncClient(
         "mango", transport=httpx.MockTransport(script), retry=policy(clock, max_attempts=1)
     ) as c:
@@ -387,7 +391,7 @@ async def test_async_cooldown_waits_with_the_async_sleep(clock: FakeClock) -> No
 def test_per_product_circuits_in_a_transport(clock: FakeClock, registry: Registry) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if "/sms/" in request.url.path:
-            return httpx.Response(503)  # SMS is overloaded
+            return httpx.Response(500)  # SMS is failing
         return js({"status": "0"})
 
     c = normalizer.Client(
@@ -414,7 +418,7 @@ async def test_a_cancelled_probe_frees_its_slot(clock: FakeClock) -> None:
     state = LocalState(clock)
     breaker = CircuitBreaker(failures=1, recovery=30.0)
     keys, limits = Keys("mango", "mango"), Limits(500, breaker)
-    state.record(keys, limits, True, 0.0, 0)  # open
+    state.record(keys, limits, Signal(failed=True))  # open
     clock.now += 31  # recovery over: the next call is the probe
     started = asyncio.Event()
 
@@ -443,7 +447,9 @@ def test_a_probe_refused_for_a_cooldown_frees_its_slot(clock: FakeClock) -> None
     breaker = CircuitBreaker(failures=1, recovery=10.0)
     state = LocalState(clock)
     keys, limits = Keys("mango", "mango"), Limits(500, breaker)
-    state.record(keys, limits, True, 30.0, 0)  # opened, with a 30 s pause asked for
+    state.record(
+        keys, limits, Signal(failed=True, cooldown=30.0)
+    )  # opened, with a 30 s pause asked for
     clock.now += 24  # recovery over, pause not: the next call is the probe, and is refused
     c = client(Script([OK]), clock, retry=policy(clock, deadline=5), circuit=breaker, state=state)
     with pytest.raises(CircuitOpenError) as info:
@@ -459,7 +465,7 @@ def test_tokens_taken_for_a_retry_the_cooldown_rules_out_come_back(clock: FakeCl
 
     def handler(request: httpx.Request) -> httpx.Response:
         # meanwhile another worker is told to pause for 30 s: longer than this call may wait
-        state.record(Keys("mango", "mango"), Limits(500, None), False, 30.0, 0)
+        state.record(Keys("mango", "mango"), Limits(500, None), Signal(cooldown=30.0))
         return script(request)
 
     c = client(handler, clock, retry=policy(clock, deadline=10), circuit=None, state=state)

@@ -111,7 +111,9 @@ def test_codes_as_metric_attributes_only_when_asked() -> None:
 
 
 def test_open_circuits_go_up_and_down(otel: Otel) -> None:
-    breaker = normalizer.CircuitBreaker(failures=1, recovery=30)
+    breaker = normalizer.CircuitBreaker(
+        failures=1, recovery=30, categories={normalizer.Category.BUSY}
+    )
     state = normalizer.LocalState()
     client = normalizer.Client(
         transport=replies(BUSY), telemetry=otel.telemetry, retry=None, circuit=breaker, state=state

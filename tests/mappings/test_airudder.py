@@ -162,3 +162,25 @@ def test_detect_by_host() -> None:
         url="https://api.airudder.com/service/task/detail",
     )
     assert o.category == Category.NOT_FOUND
+
+
+# ---------------------------------------------------------------- scope
+
+# No AIRudder text names a scope other than its category's default, so none is written
+SCOPES = [
+    ("401", "account"),  # auth
+    ("10101", "account"),  # auth
+    ("10906", "account"),  # auth (account service does not match the interface)
+    ("10504", "vendor"),  # server (the stop operation failed)
+    ("10301", "request"),  # validation
+    ("10503", "request"),  # not_found
+]
+
+
+@pytest.mark.parametrize(("code", "scope"), SCOPES, ids=[c for c, _ in SCOPES])
+def test_scope_defaults(code: str, scope: str) -> None:
+    assert lookup(VENDOR, code).scope == scope
+
+
+def test_scope_of_401_is_the_account() -> None:
+    assert classify(VENDOR, b"<html></html>", status_code=401).scope == "account"

@@ -339,3 +339,48 @@ def test_failed_query_keeps_its_own_code() -> None:
     outcome = classify(VENDOR, body("isv.INVALID_PARAMETERS", "参数格式不正确"), url=SMS)
     assert outcome.category is Category.VALIDATION
     assert outcome.items == ()
+
+
+# ---------------------------------------------------------------- scope
+
+SCOPES: list[tuple[str | None, str, str]] = [
+    # (product, code, scope): explicit where the text names whom the answer is about
+    (None, "Throttling.User", "account"),  # "denied due to user flow control"
+    ("sms", "isv.BUSINESS_LIMIT_CONTROL", "recipient"),  # per number (and signature) limits
+    # defaults (no scope written)
+    (None, "Throttling.Api", "account"),  # busy
+    (None, "InternalError", "vendor"),  # server
+    ("sms", "isv.AMOUNT_NOT_ENOUGH", "account"),  # billing
+    ("sms", "isv.DAY_LIMIT_CONTROL", "account"),  # billing: the account's console quota
+    ("sms", "isp.RAM_PERMISSION_DENY", "account"),  # auth
+    ("sms", "isv.MOBILE_NUMBER_ILLEGAL", "request"),  # validation
+    ("voice", "isv.BUSINESS_LIMIT_CONTROL", "request"),  # the voice text names no number
+]
+
+
+@pytest.mark.parametrize(
+    ("product", "code", "scope"), SCOPES, ids=[f"{p or 'pop'}-{c}" for p, c, _ in SCOPES]
+)
+def test_scope(product: str | None, code: str, scope: str) -> None:
+    outcome = lookup(VENDOR, code, product=product)
+    assert outcome.matched is Match.EXACT
+    assert outcome.scope == scope
+
+
+def test_minute_level_flow_control_concerns_one_number() -> None:
+    # 触发分钟级流控 is a per-number limit: busy, but never a reason to slow every call down
+    outcome = through_client(
+        SMS, 200, body("isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1")
+    )
+    assert outcome.category is Category.BUSY
+    assert outcome.scope == "recipient"
+    assert not outcome.scope.shared
+
+
+def test_user_flow_control_slows_the_account() -> None:
+    outcome = through_client(
+        SMS, 400, body("Throttling.User", "Request was denied due to user flow control.")
+    )
+    assert outcome.category is Category.BUSY
+    assert outcome.scope == "account"
+    assert outcome.scope.shared

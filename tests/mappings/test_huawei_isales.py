@@ -211,3 +211,28 @@ def test_detect_by_path() -> None:
     o = classify(VENDOR, {"resultCode": "02000001", "resultDesc": "e"}, url=url)
     assert o.category == Category.VALIDATION
     assert o.product is None
+
+
+# ---------------------------------------------------------------- scope
+
+SCOPES = [
+    # (code, product, scope)
+    ("00602", "obs", "resource"),  # "No resource available on the ACD.": explicit
+    ("00603", "obs", "recipient"),  # callee did not answer: a call outcome's default
+    ("0200001", None, "request"),  # parameter error: default
+    ("0100999", "cms", "vendor"),  # 未知异常: server default
+    ("0101003", "cms", "account"),  # 权限不足: auth default
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "product", "scope"), SCOPES, ids=[f"{p or 'api'}-{c}" for c, p, _ in SCOPES]
+)
+def test_scope(code: str, product: str | None, scope: str) -> None:
+    o = lookup(VENDOR, code, product=product)
+    assert o.matched == "exact"
+    assert o.scope == scope
+
+
+def test_scope_of_401_is_the_account() -> None:
+    assert classify(VENDOR, b"", status_code=401).scope == "account"

@@ -450,3 +450,46 @@ def test_both_host_forms_are_detected(url: str) -> None:
     outcome = post(httpx.Response(200, json=sent(PENDING)), url=url)
     assert outcome.vendor == VENDOR
     assert outcome.items[0].code == "PENDING_ACCEPTED"
+
+
+# ---------------------------------------------------------------- scope
+
+SCOPES: list[tuple[str, str]] = [
+    # (code, scope): explicit where the text names whom the answer is about
+    ("REJECTED_FLOODING_FILTER", "recipient"),  # "a single number can only receive 20 varied ..."
+    ("EC_LIMIT_REACHED", "resource"),  # "the TPS ... limit on your messaging campaign"
+    ("EC_ACCOUNT_ACCESS_DENIED", "account"),  # "Account access has been denied"
+    ("EC_ACC_NOT_PROVISIONED_TO_SMS_DEMO_SC", "account"),  # "The account is not provisioned ..."
+    ("EC_ACC_NOT_2_WAY", "account"),  # "Account is not provisioned for global two-way SMS"
+    ("EC_MONTHLY_LIMIT_REACHED", "account"),  # "Your account monthly credit limit has been reached"
+    ("EC_NOTSUBMITTEDTOGMSC", "vendor"),  # "failed at the platform"
+    # defaults (no scope written)
+    ("TOO_MANY_REQUESTS", "account"),  # busy
+    ("E429", "account"),  # busy
+    ("E500", "vendor"),  # server
+    ("REJECTED_NOT_ENOUGH_CREDITS", "account"),  # billing
+    ("E401", "account"),  # auth
+    ("REJECTED_DESTINATION", "request"),  # validation
+    ("EC_ABSENT_SUBSCRIBER", "recipient"),  # delivery outcome
+    ("EC_DESTINATION_FLOODING", "recipient"),  # delivery outcome: per-destination flooding filter
+    ("BUSY", "recipient"),  # call outcome
+]
+
+
+@pytest.mark.parametrize(("code", "scope"), SCOPES, ids=[c for c, _ in SCOPES])
+def test_scope(code: str, scope: str) -> None:
+    outcome = lookup(VENDOR, code)
+    assert outcome.matched is Match.EXACT
+    assert outcome.scope == scope
+
+
+def test_flooding_filter_in_a_send_concerns_that_number_only() -> None:
+    flooding = status(5, "REJECTED", 17, "REJECTED_FLOODING_FILTER", "Flooding filter")
+    outcome = post(httpx.Response(200, json=sent(PENDING, flooding)))
+    assert outcome.category is Category.OK
+    assert outcome.partial is True
+    assert outcome.items[1].scope == "recipient"
+    alone = post(httpx.Response(200, json=sent(flooding)))
+    assert alone.category is Category.VALIDATION
+    assert alone.scope == "recipient"
+    assert not alone.scope.shared

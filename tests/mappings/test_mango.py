@@ -302,3 +302,50 @@ def test_classify_204_elsewhere_is_not_busy() -> None:
     o = classify("mango", b"", status_code=204, url=url)
     assert o.category != Category.BUSY
     assert o.matched != "http_status"
+
+
+# ---------------------------------------------------------------- scope
+
+SCOPES = [
+    # (code, scope): explicit where the text names whom the answer is about
+    ("5001", "vendor"),  # Перегрузка
+    ("5002", "vendor"),  # Перезапуск
+    ("2220", "account"),  # Количество одновременных вызовов/действий ограничено
+    ("5102", "account"),  # Превышен лимит активных кампаний
+    ("4200", "recipient"),  # Связаться с абонентом в данный момент невозможно
+    ("2300", "recipient"),  # Направление заблокировано: the destination, not the account
+    ("2301", "recipient"),  # an unlisted 23xx is read as 2300
+    # defaults (no scope written)
+    ("5000", "vendor"),  # server
+    ("4501", "account"),  # busy (call frequency limit)
+    ("2240", "account"),  # billing
+    ("3102", "account"),  # auth
+    ("3100", "request"),  # validation
+    ("1121", "recipient"),  # a call outcome (remote side busy)
+]
+
+
+@pytest.mark.parametrize(("code", "scope"), SCOPES, ids=[c for c, _ in SCOPES])
+def test_scope(code: str, scope: str) -> None:
+    assert lookup("mango", code).scope == scope
+
+
+def test_scope_of_503_rate_limit_is_the_account() -> None:
+    o = classify("mango", b"", status_code=503)
+    assert o.scope == "account"
+    assert o.scope.shared
+
+
+def test_scope_of_report_not_ready_is_the_request() -> None:
+    # one report (its key) is not ready: not a reason to slow down every call to MANGO
+    o = classify("mango", b"", status_code=204, url="https://app.mango-office.ru/vpbx/stats/result")
+    assert o.category == Category.BUSY
+    assert o.scope == "request"
+    assert not o.scope.shared
+    url = "https://app.mango-office.ru/vpbx/stats/calls/result/"
+    for status in ("request", "work"):
+        o = classify("mango", {"result": 1000, "status": status}, url=url)
+        assert o.category == Category.BUSY
+        assert o.scope == "request", status
+    # a failed report job keeps the server default
+    assert classify("mango", {"result": 1000, "status": "error"}, url=url).scope == "vendor"

@@ -236,3 +236,40 @@ def test_classify_int_status_from_voice_and_call_center_urls() -> None:
     assert center.product == "call_center"
     assert center.category is Category.BUSY
     assert center.rejected is True
+
+
+# ---------------------------------------------------------------- scope
+
+SCOPES = [
+    # (product, code, scope): explicit where the text names whom the answer is about
+    ("sms", "-15", "account"),  # Query too frequently
+    ("sms", "-28", "recipient"),  # Period phone send limit (validation)
+    ("sms", "-12", "vendor"),  # Due to platform issue, bulk submission has been failed
+    ("voice", "-37", "account"),  # ... exceeds the maximum concurrent task limit
+    ("ai_voice", "-47", "vendor"),  # Network is busy, please try again later
+    ("ai_voice", "-52", "account"),  # The number of concurrent requests exceeds the upper limit
+    ("call_center", "-67", "resource"),  # The agent is currently on a call
+    # defaults (no scope written)
+    ("sms", "-27", "account"),  # Period total send limit (billing)
+    ("sms", "-1", "account"),  # auth
+    ("sms", "-18", "vendor"),  # server
+    ("sms", "-23", "request"),  # validation
+    ("voice", "-47", "vendor"),  # Text to speech failed (server)
+]
+
+
+@pytest.mark.parametrize(
+    ("product", "code", "scope"), SCOPES, ids=[f"{p}{c}" for p, c, _ in SCOPES]
+)
+def test_scope(product: str, code: str, scope: str) -> None:
+    outcome = lookup("onbuka", code, product=product)
+    assert outcome.matched == "exact"
+    assert outcome.scope == scope
+
+
+def test_busy_agent_does_not_slow_down_the_account() -> None:
+    body = b'{"status": "-67", "reason": "The agent is currently on a call"}'
+    outcome = classify("onbuka", body, url="https://api.onbuka.com/v3/cc/agent")
+    assert outcome.category is Category.BUSY
+    assert outcome.scope == "resource"
+    assert not outcome.scope.shared

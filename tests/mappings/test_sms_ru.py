@@ -274,3 +274,58 @@ def test_status_of_unknown_message() -> None:
     assert item.category is Category.NOT_FOUND
     assert item.code == "-1"
     assert item.message == "Сообщение не найдено"
+
+
+# ---------------------------------------------------------------- scope
+
+SCOPES: list[tuple[str, str]] = [
+    # (code, scope): explicit where the text names whom the answer is about
+    ("220", "vendor"),  # Сервис временно недоступен
+    ("501", "request"),  # end users from TOR
+    ("502", "request"),  # end-user IP does not match the country
+    ("503", "request"),  # too many messages to this country
+    ("504", "request"),  # too many authorisation codes abroad
+    ("505", "request"),  # too many messages for one (end-user) IP address
+    ("506", "request"),  # end users on hosting-company IPs
+    ("230", "recipient"),  # на один номер в день нельзя отправлять более 100 сообщений
+    ("231", "recipient"),  # одинаковых сообщений на этот номер в минуту
+    ("232", "recipient"),  # одинаковых сообщений на этот номер в день
+    ("233", "recipient"),  # повторных сообщений с кодом на этот номер
+    # defaults (no scope written)
+    ("304", "account"),  # busy: too many confirmation codes sent
+    ("508", "account"),  # busy: the account's calls in 5 minutes
+    ("500", "vendor"),  # server
+    ("201", "account"),  # billing
+    ("206", "account"),  # billing: the account's daily limit
+    ("200", "account"),  # auth
+    ("207", "request"),  # validation
+    ("104", "recipient"),  # delivery outcome
+]
+
+
+@pytest.mark.parametrize(("code", "scope"), SCOPES, ids=[c for c, _ in SCOPES])
+def test_scope(code: str, scope: str) -> None:
+    o = lookup(VENDOR, code)
+    assert o.matched == Match.EXACT
+    assert o.scope == scope
+
+
+def test_per_number_cap_in_a_send_concerns_that_number_only() -> None:
+    text = "Превышен лимит одинаковых сообщений на этот номер в минуту"
+    body = {
+        "status": "OK",
+        "status_code": 100,
+        "sms": {"79255070602": {"status": "ERROR", "status_code": 231, "status_text": text}},
+        "balance": 4122.56,
+    }
+    o = send(body)
+    assert o.category is Category.VALIDATION
+    assert o.scope == "recipient"
+    assert not o.scope.shared
+
+
+def test_service_unavailable_concerns_the_platform() -> None:
+    o = send(error(220, "Сервис временно недоступен, попробуйте чуть позже"))
+    assert o.category is Category.BUSY
+    assert o.scope == "vendor"
+    assert o.scope.shared

@@ -343,3 +343,60 @@ def test_every_recipient_status(state: str, category: Category) -> None:
     assert item.category is category
     assert item.delivery_outcome is True
     assert outcome.category is Category.OK  # what became of the message, not of the request
+
+
+# ---------------------------------------------------------------- scope
+
+SCOPES: list[tuple[str, str]] = [
+    # (code, scope): explicit where the text names whom the answer is about
+    ("10011", "account"),  # HTTP 429: the account's API request limit
+    ("10010", "request"),  # "on the specified resource or resources"
+    ("40016", "resource"),  # "Exceeded T-Mobile throughput for this campaign"
+    ("40018", "resource"),  # "Exceeded AT&T throughput for this campaign"
+    ("40312", "resource"),  # "Messaging profile is disabled"
+    ("40333", "resource"),  # "Messaging profile cost limit hit"
+    ("40323", "request"),  # "Could not enable messaging on number"
+    # defaults (no scope written)
+    ("40318", "account"),  # busy: "Internal message queue at capacity"
+    ("10007", "vendor"),  # server
+    ("10009", "account"),  # auth
+    ("40314", "account"),  # auth: "Messaging disabled on your account"
+    ("40310", "request"),  # validation
+    ("40011", "recipient"),  # delivery outcome: carrier throughput
+    ("40006", "recipient"),  # delivery outcome: "Recipient's carrier server is down"
+]
+
+
+@pytest.mark.parametrize(("code", "scope"), SCOPES, ids=[c for c, _ in SCOPES])
+def test_scope(code: str, scope: str) -> None:
+    outcome = lookup(VENDOR, code)
+    assert outcome.matched is Match.EXACT
+    assert outcome.scope == scope
+
+
+def test_rate_limited_request_slows_the_account() -> None:
+    body = error(
+        "10011", "Too many requests", "You have exceeded the maximum number of allowed requests."
+    )
+    outcome = post(httpx.Response(429, json=body))
+    assert outcome.scope == "account"
+    assert outcome.scope.shared
+
+
+def test_profile_spend_limit_does_not_stop_other_profiles() -> None:
+    body = error("40333", "Spend limit reached", "Messaging profile cost limit hit.")
+    outcome = post(httpx.Response(400, json=body))
+    assert outcome.category is Category.BILLING
+    assert outcome.scope == "resource"
+    assert not outcome.scope.shared
+
+
+def test_campaign_throughput_in_a_finalized_webhook_is_the_campaign() -> None:
+    payload = message(
+        ("+18665550001", "delivery_failed"),
+        errors=[{"code": "40018", "title": "AT&T sending limit", "detail": "Campaign TPM hit."}],
+    )
+    outcome = classify(VENDOR, finalized(payload))
+    assert outcome.code == "40018"
+    assert outcome.delivery_outcome is True
+    assert outcome.scope == "resource"

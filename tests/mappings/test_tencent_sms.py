@@ -570,3 +570,61 @@ def test_status_callback_list_is_read_as_reports() -> None:
     ]
     assert all(i.delivery_outcome for i in out.items)
     assert out.items[1].number == "*******8001"
+
+
+# ---------------------------------------------------------------- scope
+
+SCOPES: list[tuple[str, str]] = [
+    # (code, scope): explicit where the text names whom the answer is about
+    ("RequestLimitExceeded.UinLimitExceeded", "account"),  # 主账号限频
+    ("RequestLimitExceeded.GlobalRegionUinLimitExceeded", "account"),  # 主账号超过频率限制
+    ("ResourceInUse", "request"),  # 资源被占用: the resource the request names
+    ("LimitExceeded.PhoneNumberDailyLimit", "recipient"),  # 单个手机号日下发短信条数
+    ("LimitExceeded.PhoneNumberOneHourLimit", "recipient"),
+    ("LimitExceeded.PhoneNumberSameContentDailyLimit", "recipient"),
+    ("LimitExceeded.PhoneNumberThirtySecondLimit", "recipient"),
+    # defaults (no scope written)
+    ("RequestLimitExceeded", "account"),  # busy
+    ("LimitExceeded.GlobalSmsSendingRateLimit", "account"),  # busy: 国际短信发送速率限制
+    ("UnauthorizedOperation.ServiceSuspendDueToArrears", "account"),  # billing
+    ("AuthFailure.SignatureFailure", "account"),  # auth
+    ("InternalError.Timeout", "vendor"),  # server
+    ("LimitExceeded.AppDailyLimit", "request"),  # validation
+]
+
+
+@pytest.mark.parametrize(("code", "scope"), SCOPES, ids=[c for c, _ in SCOPES])
+def test_scope(code: str, scope: str) -> None:
+    outcome = lookup(VENDOR, code)
+    assert outcome.matched == Match.EXACT
+    assert outcome.scope == scope
+
+
+def test_a_per_number_cap_in_a_batch_concerns_that_number_only() -> None:
+    outcome = post(
+        {
+            "Response": {
+                "SendStatusSet": [
+                    send_status(
+                        "+8618501238000",
+                        "LimitExceeded.PhoneNumberThirtySecondLimit",
+                        "the number of sms messages sent from a single mobile number within 30 "
+                        "seconds exceeds the upper limit",
+                    ),
+                ],
+                "RequestId": "4e394811-9ebd-4d66-98ee-730b21c4a681",
+            }
+        }
+    )
+    assert outcome.category is Category.VALIDATION
+    (item,) = outcome.items
+    assert item.scope == "recipient"
+    assert outcome.scope == "recipient"
+    assert not outcome.scope.shared
+
+
+def test_root_account_rate_limit_is_shared() -> None:
+    outcome = post(error_body("RequestLimitExceeded.UinLimitExceeded", "主账号限频。"))
+    assert outcome.category is Category.BUSY
+    assert outcome.scope == "account"
+    assert outcome.scope.shared

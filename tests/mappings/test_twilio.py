@@ -436,3 +436,61 @@ def test_call_resource_status_busy_on_a_calls_url() -> None:
     assert outcome.product == "voice"
     assert outcome.category is Category.BUSY
     assert outcome.call_outcome is True
+
+
+# ---------------------------------------------------------------- scope
+
+SCOPES: list[tuple[str, str]] = [
+    # (code, scope): explicit where Twilio's text names whom the answer is about
+    ("20429", "account"),  # "Your account is sending too many concurrent Rest API requests"
+    ("16021", "account"),  # "account concurrency limit exceeded"
+    ("32013", "account"),  # "Master account SIP Interface CPS limit exceeded"
+    ("22005", "account"),  # "more than 24 hours of calls in your call queue"
+    ("21730", "vendor"),  # "System under maintenance"
+    ("14107", "recipient"),  # "between two numbers within a short time period"
+    ("14207", "resource"),  # "The targeted queue reached max queue size"
+    ("21611", "resource"),  # "This 'From' number has exceeded the maximum ... queued messages"
+    ("31930", "resource"),  # one media stream's WebSocket upstream
+    ("20009", "request"),  # "Cannot delete this resource before it is complete"
+    ("20162", "request"),  # "A conflicting resource update is in progress"
+    ("21501", "request"),  # "The resource you requested is not (yet) available"
+    ("21723", "request"),  # "Campaign Verify token import already in progress"
+    ("21420", "request"),  # an ApplicationSid "not controlled by your account, or is invalid"
+    ("21478", "request"),  # the subaccount the request updates was suspended
+    ("30022", "resource"),  # delivery: "limits for your phone number and/or campaign"
+    ("30002", "account"),  # delivery: "Your account was suspended"
+    ("10003", "account"),  # call result: "your account was not active"
+    # defaults (no scope written)
+    ("10004", "account"),  # busy: "Call concurrency limit exceeded"
+    ("31429", "account"),  # busy: "Too Many Requests"
+    ("20005", "account"),  # billing
+    ("20003", "account"),  # auth
+    ("20500", "vendor"),  # server
+    ("21211", "request"),  # validation
+    ("30003", "recipient"),  # delivery: unreachable handset
+    ("31486", "recipient"),  # call result: Busy Here
+]
+
+
+@pytest.mark.parametrize(("code", "scope"), SCOPES, ids=[c for c, _ in SCOPES])
+def test_scope(code: str, scope: str) -> None:
+    outcome = lookup(VENDOR, code)
+    assert outcome.matched == "exact"
+    assert outcome.scope == scope
+
+
+def test_scope_of_a_429_without_a_body_is_the_account() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429)
+
+    outcome = through_client(handler, MESSAGES_URL)
+    assert outcome.matched == "http_status"
+    assert outcome.scope == "account"
+    assert outcome.scope.shared
+
+
+def test_callee_busy_status_callback_concerns_the_callee() -> None:
+    outcome = classify(VENDOR, {"CallStatus": "busy", "CallSid": "CA1"})
+    assert outcome.category is Category.BUSY
+    assert outcome.scope == "recipient"
+    assert not outcome.scope.shared

@@ -193,3 +193,52 @@ def test_classify_reports_vendor_message() -> None:
     o = classify(VENDOR, body, status_code=200, url="https://api.ucpaas.com/2014-06-30/x")
     assert o.category is Category.BILLING
     assert o.vendor_message == "账户余额不足"
+
+
+# ---------------------------------------------------------------- scope
+
+SCOPES = [
+    # (code, product, scope): explicit where the text names whom the answer is about
+    ("107225", None, "account"),  # 外呼繁忙: the account's outbound capacity
+    ("107227", None, "vendor"),  # TTS服务繁忙: the platform's TTS service
+    ("107228", None, "vendor"),  # TTS网络繁忙
+    ("107240", None, "resource"),  # 指定队列无空闲坐席: one queue
+    ("107246", None, "resource"),  # 坐席正在通话中: one agent
+    ("107247", None, "resource"),  # client 正在通话中: one client
+    ("103125", None, "resource"),  # 子账号余额不足: one sub-account, not the main account
+    ("104113", None, "recipient"),  # 不能同时呼叫同一被叫: one callee
+    ("105116", None, "recipient"),  # 同一天同一用户 ... 3条相同的短信: per-user daily cap
+    ("105130", None, "request"),  # 30秒内不能连续发同样的内容: only this content waits
+    ("105131", None, "recipient"),  # 30秒内不能给同一号码 ...: one number
+    ("105147", "sms", "recipient"),  # 对同个号码发送短信超过限定频率
+    ("105150", "sms", "account"),  # 短信发送频率过快
+    ("105166", "sms", "account"),  # 请求频率过快
+    # defaults (no scope written)
+    ("107242", None, "account"),  # billing
+    ("200013", None, "account"),  # auth
+    ("107999", None, "vendor"),  # server
+    ("107100", None, "request"),  # validation
+    ("300006", "sms", "recipient"),  # a delivery report (系统忙)
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "product", "scope"), SCOPES, ids=[f"{p or 'rest'}-{c}" for c, p, _ in SCOPES]
+)
+def test_scope(code: str, product: str | None, scope: str) -> None:
+    o = lookup(VENDOR, code, product=product)
+    assert o.matched == "exact"
+    assert o.scope == scope
+
+
+def test_only_account_and_platform_busy_codes_are_shared() -> None:
+    # agent/queue/callee/content busy answers concern one call, not every call to UCPaaS
+    with MAPPING.open("rb") as f:
+        mapping = tomllib.load(f)
+    for product, table, shared in [
+        (None, mapping["codes"], {"107225", "107227", "107228"}),
+        ("sms", mapping["products"]["sms"]["codes"], {"105150", "105166"}),
+    ]:
+        busy = [c for c, e in table.items() if e["category"] == "busy"]
+        got = {c for c in busy if lookup(VENDOR, c, product=product).scope.shared}
+        assert got == shared, product

@@ -386,3 +386,51 @@ def test_messages_status_webhook() -> None:
     delivered = classify(VENDOR, {"status": "delivered", "message_uuid": "x"}, product="messages")
     assert delivered.category is Category.OK
     assert delivered.matched == Match.FIELD
+
+
+# ---------------------------------------------------------------- scope
+
+SCOPES: list[tuple[str, str, str]] = [
+    # (product, code, scope): explicit where the text names whom the answer is about
+    ("sms", "1", "account"),  # "faster than the account limit"
+    ("sms", "10", "account"),  # "exceeds your account allocation"
+    ("messages", "1000", "account"),  # "submission capacity allowed on this account"
+    ("messages", "1030", "vendor"),  # "error processing your request in the Platform"
+    ("messages", "1060", "account"),  # "an account that has been barred"
+    ("messages", "1070", "account"),  # "Your pre-paid account does not have sufficient credit"
+    ("messages", "1080", "account"),  # "This account is not provisioned for REST submission"
+    ("messages", "1140", "account"),  # "not enabled on your account"
+    ("messages", "1350", "resource"),  # "to be paid by the Facebook Page"
+    ("messages", "1370", "resource"),  # "reauthenticate your Facebook Page"
+    # defaults (no scope written)
+    ("sms", "5", "vendor"),  # server: "An error has occurred in the platform"
+    ("sms", "9", "account"),  # billing
+    ("sms", "4", "account"),  # auth
+    ("sms", "3", "request"),  # validation
+    ("dlr", "7", "recipient"),  # a receipt: Handset Busy
+    ("messages", "1220", "recipient"),  # a status: Handset Busy
+    ("messages", "1241", "recipient"),  # "Too many send requests to phone numbers"
+]
+
+
+@pytest.mark.parametrize(
+    ("product", "code", "scope"), SCOPES, ids=[f"{p}-{c}" for p, c, _ in SCOPES]
+)
+def test_scope(product: str, code: str, scope: str) -> None:
+    o = lookup(VENDOR, code, product=product)
+    assert o.matched == Match.EXACT
+    assert o.scope == scope
+
+
+def test_throttled_part_slows_the_account() -> None:
+    o = send(one_part("1", "Throughput Rate Exceeded - please wait [ 30 ] and retry"))
+    assert o.category is Category.BUSY
+    assert o.scope == "account"
+    assert o.scope.shared
+
+
+def test_published_rate_is_30_per_second() -> None:
+    mapping = normalizer.Registry(environ=False).get(VENDOR)
+    assert mapping.rate == 30.0
+    doc = tomllib.loads(MAPPING.read_text(encoding="utf-8"))
+    assert "203993598" in doc["vendor"]["rate_source"]

@@ -470,3 +470,51 @@ def test_success_body_without_status_is_not_ok() -> None:
     o = classify(VENDOR, {"templateSMS": {"smsMessageSid": "x"}}, url=SMS_URL)
     assert o.category is Category.UNKNOWN
     assert o.matched == "missing"
+
+
+# ---------------------------------------------------------------- scope
+
+SCOPES: list[tuple[str, str | None, str]] = [
+    # (code, product, scope): explicit where the text names whom the answer is about
+    ("111111", None, "account"),  # 【账号】超过规定的并发数
+    ("111112", None, "recipient"),  # 同一号码呼叫超过规定的并发数
+    ("111114", None, "resource"),  # 资源使用超过规定的并发数
+    ("111158", None, "resource"),  # 子账户余额不足: one sub-account, not the main account
+    ("160015", "sms", "recipient"),  # 限制对单号码的发送次数
+    ("160021", "sms", "recipient"),  # 相同的内容发给同一手机一天中只能发一次
+    ("160022", "sms", "recipient"),  # 对同一个手机一天发送的短信超过限制次数
+    ("160039", "sms", "recipient"),  # 同模板同号天发送次数上限
+    ("160040", "sms", "recipient"),
+    ("160041", "sms", "recipient"),
+    ("160056", "sms", "recipient"),  # 同号码请求内容重复
+    # defaults (no scope written)
+    ("111116", None, "account"),  # busy: 接口调用间隔过短
+    ("112354", "sms", "account"),  # busy: 查询超过并发次数
+    ("160016", "sms", "account"),  # busy: 通道限制发送速度
+    ("111142", None, "account"),  # billing: the main account's balance
+    ("112314", "sms", "account"),  # billing: 短信下发超过当日发送限制
+    ("111109", None, "account"),  # auth
+    ("160001", "sms", "vendor"),  # server: 短信通道繁忙
+    ("160038", "sms", "request"),  # validation: no number named in its text
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "product", "scope"), SCOPES, ids=[f"{p or 'rest'}-{c}" for c, p, _ in SCOPES]
+)
+def test_scope(code: str, product: str | None, scope: str) -> None:
+    o = lookup(VENDOR, code, product=product)
+    assert o.matched == "exact"
+    assert o.scope == scope
+
+
+def test_concurrent_calls_to_one_number_do_not_slow_the_account() -> None:
+    o = post(
+        VOICE_URL, {"statusCode": "111112", "statusMsg": "【账号】同一号码呼叫超过规定的并发数"}
+    )
+    assert o.category is Category.BUSY
+    assert o.scope == "recipient"
+    assert not o.scope.shared
+    o = post(VOICE_URL, {"statusCode": "111111", "statusMsg": "【账号】超过规定的并发数"})
+    assert o.scope == "account"
+    assert o.scope.shared
