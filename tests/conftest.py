@@ -7,13 +7,15 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from normalizer import Outcome, Registry, outcome_of
+from normalizer import LocalState, Outcome, Registry, outcome_of
+from normalizer._store import Store
 from normalizer.testing import set_testing
 
 ACME = """
@@ -208,3 +210,19 @@ def run_example(code: str) -> None:
         env={"PYTHONUTF8": "1", "PATH": ""},
     )
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.fixture(params=["local", "redis"])
+def store(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[Store]:
+    """Each rule holds alike in process and on Redis (the script mirrors LocalState)."""
+    if request.param == "local":
+        yield LocalState(clock)
+        return
+    import redis
+
+    from normalizer.redis import RedisState
+
+    server = request.getfixturevalue("redis_server")
+    client = redis.Redis.from_url(server.url)
+    with RedisState(client, account=uuid.uuid4().hex, clock=clock) as state:
+        yield state

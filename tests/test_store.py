@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -22,22 +21,6 @@ OK = js({"result": 1000})
 BREAKER = CircuitBreaker(failures=3, window=10.0, recovery=30.0)
 KEYS = Keys("v", "v")
 LIMITS = Limits(100, BREAKER)
-
-
-@pytest.fixture(params=["local", "redis"])
-def store(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[Store]:
-    """Each rule holds alike in process and on Redis (the script mirrors LocalState)."""
-    if request.param == "local":
-        yield LocalState(clock)
-        return
-    import redis
-
-    from normalizer.redis import RedisState
-
-    server = request.getfixturevalue("redis_server")
-    client = redis.Redis.from_url(server.url)
-    with RedisState(client, account=uuid.uuid4().hex, clock=clock) as state:
-        yield state
 
 
 # --- the rules, on every store ----------------------------------------------------------------

@@ -112,7 +112,7 @@ def test_codes_as_metric_attributes_only_when_asked() -> None:
 
 def test_open_circuits_go_up_and_down(otel: Otel) -> None:
     breaker = normalizer.CircuitBreaker(
-        failures=1, recovery=30, categories={normalizer.Category.BUSY}
+        failures=1, recovery=30, categories=frozenset({normalizer.Category.BUSY})
     )
     state = normalizer.LocalState()
     client = normalizer.Client(
