@@ -317,10 +317,17 @@ class Exchange:
             if final.retry:
                 self.spent += cost
                 self.probing = admission.verdict == "probe"
-                self.at = admission.at
             else:
                 self.unpaid = cost  # the store took them, the cooldown ruled the retry out
         return final
+
+    def paced(self, admission: Admission) -> float:
+        """Seconds to wait for a retry's rate-limiter turn (within the deadline)."""
+        self.at = admission.at
+        ends = self.ends
+        return (
+            admission.turn if ends is None else min(admission.turn, max(0.0, ends - self.clock()))
+        )
 
     def refund(self) -> int:
         """The tokens of a retry that was paid for but will not happen, to give back."""

@@ -12,7 +12,8 @@ So every vendor gets an adaptive limiter:
   CUBIC's curve (RFC 9438; botocore's adaptive retry mode does the same for AWS throttling):
   quickly while far below the rate that was refused, flat near it, then probing above it. Each
   later signal lowers it again, once per round: answers to calls let go before the last
-  lowering say nothing new, so sixteen refusals in flight lower the rate once, not sixteen times;
+  lowering (or just after it, while the vendor recovers: ``SETTLE``) say nothing new, so sixteen
+  refusals in flight lower the rate once, not sixteen times;
 - calls wait for their turn instead of being sent to be refused. Turns are handed out by GCRA
   (one "theoretical arrival time" per vendor, one number a Redis store can keep for a fleet), at
   most ``max_wait`` ahead and never past the retry policy's deadline: a call whose turn comes too
@@ -48,6 +49,15 @@ BUCKET = 0.5
 """Seconds over which the sending rate is counted."""
 SMOOTHING = 0.8
 """Weight of the latest bucket in the smoothed sending rate."""
+SETTLE = 0.1
+"""Seconds after a lowering whose calls' refusals do not lower the rate again: the vendor's own
+bucket, emptied by the rate that was refused, needs a moment to refill."""
+
+
+def news(at: float, since: float) -> bool:
+    """A refusal of a call admitted at ``at`` tells something the lowering at ``since`` did
+    not already answer (one lowering per round, not one per refusal in flight)."""
+    return since <= 0 or at >= since + SETTLE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,4 +156,6 @@ def lowered(
     limiter allowed, when engaged), which the curve drops from to ``BETA`` times it."""
     if peak > 0:
         meter = min(meter, rate_at(peak, since, now, ceiling, min_rate))
+    else:  # the first signal ends a burst: its rate says more about the burst than the vendor
+        meter *= BETA
     return max(min_rate, min(meter, ceiling))

@@ -132,8 +132,7 @@ class Decision(NamedTuple):
     ``why`` names the rule: for a retry, what makes resending safe (``rejected``,
     ``safe_method``, ``idempotency_key``, ``never_sent``, ``retry_ambiguous``); otherwise ``ok``,
     ``not_retryable``, or one of :data:`GIVE_UP` (a failure that might have passed later).
-    ``delay_from`` says where the delay came from: ``backoff``, ``retry_after``, ``rate_limit``
-    (the rate limiter's next turn) or ``cooldown``.
+    ``delay_from`` says where the delay came from: ``backoff``, ``retry_after`` or ``cooldown``.
     """
 
     retry: bool
@@ -204,16 +203,15 @@ def paid(
     decision: Decision, admission: Admission, policy: RetryPolicy, elapsed: float | None
 ) -> Decision:
     """The decision once the vendor's store answered the retry (and took its tokens): an open
-    circuit, an empty budget or a rate-limiter turn too far ahead stops it; the turn, or a
-    cooldown, later than the delay stretches it."""
+    circuit, an empty budget or a rate-limiter queue longer than the call may wait stops it; a
+    cooldown longer than the delay stretches it. (The rate limiter's turn is taken when the
+    delay is over: the transports wait for it then.)"""
     if admission.verdict == "open":
         return Decision(False, "circuit_open")
     if admission.verdict == "budget":
         return Decision(False, "budget")
     if admission.verdict == "rate":
         return Decision(False, "rate_limited")
-    if admission.turn > decision.delay + 1e-6:  # not float noise from the store's arithmetic
-        decision = decision._replace(delay=admission.turn, delay_from="rate_limit")
     if admission.wait > decision.delay:
         stretched = decision._replace(delay=admission.wait, delay_from="cooldown")
         return _bounded(stretched, policy, elapsed)

@@ -164,8 +164,13 @@ class Store:
         delay: float = 0.0,
         patience: float = math.inf,
     ) -> Admission:
-        """Before a retry: as :meth:`admit` for a call arriving ``delay`` seconds from now, and
-        spend ``cost`` tokens when the answer is go."""
+        """Before a retry due ``delay`` seconds from now: as :meth:`admit`, and spend ``cost``
+        tokens when the answer is go; the rate limiter's turn is only looked at (``rate`` when
+        it is more than ``patience`` away), and taken by :meth:`pace`."""
+        raise NotImplementedError
+
+    def pace(self, keys: Keys, limits: Limits) -> Admission:
+        """Before a retry, once its backoff is over: take its rate-limiter turn (``turn``)."""
         raise NotImplementedError
 
     def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
@@ -202,6 +207,9 @@ class AsyncStore:
         delay: float = 0.0,
         patience: float = math.inf,
     ) -> Admission:
+        raise NotImplementedError
+
+    async def pace(self, keys: Keys, limits: Limits) -> Admission:
         raise NotImplementedError
 
     async def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
@@ -289,10 +297,12 @@ class LocalState(Store):
         if keys.vendor not in slots and keys.circuit not in slots and limits.free:
             # nothing recorded, nothing to pace: the usual healthy case, lock-free
             if limits.adaptive:  # count the call: a refusal lowers the rate from this one
-                self._tick(keys.vendor, self._clock())
+                now = self._clock()
+                self._tick(keys.vendor, now)
+                return Admission("go", 0.0, True, 0.0, now)
             return _UNTOUCHED
         with self._lock:
-            return self._admit(keys, limits, self._clock(), 0, 0.0, patience)
+            return self._admit(keys, limits, self._clock(), 0, 0.0, patience, True)
 
     def retry(
         self,
@@ -303,7 +313,7 @@ class LocalState(Store):
         patience: float = math.inf,
     ) -> Admission:
         with self._lock:
-            return self._admit(keys, limits, self._clock(), cost, delay, patience)
+            return self._admit(keys, limits, self._clock(), cost, delay, patience, False)
 
     def _tick(self, vendor: str, now: float) -> None:
         # lock-free on the fast path: a lost count under a race only blurs an estimate
@@ -317,7 +327,12 @@ class LocalState(Store):
         cost: int,
         delay: float,
         patience: float,
+        reserve: bool,
     ) -> Admission:
+        """The circuit, the budget (``cost`` tokens), then the rate limiter's turn for a call
+        arriving ``delay`` from now: taken for a first attempt (``reserve``); only looked at
+        for a retry, which takes its turn when its backoff is over (:meth:`pace`), so that a
+        retry due in a second does not hold back the calls arriving meanwhile."""
         vendor = self._slot(keys.vendor)
         circuit = self._slot(keys.circuit)
         verdict: Verdict = "go"
@@ -330,20 +345,11 @@ class LocalState(Store):
         tokens = limits.capacity if vendor.tokens is None else vendor.tokens
         if cost > tokens:
             return Admission("budget")
-        start = now + delay
-        limiter = limits.limiter
-        if limiter is not None:
-            if _limiter.released(vendor.peak, vendor.since, now):
-                vendor.peak = 0.0
-            rate = _limiter.rate_at(
-                vendor.peak, vendor.since, now, limits.ceiling, limiter.min_rate
-            )
-            start, tat = _limiter.turn(vendor.tat, now, start, rate)
-            if start - now > patience:
-                return Admission("rate", 0.0, False, start - now, now)
-            vendor.tat = tat
-            if limiter.adaptive:
-                self._tick(keys.vendor, now)
+        start, granted = self._turn(
+            keys.vendor, vendor, limits, now, now + delay, patience, reserve
+        )
+        if not granted:  # the turn is further ahead than the call may wait
+            return Admission("rate", 0.0, False, start - now, now)
         if cost:
             vendor.tokens = tokens - cost
         if verdict == "probe":
@@ -351,6 +357,39 @@ class LocalState(Store):
             circuit.probe_until = now + limits.breaker.recovery
         clean = circuit.failures == 0 and not circuit.opened_until and tokens >= limits.capacity
         return Admission(verdict, max(0.0, vendor.cooldown_until - now), clean, start - now, now)
+
+    def pace(self, keys: Keys, limits: Limits) -> Admission:
+        with self._lock:
+            now = self._clock()
+            start, _ = self._turn(keys.vendor, self._slot(keys.vendor), limits, now, now, math.inf)
+            return Admission("go", 0.0, False, start - now, now)
+
+    def _turn(
+        self,
+        name: str,
+        vendor: _Slot,
+        limits: Limits,
+        now: float,
+        arrival: float,
+        patience: float,
+        reserve: bool = True,
+    ) -> tuple[float, bool]:
+        """When a call arriving at ``arrival`` may go, and whether that is within ``patience``
+        from now; the turn is taken when it is and ``reserve`` says so."""
+        limiter = limits.limiter
+        if limiter is None:
+            return arrival, True
+        if _limiter.released(vendor.peak, vendor.since, now):
+            vendor.peak = 0.0
+        rate = _limiter.rate_at(vendor.peak, vendor.since, now, limits.ceiling, limiter.min_rate)
+        start, tat = _limiter.turn(vendor.tat, now, arrival, rate)
+        if start - now > patience:
+            return start, False
+        if reserve:
+            vendor.tat = tat
+            if limiter.adaptive:
+                self._tick(name, now)
+        return start, True
 
     def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
         with self._lock:
@@ -364,7 +403,7 @@ class LocalState(Store):
                 vendor.tokens = min(limits.capacity, vendor.tokens + signal.refund)
             limiter = limits.limiter
             # only a call admitted after the last lowering tells something new
-            if signal.slow and limiter is not None and signal.at >= vendor.since:
+            if signal.slow and limiter is not None and _limiter.news(signal.at, vendor.since):
                 meter = _limiter.sending(*self._meters.get(keys.vendor, _NO_METER), now)
                 vendor.peak = _limiter.lowered(
                     vendor.peak, vendor.since, now, meter, limits.ceiling, limiter.min_rate
@@ -424,6 +463,9 @@ class AsyncLocal(AsyncStore):
         patience: float = math.inf,
     ) -> Admission:
         return self.state.retry(keys, limits, cost, delay, patience)
+
+    async def pace(self, keys: Keys, limits: Limits) -> Admission:
+        return self.state.pace(keys, limits)
 
     async def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
         return self.state.record(keys, limits, signal)

@@ -148,7 +148,11 @@ class NormalizingTransport(httpx.BaseTransport):
         pending = [first]
 
         def attempt() -> httpx.Response:
-            result = pending.pop() if pending else self._attempt(call)
+            if pending:
+                result = pending.pop()
+            else:
+                self._pace(call)
+                result = self._attempt(call)
             if isinstance(result, httpx.TransportError):
                 raise result
             return result
@@ -177,6 +181,15 @@ class NormalizingTransport(httpx.BaseTransport):
             return retrying(attempt)
         except httpx.TransportError as exc:
             return exc
+
+    def _pace(self, call: Exchange) -> None:
+        """A retry whose backoff is over waits for its rate-limiter turn."""
+        if call.limits.limiter is not None:
+            store = self._pipeline.store
+            assert isinstance(store, Store)
+            wait = call.paced(store.pace(call.keys, call.limits))
+            if wait:
+                self._sleep(call, wait)
 
     def _sleep(self, call: Exchange, seconds: float) -> None:
         policy = call.pipeline.policy
@@ -298,7 +311,11 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         pending = [first]
 
         async def attempt() -> httpx.Response:
-            result = pending.pop() if pending else await self._attempt(call)
+            if pending:
+                result = pending.pop()
+            else:
+                await self._pace(call)
+                result = await self._attempt(call)
             if isinstance(result, httpx.TransportError):
                 raise result
             return result
@@ -327,6 +344,14 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
             return await retrying(attempt)
         except httpx.TransportError as exc:
             return exc
+
+    async def _pace(self, call: Exchange) -> None:
+        if call.limits.limiter is not None:
+            store = self._pipeline.store
+            assert isinstance(store, AsyncStore)
+            wait = call.paced(await store.pace(call.keys, call.limits))
+            if wait:
+                await self._sleep(call, wait)
 
     async def _sleep(self, call: Exchange, seconds: float) -> None:
         policy = call.pipeline.policy

@@ -98,6 +98,45 @@ if op == 'refund' then
   return ''
 end
 
+-- a rate-limiter turn for a call arriving at `arrival`: taken (reserve) or only looked at;
+-- returns its start, and false when it is more than `patience` (-1: any) from now
+local function take_turn(arrival, patience, reserve)
+  if not limited then return arrival, true end
+  local peak, since = num(vendor, 'peak'), num(vendor, 'since')
+  if peak > 0 and curve(peak, since) >= RELEASE * peak then
+    peak = 0
+    redis.call('HSET', vendor, 'peak', 0)
+  end
+  local start = arrival
+  local rate = rate_at(peak, since)
+  local tat = num(vendor, 'tat')
+  if rate then start = math.max(arrival, tat - TOLERANCE) end
+  if patience >= 0 and start - now > patience then return start, false end
+  if not reserve then return start, true end
+  if rate then redis.call('HSET', vendor, 'tat', tostring(math.max(tat, start) + 1 / rate)) end
+  if adaptive then
+    local m_start, count, m_rate = num(vendor, 'm_start'), num(vendor, 'm_count'),
+      num(vendor, 'm_rate')
+    if m_start <= 0 then
+      m_start, count = now, 1
+    elseif now - m_start >= BUCKET then
+      m_rate = SMOOTHING * count / (now - m_start) + (1 - SMOOTHING) * m_rate
+      m_start, count = now, 1
+    else
+      count = count + 1
+    end
+    redis.call('HSET', vendor, 'm_start', tostring(m_start), 'm_count', count,
+               'm_rate', tostring(m_rate))
+  end
+  redis.call('EXPIRE', vendor, ttl)
+  return start, true
+end
+
+if op == 'pace' then
+  local start = take_turn(now, -1, true)
+  return {'go', '0', '0', tostring(start - now), tostring(now)}
+end
+
 if op ~= 'record' then
   local cost = tonumber(ARGV[6])
   local verdict = 'go'
@@ -112,39 +151,9 @@ if op ~= 'record' then
   local tokens = capacity
   if raw then tokens = tonumber(raw) or capacity end
   if cost > tokens then return {'budget', '0', '0', '0', tostring(now)} end
-  local start = now + tonumber(ARGV[16])
-  if limited then
-    local peak, since = num(vendor, 'peak'), num(vendor, 'since')
-    if peak > 0 and curve(peak, since) >= RELEASE * peak then
-      peak = 0
-      redis.call('HSET', vendor, 'peak', 0)
-    end
-    local rate = rate_at(peak, since)
-    if rate then
-      local tat = num(vendor, 'tat')
-      start = math.max(start, tat - TOLERANCE)
-      local patience = tonumber(ARGV[17])
-      if patience >= 0 and start - now > patience then
-        return {'rate', '0', '0', tostring(start - now), tostring(now)}
-      end
-      redis.call('HSET', vendor, 'tat', tostring(math.max(tat, start) + 1 / rate))
-    end
-    if adaptive then
-      local m_start, count, m_rate = num(vendor, 'm_start'), num(vendor, 'm_count'),
-        num(vendor, 'm_rate')
-      if m_start <= 0 then
-        m_start, count = now, 1
-      elseif now - m_start >= BUCKET then
-        m_rate = SMOOTHING * count / (now - m_start) + (1 - SMOOTHING) * m_rate
-        m_start, count = now, 1
-      else
-        count = count + 1
-      end
-      redis.call('HSET', vendor, 'm_start', tostring(m_start), 'm_count', count,
-                 'm_rate', tostring(m_rate))
-    end
-    redis.call('EXPIRE', vendor, ttl)
-  end
+  -- a first attempt takes its turn; a retry only looks (it takes one when due: 'pace')
+  local start, granted = take_turn(now + tonumber(ARGV[16]), tonumber(ARGV[17]), op == 'admit')
+  if not granted then return {'rate', '0', '0', tostring(start - now), tostring(now)} end
   if cost > 0 then
     redis.call('HSET', vendor, 'tokens', tokens - cost)
     redis.call('EXPIRE', vendor, ttl)
@@ -198,15 +207,15 @@ if refund > 0 then
   if raw then redis.call('HSET', vendor, 'tokens', math.min(capacity, tonumber(raw) + refund)) end
 end
 -- a busy answer of shared scope lowers the rate, once per round: only a call admitted after
--- the last lowering tells something new
+-- the last lowering (and its settling time) tells something new
 local since = num(vendor, 'since')
-if ARGV[18] == '1' and adaptive and tonumber(ARGV[19]) >= since then
+if ARGV[18] == '1' and adaptive and (since <= 0 or tonumber(ARGV[19]) >= since + SETTLE) then
   local m_start, count, m_rate = num(vendor, 'm_start'), num(vendor, 'm_count'),
     num(vendor, 'm_rate')
   local meter = m_rate
   if m_start > 0 then meter = math.max(m_rate, count / math.max(now - m_start, TOLERANCE)) end
   local peak = num(vendor, 'peak')
-  if peak > 0 then meter = math.min(meter, rate_at(peak, since)) end
+  if peak > 0 then meter = math.min(meter, rate_at(peak, since)) else meter = meter * BETA end
   if ceiling >= 0 then meter = math.min(meter, ceiling) end
   redis.call('HSET', vendor, 'peak', tostring(math.max(min_rate, meter)), 'since', tostring(now))
 end
@@ -221,6 +230,7 @@ _SCRIPT = (
     .replace("TOLERANCE", repr(_limiter.TOLERANCE))
     .replace("BUCKET", repr(_limiter.BUCKET))
     .replace("SMOOTHING", repr(_limiter.SMOOTHING))
+    .replace("SETTLE", repr(_limiter.SETTLE))
 )
 _TTL = 3600
 
@@ -491,6 +501,11 @@ class RedisState(_RedisStore[redis.Redis], Store):
             return self.fallback.retry(keys, limits, cost, delay, patience)
         return answer
 
+    def pace(self, keys: Keys, limits: Limits) -> Admission:
+        reply = self._run(keys, self._shared.args("pace", limits))
+        answer = None if reply is None else _admission(reply)
+        return self.fallback.pace(keys, limits) if answer is None else answer
+
     def release(self, keys: Keys) -> None:
         self.fallback.release(keys)
         if self._shared.usable:
@@ -569,6 +584,11 @@ class AsyncRedisState(_RedisStore[redis.asyncio.Redis], AsyncStore):
         if answer is None:
             return self.fallback.retry(keys, limits, cost, delay, patience)
         return answer
+
+    async def pace(self, keys: Keys, limits: Limits) -> Admission:
+        reply = await self._run(keys, self._shared.args("pace", limits))
+        answer = None if reply is None else _admission(reply)
+        return self.fallback.pace(keys, limits) if answer is None else answer
 
     async def release(self, keys: Keys) -> None:
         self.fallback.release(keys)

@@ -18,6 +18,7 @@ from tests.conftest import FakeClock, outcome
 from tests.test_retry import MANGO, Script, _real_waits, js, policy  # noqa: F401
 
 KEYS = Keys("v", "v")
+AFTER_FIRST = 1 / (BETA * BETA)  # turn gap x rate after a first lowering (peak: BETA x the burst)
 ADAPTIVE = Limits(100, None, RateLimiter())
 BUSY = js({"result": 2220})  # simultaneous calls limited: the account's, so every call slows
 OK = js({"result": 1000})
@@ -82,19 +83,19 @@ def test_nothing_waits_until_the_vendor_says_it_is_overloaded(
     assert _send(store, clock, 300, 0.001) == [0.0] * 300
 
 
-def test_an_overload_signal_paces_calls_at_beta_times_the_sending_rate(
+def test_an_overload_signal_paces_calls_below_the_sending_rate(
     clock: FakeClock, store: Store
 ) -> None:
     _send(store, clock, 400, 0.005)  # 200 calls/s for two seconds
     at = store.admit(KEYS, ADAPTIVE).at
     store.record(KEYS, ADAPTIVE, Signal(slow=True, at=at))
-    # a burst now: turns come 1/140 s apart (0.7 x 200/s), after a small burst allowance
+    # a burst now: turns come 1/98 s apart (0.7 x 0.7 x 200/s), after a small burst allowance
     turns = [store.admit(KEYS, ADAPTIVE).turn for _ in range(50)]
     assert turns[0] == 0.0
     gaps = [b - a for a, b in itertools.pairwise(turns[10:])]
     assert max(gaps) - min(gaps) < 1e-6  # evenly
     # the sending rate is read a little high rather than low (see _limiter.sending)
-    assert 1 / (BETA * 240) < gaps[0] <= 1 / (BETA * 200)
+    assert AFTER_FIRST / 240 < gaps[0] <= AFTER_FIRST / 200
 
 
 def test_refusals_in_flight_lower_the_rate_once(clock: FakeClock, store: Store) -> None:
@@ -104,7 +105,7 @@ def test_refusals_in_flight_lower_the_rate_once(clock: FakeClock, store: Store) 
     for at in ats:  # all refused: one round, one lowering
         store.record(KEYS, ADAPTIVE, Signal(slow=True, at=at))
     burst = [store.admit(KEYS, ADAPTIVE).turn for _ in range(40)]
-    assert 1 / (BETA * 240) < burst[-1] - burst[-2] <= 1 / (BETA * 200)
+    assert AFTER_FIRST / 240 < burst[-1] - burst[-2] <= AFTER_FIRST / 200
     # a call admitted after the lowering and refused again lowers it again
     clock.now += 1.0
     at = store.admit(KEYS, ADAPTIVE).at
@@ -131,11 +132,22 @@ def test_a_ceiling_paces_without_any_signal(clock: FakeClock, store: Store) -> N
     assert turns == pytest.approx([0.0, 0.05, 0.15, 0.25, 0.35])
 
 
-def test_a_retry_takes_a_turn_no_sooner_than_its_delay(clock: FakeClock, store: Store) -> None:
+def test_a_retry_looks_at_the_queue_and_takes_its_turn_when_due(
+    clock: FakeClock, store: Store
+) -> None:
     limits = Limits(100, None, RateLimiter(), ceiling=10.0)
     store.admit(KEYS, limits)
+    # a retry due in 2 s takes no turn now: calls arriving meanwhile are not held back by it
     assert store.retry(KEYS, limits, 5, 2.0).turn == pytest.approx(2.0)
-    assert store.retry(KEYS, limits, 5, 0.0).turn == pytest.approx(2.1 - TOLERANCE)
+    assert store.admit(KEYS, limits).turn == pytest.approx(0.1 - TOLERANCE)
+    # ...but a queue longer than it may wait stops it at once
+    for _ in range(20):
+        store.admit(KEYS, limits)
+    assert store.retry(KEYS, limits, 5, 0.0, 1.0).verdict == "rate"
+    clock.now += 2.0
+    paced = store.pace(KEYS, limits)  # when due, it joins the queue
+    assert paced.verdict == "go"
+    assert paced.turn == pytest.approx(0.1 * 22 - TOLERANCE - 2.0)
 
 
 def test_the_limiter_lets_go_after_long_without_a_signal(clock: FakeClock, store: Store) -> None:
@@ -297,4 +309,4 @@ def test_a_fleet_on_redis_shares_the_learned_rate(redis_server, clock: FakeClock
         one.record(KEYS, ADAPTIVE, Signal(slow=True, at=one.admit(KEYS, ADAPTIVE).at))
         turns = [(one if i % 2 else two).admit(KEYS, ADAPTIVE).turn for i in range(40)]
     gaps = [b - a for a, b in itertools.pairwise(turns[-10:])]
-    assert all(1 / (BETA * 240) < g <= 1 / (BETA * 200) for g in gaps)  # both workers paced
+    assert all(AFTER_FIRST / 240 < g <= AFTER_FIRST / 200 for g in gaps)  # both workers paced
