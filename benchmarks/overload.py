@@ -425,7 +425,7 @@ HEADER = (
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    seconds = 1.5 if quick else 6.0
+    seconds = 1.5 if quick else 8.0
     structlog.configure(logger_factory=structlog.ReturnLoggerFactory())
     names = list(SCENARIOS)
     strategies = STRATEGIES

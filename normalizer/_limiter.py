@@ -156,6 +156,4 @@ def lowered(
     limiter allowed, when engaged), which the curve drops from to ``BETA`` times it."""
     if peak > 0:
         meter = min(meter, rate_at(peak, since, now, ceiling, min_rate))
-    else:  # the first signal ends a burst: its rate says more about the burst than the vendor
-        meter *= BETA
     return max(min_rate, min(meter, ceiling))

@@ -215,7 +215,7 @@ if ARGV[18] == '1' and adaptive and (since <= 0 or tonumber(ARGV[19]) >= since +
   local meter = m_rate
   if m_start > 0 then meter = math.max(m_rate, count / math.max(now - m_start, TOLERANCE)) end
   local peak = num(vendor, 'peak')
-  if peak > 0 then meter = math.min(meter, rate_at(peak, since)) else meter = meter * BETA end
+  if peak > 0 then meter = math.min(meter, rate_at(peak, since)) end
   if ceiling >= 0 then meter = math.min(meter, ceiling) end
   redis.call('HSET', vendor, 'peak', tostring(math.max(min_rate, meter)), 'since', tostring(now))
 end

@@ -18,7 +18,7 @@ from tests.conftest import FakeClock, outcome
 from tests.test_retry import MANGO, Script, _real_waits, js, policy  # noqa: F401
 
 KEYS = Keys("v", "v")
-AFTER_FIRST = 1 / (BETA * BETA)  # turn gap x rate after a first lowering (peak: BETA x the burst)
+AFTER_FIRST = 1 / BETA  # turn gap x sending rate after a first lowering
 ADAPTIVE = Limits(100, None, RateLimiter())
 BUSY = js({"result": 2220})  # simultaneous calls limited: the account's, so every call slows
 OK = js({"result": 1000})
@@ -89,7 +89,7 @@ def test_an_overload_signal_paces_calls_below_the_sending_rate(
     _send(store, clock, 400, 0.005)  # 200 calls/s for two seconds
     at = store.admit(KEYS, ADAPTIVE).at
     store.record(KEYS, ADAPTIVE, Signal(slow=True, at=at))
-    # a burst now: turns come 1/98 s apart (0.7 x 0.7 x 200/s), after a small burst allowance
+    # a burst now: turns come 1/140 s apart (0.7 x 200/s), after a small burst allowance
     turns = [store.admit(KEYS, ADAPTIVE).turn for _ in range(50)]
     assert turns[0] == 0.0
     gaps = [b - a for a, b in itertools.pairwise(turns[10:])]
