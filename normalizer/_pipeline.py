@@ -67,14 +67,14 @@ class Pipeline:
             ceiling = math.inf if limiter is None else limiter.ceiling(mapping.rate)
             keys = Keys.of(*name, self.limits.breaker)
             found = self._keys[name] = (mapping, keys, replace(self.limits, ceiling=ceiling))
-            self._watch(keys.vendor)
+            self._watch(keys.vendor, found[2])
         return found[1], found[2]
 
-    def _watch(self, vendor: str) -> None:
-        """Show the vendor's retry budget on the telemetry gauge (in-process stores only)."""
+    def _watch(self, vendor: str, limits: Limits) -> None:
+        """Show the vendor's retry budget and rate on the telemetry gauges (in-process stores)."""
         store = self.store.state if isinstance(self.store, AsyncLocal) else self.store
         if self.telemetry is not None and self.policy is not None and isinstance(store, LocalState):
-            self.telemetry.budget(store, vendor, self.limits.capacity)
+            self.telemetry.watch(store, vendor, limits)
 
     def redactor_for(self, mapping: VendorMapping) -> Redactor:
         """The transport's redactor extended with the vendor's ``[redact]`` (its secret names

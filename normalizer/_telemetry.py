@@ -25,6 +25,8 @@ with ``Telemetry(code_attributes=True)``):
 ``normalizer.call.duration``       ``s``        first attempt to final outcome, waits included
 ``normalizer.circuits.open``       ``{circuit}``  circuits this process saw open (up/down)
 ``normalizer.retry_budget.tokens`` ``{token}``  tokens left, per vendor, for in-process stores
+``normalizer.rate_limit``          ``{call}/s``  the rate limiter's rate per vendor, while it
+                                                 holds calls back (in-process stores)
 =================================  ===========  =============================================
 """
 
@@ -40,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from ._outcome import Outcome
 
 if TYPE_CHECKING:
-    from ._store import LocalState
+    from ._store import Limits, LocalState
 
 SCOPE = "normalizer"
 
@@ -91,7 +93,7 @@ class Telemetry:
         self._open = meter.create_up_down_counter(
             "normalizer.circuits.open", unit="{circuit}", description="Open circuits seen here"
         )
-        self._budgets: weakref.WeakKeyDictionary[LocalState, dict[str, int]] = (
+        self._watched: weakref.WeakKeyDictionary[LocalState, dict[str, Limits]] = (
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.Lock()
@@ -100,6 +102,12 @@ class Telemetry:
             callbacks=[self._observe_budgets],
             unit="{token}",
             description="Retry tokens left per vendor (in-process stores)",
+        )
+        meter.create_observable_gauge(
+            "normalizer.rate_limit",
+            callbacks=[self._observe_rates],
+            unit="{call}/s",
+            description="The rate limiter's rate per vendor while it holds calls back",
         )
 
     # --- what the transports report ------------------------------------------------------
@@ -180,10 +188,10 @@ class Telemetry:
             return
         self._open.add(1 if transition == "opened" else -1, {"normalizer.vendor": vendor})
 
-    def budget(self, store: LocalState, vendor: str, capacity: int) -> None:
-        """Watch ``vendor``'s retry tokens in ``store`` for the budget gauge."""
+    def watch(self, store: LocalState, vendor: str, limits: Limits) -> None:
+        """Watch ``vendor``'s retry tokens and rate in ``store`` for the gauges."""
         with self._lock:
-            self._budgets.setdefault(store, {})[vendor] = capacity
+            self._watched.setdefault(store, {})[vendor] = limits
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -207,15 +215,32 @@ class Telemetry:
             attributes["error.type"] = type(error).__name__
         return attributes
 
+    def _each(self) -> list[tuple[LocalState, str, Limits]]:
+        with self._lock:
+            watched = [(s, dict(v)) for s, v in self._watched.items()]
+        return [
+            (store, vendor, limits)
+            for store, vendors in watched
+            for vendor, limits in vendors.items()
+        ]
+
     def _observe_budgets(self, options: Any) -> list[Any]:
         from opentelemetry.metrics import Observation
 
-        with self._lock:
-            watched = [(s, dict(v)) for s, v in self._budgets.items()]
         return [
-            Observation(store.tokens(vendor, capacity), {"normalizer.vendor": vendor})
-            for store, vendors in watched
-            for vendor, capacity in vendors.items()
+            Observation(store.tokens(vendor, limits.capacity), {"normalizer.vendor": vendor})
+            for store, vendor, limits in self._each()
+            if limits.capacity
+        ]
+
+    def _observe_rates(self, options: Any) -> list[Any]:
+        from opentelemetry.metrics import Observation
+
+        rates = [(vendor, store.rate(vendor, limits)) for store, vendor, limits in self._each()]
+        return [
+            Observation(rate, {"normalizer.vendor": vendor})
+            for vendor, rate in rates
+            if rate != float("inf")
         ]
 
 

@@ -206,3 +206,24 @@ print(span.attributes["error.type"], span.attributes["normalizer.code"])
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "server 5001"
+
+
+def test_the_limiters_rate_is_a_gauge_while_it_holds_calls_back(otel: Otel) -> None:
+    from tests.conftest import FakeClock
+
+    clock = FakeClock()
+    retry = normalizer.RetryPolicy(max_attempts=1, clock=clock, sleep=clock.sleep)
+    state = normalizer.LocalState(clock)
+
+    def client(body: dict[str, Any]) -> normalizer.Client:
+        return normalizer.Client(
+            transport=replies(body), telemetry=otel.telemetry, retry=retry, state=state
+        )
+
+    with normalizer.testing.set_testing(False):
+        client(OK).post(UCPAAS)
+        assert otel.metrics().get("normalizer.rate_limit", []) == []  # nothing held back
+        client(BUSY).post(UCPAAS)  # 外呼繁忙: the account's capacity
+    [rate] = otel.metrics()["normalizer.rate_limit"]
+    assert dict(rate.attributes) == {"normalizer.vendor": "ucpaas"}
+    assert 0.5 <= rate.value < 100
