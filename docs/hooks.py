@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from normalizer import Category, Registry, VendorMapping
+from normalizer import Category, Registry, Scope, VendorMapping
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -199,6 +199,8 @@ def notes(entry: Entry) -> str:
         out.append("delivery outcome")
     if entry.cooldown:
         out.append(f"cooldown {entry.cooldown:g} s")
+    if entry.scope is not Scope.default(entry.category, entry.report):
+        out.append(f"scope {entry.scope.value}")
     return ", ".join(out)
 
 
@@ -476,7 +478,9 @@ def index_page(vendors: Sequence[VendorMapping]) -> str:
         "Columns of the code tables: **retryable** says whether a later identical request may "
         "succeed; **safe to resend** (`rejected`) that the vendor refused before doing any "
         "work, so even a POST may be sent again; **notes** mark call and delivery outcomes "
-        "(how a call ended, what became of a message: not a failed request) and cooldowns.",
+        "(how a call ended, what became of a message: not a failed request), cooldowns, and "
+        "a scope other than the category's default (whom the answer is about: only vendor "
+        "and account answers slow or stop the other calls).",
         "",
     ]
     return "\n".join(lines)

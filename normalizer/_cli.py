@@ -119,7 +119,8 @@ def _explain(args: argparse.Namespace, registry: Registry) -> int:
     print(f"{where} {outcome.code}: {outcome.category.value} ({how})")
     print(
         f"  retryable: {_yes(outcome.retryable)}   safe to resend a POST: "
-        f"{_yes(outcome.rejected)}" + ("   call outcome" if outcome.call_outcome else "")
+        f"{_yes(outcome.rejected)}   scope: {outcome.scope.value}"
+        + ("   call outcome" if outcome.call_outcome else "")
     )
     for candidate in outcome.candidates:
         print(

@@ -27,3 +27,15 @@ def test_benchmarks_quick_run() -> None:
         "classify small error body",
     ):
         assert section in proc.stdout
+
+
+def test_overload_benchmark_quick_run() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "overload.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for section in ("## 16 threads, back to back", "## open loop at 2 C", "static limiter"):
+        assert section in proc.stdout

@@ -56,6 +56,14 @@ def test_explain_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["message"] == "Перегрузка"
     assert data["matched"] == "exact"
     assert data["ok"] is False
+    assert data["scope"] == "vendor"
+
+
+def test_explain_says_whom_an_answer_is_about(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "explain", "ucpaas", "107225")
+    assert "scope: account" in out  # 外呼繁忙: the account's outbound capacity
+    _, out, _ = run(capsys, "explain", "onbuka", "-67", "--product", "call_center")
+    assert "scope: resource" in out  # the agent is on a call
 
 
 def test_explain_unmapped(capsys: pytest.CaptureFixture[str]) -> None:
