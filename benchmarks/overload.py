@@ -64,28 +64,34 @@ class Busy(Exception):
 
 
 class AIMD:
-    """A hand-written client-side limiter, bolted on from outside: slow start (the rate grows by
-    one call/s per success) until the first refusal, then additive increase (10 calls/s per
-    second) and multiplicative decrease (x 0.8, at most once per 100 ms)."""
+    """A hand-written client-side limiter, bolted on from outside: a token bucket whose rate
+    grows by one call/s per success (slow start) until the first refusal, then by 10 calls/s
+    per second (additive increase), and drops to 0.8 of itself on a refusal (at most once per
+    100 ms). Callers poll for a token."""
 
     def __init__(self, rate: float = 10.0) -> None:
-        self.rate, self.next, self.cut, self.started = rate, 0.0, 0.0, True
+        self.rate, self.tokens, self.stamp = rate, 1.0, time.monotonic()
+        self.cut, self.starting = 0.0, True
         self.lock = threading.Lock()
 
-    def turn(self) -> float:
+    def take(self) -> float:
+        """0 when a token was taken, else how long to wait before asking again."""
         with self.lock:
             now = time.monotonic()
-            start = max(now, self.next)
-            self.next = start + 1 / self.rate
-            return start - now
+            self.tokens = min(1.0, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return 0.0
+            return (1 - self.tokens) / self.rate
 
     def answered(self, busy: bool) -> None:
         with self.lock:
             now = time.monotonic()
             if not busy:
-                self.rate += 1.0 if self.started else 10 / self.rate
+                self.rate += 1.0 if self.starting else 10 / self.rate
             elif now - self.cut > 0.1:
-                self.rate, self.cut, self.started = max(1.0, self.rate * 0.8), now, False
+                self.rate, self.cut, self.starting = max(1.0, self.rate * 0.8), now, False
 
 
 @dataclass
@@ -122,8 +128,8 @@ class Strategy:
             reraise=True,
         )
         def attempt() -> None:
-            if limiter is not None:
-                time.sleep(limiter.turn())
+            while limiter is not None and (wait := limiter.take()):
+                time.sleep(wait)
             busy = plain.post(PATH, json=BODY).json().get("status") == "-15"
             if limiter is not None:
                 limiter.answered(busy)
@@ -164,8 +170,8 @@ class Strategy:
             reraise=True,
         )
         async def attempt() -> None:
-            if limiter is not None:
-                await asyncio.sleep(limiter.turn())
+            while limiter is not None and (wait := limiter.take()):
+                await asyncio.sleep(wait)
             busy = (await plain.post(PATH, json=BODY)).json().get("status") == "-15"
             if limiter is not None:
                 limiter.answered(busy)

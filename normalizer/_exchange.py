@@ -18,6 +18,7 @@ from ._body import CHALLENGE_KEY
 from ._category import Category
 from ._classify import classify_parsed, classify_uninspected
 from ._exceptions import CircuitOpenError, RateLimitedError, VendorError
+from ._limiter import SETTLE
 from ._logging import CallLog
 from ._mapping import MAX_COOLDOWN
 from ._outcome import Outcome, attach, outcome_of
@@ -27,6 +28,7 @@ from ._retry import (
     TRANSIENT,
     Attempt,
     Decision,
+    bounded,
     decide,
     effective_attempts,
     is_testing,
@@ -301,7 +303,22 @@ class Exchange:
                 elapsed=self.elapsed(),
                 wait_headers=self.wait_headers,  # Retry-After, then the vendor's own header
             )
-        return decide(attempt, policy, max_attempts=self.max_attempts, replayable=self.replayable)
+        decision = decide(
+            attempt, policy, max_attempts=self.max_attempts, replayable=self.replayable
+        )
+        outcome = attempt.outcome
+        if (
+            decision.delay_from == "backoff"
+            and self.limits.adaptive
+            and outcome is not None
+            and outcome.category is Category.BUSY
+            and outcome.scope.shared
+        ):  # at capacity: the limiter, now slower, paces the retry; a short settling wait only
+            delay = policy.random() * min(policy.cap, SETTLE * 2 ** (attempt.number - 1))
+            return bounded(
+                decision._replace(delay=delay, delay_from="rate_limit"), policy, attempt.elapsed
+            )
+        return decision
 
     def cost(self, result: httpx.Response | BaseException) -> int:
         assert self.pipeline.policy is not None

@@ -132,7 +132,9 @@ class Decision(NamedTuple):
     ``why`` names the rule: for a retry, what makes resending safe (``rejected``,
     ``safe_method``, ``idempotency_key``, ``never_sent``, ``retry_ambiguous``); otherwise ``ok``,
     ``not_retryable``, or one of :data:`GIVE_UP` (a failure that might have passed later).
-    ``delay_from`` says where the delay came from: ``backoff``, ``retry_after`` or ``cooldown``.
+    ``delay_from`` says where the delay came from: ``backoff``, ``retry_after``, ``cooldown``, or
+    ``rate_limit`` (a busy answer for the vendor or account: the rate limiter paces the retry,
+    after a short settling wait instead of the category's backoff).
     """
 
     retry: bool
@@ -193,10 +195,10 @@ def decide(
         return Decision(False, "max_attempts")
     after = retry_after(attempt.response, attempt.wait_headers)
     if after is not None:
-        return _bounded(Decision(True, why, after, "retry_after"), policy, attempt.elapsed)
+        return bounded(Decision(True, why, after, "retry_after"), policy, attempt.elapsed)
     category = None if outcome is None else outcome.category.value
     delay = policy.backoff(category, attempt.number)
-    return _bounded(Decision(True, why, delay, "backoff"), policy, attempt.elapsed)
+    return bounded(Decision(True, why, delay, "backoff"), policy, attempt.elapsed)
 
 
 def paid(
@@ -214,7 +216,7 @@ def paid(
         return Decision(False, "rate_limited")
     if admission.wait > decision.delay:
         stretched = decision._replace(delay=admission.wait, delay_from="cooldown")
-        return _bounded(stretched, policy, elapsed)
+        return bounded(stretched, policy, elapsed)
     return decision
 
 
@@ -223,7 +225,7 @@ def retry_cost(error: BaseException | None, policy: RetryPolicy) -> int:
     return policy.timeout_cost if isinstance(error, _TIMEOUTS) else policy.retry_cost
 
 
-def _bounded(decision: Decision, policy: RetryPolicy, elapsed: float | None) -> Decision:
+def bounded(decision: Decision, policy: RetryPolicy, elapsed: float | None) -> Decision:
     if decision.delay > policy.max_retry_after:
         return Decision(False, "retry_after_too_long")
     if not within_deadline(policy, elapsed, decision.delay):

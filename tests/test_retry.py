@@ -78,8 +78,17 @@ def test_outbound_busy_then_success(clock: FakeClock) -> None:
     assert outcome(response).ok
     assert response.extensions["normalizer.attempts"] == 2
     assert len(script.requests) == 2
-    assert clock.sleeps == [1.0]  # busy paces at 1 s (random() pinned to 1.0)
+    # the account is at capacity: the rate limiter paces the retry after a short settling wait
+    # (0.1 s, random() pinned to 1.0), not the busy backoff on top of it
+    assert clock.sleeps == [0.1]
     assert script.requests[1].content == script.requests[0].content  # body resent exactly
+
+
+def test_without_the_limiter_busy_backs_off_at_its_pace(clock: FakeClock) -> None:
+    script = Script([UCPAAS_BUSY, UCPAAS_OK])
+    c = client("ucpaas", script, policy(clock), limiter=None)
+    assert outcome(c.post(UCPAAS, json={"to": "1"})).ok
+    assert clock.sleeps == [1.0]  # busy paces at 1 s (random() pinned to 1.0)
 
 
 def test_overload_gives_up_after_three_attempts(clock: FakeClock) -> None:
@@ -307,7 +316,7 @@ async def test_async_busy_then_success(clock: FakeClock) -> None:
         response = await c.post(UCPAAS, json={})
     assert outcome(response).ok
     assert response.extensions["normalizer.attempts"] == 2
-    assert clock.sleeps == [1.0]
+    assert clock.sleeps == [0.1]  # paced by the limiter after a settling wait, as in sync
 
 
 @pytest.mark.anyio
