@@ -64,6 +64,7 @@ class Exchange:
         "decision",
         "ends",
         "keys",
+        "last_cost",
         "limits",
         "max_attempts",
         "pipeline",
@@ -77,6 +78,7 @@ class Exchange:
         "telemetry",
         "timeout",
         "unpaid",
+        "waiting",
     )
 
     def __init__(self, pipeline: Pipeline, request: httpx.Request, route: Route) -> None:
@@ -103,7 +105,9 @@ class Exchange:
         telemetry = pipeline.telemetry
         self.telemetry = telemetry if telemetry is not None and telemetry.wanted() else None
         self.spent = 0
+        self.last_cost = 0
         self.unpaid = 0
+        self.waiting = False
         self.decision: Decision | None = None
         self._log: CallLog | None = None
 
@@ -133,7 +137,7 @@ class Exchange:
         if limiter is None:
             return math.inf
         bound = delay + limiter.max_wait
-        return bound if self.ends is None else min(bound, self.ends - self.clock())
+        return bound if self.ends is None else max(0.0, min(bound, self.ends - self.clock()))
 
     def admitted(self, admission: Admission) -> float:
         """Seconds to wait before the first attempt; raises when it must not be sent."""
@@ -333,18 +337,27 @@ class Exchange:
         if admission.verdict in ("go", "probe"):
             if final.retry:
                 self.spent += cost
+                self.last_cost = cost
                 self.probing = admission.verdict == "probe"
             else:
                 self.unpaid = cost  # the store took them, the cooldown ruled the retry out
         return final
 
-    def paced(self, admission: Admission) -> float:
-        """Seconds to wait for a retry's rate-limiter turn (within the deadline)."""
+    def paced(self, admission: Admission) -> float | None:
+        """Seconds to wait for a retry's rate-limiter turn; None when it is further away than
+        the call may wait: the retry is given up (``rate_limited``) and its tokens refunded."""
+        if admission.verdict == "rate":
+            self.decision = Decision(False, "rate_limited")
+            self.unpaid, self.spent = self.last_cost, self.spent - self.last_cost
+            return None
         self.at = admission.at
-        ends = self.ends
-        return (
-            admission.turn if ends is None else min(admission.turn, max(0.0, ends - self.clock()))
-        )
+        return admission.turn
+
+    @property
+    def stopped(self) -> bool:
+        """A retry was given up after its decision (its turn came too late)."""
+        decision = self.decision
+        return decision is not None and decision.why == "rate_limited"
 
     def refund(self) -> int:
         """The tokens of a retry that was paid for but will not happen, to give back."""

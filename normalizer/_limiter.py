@@ -91,16 +91,11 @@ class RateLimiter:
         rates = [r for r in (self.rate, published) if r is not None]
         return float(min(rates)) if rates else math.inf
 
-    @property
-    def idle(self) -> bool:
-        """A limiter that can never hold a call back (not adaptive, and no ceiling)."""
-        return not self.adaptive and self.rate is None
-
 
 def curve(peak: float, since: float, now: float) -> float:
     """CUBIC's rate ``now - since`` seconds after the rate ``peak`` was refused."""
     k: float = (peak * (1 - BETA) / SCALE) ** (1 / 3)
-    return SCALE * (now - since - k) ** 3 + peak
+    return SCALE * (max(0.0, now - since) - k) ** 3 + peak  # a clock stepping back: no time
 
 
 def rate_at(peak: float, since: float, now: float, ceiling: float, min_rate: float) -> float:
@@ -116,15 +111,28 @@ def released(peak: float, since: float, now: float) -> bool:
     return peak > 0 and curve(peak, since, now) >= RELEASE * peak
 
 
-def turn(tat: float, now: float, arrival: float, rate: float) -> tuple[float, float]:
+def turn(
+    tat: float, now: float, arrival: float, rate: float, horizon: float = math.inf
+) -> tuple[float, float]:
     """GCRA: when a call arriving at ``arrival`` may go, and the next theoretical arrival time.
 
-    Returns ``(start, tat)``; with no limit (``rate`` inf) the call goes on arrival.
+    Returns ``(start, tat)``; with no limit (``rate`` inf) the call goes on arrival. No turn is
+    ever handed out further than ``horizon`` ahead: a ``tat`` beyond it means the clock stepped
+    back (a Redis server's, after NTP or a failover), and is forgotten rather than obeyed.
     """
     if math.isinf(rate):
         return arrival, tat
+    if tat - now > horizon:
+        tat = now
     start = max(arrival, tat - TOLERANCE)
     return start, max(tat, start) + 1 / rate
+
+
+def given_back(tat: float, now: float, rate: float) -> float:
+    """The theoretical arrival time once a call gives its turn back (cancelled while waiting)."""
+    if math.isinf(rate) or tat <= now:
+        return tat
+    return max(now, tat - 1 / rate)
 
 
 def tick(start: float, count: float, rate: float, now: float) -> tuple[float, float, float]:

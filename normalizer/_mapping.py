@@ -879,6 +879,14 @@ def _check_entry(ck: _Checker, value: object, key: str, allowed: Sequence[str]) 
         if scope not in _SCOPES:
             raise ck.fail(f"{key}.scope", f"{scope!r} is not one of: {', '.join(_SCOPES)}")
     if "cooldown" in entry:
+        report = bool(entry.get("call_outcome") or entry.get("delivery_outcome"))
+        scope = entry.get("scope") or Scope.default(_CATEGORIES[category], report).value
+        if not _SCOPES[scope].shared:
+            raise ck.fail(
+                f"{key}.cooldown",
+                f"a cooldown holds back every call to the vendor: it needs scope vendor or "
+                f"account, and this entry's is {scope}",
+            )
         seconds = entry["cooldown"]
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
             raise ck.fail(f"{key}.cooldown", f"must be a number of seconds, not {_kind(seconds)}")

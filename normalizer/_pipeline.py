@@ -42,9 +42,8 @@ class Pipeline:
         self.body = BodyReader(options.max_body_size)
         self.policy = options.retry
         self.redactor = options.redactor or DEFAULT_REDACTOR
-        limiter = options.limiter
-        if self.policy is None or (limiter is not None and limiter.idle):
-            limiter = None  # nothing waits without a retry policy's sleep; or nothing to limit
+        limiter = options.limiter if self.policy is not None else None  # nothing waits without
+        # a retry policy's sleep
         self.limits = Limits(
             self.policy.budget_capacity if self.policy is not None else 0, options.circuit, limiter
         )
@@ -65,16 +64,19 @@ class Pipeline:
         if found is None or found[0] is not mapping:  # built again only for a new mapping
             limiter = self.limits.limiter
             ceiling = math.inf if limiter is None else limiter.ceiling(mapping.rate)
+            if limiter is not None and not limiter.adaptive and ceiling == math.inf:
+                limiter = None  # static, and nothing published: nothing to limit
             keys = Keys.of(*name, self.limits.breaker)
-            found = self._keys[name] = (mapping, keys, replace(self.limits, ceiling=ceiling))
-            self._watch(keys.vendor, found[2])
+            limits = replace(self.limits, limiter=limiter, ceiling=ceiling)
+            found = self._keys[name] = (mapping, keys, limits)
+            self._watch(keys, limits)
         return found[1], found[2]
 
-    def _watch(self, vendor: str, limits: Limits) -> None:
+    def _watch(self, keys: Keys, limits: Limits) -> None:
         """Show the vendor's retry budget and rate on the telemetry gauges (in-process stores)."""
         store = self.store.state if isinstance(self.store, AsyncLocal) else self.store
         if self.telemetry is not None and self.policy is not None and isinstance(store, LocalState):
-            self.telemetry.watch(store, vendor, limits)
+            self.telemetry.watch(store, keys, limits)
 
     def redactor_for(self, mapping: VendorMapping) -> Redactor:
         """The transport's redactor extended with the vendor's ``[redact]`` (its secret names

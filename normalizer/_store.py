@@ -73,16 +73,24 @@ class CircuitBreaker:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Keys:
-    """Where one call's state lives: budget and cooldown per vendor, circuit per scope."""
+    """Where one call's state lives: budget and cooldown per vendor, the circuit per vendor (or
+    product, with ``per_product``), the rate limiter per product: a vendor's APIs (Onbuka's SMS
+    and voice) have limits of their own, and one overloaded must not slow the others."""
 
     vendor: str
     circuit: str
+    pace: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.pace:
+            object.__setattr__(self, "pace", self.vendor)
 
     @classmethod
     def of(cls, vendor: str, product: str | None, breaker: CircuitBreaker | None) -> Keys:
+        pace = vendor if product is None else f"{vendor}/{product}"
         if breaker is not None and breaker.per_product and product is not None:
-            return cls(vendor, f"{vendor}/{product}")
-        return cls(vendor, vendor)
+            return cls(vendor, pace, pace)
+        return cls(vendor, vendor, pace)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -169,8 +177,13 @@ class Store:
         it is more than ``patience`` away), and taken by :meth:`pace`."""
         raise NotImplementedError
 
-    def pace(self, keys: Keys, limits: Limits) -> Admission:
-        """Before a retry, once its backoff is over: take its rate-limiter turn (``turn``)."""
+    def pace(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
+        """Before a retry, once its backoff is over: take its rate-limiter turn (``turn``), or
+        ``rate`` when it is more than ``patience`` away."""
+        raise NotImplementedError
+
+    def give_back(self, keys: Keys, limits: Limits) -> None:
+        """A call that took a turn will not use it (cancelled while waiting): the next may."""
         raise NotImplementedError
 
     def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
@@ -209,7 +222,10 @@ class AsyncStore:
     ) -> Admission:
         raise NotImplementedError
 
-    async def pace(self, keys: Keys, limits: Limits) -> Admission:
+    async def pace(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
+        raise NotImplementedError
+
+    async def give_back(self, keys: Keys, limits: Limits) -> None:
         raise NotImplementedError
 
     async def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
@@ -278,27 +294,36 @@ class LocalState(Store):
         with self._lock:
             for key in [k for k in self._slots if k == vendor or k.startswith(f"{vendor}/")]:
                 del self._slots[key]
-            self._meters.pop(vendor, None)
+            for key in [k for k in self._meters if k == vendor or k.startswith(f"{vendor}/")]:
+                del self._meters[key]
 
     def tokens(self, vendor: str, capacity: int) -> int:
         """The retry tokens ``vendor`` has left (``capacity`` if it never spent any)."""
         tokens = self._slot(vendor).tokens
         return capacity if tokens is None else tokens
 
-    def rate(self, vendor: str, limits: Limits) -> float:
-        """The calls per second the rate limiter lets through to ``vendor`` now (inf: any)."""
+    def rate(self, key: str, limits: Limits) -> float:
+        """The calls per second the rate limiter lets through to ``key`` (a vendor, or
+        ``vendor/product``) now; inf when nothing holds them back."""
         with self._lock:
-            slot = self._slots.get(vendor) or _Slot()
+            slot = self._slots.get(key) or _Slot()
+            now = self._clock()
+            if _limiter.released(slot.peak, slot.since, now):
+                return limits.ceiling
             minimum = limits.limiter.min_rate if limits.limiter is not None else 0.0
-            return _limiter.rate_at(slot.peak, slot.since, self._clock(), limits.ceiling, minimum)
+            return _limiter.rate_at(slot.peak, slot.since, now, limits.ceiling, minimum)
 
     def admit(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
         slots = self._slots
-        if keys.vendor not in slots and keys.circuit not in slots and limits.free:
-            # nothing recorded, nothing to pace: the usual healthy case, lock-free
+        if (
+            keys.vendor not in slots
+            and keys.circuit not in slots
+            and keys.pace not in slots
+            and limits.free
+        ):  # nothing recorded, nothing to pace: the usual healthy case, lock-free
             if limits.adaptive:  # count the call: a refusal lowers the rate from this one
                 now = self._clock()
-                self._tick(keys.vendor, now)
+                self._tick(keys.pace, now)
                 return Admission("go", 0.0, True, 0.0, now)
             return _UNTOUCHED
         with self._lock:
@@ -315,9 +340,9 @@ class LocalState(Store):
         with self._lock:
             return self._admit(keys, limits, self._clock(), cost, delay, patience, False)
 
-    def _tick(self, vendor: str, now: float) -> None:
+    def _tick(self, key: str, now: float) -> None:
         # lock-free on the fast path: a lost count under a race only blurs an estimate
-        self._meters[vendor] = _limiter.tick(*self._meters.get(vendor, _NO_METER), now)
+        self._meters[key] = _limiter.tick(*self._meters.get(key, _NO_METER), now)
 
     def _admit(
         self,
@@ -345,9 +370,7 @@ class LocalState(Store):
         tokens = limits.capacity if vendor.tokens is None else vendor.tokens
         if cost > tokens:
             return Admission("budget")
-        start, granted = self._turn(
-            keys.vendor, vendor, limits, now, now + delay, patience, reserve
-        )
+        start, granted = self._turn(keys.pace, limits, now, now + delay, patience, reserve)
         if not granted:  # the turn is further ahead than the call may wait
             return Admission("rate", 0.0, False, start - now, now)
         if cost:
@@ -358,16 +381,25 @@ class LocalState(Store):
         clean = circuit.failures == 0 and not circuit.opened_until and tokens >= limits.capacity
         return Admission(verdict, max(0.0, vendor.cooldown_until - now), clean, start - now, now)
 
-    def pace(self, keys: Keys, limits: Limits) -> Admission:
+    def pace(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
         with self._lock:
             now = self._clock()
-            start, _ = self._turn(keys.vendor, self._slot(keys.vendor), limits, now, now, math.inf)
-            return Admission("go", 0.0, False, start - now, now)
+            start, granted = self._turn(keys.pace, limits, now, now, patience)
+            return Admission("go" if granted else "rate", 0.0, False, start - now, now)
+
+    def give_back(self, keys: Keys, limits: Limits) -> None:
+        with self._lock:
+            slot = self._slots.get(keys.pace)
+            limiter = limits.limiter
+            if slot is None or limiter is None:
+                return
+            now = self._clock()
+            rate = _limiter.rate_at(slot.peak, slot.since, now, limits.ceiling, limiter.min_rate)
+            slot.tat = _limiter.given_back(slot.tat, now, rate)
 
     def _turn(
         self,
-        name: str,
-        vendor: _Slot,
+        key: str,
         limits: Limits,
         now: float,
         arrival: float,
@@ -379,16 +411,18 @@ class LocalState(Store):
         limiter = limits.limiter
         if limiter is None:
             return arrival, True
-        if _limiter.released(vendor.peak, vendor.since, now):
-            vendor.peak = 0.0
-        rate = _limiter.rate_at(vendor.peak, vendor.since, now, limits.ceiling, limiter.min_rate)
-        start, tat = _limiter.turn(vendor.tat, now, arrival, rate)
+        slot = self._slot(key)
+        if _limiter.released(slot.peak, slot.since, now):
+            slot.peak = 0.0
+        rate = _limiter.rate_at(slot.peak, slot.since, now, limits.ceiling, limiter.min_rate)
+        horizon = limiter.max_wait + 1 / rate + _limiter.TOLERANCE
+        start, tat = _limiter.turn(slot.tat, now, arrival, rate, horizon)
         if start - now > patience:
             return start, False
         if reserve:
-            vendor.tat = tat
+            slot.tat = tat
             if limiter.adaptive:
-                self._tick(name, now)
+                self._tick(key, now)
         return start, True
 
     def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
@@ -402,13 +436,16 @@ class LocalState(Store):
             if signal.refund > 0 and vendor.tokens is not None:
                 vendor.tokens = min(limits.capacity, vendor.tokens + signal.refund)
             limiter = limits.limiter
-            # only a call admitted after the last lowering tells something new
-            if signal.slow and limiter is not None and _limiter.news(signal.at, vendor.since):
-                meter = _limiter.sending(*self._meters.get(keys.vendor, _NO_METER), now)
-                vendor.peak = _limiter.lowered(
-                    vendor.peak, vendor.since, now, meter, limits.ceiling, limiter.min_rate
-                )
-                vendor.since = now
+            if signal.slow and limiter is not None and limits.adaptive:
+                pacer = self._slot(keys.pace)
+                meter = _limiter.sending(*self._meters.get(keys.pace, _NO_METER), now)
+                # once per round (a call admitted after the last lowering), and from a rate
+                # actually measured (none: this store did not admit the call)
+                if meter > 0 and _limiter.news(signal.at, pacer.since):
+                    pacer.peak = _limiter.lowered(
+                        pacer.peak, pacer.since, now, meter, limits.ceiling, limiter.min_rate
+                    )
+                    pacer.since = now
             return transition
 
 
@@ -464,8 +501,11 @@ class AsyncLocal(AsyncStore):
     ) -> Admission:
         return self.state.retry(keys, limits, cost, delay, patience)
 
-    async def pace(self, keys: Keys, limits: Limits) -> Admission:
-        return self.state.pace(keys, limits)
+    async def pace(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
+        return self.state.pace(keys, limits, patience)
+
+    async def give_back(self, keys: Keys, limits: Limits) -> None:
+        self.state.give_back(keys, limits)
 
     async def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
         return self.state.record(keys, limits, signal)

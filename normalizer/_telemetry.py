@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from ._outcome import Outcome
 
 if TYPE_CHECKING:
-    from ._store import Limits, LocalState
+    from ._store import Keys, Limits, LocalState
 
 SCOPE = "normalizer"
 
@@ -93,7 +93,7 @@ class Telemetry:
         self._open = meter.create_up_down_counter(
             "normalizer.circuits.open", unit="{circuit}", description="Open circuits seen here"
         )
-        self._watched: weakref.WeakKeyDictionary[LocalState, dict[str, Limits]] = (
+        self._watched: weakref.WeakKeyDictionary[LocalState, dict[Keys, Limits]] = (
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.Lock()
@@ -188,10 +188,10 @@ class Telemetry:
             return
         self._open.add(1 if transition == "opened" else -1, {"normalizer.vendor": vendor})
 
-    def watch(self, store: LocalState, vendor: str, limits: Limits) -> None:
-        """Watch ``vendor``'s retry tokens and rate in ``store`` for the gauges."""
+    def watch(self, store: LocalState, keys: Keys, limits: Limits) -> None:
+        """Watch a vendor's retry tokens, and its (or its product's) rate, in ``store``."""
         with self._lock:
-            self._watched.setdefault(store, {})[vendor] = limits
+            self._watched.setdefault(store, {})[keys] = limits
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -215,33 +215,37 @@ class Telemetry:
             attributes["error.type"] = type(error).__name__
         return attributes
 
-    def _each(self) -> list[tuple[LocalState, str, Limits]]:
+    def _each(self) -> list[tuple[LocalState, Keys, Limits]]:
         with self._lock:
             watched = [(s, dict(v)) for s, v in self._watched.items()]
-        return [
-            (store, vendor, limits)
-            for store, vendors in watched
-            for vendor, limits in vendors.items()
-        ]
+        return [(store, keys, limits) for store, each in watched for keys, limits in each.items()]
 
     def _observe_budgets(self, options: Any) -> list[Any]:
         from opentelemetry.metrics import Observation
 
-        return [
-            Observation(store.tokens(vendor, limits.capacity), {"normalizer.vendor": vendor})
-            for store, vendor, limits in self._each()
+        seen = {
+            (store, keys.vendor): limits.capacity
+            for store, keys, limits in self._each()
             if limits.capacity
+        }
+        return [
+            Observation(store.tokens(vendor, capacity), {"normalizer.vendor": vendor})
+            for (store, vendor), capacity in seen.items()
         ]
 
     def _observe_rates(self, options: Any) -> list[Any]:
         from opentelemetry.metrics import Observation
 
-        rates = [(vendor, store.rate(vendor, limits)) for store, vendor, limits in self._each()]
-        return [
-            Observation(rate, {"normalizer.vendor": vendor})
-            for vendor, rate in rates
-            if rate != float("inf")
-        ]
+        seen = {(store, keys.pace): (keys, limits) for store, keys, limits in self._each()}
+        found = []
+        for (store, pace), (keys, limits) in seen.items():
+            rate = store.rate(pace, limits)
+            if rate != float("inf"):
+                attributes = {"normalizer.vendor": keys.vendor}
+                if pace != keys.vendor:
+                    attributes["normalizer.product"] = pace.split("/", 1)[1]
+                found.append(Observation(rate, attributes))
+        return found
 
 
 class _SetUp:

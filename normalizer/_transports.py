@@ -80,13 +80,15 @@ class NormalizingTransport(httpx.BaseTransport):
         try:
             wait = call.admitted(admission)
             if wait:
-                self._sleep(call, wait)
+                self._wait(call, wait)
             result = self._attempt(call)  # send, read, classify
             if self._decide(call, result).retry:  # decide, pay
                 result = self._resend(call, result)  # wait, send, read, classify, decide, pay...
         except BaseException:
             if call.probing:  # cancelled (or broken) before its answer: free the probe's slot
                 store.release(call.keys)
+            if call.waiting:  # ... or while waiting for its turn: the next call may have it
+                store.give_back(call.keys, call.limits)
             raise
         finally:
             call.restore()
@@ -145,14 +147,16 @@ class NormalizingTransport(httpx.BaseTransport):
 
     def _resend(self, call: Exchange, first: Result) -> Result:
         """Wait and send again on tenacity, one decision per attempt, until one says no."""
-        pending = [first]
+        pending, last = [first], [first]
 
         def attempt() -> httpx.Response:
             if pending:
                 result = pending.pop()
-            else:
-                self._pace(call)
+            elif self._pace(call):
                 result = self._attempt(call)
+            else:  # its turn came too late: the last answer stands
+                result = last[0]
+            last[0] = result
             if isinstance(result, httpx.TransportError):
                 raise result
             return result
@@ -160,7 +164,7 @@ class NormalizingTransport(httpx.BaseTransport):
         def retry(state: tenacity.RetryCallState) -> bool:
             if state.attempt_number == 1:
                 return True  # the first attempt's decision was taken (and paid) already
-            return self._decide(call, _result(state)).retry
+            return not call.stopped and self._decide(call, _result(state)).retry
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             result = _result(state)
@@ -182,14 +186,25 @@ class NormalizingTransport(httpx.BaseTransport):
         except httpx.TransportError as exc:
             return exc
 
-    def _pace(self, call: Exchange) -> None:
-        """A retry whose backoff is over waits for its rate-limiter turn."""
-        if call.limits.limiter is not None:
-            store = self._pipeline.store
-            assert isinstance(store, Store)
-            wait = call.paced(store.pace(call.keys, call.limits))
-            if wait:
-                self._sleep(call, wait)
+    def _pace(self, call: Exchange) -> bool:
+        """A retry whose backoff is over waits for its rate-limiter turn; False: too far."""
+        if call.limits.limiter is None:
+            return True
+        store = self._pipeline.store
+        assert isinstance(store, Store)
+        wait = call.paced(store.pace(call.keys, call.limits, call.patience()))
+        if wait is None:
+            store.refund(call.keys, call.limits, call.refund())
+            return False
+        if wait:
+            self._wait(call, wait)
+        return True
+
+    def _wait(self, call: Exchange, seconds: float) -> None:
+        """Sleep for a cooldown or a turn (given back if the wait is interrupted)."""
+        call.waiting = call.limits.limiter is not None
+        self._sleep(call, seconds)
+        call.waiting = False
 
     def _sleep(self, call: Exchange, seconds: float) -> None:
         policy = call.pipeline.policy
@@ -246,13 +261,15 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         try:
             wait = call.admitted(admission)
             if wait:
-                await self._sleep(call, wait)
+                await self._wait(call, wait)
             result = await self._attempt(call)  # send, read, classify
             if (await self._decide(call, result)).retry:  # decide, pay
                 result = await self._resend(call, result)  # wait, send, ... decide, pay
         except BaseException:
             if call.probing:  # a cancelled probe frees its slot for the next call
                 await store.release(call.keys)
+            if call.waiting:  # as does a call cancelled while waiting for its turn
+                await store.give_back(call.keys, call.limits)
             raise
         finally:
             call.restore()
@@ -308,14 +325,16 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         return call.decided(decision)
 
     async def _resend(self, call: Exchange, first: Result) -> Result:
-        pending = [first]
+        pending, last = [first], [first]
 
         async def attempt() -> httpx.Response:
             if pending:
                 result = pending.pop()
-            else:
-                await self._pace(call)
+            elif await self._pace(call):
                 result = await self._attempt(call)
+            else:
+                result = last[0]
+            last[0] = result
             if isinstance(result, httpx.TransportError):
                 raise result
             return result
@@ -323,7 +342,7 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         async def retry(state: tenacity.RetryCallState) -> bool:
             if state.attempt_number == 1:
                 return True  # the first attempt's decision was taken (and paid) already
-            return (await self._decide(call, _result(state))).retry
+            return not call.stopped and (await self._decide(call, _result(state))).retry
 
         async def before_sleep(state: tenacity.RetryCallState) -> None:
             result = _result(state)
@@ -345,13 +364,23 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         except httpx.TransportError as exc:
             return exc
 
-    async def _pace(self, call: Exchange) -> None:
-        if call.limits.limiter is not None:
-            store = self._pipeline.store
-            assert isinstance(store, AsyncStore)
-            wait = call.paced(await store.pace(call.keys, call.limits))
-            if wait:
-                await self._sleep(call, wait)
+    async def _pace(self, call: Exchange) -> bool:
+        if call.limits.limiter is None:
+            return True
+        store = self._pipeline.store
+        assert isinstance(store, AsyncStore)
+        wait = call.paced(await store.pace(call.keys, call.limits, call.patience()))
+        if wait is None:
+            await store.refund(call.keys, call.limits, call.refund())
+            return False
+        if wait:
+            await self._wait(call, wait)
+        return True
+
+    async def _wait(self, call: Exchange, seconds: float) -> None:
+        call.waiting = call.limits.limiter is not None
+        await self._sleep(call, seconds)
+        call.waiting = False
 
     async def _sleep(self, call: Exchange, seconds: float) -> None:
         policy = call.pipeline.policy

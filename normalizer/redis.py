@@ -63,7 +63,7 @@ if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 end
-local vendor, circuit = KEYS[1], KEYS[2]
+local vendor, circuit, pacer = KEYS[1], KEYS[2], KEYS[3]
 local op, capacity, threshold = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local window, recovery, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[9])
 
@@ -72,13 +72,16 @@ local function num(key, field)
   if v then return tonumber(v) or 0 end
   return 0
 end
+local function str(x)  -- every digit: times near 1.8e9 s keep their microseconds
+  return string.format('%.17g', x)
+end
 
 -- the rate limiter (mirrors normalizer/_limiter.py); ceiling and patience -1: none
 local limited, adaptive = ARGV[12] == '1', ARGV[13] == '1'
 local ceiling, min_rate = tonumber(ARGV[14]), tonumber(ARGV[15])
 local function curve(peak, since)
   local k = (peak * (1 - BETA) / SCALE) ^ (1 / 3)
-  return SCALE * (now - since - k) ^ 3 + peak
+  return SCALE * (math.max(0, now - since) - k) ^ 3 + peak
 end
 local function rate_at(peak, since)  -- nil: no limit
   if peak <= 0 then
@@ -98,25 +101,38 @@ if op == 'refund' then
   return ''
 end
 
+if op == 'giveback' then  -- a turn taken by a call that was cancelled while waiting for it
+  local rate = rate_at(num(pacer, 'peak'), num(pacer, 'since'))
+  local tat = num(pacer, 'tat')
+  if limited and rate and tat > now then
+    redis.call('HSET', pacer, 'tat', str(math.max(now, tat - 1 / rate)))
+  end
+  return ''
+end
+
 -- a rate-limiter turn for a call arriving at `arrival`: taken (reserve) or only looked at;
 -- returns its start, and false when it is more than `patience` (-1: any) from now
 local function take_turn(arrival, patience, reserve)
   if not limited then return arrival, true end
-  local peak, since = num(vendor, 'peak'), num(vendor, 'since')
+  local peak, since = num(pacer, 'peak'), num(pacer, 'since')
   if peak > 0 and curve(peak, since) >= RELEASE * peak then
     peak = 0
-    redis.call('HSET', vendor, 'peak', 0)
+    redis.call('HSET', pacer, 'peak', 0)
   end
   local start = arrival
   local rate = rate_at(peak, since)
-  local tat = num(vendor, 'tat')
-  if rate then start = math.max(arrival, tat - TOLERANCE) end
+  local tat = num(pacer, 'tat')
+  if rate then
+    -- a turn further ahead than any call may wait: the server's clock stepped back
+    if tat - now > tonumber(ARGV[20]) + 1 / rate + TOLERANCE then tat = now end
+    start = math.max(arrival, tat - TOLERANCE)
+  end
   if patience >= 0 and start - now > patience then return start, false end
   if not reserve then return start, true end
-  if rate then redis.call('HSET', vendor, 'tat', tostring(math.max(tat, start) + 1 / rate)) end
+  if rate then redis.call('HSET', pacer, 'tat', str(math.max(tat, start) + 1 / rate)) end
   if adaptive then
-    local m_start, count, m_rate = num(vendor, 'm_start'), num(vendor, 'm_count'),
-      num(vendor, 'm_rate')
+    local m_start, count, m_rate = num(pacer, 'm_start'), num(pacer, 'm_count'),
+      num(pacer, 'm_rate')
     if m_start <= 0 then
       m_start, count = now, 1
     elseif now - m_start >= BUCKET then
@@ -125,16 +141,17 @@ local function take_turn(arrival, patience, reserve)
     else
       count = count + 1
     end
-    redis.call('HSET', vendor, 'm_start', tostring(m_start), 'm_count', count,
-               'm_rate', tostring(m_rate))
+    redis.call('HSET', pacer, 'm_start', str(m_start), 'm_count', count, 'm_rate', str(m_rate))
   end
-  redis.call('EXPIRE', vendor, ttl)
+  redis.call('EXPIRE', pacer, ttl)
   return start, true
 end
 
 if op == 'pace' then
-  local start = take_turn(now, -1, true)
-  return {'go', '0', '0', tostring(start - now), tostring(now)}
+  local start, granted = take_turn(now, tonumber(ARGV[17]), true)
+  local verdict = 'go'
+  if not granted then verdict = 'rate' end
+  return {verdict, '0', '0', str(start - now), str(now)}
 end
 
 if op ~= 'record' then
@@ -142,31 +159,31 @@ if op ~= 'record' then
   local verdict = 'go'
   local opened = num(circuit, 'opened_until')
   if threshold > 0 and opened > 0 then
-    if now < opened then return {'open', tostring(opened - now), '0', '0', tostring(now)} end
+    if now < opened then return {'open', str(opened - now), '0', '0', str(now)} end
     local probe = num(circuit, 'probe_until')
-    if now < probe then return {'open', tostring(probe - now), '0', '0', tostring(now)} end
+    if now < probe then return {'open', str(probe - now), '0', '0', str(now)} end
     verdict = 'probe'
   end
   local raw = redis.call('HGET', vendor, 'tokens')
   local tokens = capacity
   if raw then tokens = tonumber(raw) or capacity end
-  if cost > tokens then return {'budget', '0', '0', '0', tostring(now)} end
+  if cost > tokens then return {'budget', '0', '0', '0', str(now)} end
   -- a first attempt takes its turn; a retry only looks (it takes one when due: 'pace')
   local start, granted = take_turn(now + tonumber(ARGV[16]), tonumber(ARGV[17]), op == 'admit')
-  if not granted then return {'rate', '0', '0', tostring(start - now), tostring(now)} end
+  if not granted then return {'rate', '0', '0', str(start - now), str(now)} end
   if cost > 0 then
     redis.call('HSET', vendor, 'tokens', tokens - cost)
     redis.call('EXPIRE', vendor, ttl)
   end
   if verdict == 'probe' then
-    redis.call('HSET', circuit, 'probe_until', tostring(now + recovery))
+    redis.call('HSET', circuit, 'probe_until', str(now + recovery))
     redis.call('EXPIRE', circuit, ttl)
   end
   local clean = '0'
   if num(circuit, 'failures') == 0 and opened == 0 and tokens >= capacity then clean = '1' end
   local wait = num(vendor, 'cooldown_until') - now
   if wait < 0 then wait = 0 end
-  return {verdict, tostring(wait), clean, tostring(start - now), tostring(now)}
+  return {verdict, str(wait), clean, str(start - now), str(now)}
 end
 
 local failed, cooldown, refund = ARGV[6] == '1', tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -182,7 +199,7 @@ if threshold > 0 then
     end
   elseif opened > 0 then
     if now >= opened then transition = 'opened' end
-    redis.call('HSET', circuit, 'opened_until', tostring(now + recovery), 'probe_until', 0)
+    redis.call('HSET', circuit, 'opened_until', str(now + recovery), 'probe_until', 0)
   else
     local failures, first = num(circuit, 'failures'), num(circuit, 'first_failure')
     if failures == 0 or now - first > window then
@@ -191,35 +208,38 @@ if threshold > 0 then
       failures = failures + 1
     end
     if failures >= threshold then
-      redis.call('HSET', circuit, 'failures', 0, 'opened_until', tostring(now + recovery))
+      redis.call('HSET', circuit, 'failures', 0, 'opened_until', str(now + recovery))
       transition = 'opened'
     else
-      redis.call('HSET', circuit, 'failures', failures, 'first_failure', tostring(first))
+      redis.call('HSET', circuit, 'failures', failures, 'first_failure', str(first))
     end
   end
   redis.call('EXPIRE', circuit, ttl)
 end
 if cooldown > 0 and num(vendor, 'cooldown_until') < now + cooldown then
-  redis.call('HSET', vendor, 'cooldown_until', tostring(now + cooldown))
+  redis.call('HSET', vendor, 'cooldown_until', str(now + cooldown))
 end
 if refund > 0 then
   local raw = redis.call('HGET', vendor, 'tokens')
   if raw then redis.call('HSET', vendor, 'tokens', math.min(capacity, tonumber(raw) + refund)) end
 end
--- a busy answer of shared scope lowers the rate, once per round: only a call admitted after
--- the last lowering (and its settling time) tells something new
-local since = num(vendor, 'since')
-if ARGV[18] == '1' and adaptive and (since <= 0 or tonumber(ARGV[19]) >= since + SETTLE) then
-  local m_start, count, m_rate = num(vendor, 'm_start'), num(vendor, 'm_count'),
-    num(vendor, 'm_rate')
+redis.call('EXPIRE', vendor, ttl)
+-- a busy answer of shared scope lowers the rate, once per round (a call admitted after the
+-- last lowering and its settling time), and from a rate actually measured
+if ARGV[18] == '1' and limited and adaptive then
+  local since = num(pacer, 'since')
+  local m_start, count, m_rate = num(pacer, 'm_start'), num(pacer, 'm_count'),
+    num(pacer, 'm_rate')
   local meter = m_rate
   if m_start > 0 then meter = math.max(m_rate, count / math.max(now - m_start, TOLERANCE)) end
-  local peak = num(vendor, 'peak')
-  if peak > 0 then meter = math.min(meter, rate_at(peak, since)) end
-  if ceiling >= 0 then meter = math.min(meter, ceiling) end
-  redis.call('HSET', vendor, 'peak', tostring(math.max(min_rate, meter)), 'since', tostring(now))
+  if meter > 0 and (since <= 0 or tonumber(ARGV[19]) >= since + SETTLE) then
+    local peak = num(pacer, 'peak')
+    if peak > 0 then meter = math.min(meter, rate_at(peak, since)) end
+    if ceiling >= 0 then meter = math.min(meter, ceiling) end
+    redis.call('HSET', pacer, 'peak', str(math.max(min_rate, meter)), 'since', str(now))
+    redis.call('EXPIRE', pacer, ttl)
+  end
 end
-redis.call('EXPIRE', vendor, ttl)
 return transition
 """
 
@@ -277,7 +297,8 @@ class _Shared:
         if names is None:
             vendor = f"{{{self._tag}:{keys.vendor}}}"
             circuit = vendor if keys.circuit == keys.vendor else f"{vendor}:{keys.circuit}"
-            names = self._names[keys] = [vendor, circuit]
+            pace = vendor if keys.pace == keys.vendor else f"{vendor}:{keys.pace}"
+            names = self._names[keys] = [vendor, circuit, pace]
         return names
 
     def args(
@@ -312,9 +333,10 @@ class _Shared:
             _finite(limits.ceiling),
             0.5 if limiter is None else limiter.min_rate,
             delay,
-            _finite(patience),
+            _finite(max(0.0, patience)),
             int(slow),
             at,
+            0.0 if limiter is None else limiter.max_wait,
         ]
 
     def record(self, limits: Limits, signal: Signal) -> list[str | float]:
@@ -501,10 +523,14 @@ class RedisState(_RedisStore[redis.Redis], Store):
             return self.fallback.retry(keys, limits, cost, delay, patience)
         return answer
 
-    def pace(self, keys: Keys, limits: Limits) -> Admission:
-        reply = self._run(keys, self._shared.args("pace", limits))
+    def pace(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
+        reply = self._run(keys, self._shared.args("pace", limits, patience=patience))
         answer = None if reply is None else _admission(reply)
-        return self.fallback.pace(keys, limits) if answer is None else answer
+        return self.fallback.pace(keys, limits, patience) if answer is None else answer
+
+    def give_back(self, keys: Keys, limits: Limits) -> None:
+        if self._run(keys, self._shared.args("giveback", limits)) is None:
+            self.fallback.give_back(keys, limits)
 
     def release(self, keys: Keys) -> None:
         self.fallback.release(keys)
@@ -585,10 +611,14 @@ class AsyncRedisState(_RedisStore[redis.asyncio.Redis], AsyncStore):
             return self.fallback.retry(keys, limits, cost, delay, patience)
         return answer
 
-    async def pace(self, keys: Keys, limits: Limits) -> Admission:
-        reply = await self._run(keys, self._shared.args("pace", limits))
+    async def pace(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
+        reply = await self._run(keys, self._shared.args("pace", limits, patience=patience))
         answer = None if reply is None else _admission(reply)
-        return self.fallback.pace(keys, limits) if answer is None else answer
+        return self.fallback.pace(keys, limits, patience) if answer is None else answer
+
+    async def give_back(self, keys: Keys, limits: Limits) -> None:
+        if await self._run(keys, self._shared.args("giveback", limits)) is None:
+            self.fallback.give_back(keys, limits)
 
     async def release(self, keys: Keys) -> None:
         self.fallback.release(keys)

@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 
@@ -14,10 +15,11 @@ import normalizer
 from normalizer import LocalState, RateLimitedError, RateLimiter, Registry
 from normalizer._limiter import BETA, RELEASE, TOLERANCE, curve, lowered, released, turn
 from normalizer._store import Keys, Limits, Signal, Store
-from tests.conftest import FakeClock, outcome
+from tests.conftest import FakeClock, RedisServer, outcome
 from tests.test_retry import MANGO, Script, _real_waits, js, policy  # noqa: F401
 
 KEYS = Keys("v", "v")
+MANGO_KEYS = Keys("mango", "mango")
 AFTER_FIRST = 1 / BETA  # turn gap x sending rate after a first lowering
 ADAPTIVE = Limits(100, None, RateLimiter())
 BUSY = js({"result": 2220})  # simultaneous calls limited: the account's, so every call slows
@@ -57,7 +59,6 @@ def test_limiter_options_are_checked_and_rates_read() -> None:
     assert RateLimiter(rate="600/min").rate == 10.0
     assert RateLimiter(rate=5).ceiling(2.0) == 2.0
     assert RateLimiter().ceiling(None) == math.inf
-    assert RateLimiter(adaptive=False).idle
     for bad in ("fast", "10/week", 0, -1, True):
         with pytest.raises(ValueError, match=r"calls|unit|number"):
             RateLimiter(rate=bad)
@@ -310,3 +311,260 @@ def test_a_fleet_on_redis_shares_the_learned_rate(redis_server, clock: FakeClock
         turns = [(one if i % 2 else two).admit(KEYS, ADAPTIVE).turn for i in range(40)]
     gaps = [b - a for a, b in itertools.pairwise(turns[-10:])]
     assert all(AFTER_FIRST / 240 < g <= AFTER_FIRST / 200 for g in gaps)  # both workers paced
+
+
+# --- edge cases (from an adversarial review) ----------------------------------------------------
+
+
+def _engage(store: Store, clock: FakeClock) -> None:
+    """200 calls/s for two seconds, then one overload answer: peak 200, rate 140/s."""
+    for _ in range(400):
+        store.admit(KEYS, ADAPTIVE)
+        clock.now += 0.005
+    store.record(KEYS, ADAPTIVE, Signal(slow=True, at=store.admit(KEYS, ADAPTIVE).at))
+
+
+# --- a retry's turn (pace) is never checked against max_wait / the deadline ----------------------
+
+
+def test_a_retry_whose_turn_is_past_the_deadline_is_not_sent_out_of_turn(
+    clock: FakeClock,
+) -> None:
+    limiter = RateLimiter(rate=1, adaptive=False, max_wait=10)
+    limits = Limits(100, None, limiter, ceiling=1.0)
+    state = LocalState(clock)
+    sent: list[tuple[float, object]] = []
+    others = {"done": False}
+
+    def script(request: httpx.Request) -> httpx.Response:
+        sent.append((clock.now, request.extensions.get("timeout")))
+        return httpx.Response(200, json={"result": 2220})
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if not others["done"]:  # five other callers arrive during the backoff
+            others["done"] = True
+            for _ in range(5):
+                assert state.admit(MANGO_KEYS, limits, 10).verdict == "go"
+
+    retry = policy(clock, max_attempts=2, deadline=3.0, pace={"busy": 0.5}, sleep=sleep)
+    c = normalizer.Client(
+        "mango", transport=httpx.MockTransport(script), retry=retry, limiter=limiter, state=state
+    )
+    response = c.post(MANGO)
+    # right: the retry is not sent (its turn is past the deadline): one request, rate_limited,
+    # and the caller gets the busy answer. Now: sent at t=3.000 (the deadline) with a 1 ms
+    # timeout, its body left unread (the deadline expired), so the caller gets `unknown`.
+    assert len(sent) == 1, f"retry sent at t={sent[-1][0] - 1000:.3f}s with timeout {sent[-1][1]}"
+    assert outcome(response).category is normalizer.Category.BUSY
+
+
+# --- a call cancelled while it waits for its turn keeps the turn ---------------------------------
+
+
+@pytest.mark.anyio
+async def test_a_call_cancelled_while_waiting_gives_its_turn_back(clock: FakeClock) -> None:
+    """Each call cancelled in the wait (a caller's own timeout, a client disconnect) leaves its
+    turn taken: the queue fills with turns nobody uses. Callers whose own timeout is shorter
+    than ``max_wait`` then reserve turns ~max_wait ahead and are all cancelled before them:
+    goodput falls to zero for as long as the overload lasts."""
+    block = {"on": False}
+
+    async def async_sleep(seconds: float) -> None:
+        if block["on"]:
+            await anyio.sleep_forever()
+        clock.sleep(seconds)
+
+    async with normalizer.AsyncClient(
+        "mango",
+        transport=httpx.MockTransport(Script([OK])),
+        retry=policy(clock, max_attempts=1, async_sleep=async_sleep),
+        limiter=RateLimiter(rate=1, adaptive=False, max_wait=10),
+        state=LocalState(clock),
+    ) as c:
+        await c.post(MANGO)  # takes the turn at 0
+        block["on"] = True
+        for _ in range(3):  # three callers give up while waiting for their turns
+            with anyio.move_on_after(0.01):
+                await c.post(MANGO)
+        block["on"] = False
+        await c.post(MANGO)
+    # right: the next call's turn is the first free one, 1 s after the first call's
+    assert clock.sleeps == [pytest.approx(1.0 - TOLERANCE)]
+
+
+# --- the Redis script stores times with tostring: 14 significant digits --------------------------
+
+
+@pytest.mark.parametrize("rate", [3000.0, 30000.0])
+def test_turns_keep_their_spacing_at_server_clock_magnitudes(
+    clock: FakeClock, store: Store, rate: float
+) -> None:
+    clock.now = 1_764_000_000.0  # what redis.call('TIME') gives
+    limits = Limits(100, None, RateLimiter(rate=rate, adaptive=False), ceiling=rate)
+    turns = [store.admit(KEYS, limits).turn for _ in range(int(rate))]  # one second's worth
+    assert turns[-1] == pytest.approx((rate - 1) / rate - TOLERANCE, abs=0.005)
+
+
+# --- a negative patience means "no bound" to the script, "refuse" to LocalState ------------------
+
+
+def test_a_negative_patience_refuses_on_every_store(clock: FakeClock, store: Store) -> None:
+    limits = Limits(100, None, RateLimiter(rate=1, adaptive=False), ceiling=1.0)
+    assert store.admit(KEYS, limits).verdict == "go"
+    assert store.admit(KEYS, limits, -0.5).verdict == "rate"
+    assert store.retry(KEYS, limits, 1, 0.0, -0.5).verdict == "rate"
+
+
+# --- LocalState lowers a static limiter's rate; the script does not ------------------------------
+
+
+def test_a_static_limiter_is_never_lowered_on_any_store(clock: FakeClock, store: Store) -> None:
+    limits = Limits(100, None, RateLimiter(rate=10.0, adaptive=False), ceiling=10.0)
+    store.record(KEYS, limits, Signal(slow=True, at=clock.now))
+    turns = [store.admit(KEYS, limits).turn for _ in range(5)]
+    assert turns == pytest.approx([0.0, 0.05, 0.15, 0.25, 0.35])
+
+
+# --- the server clock stepping back locks the vendor out -----------------------------------------
+
+
+def test_a_clock_step_back_does_not_lock_the_vendor_out(clock: FakeClock, store: Store) -> None:
+    """After a lowering, the Redis server's clock steps back 30 s (NTP, a failover to a
+    replica with another clock). ``tat`` is now 30 s ahead: every call is refused
+    (``RateLimitedError``) for 30 s; and ``curve`` at a negative elapsed time is far below
+    BETA x peak (min_rate), so ``since`` in the future also pins the rate at the floor.
+    docs/limitations.md mentions clock steps only for pauses."""
+    if isinstance(store, LocalState):
+        pytest.skip("in process the clock is monotonic; Redis uses the server's TIME")
+    _engage(store, clock)
+    for _ in range(10):  # calls keep going out at the lowered rate (the tat moves)
+        store.admit(KEYS, ADAPTIVE)
+    clock.now -= 30.0
+    admission = store.admit(KEYS, ADAPTIVE, 5.0)
+    assert admission.verdict == "go", f"refused: next turn in {admission.turn:.1f}s"
+    assert admission.turn < 1.0
+
+
+# --- RateLimiter(adaptive=False) drops a vendor's published rate ---------------------------------
+
+
+def test_a_static_limiter_keeps_the_published_rate(clock: FakeClock) -> None:
+    script = Script([js({"messages": [{"status": "0"}]})])
+    c = normalizer.Client(
+        "vonage",
+        transport=httpx.MockTransport(script),
+        retry=policy(clock, max_attempts=1),
+        limiter=RateLimiter(adaptive=False),
+        state=LocalState(clock),
+    )
+    for _ in range(6):
+        c.post("https://rest.nexmo.com/sms/json")
+    assert clock.now - 1000.0 == pytest.approx(5 / 30 - TOLERANCE)  # as with the default
+
+
+# --- the rate gauge reports the curve after the limiter let go -----------------------------------
+
+
+def test_the_rate_gauge_shows_no_rate_once_released(clock: FakeClock) -> None:
+    """``LocalState.rate`` (the ``normalizer.rate_limit`` gauge, documented as "while it holds
+    calls back") never applies ``released``: with no call since, the curve keeps growing
+    cubically (about 2e10 calls/s after an hour) instead of reporting no limit."""
+    state = LocalState(clock)
+    _engage(state, clock)
+    assert state.rate("v", ADAPTIVE) == pytest.approx(BETA * 200, rel=0.25)
+    clock.now += 3600
+    assert state.rate("v", ADAPTIVE) == math.inf
+
+
+# --- a concurrency limit of one product throttles the whole vendor toward min_rate ---------------
+
+
+def test_a_task_concurrency_limit_does_not_throttle_another_products_sends(
+    clock: FakeClock,
+) -> None:
+    state = LocalState(clock)
+    sms = Script([js({"status": "0"})])
+    voice = Script([js({"status": "-37"})])
+
+    def route(request: httpx.Request) -> httpx.Response:
+        return (voice if "/voice/" in request.url.path else sms)(request)
+
+    c = normalizer.Client(
+        "onbuka",
+        transport=httpx.MockTransport(route),
+        retry=policy(clock, max_attempts=1),
+        state=state,
+    )
+    for _ in range(100):  # SMS at 20/s, all accepted
+        assert outcome(c.post("https://api.onbuka.com/v3/sendSms", json={})).ok
+        clock.now += 0.05
+    for i in range(40):  # SMS goes on at 15/s; a task submission every 0.2 s is refused
+        if i % 4 == 0:
+            c.post("https://api.onbuka.com/v3/voice/groupCall", json={})
+        else:
+            assert outcome(c.post("https://api.onbuka.com/v3/sendSms", json={})).ok
+        clock.now += 0.05
+    rate = state.rate("onbuka", Limits(0, None, RateLimiter()))
+    assert rate >= 20, f"Onbuka (SMS included) now limited to {rate:.2f} calls/s"
+
+
+# --- Redis failing mid-call: the fallback lowers from an empty meter, on the server's clock ------
+
+
+def test_an_overload_answer_recorded_in_the_fallback_does_not_floor_the_rate(
+    redis_server: RedisServer,
+) -> None:
+    import time
+    import uuid
+
+    import redis
+
+    from normalizer.redis import RedisState
+
+    client = redis.Redis.from_url(redis_server.url)
+    with RedisState(client, account=uuid.uuid4().hex) as state:
+        ats = []
+        for _ in range(200):
+            ats.append(state.admit(KEYS, ADAPTIVE).at)
+            time.sleep(0.001)
+
+        def down(*args: object, **kwargs: object) -> object:
+            raise redis.ConnectionError("gone")
+
+        state._script = down  # Redis goes away before the answers are recorded
+        for at in ats[-16:]:
+            state.record(KEYS, ADAPTIVE, Signal(slow=True, at=at))
+        rate = state.fallback.rate("v", ADAPTIVE)
+    assert rate > 10, f"fallback rate {rate:.2f}/s after calls went out at hundreds per second"
+
+
+# --- a mapping's cooldown on an entry of non-shared scope is silently dropped --------------------
+
+
+def test_a_mapping_cooldown_is_not_silently_ignored(
+    clock: FakeClock,
+    registry: normalizer.Registry,
+    write_mapping: Callable[[str, str], Path],
+) -> None:
+    try:
+        registry.register(
+            write_mapping(
+                'format = 1\n[vendor]\nextends = "acme"\n[codes]\n'
+                '"-9" = { category = "validation", description = "frequency control: wait 5 s",'
+                " cooldown = 5 }\n",
+                "acme-cooldown.toml",
+            )
+        )
+    except normalizer.MappingError:
+        return  # refused at load: fine
+    c = normalizer.Client(
+        "acme",
+        registry=registry,
+        transport=httpx.MockTransport(lambda request: js({"code": "-9"})),
+        retry=policy(clock, max_attempts=1),
+        state=LocalState(clock),
+    )
+    c.post("https://api.acme.test/v1/call")
+    c.post("https://api.acme.test/v1/call")
+    assert clock.sleeps == [pytest.approx(5.0)]  # the second call waited the pause out

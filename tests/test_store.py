@@ -139,11 +139,12 @@ def test_budget_never_overspent_from_many_threads(store: Store) -> None:
     assert state.retry(KEYS, limits, 1000 % 7).verdict == "go"
 
 
-def test_per_product_circuits() -> None:
+def test_per_product_circuits_and_rate_limits_per_product() -> None:
     breaker = CircuitBreaker(per_product=True)
-    assert Keys.of("onbuka", "sms", breaker) == Keys("onbuka", "onbuka/sms")
-    assert Keys.of("onbuka", None, breaker) == Keys("onbuka", "onbuka")
-    assert Keys.of("onbuka", "sms", CircuitBreaker()) == Keys("onbuka", "onbuka")
+    assert Keys.of("onbuka", "sms", breaker) == Keys("onbuka", "onbuka/sms", "onbuka/sms")
+    assert Keys.of("onbuka", None, breaker) == Keys("onbuka", "onbuka", "onbuka")
+    # the rate limiter is per product whatever the breaker does: one API's limit is its own
+    assert Keys.of("onbuka", "sms", CircuitBreaker()) == Keys("onbuka", "onbuka", "onbuka/sms")
 
 
 @pytest.mark.parametrize(
