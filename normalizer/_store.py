@@ -102,15 +102,14 @@ class Limits:
     breaker: CircuitBreaker | None
     limiter: RateLimiter | None = None
     ceiling: float = math.inf
+    adaptive: bool = dataclasses.field(init=False)
+    """The limiter learns the rate from overload answers."""
+    free: bool = dataclasses.field(init=False)
+    """No ceiling: a call goes at once unless the vendor said it is overloaded."""
 
-    @property
-    def adaptive(self) -> bool:
-        return self.limiter is not None and self.limiter.adaptive
-
-    @property
-    def free(self) -> bool:
-        """No ceiling: a call goes at once unless the vendor said it is overloaded."""
-        return self.ceiling == math.inf
+    def __post_init__(self) -> None:  # read on every call: plain fields, not properties
+        object.__setattr__(self, "adaptive", self.limiter is not None and self.limiter.adaptive)
+        object.__setattr__(self, "free", self.ceiling == math.inf)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

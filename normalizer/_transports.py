@@ -18,6 +18,7 @@ The caller gets the response the vendor sent, byte for byte (see :mod:`normalize
 from __future__ import annotations
 
 import contextvars
+import math
 from typing import Any, Unpack
 
 import httpx
@@ -152,7 +153,7 @@ class NormalizingTransport(httpx.BaseTransport):
         def attempt() -> httpx.Response:
             if pending:
                 result = pending.pop()
-            elif self._pace(call):
+            elif self._pace(call, _kept(last[0])):
                 result = self._attempt(call)
             else:  # its turn came too late: the last answer stands
                 result = last[0]
@@ -169,7 +170,7 @@ class NormalizingTransport(httpx.BaseTransport):
         def before_sleep(state: tenacity.RetryCallState) -> None:
             result = _result(state)
             call.retrying(None if isinstance(result, BaseException) else outcome_of(result))
-            if isinstance(result, httpx.Response):
+            if isinstance(result, httpx.Response) and not _kept(result):
                 result.close()  # released: the next attempt replaces it
 
         assert call.pipeline.policy is not None
@@ -186,13 +187,15 @@ class NormalizingTransport(httpx.BaseTransport):
         except httpx.TransportError as exc:
             return exc
 
-    def _pace(self, call: Exchange) -> bool:
-        """A retry whose backoff is over waits for its rate-limiter turn; False: too far."""
+    def _pace(self, call: Exchange, returnable: bool) -> bool:
+        """A retry whose backoff is over waits for its rate-limiter turn; False: too far, and
+        the last answer (``returnable``: still readable) stands instead."""
         if call.limits.limiter is None:
             return True
         store = self._pipeline.store
         assert isinstance(store, Store)
-        wait = call.paced(store.pace(call.keys, call.limits, call.patience()))
+        patience = call.patience() if returnable else math.inf
+        wait = call.paced(store.pace(call.keys, call.limits, patience))
         if wait is None:
             store.refund(call.keys, call.limits, call.refund())
             return False
@@ -330,7 +333,7 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         async def attempt() -> httpx.Response:
             if pending:
                 result = pending.pop()
-            elif await self._pace(call):
+            elif await self._pace(call, _kept(last[0])):
                 result = await self._attempt(call)
             else:
                 result = last[0]
@@ -347,7 +350,7 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         async def before_sleep(state: tenacity.RetryCallState) -> None:
             result = _result(state)
             call.retrying(None if isinstance(result, BaseException) else outcome_of(result))
-            if isinstance(result, httpx.Response):
+            if isinstance(result, httpx.Response) and not _kept(result):
                 await result.aclose()
 
         assert call.pipeline.policy is not None
@@ -364,12 +367,13 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         except httpx.TransportError as exc:
             return exc
 
-    async def _pace(self, call: Exchange) -> bool:
+    async def _pace(self, call: Exchange, returnable: bool) -> bool:
         if call.limits.limiter is None:
             return True
         store = self._pipeline.store
         assert isinstance(store, AsyncStore)
-        wait = call.paced(await store.pace(call.keys, call.limits, call.patience()))
+        patience = call.patience() if returnable else math.inf
+        wait = call.paced(await store.pace(call.keys, call.limits, patience))
         if wait is None:
             await store.refund(call.keys, call.limits, call.refund())
             return False
@@ -415,6 +419,12 @@ def _result(state: tenacity.RetryCallState) -> httpx.Response | BaseException:
         return error
     result: httpx.Response = state.outcome.result()
     return result
+
+
+def _kept(result: Result) -> bool:
+    """The result can stand as the call's answer later: an error, or a response whose body
+    normalizer read whole (nothing to release, still readable once the call gives up)."""
+    return not isinstance(result, httpx.Response) or isinstance(result.stream, httpx.ByteStream)
 
 
 def _delay(call: Exchange) -> float:

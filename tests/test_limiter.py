@@ -352,11 +352,43 @@ def test_a_retry_whose_turn_is_past_the_deadline_is_not_sent_out_of_turn(
         "mango", transport=httpx.MockTransport(script), retry=retry, limiter=limiter, state=state
     )
     response = c.post(MANGO)
-    # right: the retry is not sent (its turn is past the deadline): one request, rate_limited,
-    # and the caller gets the busy answer. Now: sent at t=3.000 (the deadline) with a 1 ms
-    # timeout, its body left unread (the deadline expired), so the caller gets `unknown`.
+    # the retry is not sent (its turn is past the deadline): one request, and the caller gets
+    # the busy answer, still readable
     assert len(sent) == 1, f"retry sent at t={sent[-1][0] - 1000:.3f}s with timeout {sent[-1][1]}"
     assert outcome(response).category is normalizer.Category.BUSY
+    assert response.json() == {"result": 2220}
+
+
+@pytest.mark.anyio
+async def test_an_async_retry_given_up_for_its_turn_returns_a_readable_answer(
+    clock: FakeClock,
+) -> None:
+    limiter = RateLimiter(rate=1, max_wait=3)
+    state = LocalState(clock)
+    limits = Limits(100, None, limiter, ceiling=1.0)
+    sent: list[float] = []
+
+    def script(request: httpx.Request) -> httpx.Response:
+        sent.append(clock.now)  # streamed, as from the network: read by the client, not before
+        body = httpx.ByteStream(b'{"result": 2220}')
+        return httpx.Response(200, headers={"content-type": "application/json"}, stream=body)
+
+    async def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        for _ in range(2):  # during the retry's settling wait, others take the next turns
+            assert state.admit(MANGO_KEYS, limits, 3).verdict == "go"
+
+    async with normalizer.AsyncClient(
+        "mango",
+        transport=httpx.MockTransport(script),
+        retry=policy(clock, max_attempts=2, async_sleep=sleep),
+        limiter=limiter,
+        state=state,
+    ) as c:
+        response = await c.post(MANGO)
+    assert len(sent) == 1  # its turn (after theirs) is further than it may wait: not sent
+    assert response.json() == {"result": 2220}  # the answer it had stands, readable
+    assert state.tokens("mango", 500) == 500  # and the retry's tokens came back
 
 
 # --- a call cancelled while it waits for its turn keeps the turn ---------------------------------
