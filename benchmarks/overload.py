@@ -1,7 +1,8 @@
 """Overload without collapse: callers offering more than a vendor serves (issue 20).
 
-Run: ``.venv/bin/python benchmarks/overload.py`` (about ten minutes on 2 cores; ``--quick`` for
-a smoke run of a few scenarios). Needs ``redis-server`` on the PATH for the fleet section.
+Run: ``.venv/bin/python benchmarks/overload.py`` (about fifteen minutes on 2 cores; ``--quick``
+for a smoke run of a few scenarios; words as arguments run only the scenarios whose names hold
+them, ``redis`` the fleet). Needs ``redis-server`` on the PATH for the fleet section.
 
 A capacity-limited vendor on 127.0.0.1 (``_vendor.py``: a token bucket of C = 200 calls/s, 10
 deep, answering the rest with HTTP 200 and Onbuka's ``-15`` "Query too frequently", with or
@@ -280,9 +281,10 @@ async def closed_tasks(call: ACall, tasks: int, seconds: float, url: str) -> tup
 
 
 async def open_loop(
-    call: ACall, rate: Callable[[float], float], seconds: float, url: str
+    call: ACall, arrivals: list[float], seconds: float, url: str
 ) -> tuple[Result, Served]:
-    """Arrivals at ``rate(t)`` calls/s whatever happens to earlier ones (no backpressure)."""
+    """A call at each of ``arrivals`` (seconds from the start) whatever happens to earlier
+    ones: no backpressure."""
     results: Result = []
 
     async def one() -> None:
@@ -292,23 +294,34 @@ async def open_loop(
 
     begin = time.monotonic()
     running: list[asyncio.Future[None]] = []
-    due = begin
     mid = None
+    pending = iter(arrivals)
+    due = next(pending, None)
     while (now := time.monotonic()) < begin + seconds:
-        while due <= now:
+        while due is not None and begin + due <= now:
             running.append(asyncio.ensure_future(one()))
-            due += 1 / max(rate(due - begin), 1e-3)
+            due = next(pending, None)
         if mid is None and now >= begin + seconds / 2:
             mid = await asyncio.to_thread(lambda: stats(url)["served"])
-        await asyncio.sleep(min(0.002, max(0.0, due - now)))
+        wait = 0.002 if due is None else begin + due - now
+        await asyncio.sleep(min(0.002, max(0.0, wait)))
     served = (mid or 0, await asyncio.to_thread(lambda: stats(url)["served"]))
     await asyncio.gather(*running)
     return results, served
 
 
-def bursty(t: float) -> float:
+def steady(rate: float, seconds: float) -> list[float]:
+    return [i / rate for i in range(int(rate * seconds))]
+
+
+def bursts(seconds: float) -> list[float]:
     """0.5 s at 3 C, then 1.5 s with nothing: 0.75 C on average, in bursts."""
-    return 3 * C if t % 2.0 < 0.5 else 1e-3
+    return [
+        period + offset
+        for period in range(0, int(seconds), 2)
+        for offset in steady(3 * C, 0.5)
+        if period + offset < seconds
+    ]
 
 
 SCENARIOS: dict[str, Callable[[Strategy, str, float], tuple[Result, Served]]] = {}
@@ -351,17 +364,19 @@ def _tasks(strategy: Strategy, url: str, seconds: float) -> tuple[Result, Served
 
 @scenario("open loop, paced at 0.9 C")
 def _paced(strategy: Strategy, url: str, seconds: float) -> tuple[Result, Served]:
-    return _async(strategy, url, lambda call: open_loop(call, lambda t: 0.9 * C, seconds, url))
+    return _async(
+        strategy, url, lambda call: open_loop(call, steady(0.9 * C, seconds), seconds, url)
+    )
 
 
 @scenario("open loop at 2 C")
 def _double(strategy: Strategy, url: str, seconds: float) -> tuple[Result, Served]:
-    return _async(strategy, url, lambda call: open_loop(call, lambda t: 2 * C, seconds, url))
+    return _async(strategy, url, lambda call: open_loop(call, steady(2 * C, seconds), seconds, url))
 
 
 @scenario("bursts: 0.5 s at 3 C every 2 s")
 def _bursts(strategy: Strategy, url: str, seconds: float) -> tuple[Result, Served]:
-    return _async(strategy, url, lambda call: open_loop(call, bursty, seconds, url))
+    return _async(strategy, url, lambda call: open_loop(call, bursts(seconds), seconds, url))
 
 
 # --- a fleet on Redis -----------------------------------------------------------------------------
@@ -456,9 +471,10 @@ HEADER = (
 
 def main() -> None:
     quick = "--quick" in sys.argv
+    only = [a for a in sys.argv[1:] if not a.startswith("--")]  # scenario names containing these
     seconds = 1.5 if quick else 8.0
     structlog.configure(logger_factory=structlog.ReturnLoggerFactory())
-    names = list(SCENARIOS)
+    names = [n for n in SCENARIOS if not only or any(o in n for o in only)]
     strategies = STRATEGIES
     if quick:
         names = ["16 threads, back to back", "open loop at 2 C"]
@@ -474,6 +490,8 @@ def main() -> None:
                     results, served = SCENARIOS[name](strategy, url, seconds)
                     print(row(strategy.name, results, served, seconds, url), flush=True)
         with redis_server() as redis_url:
+            if only and not any(o in "redis fleet" for o in only):
+                return
             if redis_url is None:
                 print("\n## 4 processes on Redis: skipped (no redis-server)")
                 return

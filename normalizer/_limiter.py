@@ -8,7 +8,8 @@ So every vendor gets an adaptive limiter:
 
 - it does nothing until the vendor says it is overloaded, with a busy answer of vendor or
   account scope (:class:`~normalizer.Scope`): a healthy vendor sees no difference;
-- then the rate becomes ``beta`` times the rate calls were going out at, and grows back along
+- then the rate becomes ``beta`` times the rate calls were going out at (the limiter's own
+  rate while calls queue for turns, else the measured sending rate), and grows back along
   CUBIC's curve (RFC 9438; botocore's adaptive retry mode does the same for AWS throttling):
   quickly while far below the rate that was refused, flat near it, then probing above it. Each
   later signal lowers it again, once per round: answers to calls let go before the last

@@ -438,6 +438,10 @@ class LocalState(Store):
             if signal.slow and limiter is not None and limits.adaptive:
                 pacer = self._slot(keys.pace)
                 meter = _limiter.sending(*self._meters.get(keys.pace, _NO_METER), now)
+                if pacer.peak > 0 and pacer.tat > now:  # calls are queued: the limit is the rate
+                    meter = _limiter.rate_at(
+                        pacer.peak, pacer.since, now, limits.ceiling, limiter.min_rate
+                    )
                 # once per round (a call admitted after the last lowering), and from a rate
                 # actually measured (none: this store did not admit the call)
                 if meter > 0 and _limiter.news(signal.at, pacer.since):

@@ -232,8 +232,9 @@ if ARGV[18] == '1' and limited and adaptive then
     num(pacer, 'm_rate')
   local meter = m_rate
   if m_start > 0 then meter = math.max(m_rate, count / math.max(now - m_start, TOLERANCE)) end
+  local peak = num(pacer, 'peak')
+  if peak > 0 and num(pacer, 'tat') > now then meter = rate_at(peak, since) end  -- queued
   if meter > 0 and (since <= 0 or tonumber(ARGV[19]) >= since + SETTLE) then
-    local peak = num(pacer, 'peak')
     if peak > 0 then meter = math.min(meter, rate_at(peak, since)) end
     if ceiling >= 0 then meter = math.min(meter, ceiling) end
     redis.call('HSET', pacer, 'peak', str(math.max(min_rate, meter)), 'since', str(now))

@@ -107,8 +107,8 @@ def test_refusals_in_flight_lower_the_rate_once(clock: FakeClock, store: Store) 
         store.record(KEYS, ADAPTIVE, Signal(slow=True, at=at))
     burst = [store.admit(KEYS, ADAPTIVE).turn for _ in range(40)]
     assert AFTER_FIRST / 240 < burst[-1] - burst[-2] <= AFTER_FIRST / 200
-    # a call admitted after the lowering and refused again lowers it again
-    clock.now += 1.0
+    # a call admitted after the lowering (and its settling time) and refused lowers it again
+    clock.now += 0.2
     at = store.admit(KEYS, ADAPTIVE).at
     store.record(KEYS, ADAPTIVE, Signal(slow=True, at=at))
     again = [store.admit(KEYS, ADAPTIVE).turn for _ in range(40)]
