@@ -136,25 +136,25 @@ def given_back(tat: float, now: float, rate: float) -> float:
     return max(now, tat - 1 / rate)
 
 
-def tick(start: float, count: float, rate: float, now: float) -> tuple[float, float, float]:
-    """Count one call in the sending-rate meter: ``(bucket start, count in it, smoothed rate)``."""
-    if start <= 0:
-        return now, 1, rate
-    elapsed = now - start
+def tick(meter: list[float], now: float) -> None:
+    """Count one call in a sending-rate meter ``[bucket start, count in it, smoothed rate]``."""
+    elapsed = now - meter[0]
     if elapsed >= BUCKET:
-        rate = SMOOTHING * count / elapsed + (1 - SMOOTHING) * rate
-        return now, 1, rate
-    return start, count + 1, rate
+        meter[2] = SMOOTHING * meter[1] / elapsed + (1 - SMOOTHING) * meter[2]
+        meter[0], meter[1] = now, 1.0
+    else:
+        meter[1] += 1.0
 
 
-def sending(start: float, count: float, rate: float, now: float) -> float:
+def sending(meter: list[float] | None, now: float) -> float:
     """The rate calls were going out at: the smoothed rate, or the current bucket's if higher.
 
     Over- rather than underestimating: a rate set too high is lowered by the next refusal within
     one round, one set too low takes the curve seconds to climb back from.
     """
-    if start <= 0:
-        return rate
+    if meter is None:
+        return 0.0
+    start, count, rate = meter
     return max(rate, count / max(now - start, TOLERANCE))
 
 

@@ -266,7 +266,7 @@ class LocalState(Store):
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._slots: dict[str, _Slot] = {}
-        self._meters: dict[str, tuple[float, float, float]] = {}
+        self._meters: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
     def _slot(self, key: str) -> _Slot:
@@ -321,10 +321,8 @@ class LocalState(Store):
             and limits.free
         ):  # nothing recorded, nothing to pace: the usual healthy case, lock-free
             if limits.adaptive:  # count the call: a refusal lowers the rate from this one
-                now = self._clock()
-                self._tick(keys.pace, now)
-                return Admission("go", 0.0, True, 0.0, now)
-            return _UNTOUCHED
+                self._tick(keys.pace, self._clock())
+            return _UNTOUCHED  # admitted "at 0": before any lowering, which is what it is
         with self._lock:
             return self._admit(keys, limits, self._clock(), 0, 0.0, patience, True)
 
@@ -341,7 +339,11 @@ class LocalState(Store):
 
     def _tick(self, key: str, now: float) -> None:
         # lock-free on the fast path: a lost count under a race only blurs an estimate
-        self._meters[key] = _limiter.tick(*self._meters.get(key, _NO_METER), now)
+        meter = self._meters.get(key)
+        if meter is None:
+            self._meters[key] = [now, 1.0, 0.0]
+        else:
+            _limiter.tick(meter, now)
 
     def _admit(
         self,
@@ -437,7 +439,7 @@ class LocalState(Store):
             limiter = limits.limiter
             if signal.slow and limiter is not None and limits.adaptive:
                 pacer = self._slot(keys.pace)
-                meter = _limiter.sending(*self._meters.get(keys.pace, _NO_METER), now)
+                meter = _limiter.sending(self._meters.get(keys.pace), now)
                 if pacer.peak > 0 and pacer.tat > now:  # calls are queued: the limit is the rate
                     meter = _limiter.rate_at(
                         pacer.peak, pacer.since, now, limits.ceiling, limiter.min_rate
@@ -450,9 +452,6 @@ class LocalState(Store):
                     )
                     pacer.since = now
             return transition
-
-
-_NO_METER = (0.0, 0.0, 0.0)
 
 
 def _count(
