@@ -28,7 +28,7 @@ limit it is climbing back to (a slow climb) or refuses often (a fast one); CUBIC
 last refused rate keeps goodput within a few percent of capacity with few refusals.
 
 The numbers are kept as plain fields (the store's ``_Slot``, the Redis hash) and these functions
-are their only rules; the Redis store's script mirrors them line for line.
+are their only rules; ``LocalState`` applies them and the Redis store's script mirrors it.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ vendor that every call reads and updates:
 
 - the **retry budget**, a token bucket (after botocore's ``quota.py``): retries spend, successes
   refill, an empty bucket means failures return at once instead of being retried;
-- the **rate limiter** (:class:`~normalizer.RateLimiter`, on by default, see ``_limiter.py``):
-  once the vendor says it is overloaded, calls go out no faster than it serves, each at its turn;
+- the **rate limiter** (:class:`~normalizer.RateLimiter`, on by default, see ``_limiter.py``),
+  one per product: once the vendor says it is overloaded, calls go out no faster than it
+  serves, each at its turn;
 - the **circuit breaker** (optional, :class:`CircuitBreaker`): after a run of server failures
   the vendor is not called at all for a while; then one probe decides;
 - the **cooldown**: when the vendor asks every caller to stop (a mapping entry's ``cooldown``,
@@ -18,10 +19,11 @@ Only answers of vendor or account scope (:class:`~normalizer.Scope`) feed the li
 breaker and the cooldown: a busy callee, agent or line concerns one call.
 
 The state lives in a store. :class:`LocalState` is in-process and the default;
-``normalizer.redis`` shares the same state between processes. Every store answers the same three
+``normalizer.redis`` shares the same state between processes. Every store answers the same
 questions with the same rules, and each answer is one atomic step: :meth:`Store.admit` (may a
-call go out now?), :meth:`Store.retry` (may it go out again, and pay for that?), and
-:meth:`Store.record` (what did an attempt show?).
+call go out now, and when is its turn?), :meth:`Store.retry` (may it go out again, and pay for
+that?), :meth:`Store.pace` (a retry's turn, once its backoff is over), and :meth:`Store.record`
+(what did an attempt show?).
 """
 
 from __future__ import annotations
