@@ -286,7 +286,14 @@ def _across_products(
     if len(listed) == 1:
         return _Reading(first, Match.EXACT, first_product)
     if all((e.category, e.retryable) == (first.category, first.retryable) for _, e in listed):
-        agreed = dataclasses.replace(first, rejected=all(e.rejected for _, e in listed))
+        # where the products differ, the reading that assumes less: not safe to resend, and
+        # about this call only (a scope that slows every call needs every product to say so)
+        narrow = [e.scope for _, e in listed if not e.scope.shared]
+        agreed = dataclasses.replace(
+            first,
+            rejected=all(e.rejected for _, e in listed),
+            scope=narrow[0] if narrow else first.scope,
+        )
         return _Reading(agreed, Match.EXACT, None)
     message = "; ".join(f"{pid or mapping.id}: {e.description}" for pid, e in listed)
     candidates = tuple(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -339,3 +341,20 @@ def test_both_parsers_agree(registry: Registry, monkeypatch: pytest.MonkeyPatch)
     # orjson reads integers past 64 bits as floats: no code either way, never an exception
     huge = b'{"code": 123456789012345678901234567890}'
     assert classify("acme", huge, registry=registry).category is Category.UNKNOWN
+
+
+def test_products_agreeing_on_a_code_but_not_its_scope_read_the_narrower(
+    registry: Registry, write_mapping: Callable[[str, str], Path]
+) -> None:
+    registry.register(
+        write_mapping(
+            'format = 1\n[vendor]\nextends = "acme"\n'
+            '[products.sms.codes]\n"-9" = { category = "busy", description = "too frequent" }\n'
+            '[products.voice.codes]\n"-9" = { category = "busy", description = "callee busy",'
+            ' scope = "recipient" }\n',
+            "acme-scopes.toml",
+        )
+    )
+    assert lookup("acme", "-9", product="sms", registry=registry).scope == "account"
+    out = lookup("acme", "-9", registry=registry)  # no product: both agree it is busy
+    assert (out.category, out.scope) == ("busy", "recipient")  # never slows every call
