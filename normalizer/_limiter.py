@@ -63,7 +63,8 @@ def news(at: float, since: float) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class RateLimiter:
-    """How fast calls to one vendor (and account) go out; on by default, adaptive.
+    """How fast calls to a vendor go out (per product, and per account on Redis); on by
+    default, adaptive.
 
     ``rate``: a ceiling in calls per second (a number, or text such as ``"100/s"``,
     ``"600/min"``) for every vendor the transport calls, lowered further by a vendor's own
@@ -73,7 +74,8 @@ class RateLimiter:
     :class:`~normalizer.RateLimitedError` (the retry policy's deadline also bounds it).
     ``min_rate``: the adaptive rate never drops below this.
 
-    Waiting needs the retry policy's sleep: with ``retry=None`` nothing is limited.
+    Waiting needs the retry policy's sleep: with ``retry=None`` (or under
+    ``normalizer.testing.set_testing(True)``) nothing is limited.
     """
 
     rate: float | str | None = None
