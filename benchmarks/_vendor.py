@@ -15,6 +15,8 @@ import socket
 import sys
 import time
 
+from _server import read_request  # the script's own folder is on sys.path
+
 OK = json.dumps({"status": "0", "reason": "success", "success": 1, "fail": 0}).encode()
 BUSY = json.dumps({"status": "-15", "reason": "Query too frequently"}).encode()
 
@@ -56,14 +58,7 @@ async def handle(
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            target = head.split(b"\r\n", 1)[0].split(b" ")[1].decode()
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            if length:
-                await reader.readexactly(length)
+            target = await read_request(reader)
             if target.startswith("/reset"):
                 bucket.reset(target.endswith("retry_after=1"))
                 writer.write(response(b"{}"))

@@ -20,12 +20,9 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -41,6 +38,10 @@ import tenacity
 import normalizer
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _server import redis_server  # noqa: E402
+
 C = 200.0
 BURST = 10
 PATH = "/v3/sendSms"
@@ -392,31 +393,6 @@ def _worker(strategy: Strategy, url: str, redis_url: str, account: str, seconds:
             return closed_threads(call, 4, seconds, url)[0]
         finally:
             close()
-
-
-@contextlib.contextmanager
-def redis_server() -> Iterator[str | None]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        yield None
-        return
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with tempfile.TemporaryDirectory() as tmp:
-        proc = subprocess.Popen(
-            [binary, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", tmp],
-            stdout=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(100):
-                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
-                    break
-                time.sleep(0.05)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            proc.kill()
-            proc.wait()
 
 
 def _warm(delay: float) -> None:

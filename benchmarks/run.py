@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import bench_classify  # noqa: E402
+from _server import redis_server  # noqa: E402
 
 SMALL = json.dumps({"result": 1000, "message": "ok"}).encode()
 MANGO = "https://app.mango-office.ru/vpbx/commands/callback"
@@ -276,32 +277,6 @@ def count_parses(call: Callable[[], object]) -> int:
 
 
 # --- 6. shared state: in process vs Redis -------------------------------------------------------
-
-
-@contextlib.contextmanager
-def redis_server() -> Iterator[str | None]:
-    """A throwaway redis-server on 127.0.0.1, or None where there is none to start."""
-    import shutil
-    import socket
-
-    binary = shutil.which("redis-server")
-    if binary is None:
-        yield None
-        return
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(500):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
-                break
-            time.sleep(0.01)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 def bench_state(quick: bool) -> None:
