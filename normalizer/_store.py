@@ -311,8 +311,7 @@ class LocalState(Store):
             now = self._clock()
             if _limiter.released(slot.peak, slot.since, now):
                 return limits.ceiling
-            minimum = limits.limiter.min_rate if limits.limiter is not None else 0.0
-            return _limiter.rate_at(slot.peak, slot.since, now, limits.ceiling, minimum)
+            return _rate(slot, limits, now)
 
     def admit(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
         slots = self._slots
@@ -397,8 +396,7 @@ class LocalState(Store):
             if slot is None or limiter is None:
                 return
             now = self._clock()
-            rate = _limiter.rate_at(slot.peak, slot.since, now, limits.ceiling, limiter.min_rate)
-            slot.tat = _limiter.given_back(slot.tat, now, rate)
+            slot.tat = _limiter.given_back(slot.tat, now, _rate(slot, limits, now))
 
     def _turn(
         self,
@@ -417,7 +415,7 @@ class LocalState(Store):
         slot = self._slot(key)
         if _limiter.released(slot.peak, slot.since, now):
             slot.peak = 0.0
-        rate = _limiter.rate_at(slot.peak, slot.since, now, limits.ceiling, limiter.min_rate)
+        rate = _rate(slot, limits, now)
         horizon = limiter.max_wait + 1 / rate + _limiter.TOLERANCE
         start, tat = _limiter.turn(slot.tat, now, arrival, rate, horizon)
         if start - now > patience:
@@ -443,9 +441,7 @@ class LocalState(Store):
                 pacer = self._slot(keys.pace)
                 meter = _limiter.sending(self._meters.get(keys.pace), now)
                 if pacer.peak > 0 and pacer.tat > now:  # calls are queued: the limit is the rate
-                    meter = _limiter.rate_at(
-                        pacer.peak, pacer.since, now, limits.ceiling, limiter.min_rate
-                    )
+                    meter = _rate(pacer, limits, now)
                 # once per round (a call admitted after the last lowering), and from a rate
                 # actually measured (none: this store did not admit the call)
                 if meter > 0 and _limiter.news(signal.at, pacer.since):
@@ -454,6 +450,12 @@ class LocalState(Store):
                     )
                     pacer.since = now
             return transition
+
+
+def _rate(slot: _Slot, limits: Limits, now: float) -> float:
+    """The rate limiter's rate for the key whose fields ``slot`` holds (inf: no limit)."""
+    minimum = limits.limiter.min_rate if limits.limiter is not None else 0.0
+    return _limiter.rate_at(slot.peak, slot.since, now, limits.ceiling, minimum)
 
 
 def _count(
