@@ -247,8 +247,9 @@ class Exchange:
     def _cooldown(self, response: httpx.Response, outcome: Outcome, busy: bool) -> float:
         """The pause every caller of the vendor should take after this answer (of shared scope).
 
-        A Retry-After on a busy answer is a rate limit's: the call that got it waits it, the
-        others slow down (the rate limiter) but do not stop. On a server failure (maintenance,
+        A Retry-After on a busy answer is a rate limit's: the others slow down (the rate
+        limiter) but do not stop, and the call that got it waits it or its turn
+        (:meth:`_paced_instead`). On a server failure (maintenance,
         restart) it is a pause for everyone, learned from the response and so never longer than
         the policy's ``max_retry_after``: one answer saying 999999 s, a date in 2099, or 30000
         meant as milliseconds must not lock the vendor (and, on Redis, the fleet) out for a day.
@@ -310,19 +311,40 @@ class Exchange:
         decision = decide(
             attempt, policy, max_attempts=self.max_attempts, replayable=self.replayable
         )
-        outcome = attempt.outcome
-        if (
-            decision.delay_from == "backoff"
-            and self.limits.adaptive
-            and outcome is not None
-            and outcome.category is Category.BUSY
-            and outcome.scope.shared
-        ):  # at capacity: the limiter, now slower, paces the retry; a short settling wait only
+        if self._paced_instead(decision, attempt):  # a short settling wait, then a turn
             delay = policy.random() * min(policy.cap, SETTLE * 2 ** (attempt.number - 1))
             return bounded(
                 decision._replace(delay=delay, delay_from="rate_limit"), policy, attempt.elapsed
             )
         return decision
+
+    def _paced_instead(self, decision: Decision, attempt: Attempt) -> bool:
+        """The account is at capacity: the adaptive limiter, now slower, paces the retry.
+
+        That replaces the busy backoff, and a ``Retry-After`` no longer than the limiter's
+        ``max_wait``: on a rate limit it is the vendor's granularity (whole seconds), not a
+        pause; waited by every refused call, it idles callers the vendor could serve (sixteen
+        threads refused at once lose a second each). A longer one (an exhausted quota window)
+        is waited, and so is a vendor's own reset header (``x-ratelimit-reset``: when its
+        window opens again, which a retry before it would only be refused by).
+        """
+        outcome = attempt.outcome
+        limiter = self.limits.limiter
+        if not (
+            self.limits.adaptive
+            and limiter is not None
+            and outcome is not None
+            and outcome.category is Category.BUSY
+            and outcome.scope.shared
+        ):
+            return False
+        if decision.delay_from == "backoff":
+            return True
+        return (
+            decision.delay_from == "retry_after"
+            and decision.delay <= limiter.max_wait
+            and retry_after(attempt.response) is not None
+        )
 
     def cost(self, result: httpx.Response | BaseException) -> int:
         assert self.pipeline.policy is not None

@@ -197,6 +197,38 @@ def test_a_retry_after_on_a_rate_limit_slows_the_others_but_stops_none(clock: Fa
     assert len(script.requests) == 301
 
 
+@pytest.mark.parametrize(
+    ("headers", "options", "waited"),
+    [
+        ({"Retry-After": "1"}, {}, 0.1),  # the limiter's granularity: paced, not waited
+        ({"Retry-After": "5"}, {}, 0.1),  # up to max_wait
+        ({"Retry-After": "6"}, {}, 6.0),  # longer: a quota window, waited
+        ({"Retry-After": "1"}, {"limiter": RateLimiter(max_wait=0.5)}, 1.0),
+        ({"Retry-After": "1"}, {"limiter": None}, 1.0),  # no limiter to pace it: waited
+        ({"Retry-After": "1"}, {"limiter": RateLimiter(rate=1000, adaptive=False)}, 1.0),
+    ],
+)
+def test_a_short_retry_after_on_the_accounts_rate_limit_is_paced_not_waited(
+    clock: FakeClock, headers: dict[str, str], options: dict[str, object], waited: float
+) -> None:
+    busy = js({"result": 2220}, headers)  # MANGO: the account's simultaneous calls limited
+    script = Script([busy, OK])
+    c = client(script, clock, retry=policy(clock, max_attempts=2), **options)
+    assert outcome(c.post(MANGO)).ok
+    assert clock.sleeps[0] == pytest.approx(waited)
+
+
+def test_a_vendors_reset_header_is_waited_even_with_the_limiter(clock: FakeClock) -> None:
+    # Telnyx's x-ratelimit-reset says when its window opens again: a retry before is refused
+    limited = httpx.Response(
+        429, json={"errors": [{"code": "10011"}]}, headers={"x-ratelimit-reset": "3"}
+    )
+    script = Script([limited, js({"data": {"id": "m"}})])
+    c = normalizer.Client(transport=httpx.MockTransport(script), retry=policy(clock))
+    assert outcome(c.post("https://api.telnyx.com/v2/messages")).ok
+    assert clock.sleeps == [3.0]
+
+
 def test_a_call_whose_turn_is_too_far_fails_at_once(clock: FakeClock) -> None:
     script = Script([OK])
     c = client(script, clock, limiter=RateLimiter(rate="1/s", max_wait=0.5))

@@ -475,13 +475,16 @@ def test_retrying_event_says_why_and_where_the_delay_came_from(clock: FakeClock)
 
     busy = js({"resp": {"respCode": "107225"}}, headers={"Retry-After": "2"})
     with capture_logs() as logs:
+        client("ucpaas", Script([busy, UCPAAS_OK]), policy(clock), limiter=None).post(UCPAAS)
         client("ucpaas", Script([busy, UCPAAS_OK]), policy(clock)).post(UCPAAS)
-    [retrying] = [e for e in logs if e["event"] == "vendor_call_retrying"]
-    assert (retrying["why"], retrying["delay_from"], retrying["delay"]) == (
+    waited, paced = [e for e in logs if e["event"] == "vendor_call_retrying"]
+    assert (waited["why"], waited["delay_from"], waited["delay"]) == (
         "rejected",
         "retry_after",
         2.0,
     )
+    # with the adaptive limiter, a short Retry-After on the account's busy answer is paced
+    assert (paced["why"], paced["delay_from"], paced["delay"]) == ("rejected", "rate_limit", 0.1)
 
 
 def test_a_vendors_rate_limit_header_is_read_like_retry_after(clock: FakeClock) -> None:
