@@ -138,7 +138,7 @@ class NormalizingTransport(httpx.BaseTransport):
         if decision.retry:
             store = self._pipeline.store
             assert isinstance(store, Store)
-            cost = call.cost(result)
+            cost = call.cost(result, decision)
             patience = call.patience(decision.delay)
             admission = store.retry(call.keys, call.limits, cost, decision.delay, patience)
             decision = call.paid(decision, admission, cost)
@@ -319,7 +319,7 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         if decision.retry:
             store = self._pipeline.store
             assert isinstance(store, AsyncStore)
-            cost = call.cost(result)
+            cost = call.cost(result, decision)
             patience = call.patience(decision.delay)
             admission = await store.retry(call.keys, call.limits, cost, decision.delay, patience)
             decision = call.paid(decision, admission, cost)

@@ -218,6 +218,18 @@ def test_a_short_retry_after_on_the_accounts_rate_limit_is_paced_not_waited(
     assert clock.sleeps[0] == pytest.approx(waited)
 
 
+def test_a_retry_the_limiter_paces_spends_no_retry_budget(clock: FakeClock) -> None:
+    # a budget too small for one retry (cost 5): only a paced retry still goes
+    retry = policy(clock, budget_capacity=4)
+    paced = Script([BUSY, OK])
+    assert outcome(client(paced, clock, retry=retry).post(MANGO)).ok
+    assert len(paced.requests) == 2
+    unpaced = Script([BUSY, OK])
+    response = client(unpaced, clock, retry=retry, limiter=None).post(MANGO)
+    assert outcome(response).category is normalizer.Category.BUSY
+    assert len(unpaced.requests) == 1  # the budget stopped it
+
+
 def test_a_vendors_reset_header_is_waited_even_with_the_limiter(clock: FakeClock) -> None:
     # Telnyx's x-ratelimit-reset says when its window opens again: a retry before is refused
     limited = httpx.Response(
