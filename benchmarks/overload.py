@@ -48,6 +48,7 @@ PATH = "/v3/sendSms"
 BODY = {"numbers": "79161234567", "content": "hi", "senderId": "x"}
 
 LARGE_POOL = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+DEFAULT_POOL = httpx.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's own
 
 Call = Callable[[], bool]
 ACall = Callable[[], Awaitable[bool]]
@@ -150,13 +151,11 @@ class Strategy:
         return hand, plain.close
 
     def asynchronous(
-        self, url: str, limits: httpx.Limits | None
+        self, url: str, limits: httpx.Limits
     ) -> tuple[ACall, Callable[[], Awaitable[None]]]:
-        """An async call; ``limits`` None: httpx's default pool."""
-        pool = {} if limits is None else {"limits": limits}
         if self.kind == "normalizer":
             client = normalizer.AsyncClient(
-                "onbuka", base_url=url, logger=quiet(), timeout=30, **pool, **self.options
+                "onbuka", base_url=url, logger=quiet(), timeout=30, limits=limits, **self.options
             )
 
             async def call() -> bool:
@@ -167,7 +166,7 @@ class Strategy:
                 return outcome is not None and outcome.ok
 
             return call, client.aclose
-        plain = httpx.AsyncClient(base_url=url, timeout=30, **pool)
+        plain = httpx.AsyncClient(base_url=url, timeout=30, limits=limits)
         limiter = AIMD() if self.aimd else None
 
         @tenacity.retry(
@@ -354,7 +353,7 @@ def _async(
     strategy: Strategy,
     url: str,
     run: Callable[[ACall], Awaitable[tuple[Result, Served]]],
-    limits: httpx.Limits | None = LARGE_POOL,
+    limits: httpx.Limits = LARGE_POOL,
 ) -> tuple[Result, Served]:
     """Run an async scenario; by default on a pool as large as the open-loop backlogs."""
 
@@ -372,7 +371,7 @@ def _async(
 def _tasks(strategy: Strategy, url: str, seconds: float) -> tuple[Result, Served]:
     """On httpx's default pool (100 connections, 20 kept alive): what a user gets."""
     run = lambda call: closed_tasks(call, 200, seconds, url)  # noqa: E731
-    return _async(strategy, url, run, None)
+    return _async(strategy, url, run, DEFAULT_POOL)
 
 
 @scenario("200 async tasks, back to back, 256 connections kept alive")
