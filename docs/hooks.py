@@ -351,6 +351,12 @@ def envelope_lines(envelope: Any) -> list[str]:
         lines.append("- bodies may also be XML")
     if envelope.retry_after:
         lines.append("- wait headers: " + ", ".join(code(h) for h in envelope.retry_after))
+    if envelope.remaining:
+        lines.append(
+            "- calls left in the rate-limit window: "
+            + ", ".join(code(h) for h in envelope.remaining)
+            + " (0: every call waits until the window reopens)"
+        )
     return lines
 
 

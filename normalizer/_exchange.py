@@ -225,17 +225,39 @@ class Exchange:
         self._report("attempt", self.attempts, outcome)
         if outcome.partial:
             self.log.partial(self.attempts, outcome)
+        exhausted = self._exhausted(response) if self.route.envelope.remaining else 0.0
         if outcome.ok:
             refund = 0 if self.pipeline.policy is None else self.spent or 1
-            return self._record(False, 0.0, refund)
+            return self._record(False, exhausted, refund)
         if not self._challenge(response):  # an auth flow's challenge is a hop: not logged
             self.log.attempt_failed(self.attempts, response, outcome)
         if not outcome.scope.shared:  # one callee, agent or line: this call's business only
-            return self._record(False, 0.0, 0)
+            return self._record(False, exhausted, 0)
         breaker = self.limits.breaker
         failed = breaker is not None and outcome.category in breaker.categories
         busy = outcome.category is Category.BUSY
-        return self._record(failed, self._cooldown(response, outcome, busy), 0, busy)
+        cooldown = max(exhausted, self._cooldown(response, outcome, busy))
+        return self._record(failed, cooldown, 0, busy)
+
+    def _exhausted(self, response: httpx.Response) -> float:
+        """The pause until the vendor's rate-limit window reopens, when an answer (any answer)
+        says no call is left in it: the mapping's ``remaining`` header at 0, and the seconds
+        its wait headers give. Every call sent before then would be refused; this is a "stop
+        for N seconds" from the vendor, so a cooldown, bounded like any learned from a
+        response."""
+        policy = self.pipeline.policy
+        if policy is None:
+            return 0.0
+        headers = response.headers
+        value = next((v for v in map(headers.get, self.route.envelope.remaining) if v), None)
+        try:
+            left = float(value) if value is not None else math.nan
+        except ValueError:
+            return 0.0
+        if not left <= 0:  # calls left (or nothing readable): the limiter's business
+            return 0.0
+        after = retry_after(response, self.wait_headers)
+        return 0.0 if after is None else min(after, policy.max_retry_after, MAX_COOLDOWN)
 
     def _challenge(self, response: httpx.Response) -> bool:
         """A 401/407 challenge that the request's auth flow will answer with another request."""

@@ -211,6 +211,8 @@ class Envelope:
     items: tuple[ItemsSpec, ...] = ()
     retry_after: tuple[str, ...] = ()
     """Response headers (lower case) besides Retry-After that give seconds to wait."""
+    remaining: tuple[str, ...] = ()
+    """Response headers (lower case) giving the calls left in the vendor's rate-limit window."""
 
     def no_code_ok(self, path: str | None) -> bool:
         rule = self.no_code
@@ -748,7 +750,11 @@ def _check_globs(ck: _Checker, value: object, key: str) -> None:
 
 def _check_envelope(ck: _Checker, value: object, key: str, *, partial: bool) -> None:
     env = ck.table(value, key)
-    ck.keys(env, key, ("code", "message", "request_id", "success", "no_code", "xml", "retry_after"))
+    ck.keys(
+        env,
+        key,
+        ("code", "message", "request_id", "success", "no_code", "xml", "retry_after", "remaining"),
+    )
     if "code" not in env and not partial:
         raise ck.fail(f"{key}.code", "missing")
     for field in ("code", "message", "request_id"):
@@ -761,9 +767,10 @@ def _check_envelope(ck: _Checker, value: object, key: str, *, partial: bool) -> 
         _check_globs(ck, env["no_code"], f"{key}.no_code")
     if "xml" in env:
         ck.boolean(env["xml"], f"{key}.xml")
-    for i, name in enumerate(ck.strings(env.get("retry_after", []), f"{key}.retry_after")):
-        if not re.fullmatch(r"[A-Za-z0-9-]+", name):
-            raise ck.fail(f"{key}.retry_after[{i}]", f"{name!r} is not a header name")
+    for field in ("retry_after", "remaining"):
+        for i, name in enumerate(ck.strings(env.get(field, []), f"{key}.{field}")):
+            if not re.fullmatch(r"[A-Za-z0-9-]+", name):
+                raise ck.fail(f"{key}.{field}[{i}]", f"{name!r} is not a header name")
 
 
 def _check_table(ck: _Checker, doc: dict[str, Any], prefix: str) -> None:
@@ -1057,6 +1064,9 @@ class _Builder:
             retry_after=tuple(h.lower() for h in spec["retry_after"])
             if "retry_after" in spec
             else inherited("retry_after", ()),
+            remaining=tuple(h.lower() for h in spec["remaining"])
+            if "remaining" in spec
+            else inherited("remaining", ()),
         )
 
     def items(self, raw: Mapping[str, Any], key: str, owner: CodeTable, source: str) -> ItemsSpec:

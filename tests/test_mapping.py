@@ -54,6 +54,8 @@ BAD = [
     (MINIMAL.replace('code = ["code"]', 'code = "code"'), "envelope.code", "list of strings"),
     (MINIMAL.replace('name = "Mini"', 'name = "Mini"\nextends = "x"'), "vendor", "exactly one of"),
     (MINIMAL + "surprise = 1\n", "envelope.surprise", "unknown key"),
+    (MINIMAL + 'remaining = ["x ratelimit"]\n', "envelope.remaining[0]", "not a header name"),
+    (MINIMAL + 'retry_after = ["a:b"]\n', "envelope.retry_after[0]", "not a header name"),
     (
         MINIMAL + '[codes]\n"1" = { category = "busy", description = "d", cooldown = "5s" }\n',
         'codes."1".cooldown',

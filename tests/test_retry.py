@@ -501,6 +501,34 @@ def test_a_vendors_rate_limit_header_is_read_like_retry_after(clock: FakeClock) 
     assert clock.sleeps == [3.0]
 
 
+TELNYX_SENT = {"data": {"id": "m-1", "to": [{"phone_number": "+13125550001", "status": "queued"}]}}
+
+
+@pytest.mark.parametrize(
+    ("headers", "paused"),
+    [
+        ({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "3"}, 3.0),  # window used up
+        ({"x-ratelimit-remaining": "5", "x-ratelimit-reset": "3"}, None),  # calls left
+        ({"x-ratelimit-remaining": "0"}, None),  # no reset: nothing to wait for
+        ({"x-ratelimit-remaining": "none", "x-ratelimit-reset": "3"}, None),  # unreadable
+        ({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "99999"}, 60.0),  # bounded
+    ],
+)
+def test_a_used_up_rate_limit_window_pauses_calls_until_it_reopens(
+    clock: FakeClock, headers: dict[str, str], paused: float | None
+) -> None:
+    # Telnyx: "x-ratelimit-remaining: how many requests a user can still make within the
+    # current time window"; at 0 every call before the reset would get 429
+    script = Script([js(TELNYX_SENT, headers), js(TELNYX_SENT)])
+    state = normalizer.LocalState(clock)
+    retry = policy(clock, deadline=None)  # max_retry_after 60 s bounds the pause
+    c = normalizer.Client(transport=httpx.MockTransport(script), retry=retry, state=state)
+    assert outcome(c.post("https://api.telnyx.com/v2/messages")).ok  # the answer itself is ok
+    assert clock.sleeps == []
+    assert outcome(c.post("https://api.telnyx.com/v2/messages")).ok
+    assert clock.sleeps == ([] if paused is None else [paused])  # waited, then sent
+
+
 def test_the_vendors_rate_limit_header_sets_the_retry_delay_too(clock: FakeClock) -> None:
     limited = httpx.Response(
         429, json={"errors": [{"code": "10011"}]}, headers={"x-ratelimit-reset": "7"}
