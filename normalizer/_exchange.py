@@ -18,7 +18,7 @@ from ._body import CHALLENGE_KEY
 from ._category import Category
 from ._classify import classify_parsed, classify_uninspected
 from ._exceptions import CircuitOpenError, RateLimitedError, VendorError
-from ._limiter import SETTLE
+from ._limiter import ROUNDING, SETTLE
 from ._logging import CallLog
 from ._mapping import MAX_COOLDOWN
 from ._outcome import Outcome, attach, outcome_of
@@ -67,6 +67,7 @@ class Exchange:
         "last_cost",
         "limits",
         "max_attempts",
+        "paces",
         "pipeline",
         "probing",
         "replayable",
@@ -86,7 +87,10 @@ class Exchange:
         self.request = request
         self.route = route
         self.keys, self.limits = pipeline.keys(route)
-        if self.limits.limiter is not None and is_testing():  # set_testing: nothing waits
+        # the adaptive limiter paces busy retries; decided alike under set_testing, where
+        # nothing waits for a turn
+        self.paces = self.limits.adaptive
+        if self.limits.limiter is not None and is_testing():
             self.limits = replace(self.limits, limiter=None)
         policy = pipeline.policy
         self.max_attempts = 1 if policy is None else effective_attempts(policy)
@@ -343,18 +347,17 @@ class Exchange:
     def _paced_instead(self, decision: Decision, attempt: Attempt) -> bool:
         """The account is at capacity: the adaptive limiter, now slower, paces the retry.
 
-        That replaces the busy backoff, and a ``Retry-After`` no longer than the limiter's
-        ``max_wait``: on a rate limit it is the vendor's granularity (whole seconds), not a
-        pause; waited by every refused call, it idles callers the vendor could serve (sixteen
-        threads refused at once lose a second each). A longer one (an exhausted quota window)
-        is waited, and so is a vendor's own reset header (``x-ratelimit-reset``: when its
-        window opens again, which a retry before it would only be refused by).
+        That replaces the busy backoff; and, for a call's first retry, a ``Retry-After`` of at
+        most ``ROUNDING`` (1 s): on a rate limit the smallest whole second is the header's
+        rounding more often than a pause, and waited by every refused call it idles callers
+        the vendor could serve (sixteen threads refused at once lost their first second). A
+        call refused again waits it: an accurate one costs one attempt. A longer one (a quota
+        window) is always waited, and so is a vendor's own reset header (``x-ratelimit-reset``:
+        when its window opens again).
         """
         outcome = attempt.outcome
-        limiter = self.limits.limiter
         if not (
-            self.limits.adaptive
-            and limiter is not None
+            self.paces
             and outcome is not None
             and outcome.category is Category.BUSY
             and outcome.scope.shared
@@ -362,22 +365,25 @@ class Exchange:
             return False
         if decision.delay_from == "backoff":
             return True
+        response = attempt.response
         return (
             decision.delay_from == "retry_after"
-            and decision.delay <= limiter.max_wait
-            and retry_after(attempt.response) is not None
+            and attempt.number == 1
+            and decision.delay <= ROUNDING
+            and response is not None
+            and not any(h in response.headers for h in self.route.envelope.retry_after)
         )
 
     def cost(self, result: httpx.Response | BaseException, decision: Decision) -> int:
-        """Retry tokens the retry costs. None for one the rate limiter paces: it goes out in
-        a turn of the limited rate, adding no load above it, and the budget, there to stop
-        retries from multiplying the load, would only fail calls the vendor can serve (200
-        callers refused at once emptied it in the first second: 11% of their calls failed)."""
-        assert self.pipeline.policy is not None
+        """Retry tokens the retry costs: ``paced_cost`` for one the rate limiter paces (it goes
+        out in a turn of the limited rate; at the full cost, 200 callers refused at once
+        emptied the budget in the first second and 11% of their calls failed)."""
+        policy = self.pipeline.policy
+        assert policy is not None
         if decision.delay_from == "rate_limit":
-            return 0
+            return policy.paced_cost
         error = result if isinstance(result, BaseException) else None
-        return retry_cost(error, self.pipeline.policy)
+        return retry_cost(error, policy)
 
     def paid(self, decision: Decision, admission: Admission, cost: int) -> Decision:
         """The decision once the store answered (and, on go, took ``cost`` tokens)."""
@@ -388,6 +394,7 @@ class Exchange:
             if final.retry:
                 self.spent += cost
                 self.last_cost = cost
+                self.clean = self.clean and not cost  # the budget is short: give them back
                 self.probing = admission.verdict == "probe"
             else:
                 self.unpaid = cost  # the store took them, the cooldown ruled the retry out

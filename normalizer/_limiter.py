@@ -50,6 +50,9 @@ BUCKET = 0.5
 """Seconds over which the sending rate is counted."""
 SMOOTHING = 0.8
 """Weight of the latest bucket in the smoothed sending rate."""
+ROUNDING = 1.0
+"""A Retry-After this short on an account's rate limit is the header's whole-second rounding,
+not a pause: the first retry of a call refused with it waits for a limiter turn instead."""
 SETTLE = 0.1
 """Seconds after a lowering whose calls' refusals do not lower the rate again: the vendor's own
 bucket, emptied by the rate that was refused, needs a moment to refill."""

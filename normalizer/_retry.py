@@ -86,6 +86,10 @@ class RetryPolicy:
     budget_capacity: int = 500
     retry_cost: int = 5
     timeout_cost: int = 10
+    paced_cost: int = 1
+    """A retry the rate limiter paces adds no load above the limited rate, so it costs less
+    than ``retry_cost``; not nothing, so a vendor answering busy forever still empties the
+    budget and its calls fail at once."""
     clock: Callable[[], float] = dataclasses.field(default=time.monotonic, repr=False)
     sleep: Callable[[float], None] = dataclasses.field(default=time.sleep, repr=False)
     async_sleep: Callable[[float], Awaitable[None]] = dataclasses.field(
@@ -260,15 +264,19 @@ def retry_after(
     headers: tuple[str, ...] = ("retry-after",),
     now: Callable[[], float] = time.time,
 ) -> float | None:
-    """The response's Retry-After (or the first of ``headers`` present) in seconds, as a
+    """The response's Retry-After (or the first of ``headers`` readable) in seconds, as a
     delta or an HTTP date; None when absent or unreadable; never negative."""
     if response is None:
         return None
-    value = ""
     for name in headers:
-        value = response.headers.get(name, "").strip()
-        if value:
-            break
+        seconds = _seconds(response, response.headers.get(name, "").strip(), now)
+        if seconds is not None:
+            return seconds
+    return None
+
+
+def _seconds(response: httpx.Response, value: str, now: Callable[[], float]) -> float | None:
+    """One wait header's value in seconds (a delta or an HTTP date); None when unreadable."""
     if not value:
         return None
     try:

@@ -175,10 +175,10 @@ def test_503_storm_with_retry_after_past_the_deadline_stops_now(server: FaultSer
 
 
 def test_always_busy_vendor_and_the_budget(server: FaultServer) -> None:
-    retry = RetryPolicy(budget_capacity=20, retry_cost=5)
+    retry = RetryPolicy(budget_capacity=4)  # 2220 is the account's: retries paced, 1 token each
     with client(server, retry=retry) as c:
         attempts = [c.post("/busy").extensions["normalizer.attempts"] for _ in range(6)]
-    assert attempts[:2] == [3, 3]  # four retries spent the 20 tokens
+    assert attempts[:2] == [3, 3]  # four retries spent the 4 tokens
     assert attempts[2:] == [1, 1, 1, 1]
     assert server.hits["/busy"] == 10
     with client(server, raise_on_error=True) as c, pytest.raises(normalizer.BusyError) as info:

@@ -200,10 +200,10 @@ def test_a_retry_after_on_a_rate_limit_slows_the_others_but_stops_none(clock: Fa
 @pytest.mark.parametrize(
     ("headers", "options", "waited"),
     [
-        ({"Retry-After": "1"}, {}, 0.1),  # the limiter's granularity: paced, not waited
-        ({"Retry-After": "5"}, {}, 0.1),  # up to max_wait
-        ({"Retry-After": "6"}, {}, 6.0),  # longer: a quota window, waited
-        ({"Retry-After": "1"}, {"limiter": RateLimiter(max_wait=0.5)}, 1.0),
+        ({"Retry-After": "1"}, {}, 0.1),  # the header's rounding: paced, not waited
+        ({"Retry-After": "0.5"}, {}, 0.1),
+        ({"Retry-After": "2"}, {}, 2.0),  # longer: meant, waited
+        ({"Retry-After": "45"}, {"limiter": RateLimiter(max_wait=60)}, 45.0),  # a quota window
         ({"Retry-After": "1"}, {"limiter": None}, 1.0),  # no limiter to pace it: waited
         ({"Retry-After": "1"}, {"limiter": RateLimiter(rate=1000, adaptive=False)}, 1.0),
     ],
@@ -228,6 +228,48 @@ def test_a_retry_the_limiter_paces_spends_no_retry_budget(clock: FakeClock) -> N
     response = client(unpaced, clock, retry=retry, limiter=None).post(MANGO)
     assert outcome(response).category is normalizer.Category.BUSY
     assert len(unpaced.requests) == 1  # the budget stopped it
+
+
+def test_a_call_refused_again_waits_its_retry_after(clock: FakeClock) -> None:
+    # the account really is closed for the second it says: one paced attempt, then waited
+    busy = js({"result": 2220}, {"Retry-After": "1"})
+    script = Script([busy, busy, OK])
+    assert outcome(client(script, clock, retry=policy(clock)).post(MANGO)).ok
+    assert clock.sleeps == [0.1, 1.0]
+
+
+def test_a_vendors_reset_header_beside_retry_after_is_not_paced(clock: FakeClock) -> None:
+    limited = httpx.Response(
+        429,
+        json={"errors": [{"code": "10011"}]},
+        headers={"Retry-After": "1", "x-ratelimit-reset": "30"},
+    )
+    script = Script([limited, js({"data": {"id": "m"}})])
+    c = normalizer.Client(transport=httpx.MockTransport(script), retry=policy(clock))
+    assert outcome(c.post("https://api.telnyx.com/v2/messages")).ok
+    assert clock.sleeps == [1.0]  # Retry-After first, as always; waited, not paced
+
+
+def test_a_vendor_answering_busy_forever_still_empties_the_budget(clock: FakeClock) -> None:
+    script = Script([BUSY])
+    c = client(script, clock, retry=policy(clock, budget_capacity=2))
+    c.post(MANGO)  # three attempts: two paced retries at paced_cost 1 each
+    assert len(script.requests) == 3
+    c.post(MANGO)  # the budget is empty: not retried
+    assert len(script.requests) == 4
+
+
+def test_set_testing_decides_busy_retries_as_in_production(clock: FakeClock) -> None:
+    from structlog.testing import capture_logs
+
+    from normalizer.testing import set_testing
+
+    retry = policy(clock, budget_capacity=4)  # enough for a paced retry only
+    with set_testing(True), capture_logs() as logs:
+        response = client(Script([BUSY, OK]), clock, retry=retry).post(MANGO)
+    assert outcome(response).ok
+    [retrying] = [e for e in logs if e["event"] == "vendor_call_retrying"]
+    assert retrying["delay_from"] == "rate_limit"
 
 
 def test_a_vendors_reset_header_is_waited_even_with_the_limiter(clock: FakeClock) -> None:

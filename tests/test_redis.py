@@ -52,7 +52,8 @@ def _hammer(
     """One worker process: ``calls`` POSTs to an always-busy vendor, sharing state on Redis."""
     normalizer.testing.set_testing(True)  # retries keep their count but never sleep
     circuit = CircuitBreaker(failures=20, recovery=600, categories=BUSY_TOO) if breaker else None
-    retry = RetryPolicy(budget_capacity=50, retry_cost=5)
+    # 107225 is the account's: its retries are paced; priced like any retry to count them
+    retry = RetryPolicy(budget_capacity=50, retry_cost=5, paced_cost=5)
     tally = {"calls": 0, "attempts": 0, "circuit_open": 0}
     with (
         RedisState.from_url(redis_url, account=account, timeout=2.0) as state,

@@ -474,16 +474,17 @@ def test_retrying_event_says_why_and_where_the_delay_came_from(clock: FakeClock)
     from structlog.testing import capture_logs
 
     busy = js({"resp": {"respCode": "107225"}}, headers={"Retry-After": "2"})
+    rounded = js({"resp": {"respCode": "107225"}}, headers={"Retry-After": "1"})
     with capture_logs() as logs:
-        client("ucpaas", Script([busy, UCPAAS_OK]), policy(clock), limiter=None).post(UCPAAS)
         client("ucpaas", Script([busy, UCPAAS_OK]), policy(clock)).post(UCPAAS)
+        client("ucpaas", Script([rounded, UCPAAS_OK]), policy(clock)).post(UCPAAS)
     waited, paced = [e for e in logs if e["event"] == "vendor_call_retrying"]
     assert (waited["why"], waited["delay_from"], waited["delay"]) == (
         "rejected",
         "retry_after",
         2.0,
     )
-    # with the adaptive limiter, a short Retry-After on the account's busy answer is paced
+    # with the adaptive limiter, a 1 s Retry-After on the account's busy answer is paced
     assert (paced["why"], paced["delay_from"], paced["delay"]) == ("rejected", "rate_limit", 0.1)
 
 
@@ -529,6 +530,12 @@ def test_a_used_up_rate_limit_window_pauses_calls_until_it_reopens(
     assert clock.sleeps == ([] if paused is None else [paused])  # waited, then sent
 
 
+def test_an_unreadable_retry_after_does_not_hide_the_vendors_header() -> None:
+    headers = {"Retry-After": "soon", "x-ratelimit-reset": "30"}
+    response = httpx.Response(429, headers=headers)
+    assert retry_after(response, ("retry-after", "x-ratelimit-reset")) == 30.0
+
+
 def test_the_vendors_rate_limit_header_sets_the_retry_delay_too(clock: FakeClock) -> None:
     limited = httpx.Response(
         429, json={"errors": [{"code": "10011"}]}, headers={"x-ratelimit-reset": "7"}
@@ -554,3 +561,13 @@ def test_the_callers_timeouts_come_back_after_the_call(clock: FakeClock) -> None
     c.send(request)
     assert request.extensions["timeout"]["read"] == 30.0  # given back as it was
     assert seen[0] == 30.0
+
+
+def test_a_retry_costing_one_token_gets_it_back_on_success(clock: FakeClock) -> None:
+    state = normalizer.LocalState(clock)
+    retry = policy(clock, retry_cost=1)
+    script = Script([js({"result": 5001}), js({"result": 1000})])
+    c = client("mango", script, retry, state=state, limiter=None)
+    assert outcome(c.get(MANGO)).ok
+    assert len(script.requests) == 2
+    assert state.tokens("mango", retry.budget_capacity) == retry.budget_capacity
