@@ -355,7 +355,7 @@ def envelope_lines(envelope: Any) -> list[str]:
         lines.append(
             "- calls left in the rate-limit window: "
             + ", ".join(code(h) for h in envelope.remaining)
-            + " (0: every call waits until the window reopens)"
+            + " (0: calls wait until the window reopens, up to `max_retry_after`)"
         )
     return lines
 

@@ -28,6 +28,7 @@ from ._retry import (
     TRANSIENT,
     Attempt,
     Decision,
+    RetryPolicy,
     bounded,
     decide,
     effective_attempts,
@@ -36,7 +37,6 @@ from ._retry import (
     replayable,
     retry_after,
     retry_cost,
-    within_deadline,
 )
 from ._router import Route
 from ._store import Admission, Signal, Transition
@@ -156,9 +156,11 @@ class Exchange:
         policy = self.pipeline.policy
         if policy is None:  # without a retry policy nothing waits
             return 0.0
+        deadline = policy.deadline
         if wait and (
-            wait > policy.max_retry_after or not within_deadline(policy, self.elapsed(), wait)
-        ):
+            wait > policy.max_retry_after
+            or (deadline is not None and self.elapsed() + wait >= deadline)
+        ):  # a pause past what the call may wait, or leaving it no time once over
             raise self._refusal(wait, "cooldown")
         return max(wait, admission.turn)
 
@@ -253,15 +255,15 @@ class Exchange:
         if policy is None:
             return 0.0
         headers = response.headers
-        value = next((v for v in map(headers.get, self.route.envelope.remaining) if v), None)
-        try:
-            left = float(value) if value is not None else math.nan
-        except ValueError:
-            return 0.0
-        if not left <= 0:  # calls left (or nothing readable): the limiter's business
-            return 0.0
-        after = retry_after(response, self.wait_headers)
-        return 0.0 if after is None else min(after, policy.max_retry_after, MAX_COOLDOWN)
+        for name in self.route.envelope.remaining:
+            try:
+                left = float(headers.get(name, ""))
+            except ValueError:  # absent or unreadable: the next header
+                continue
+            if left != 0:  # calls left (or -1, "unlimited" to some APIs)
+                return 0.0
+            return _learned(retry_after(response, self.wait_headers), policy)
+        return 0.0
 
     def _challenge(self, response: httpx.Response) -> bool:
         """A 401/407 challenge that the request's auth flow will answer with another request."""
@@ -276,17 +278,14 @@ class Exchange:
         A Retry-After on a busy answer is a rate limit's: the others slow down (the rate
         limiter) but do not stop, and the call that got it waits it or its turn
         (:meth:`_paced_instead`). On a server failure (maintenance,
-        restart) it is a pause for everyone, learned from the response and so never longer than
-        the policy's ``max_retry_after``: one answer saying 999999 s, a date in 2099, or 30000
-        meant as milliseconds must not lock the vendor (and, on Redis, the fleet) out for a day.
+        restart) it is a pause for everyone, learned from the response (:func:`_learned`).
         The mapping's own ``cooldown`` is data the user controls and stands as written.
         """
         policy = self.pipeline.policy
         if policy is None:
             return 0.0
         learn = outcome.retryable and not busy
-        after = retry_after(response, self.wait_headers) if learn else None
-        learned = 0.0 if after is None else min(after, policy.max_retry_after)
+        learned = _learned(retry_after(response, self.wait_headers), policy) if learn else 0.0
         return min(MAX_COOLDOWN, max(outcome.cooldown, learned))
 
     def errored(self, error: BaseException) -> Signal | None:
@@ -485,6 +484,15 @@ class Exchange:
                 redactor=self.pipeline.redactor_for(self.route.mapping),
             )
         return None
+
+
+def _learned(after: float | None, policy: RetryPolicy) -> float:
+    """A pause for every caller learned from a response: none when longer than the policy's
+    ``max_retry_after``. One answer saying 999999 s, a date in 2099, 30000 meant as
+    milliseconds or an hourly quota's reset must not stop the vendor (and, on Redis, the
+    fleet) for long, nor hold every call for a minute to send it with no time left: each
+    call finds out for itself and gives up at once (``retry_after_too_long``)."""
+    return 0.0 if after is None or after > policy.max_retry_after else after
 
 
 def _bounded_timeouts(timeout: object, left: float) -> dict[str, float]:

@@ -104,6 +104,8 @@ class RetryPolicy:
             raise ValueError("base, cap and max_retry_after must not be negative")
         if self.deadline is not None and self.deadline <= 0:
             raise ValueError("deadline must be positive (or None)")
+        if min(self.budget_capacity, self.retry_cost, self.timeout_cost, self.paced_cost) < 0:
+            raise ValueError("the budget's capacity and costs must not be negative")
         object.__setattr__(
             self, "pace", MappingProxyType({str(Category(k)): v for k, v in self.pace.items()})
         )

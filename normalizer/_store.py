@@ -13,7 +13,8 @@ vendor that every call reads and updates:
 - the **cooldown**: when the vendor asks every caller to stop (a mapping entry's ``cooldown``,
   a Retry-After on a server failure such as a maintenance window), every call waits it out
   instead of each discovering it by failing. A Retry-After on a rate-limit answer is not a
-  cooldown: the others slow down (the limiter), none stop.
+  cooldown: the others slow down (the limiter), none stop; a rate-limit window the vendor
+  says is used up (its mapping's ``remaining`` header at 0) is.
 
 Only answers of vendor or account scope (:class:`~normalizer.Scope`) feed the limiter, the
 breaker and the cooldown: a busy callee, agent or line concerns one call.

@@ -300,6 +300,9 @@ def test_policy_validation() -> None:
         RetryPolicy(deadline=0)
     with pytest.raises(ValueError, match="'turbo' is not a valid Category"):
         RetryPolicy(pace={"turbo": 1.0})
+    for cost in ("budget_capacity", "retry_cost", "timeout_cost", "paced_cost"):
+        with pytest.raises(ValueError, match="must not be negative"):
+            RetryPolicy(**{cost: -1})  # type: ignore[arg-type]
 
 
 # --- async ------------------------------------------------------------------------------------
@@ -512,7 +515,10 @@ TELNYX_SENT = {"data": {"id": "m-1", "to": [{"phone_number": "+13125550001", "st
         ({"x-ratelimit-remaining": "5", "x-ratelimit-reset": "3"}, None),  # calls left
         ({"x-ratelimit-remaining": "0"}, None),  # no reset: nothing to wait for
         ({"x-ratelimit-remaining": "none", "x-ratelimit-reset": "3"}, None),  # unreadable
-        ({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "99999"}, 60.0),  # bounded
+        ({"x-ratelimit-remaining": "0.0", "x-ratelimit-reset": "2"}, 2.0),
+        ({"x-ratelimit-remaining": "-1", "x-ratelimit-reset": "3"}, None),  # "unlimited" to some
+        # longer than max_retry_after (an hourly quota, a timestamp): each call finds out
+        ({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "99999"}, None),
     ],
 )
 def test_a_used_up_rate_limit_window_pauses_calls_until_it_reopens(
@@ -571,3 +577,18 @@ def test_a_retry_costing_one_token_gets_it_back_on_success(clock: FakeClock) -> 
     assert outcome(c.get(MANGO)).ok
     assert len(script.requests) == 2
     assert state.tokens("mango", retry.budget_capacity) == retry.budget_capacity
+
+
+def test_a_pause_that_would_use_up_the_deadline_is_refused_at_once(clock: FakeClock) -> None:
+    used_up = js(TELNYX_SENT, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "30"})
+    script = Script([used_up, js(TELNYX_SENT)])
+    state = normalizer.LocalState(clock)
+    c = normalizer.Client(
+        transport=httpx.MockTransport(script), retry=policy(clock, deadline=30.0), state=state
+    )
+    c.post("https://api.telnyx.com/v2/messages")
+    with pytest.raises(normalizer.CircuitOpenError) as info:  # not held 30 s to go with none left
+        c.post("https://api.telnyx.com/v2/messages")
+    assert info.value.reason == "cooldown"
+    assert clock.sleeps == []
+    assert len(script.requests) == 1

@@ -263,7 +263,7 @@ def test_a_pause_longer_than_the_policy_waits_fails_fast(clock: FakeClock) -> No
     "value", ["999999", "Thu, 01 Jan 2099 00:00:00 GMT", "inf", "30000", "nan", "-5"]
 )
 def test_one_answer_never_locks_a_vendor_out(clock: FakeClock, value: str) -> None:
-    # a learned pause is bounded by max_retry_after (60 s): the next call waits, then goes
+    # a pause longer than max_retry_after (60 s) is not learned: the next call goes at once
     busy = httpx.Response(500, headers={"Retry-After": value})
     script = Script([busy, OK])
     retry = policy(clock, max_attempts=1, deadline=None)
