@@ -249,8 +249,8 @@ class Exchange:
         """The pause until the vendor's rate-limit window reopens, when an answer (any answer)
         says no call is left in it: the mapping's ``remaining`` header at 0, and the seconds
         its wait headers give. Every call sent before then would be refused; this is a "stop
-        for N seconds" from the vendor, so a cooldown, bounded like any learned from a
-        response."""
+        for N seconds" from the vendor, so a cooldown, learned like any pause read from a
+        response (:func:`_learned`)."""
         policy = self.pipeline.policy
         if policy is None:
             return 0.0
@@ -277,9 +277,9 @@ class Exchange:
 
         A Retry-After on a busy answer is a rate limit's: the others slow down (the rate
         limiter) but do not stop, and the call that got it waits it or its turn
-        (:meth:`_paced_instead`). On a server failure (maintenance,
-        restart) it is a pause for everyone, learned from the response (:func:`_learned`).
-        The mapping's own ``cooldown`` is data the user controls and stands as written.
+        (:meth:`_paced_instead`). On a server failure (maintenance, restart) it is a pause for
+        everyone, learned from the response (:func:`_learned`). The mapping's own
+        ``cooldown`` is data the user controls and stands as written.
         """
         policy = self.pipeline.policy
         if policy is None:
