@@ -218,8 +218,8 @@ def test_a_short_retry_after_on_the_accounts_rate_limit_is_paced_not_waited(
     assert clock.sleeps[0] == pytest.approx(waited)
 
 
-def test_a_retry_the_limiter_paces_spends_no_retry_budget(clock: FakeClock) -> None:
-    # a budget too small for one retry (cost 5): only a paced retry still goes
+def test_a_retry_the_limiter_paces_spends_less_retry_budget(clock: FakeClock) -> None:
+    # a budget too small for one retry (cost 5): a paced one (cost 1) still goes
     retry = policy(clock, budget_capacity=4)
     paced = Script([BUSY, OK])
     assert outcome(client(paced, clock, retry=retry).post(MANGO)).ok

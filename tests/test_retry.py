@@ -528,7 +528,7 @@ def test_a_used_up_rate_limit_window_pauses_calls_until_it_reopens(
     # current time window"; at 0 every call before the reset would get 429
     script = Script([js(TELNYX_SENT, headers), js(TELNYX_SENT)])
     state = normalizer.LocalState(clock)
-    retry = policy(clock, deadline=None)  # max_retry_after 60 s bounds the pause
+    retry = policy(clock, deadline=None)  # pauses are learned up to max_retry_after (60 s)
     c = normalizer.Client(transport=httpx.MockTransport(script), retry=retry, state=state)
     assert outcome(c.post("https://api.telnyx.com/v2/messages")).ok  # the answer itself is ok
     assert clock.sleeps == []
