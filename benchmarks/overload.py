@@ -68,6 +68,15 @@ class Busy(Exception):
     pass
 
 
+HAND_RETRY = tenacity.retry(
+    stop=tenacity.stop_after_attempt(3),
+    wait=tenacity.wait_random_exponential(multiplier=0.5, max=5),
+    retry=tenacity.retry_if_exception_type(Busy),
+    reraise=True,
+)
+"""The hand-written clients' retries, sync and async alike (tenacity wraps either)."""
+
+
 class AIMD:
     """A hand-written client-side limiter, bolted on from outside: a token bucket whose rate
     grows by one call/s per success (slow start) until the first refusal, then by 10 calls/s
@@ -126,12 +135,7 @@ class Strategy:
         plain = httpx.Client(base_url=url, timeout=30)
         limiter = AIMD() if self.aimd else None
 
-        @tenacity.retry(
-            stop=tenacity.stop_after_attempt(3),
-            wait=tenacity.wait_random_exponential(multiplier=0.5, max=5),
-            retry=tenacity.retry_if_exception_type(Busy),
-            reraise=True,
-        )
+        @HAND_RETRY
         def attempt() -> None:
             while limiter is not None and (wait := limiter.take()):
                 time.sleep(wait)
@@ -169,12 +173,7 @@ class Strategy:
         plain = httpx.AsyncClient(base_url=url, timeout=30, limits=limits)
         limiter = AIMD() if self.aimd else None
 
-        @tenacity.retry(
-            stop=tenacity.stop_after_attempt(3),
-            wait=tenacity.wait_random_exponential(multiplier=0.5, max=5),
-            retry=tenacity.retry_if_exception_type(Busy),
-            reraise=True,
-        )
+        @HAND_RETRY
         async def attempt() -> None:
             while limiter is not None and (wait := limiter.take()):
                 await asyncio.sleep(wait)
