@@ -118,6 +118,10 @@ def mock_clients(body: bytes) -> dict[str, httpx.Client]:
         "normalizer.Client, quiet logger": normalizer.Client(
             "mango", transport=mock, logger=quiet_logger()
         ),
+        # opentelemetry-api is installed here with no SDK set up: the row above pays its check
+        "normalizer, quiet logger, telemetry=False": normalizer.Client(
+            "mango", transport=mock, logger=quiet_logger(), telemetry=False
+        ),
         "normalizer, vendor found from the URL": normalizer.Client(
             transport=mock, logger=quiet_logger()
         ),
