@@ -38,7 +38,7 @@ from ._retry import (
     retry_after,
     retry_cost,
 )
-from ._router import Route
+from ._router import Route, target_of
 from ._store import Admission, Signal, Transition
 
 if TYPE_CHECKING:
@@ -319,8 +319,11 @@ class Exchange:
         policy = self.pipeline.policy
         if policy is None:
             return _FINAL
+        resend = self.route.mapping.resend
         if isinstance(result, BaseException):
-            attempt = Attempt(self.request, self.attempts, exception=result, elapsed=self.elapsed())
+            attempt = Attempt(
+                self.request, self.attempts, exception=result, elapsed=self.elapsed(), resend=resend
+            )
         else:
             outcome = outcome_of(result)
             if outcome is None or not outcome.retryable:  # the usual answer, decided at once
@@ -332,9 +335,14 @@ class Exchange:
                 outcome,
                 elapsed=self.elapsed(),
                 wait_headers=self.wait_headers,  # Retry-After, then the vendor's own header
+                resend=resend,
             )
         decision = decide(
-            attempt, policy, max_attempts=self.max_attempts, replayable=self.replayable
+            attempt,
+            policy,
+            max_attempts=self.max_attempts,
+            replayable=self.replayable,
+            signed_once=bool(resend.nonce) and resend.signed_once(target_of(self.request)),
         )
         if self._paced_instead(decision, attempt):  # a short settling wait, then a turn
             delay = policy.random() * min(policy.cap, SETTLE * 2 ** (attempt.number - 1))

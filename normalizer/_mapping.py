@@ -374,6 +374,36 @@ class Redaction:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Resend:
+    """What a vendor's requests do, as far as sending one again is concerned (``[resend]``).
+
+    Whether a request may be resent after an ambiguous failure (a timeout after writing, a
+    lost connection, a 5xx that does not say nothing was done) depends on its operation, not
+    on its HTTP method: Aliyun's ``GET ...?Action=SendSms`` sends a message. The rules read
+    this data (:func:`normalizer._retry.decide`); a vendor without the table has none of it
+    and the method decides, as RFC 9110 says.
+    """
+
+    acts_through_get: bool = False
+    """Some operation that acts (sends, calls, changes) is a GET: a GET is then safe to resend
+    only when ``reads`` declares its operation."""
+    reads: tuple[Selector, ...] = ()
+    """Operations that only read: safe to resend whatever their method."""
+    idempotency_header: str | None = None
+    """The request header (lower case) the vendor documents de-duplicating on, if any."""
+    nonce: tuple[Selector, ...] = ()
+    """Requests signed with a one-time nonce the vendor refuses to see twice: the same bytes
+    are never sent again (the caller re-signs)."""
+    source: str = ""
+
+    def reads_only(self, target: Target) -> bool:
+        return any(s.matches(target) for s in self.reads)
+
+    def signed_once(self, target: Target) -> bool:
+        return any(s.matches(target) for s in self.nonce)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class VendorMapping:
     """Everything normalizer knows about one vendor, validated and immutable."""
 
@@ -394,6 +424,8 @@ class VendorMapping:
     rate: float | None = None
     """The calls per second the vendor publishes as an account's limit (None: not published);
     the rate limiter never sends faster."""
+    resend: Resend = Resend()
+    """Which requests may be sent again after an ambiguous failure, and which never."""
 
     @property
     def hosts(self) -> tuple[str, ...]:
@@ -627,7 +659,17 @@ def _check_document(doc: dict[str, Any], path: str | Path | None) -> None:
     ck.keys(
         doc,
         "",
-        ("format", "vendor", "detect", "envelope", *_TABLE_KEYS, "products", "aliases", "redact"),
+        (
+            "format",
+            "vendor",
+            "detect",
+            "envelope",
+            *_TABLE_KEYS,
+            "products",
+            "aliases",
+            "redact",
+            "resend",
+        ),
     )
     fmt = doc.get("format")
     if fmt != FORMAT_VERSION:
@@ -669,6 +711,8 @@ def _check_document(doc: dict[str, Any], path: str | Path | None) -> None:
     _check_table(ck, doc, "")
     if "redact" in doc:
         _check_redact(ck, doc["redact"])
+    if "resend" in doc:
+        _check_resend(ck, doc["resend"], overlay=overlay)
     for key, product in _sections(
         ck, doc, "products", "product", ("inherit", "envelope", *_TABLE_KEYS)
     ):
@@ -740,6 +784,35 @@ def _check_redact(ck: _Checker, value: object) -> None:
                 f"redact.after_segments[{i}]",
                 f"{name!r} is not a URL path segment (no '/' or spaces)",
             )
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")  # an RFC 9110 token
+
+
+def _check_resend(ck: _Checker, value: object, *, overlay: bool) -> None:
+    """``[resend]``: which requests only read, which header de-duplicates, which are signed
+    once. Every rule changes whether a message may go out twice, so its source is required."""
+    resend = ck.table(value, "resend")
+    allowed = ("source", "acts_through_get", "reads", "idempotency_header", "nonce")
+    ck.keys(resend, "resend", allowed)
+    if "source" in resend:
+        ck.string(resend["source"], "resend.source")
+    elif not overlay:
+        raise ck.fail("resend.source", "missing: say where these rules come from")
+    if "acts_through_get" in resend:
+        ck.boolean(resend["acts_through_get"], "resend.acts_through_get")
+    if "idempotency_header" in resend:
+        name = ck.string(resend["idempotency_header"], "resend.idempotency_header")
+        if not _HEADER_NAME.match(name):
+            raise ck.fail("resend.idempotency_header", f"{name!r} is not a header name")
+    for field in ("reads", "nonce"):
+        for i, spec in enumerate(ck.array(resend.get(field, []), f"resend.{field}")):
+            key = f"resend.{field}[{i}]"
+            selector = ck.table(spec, key)
+            ck.keys(selector, key, _SELECTOR_KEYS)
+            if not selector:
+                raise ck.fail(key, "an empty selector would match every request")
+            _check_selector(ck, selector, key)
 
 
 def _check_globs(ck: _Checker, value: object, key: str) -> None:
@@ -944,6 +1017,13 @@ def merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
         products[name] = new
     out["products"] = products
     out["aliases"] = {**base.get("aliases", {}), **overlay.get("aliases", {})}
+    if "resend" in overlay:  # an overlay's reads and nonces add to the vendor's
+        old, new = base.get("resend", {}), overlay["resend"]
+        out["resend"] = {
+            **old,
+            **new,
+            **{field: [*new.get(field, []), *old.get(field, [])] for field in ("reads", "nonce")},
+        }
     if "redact" in overlay:  # an overlay adds secrets; it never unmasks the vendor's
         old = base.get("redact", {})
         out["redact"] = {
@@ -1147,6 +1227,7 @@ def build(doc: dict[str, Any], files: Sequence[str]) -> VendorMapping:
         contested=_contested(table, products.values()),
         redact=_redaction(doc.get("redact", {})),
         rate=parse_rate(vendor["rate"]) if "rate" in vendor else None,
+        resend=_resend(doc.get("resend", {})),
     )
     _check_success(b.ck, mapping)
     return mapping
@@ -1180,6 +1261,17 @@ def _redaction(spec: Mapping[str, Any]) -> Redaction:
     return Redaction(
         keys=tuple(dict.fromkeys(spec.get("keys", ()))),
         after_segments=tuple(dict.fromkeys(spec.get("after_segments", ()))),
+    )
+
+
+def _resend(spec: Mapping[str, Any]) -> Resend:
+    header = spec.get("idempotency_header")
+    return Resend(
+        acts_through_get=spec.get("acts_through_get", False),
+        reads=tuple(_selector(s) for s in spec.get("reads", ())),
+        idempotency_header=None if header is None else header.lower(),
+        nonce=tuple(_selector(s) for s in spec.get("nonce", ())),
+        source=spec.get("source", ""),
     )
 
 

@@ -27,12 +27,18 @@ import tenacity
 from tenacity.wait import wait_base
 
 from ._category import Category
-from ._exceptions import VendorError
+from ._exceptions import UnregisteredVendorError, VendorError
+from ._mapping import Resend
 from ._outcome import Outcome, outcome_of
+from ._registry import default_registry
+from ._router import REQUEST_KEY, target_of
 from ._store import Admission
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
-"""Methods whose repetition has no further effect (RFC 9110 idempotent methods)."""
+"""Methods whose repetition has no further effect (RFC 9110 idempotent methods), unless the
+vendor acts through GET (its mapping's ``[resend] acts_through_get``)."""
+
+NO_RESEND = Resend()
 
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _MAYBE_SENT = (
@@ -59,10 +65,12 @@ class RetryPolicy:
     """How the transports retry; immutable, shareable, and every default is a safe one.
 
     Retried: outcomes whose ``retryable`` is true, and transport errors where the request
-    never left (connect errors, pool timeouts), or may be repeated safely. A request that is
-    not safe to repeat (a POST without an idempotency key) is resent only when the outcome
-    says the vendor refused it before acting (``Outcome.rejected``), unless
-    ``retry_ambiguous`` is set.
+    never left (connect errors, pool timeouts), or may be repeated safely. After an ambiguous
+    failure (a timeout after writing, a lost connection, a 5xx that does not say the vendor
+    refused the request before acting) a request is resent only when it cannot act twice:
+    its operation only reads (the vendor's mapping, ``[resend]``, or its method where the
+    vendor never acts through GET), it carries the header the vendor de-duplicates on, or
+    the caller said so (``idempotent`` here, or per request).
     """
 
     max_attempts: int = 3
@@ -79,10 +87,11 @@ class RetryPolicy:
     """Seconds for all attempts and waits together; a wait that would pass it stops instead."""
     max_retry_after: float = 60.0
     """A vendor's Retry-After is honoured up to this many seconds."""
-    idempotency_headers: tuple[str, ...] = ("Idempotency-Key", "X-Idempotency-Key")
-    """A request carrying one of these headers is safe to resend whatever its method."""
-    retry_ambiguous: bool = False
-    """Resend non-idempotent requests after an ambiguous server error (may act twice)."""
+    idempotent: bool | None = None
+    """The caller's word on every request of the client: True, each may be resent after an
+    ambiguous failure (they read, or the vendor de-duplicates them: yours to know); False,
+    none is, not even a read; None, the vendor's mapping and the method decide. A request's
+    own ``extensions={"normalizer": {"idempotent": ...}}`` overrides it."""
     budget_capacity: int = 500
     retry_cost: int = 5
     timeout_cost: int = 10
@@ -130,13 +139,17 @@ class Attempt:
     wait_headers: tuple[str, ...] = ("retry-after",)
     """Response headers that say how long to wait, first found wins (a mapping may add
     its vendor's, e.g. ``x-ratelimit-reset``)."""
+    resend: Resend = NO_RESEND
+    """The vendor's ``[resend]`` rules: which operations only read, which header
+    de-duplicates (none known: the method decides)."""
 
 
 class Decision(NamedTuple):
     """Whether to send a request again, why, and after how long.
 
     ``why`` names the rule: for a retry, what makes resending safe (``rejected``,
-    ``safe_method``, ``idempotency_key``, ``never_sent``, ``retry_ambiguous``); otherwise ``ok``,
+    ``never_sent``, ``read_operation``, ``safe_method``, ``idempotency_key``, ``idempotent``);
+    otherwise ``ok``,
     ``not_retryable``, or one of :data:`GIVE_UP` (a failure that might have passed later).
     ``delay_from`` says where the delay came from: ``backoff``, ``retry_after``, ``cooldown``, or
     ``rate_limit`` (a busy answer for the vendor or account: the rate limiter paces the retry,
@@ -153,6 +166,7 @@ GIVE_UP = frozenset(
     {
         "not_safe_to_resend",
         "body_not_replayable",
+        "signed_once",
         "max_attempts",
         "deadline",
         "retry_after_too_long",
@@ -170,33 +184,37 @@ def decide(
     *,
     max_attempts: int | None = None,
     replayable: bool = True,
+    signed_once: bool = False,
 ) -> Decision:
     """Whether (and when) to send again after ``attempt``: the rules, without side effects.
 
-    Retried: a retryable outcome the vendor refused before acting, or whose request is safe to
-    repeat (its method, an idempotency key, or ``retry_ambiguous``); a transport error where the
-    request never left, or one safe to repeat. The wait is the vendor's Retry-After or the
-    category's backoff, within ``max_retry_after`` and the deadline. ``max_attempts`` None: no
-    limit (a tenacity ``stop`` of the caller's decides). The vendor's shared state (budget,
-    circuit, cooldown) is asked afterwards: :func:`paid`.
+    Retried: a retryable outcome the vendor refused before acting, or whose request cannot act
+    twice (:func:`resend_safety`); a transport error where the request never left, or one that
+    cannot act twice. ``replayable`` False: the body cannot be sent again; ``signed_once``: the
+    request carries a one-time signature the vendor refuses to see twice (its mapping's
+    ``nonce``), so only a request that never left is sent again, and the caller, who can sign
+    anew, decides the rest. The wait is the vendor's Retry-After or the category's backoff,
+    within ``max_retry_after`` and the deadline. ``max_attempts`` None: no limit (a tenacity
+    ``stop`` of the caller's decides). The vendor's shared state (budget, circuit, cooldown)
+    is asked afterwards: :func:`paid`.
     """
     outcome, error = attempt.outcome, attempt.exception
     if error is not None:
         if not isinstance(error, TRANSIENT):
             return Decision(False, "not_retryable")
-        why = "never_sent" if isinstance(error, _NEVER_SENT) else _safe(attempt.request, policy)
+        why = "never_sent" if isinstance(error, _NEVER_SENT) else resend_safety(attempt, policy)
     elif outcome is None or not outcome.retryable:
         return Decision(False, "ok" if outcome is not None and outcome.ok else "not_retryable")
     elif outcome.rejected:
         why = "rejected"
     else:
-        why = _safe(attempt.request, policy) or (
-            "retry_ambiguous" if policy.retry_ambiguous else None
-        )
+        why = resend_safety(attempt, policy)
     if not replayable:
         return Decision(False, "body_not_replayable")
     if why is None:
         return Decision(False, "not_safe_to_resend")
+    if signed_once and why != "never_sent":
+        return Decision(False, "signed_once")
     if max_attempts is not None and attempt.number >= max_attempts:
         return Decision(False, "max_attempts")
     after = retry_after(attempt.response, attempt.wait_headers)
@@ -245,15 +263,38 @@ def within_deadline(policy: RetryPolicy, elapsed: float | None, delay: float) ->
     return deadline is None or elapsed is None or elapsed + delay <= deadline
 
 
-def _safe(request: httpx.Request | None, policy: RetryPolicy) -> str | None:
-    """Why repeating ``request`` cannot act twice, or None: its method, or an idempotency key."""
+def resend_safety(attempt: Attempt, policy: RetryPolicy) -> str | None:
+    """Why sending ``attempt``'s request again cannot act twice, or None when it might.
+
+    In order: the caller's word (the request's ``idempotent`` extension, then the policy's);
+    the header the vendor de-duplicates on (``idempotency_key``); an operation the vendor's
+    mapping declares a read (``read_operation``); a method RFC 9110 calls idempotent
+    (``safe_method``), except a GET to a vendor that acts through GET. Nothing else: a
+    header the vendor does not honour, or a reference it only echoes back, proves nothing.
+    """
+    request = attempt.request
     if request is None:
         return None
-    if request.method in SAFE_METHODS:
-        return "safe_method"
-    if any(h in request.headers for h in policy.idempotency_headers):
+    said = _said(request)
+    if said is None:
+        said = policy.idempotent
+    if said is not None:
+        return "idempotent" if said else None
+    rules = attempt.resend
+    if rules.idempotency_header is not None and rules.idempotency_header in request.headers:
         return "idempotency_key"
+    if rules.reads and rules.reads_only(target_of(request)):
+        return "read_operation"
+    if request.method in SAFE_METHODS and not (rules.acts_through_get and request.method == "GET"):
+        return "safe_method"
     return None
+
+
+def _said(request: httpx.Request) -> bool | None:
+    """The request's own ``extensions={"normalizer": {"idempotent": ...}}``, if a bool."""
+    options = request.extensions.get(REQUEST_KEY)
+    said = options.get("idempotent") if isinstance(options, dict) else None
+    return said if isinstance(said, bool) else None
 
 
 def replayable(request: httpx.Request) -> bool:
@@ -364,13 +405,28 @@ def _attempt_in(state: tenacity.RetryCallState) -> Attempt | None:
         exc = state.outcome.exception()
         if not isinstance(exc, VendorError):
             return None
-        return Attempt(exc.request, state.attempt_number, exc.response, exc.outcome)
+        rules = _rules_for(exc.outcome)
+        return Attempt(exc.request, state.attempt_number, exc.response, exc.outcome, resend=rules)
     result = state.outcome.result()
     if isinstance(result, httpx.Response):
-        return Attempt(_request_of(result), state.attempt_number, result, outcome_of(result))
+        outcome = outcome_of(result)
+        number, rules = state.attempt_number, _rules_for(outcome)
+        return Attempt(_request_of(result), number, result, outcome, resend=rules)
     if isinstance(result, Outcome):
         return Attempt(None, state.attempt_number, outcome=result)
     return None
+
+
+def _rules_for(outcome: Outcome | None) -> Resend:
+    """The ``[resend]`` rules of the outcome's vendor (a user's retry resends the same
+    operation, so whether it may act twice is the same question; a one-time signature is not,
+    since user code signs anew)."""
+    if outcome is None:
+        return NO_RESEND
+    try:
+        return default_registry().get(outcome.vendor).resend
+    except UnregisteredVendorError:
+        return NO_RESEND
 
 
 def _request_of(response: httpx.Response) -> httpx.Request | None:

@@ -17,7 +17,8 @@ from ._mapping import Envelope, Product, Target, VendorMapping
 from ._registry import Registry, default_registry
 
 REQUEST_KEY = "normalizer"
-"""Per-request options in ``request.extensions``: ``{"vendor": ..., "product": ...}``."""
+"""Per-request options in ``request.extensions``: ``{"vendor": ..., "product": ...,
+"idempotent": ...}`` (the last read by the retry rules)."""
 
 _KEPT = 1024
 
@@ -60,7 +61,7 @@ class Router:
         names = self._selector_names(url.host)
         if names is not None:  # a selector reads headers or the query: they are part of the key
             headers, query = names
-            target = _target(request)
+            target = target_of(request)
             key += tuple(target.header(n) for n in headers) + tuple(target.query(n) for n in query)
         try:
             return self._routes[key]
@@ -93,7 +94,7 @@ class Router:
 
     def _route(self, request: httpx.Request) -> Route | None:
         options: Any = request.extensions.get(REQUEST_KEY) or {}
-        target = _target(request)
+        target = target_of(request)
         mapping = self.vendor
         if isinstance(options, dict) and options.get("vendor"):
             mapping = self.registry.get(options["vendor"])
@@ -113,6 +114,7 @@ class Router:
         return Route(mapping, product, target.path)
 
 
-def _target(request: httpx.Request) -> Target:
+def target_of(request: httpx.Request) -> Target:
+    """What a mapping selector looks at in ``request`` (headers of any case)."""
     url = request.url
     return Target(url.host, url.path, url.query, request.headers)  # headers: any case

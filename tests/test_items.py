@@ -247,9 +247,9 @@ def test_a_partial_post_is_sent_exactly_once(reg: Registry) -> None:
         sent.append(request)
         return httpx.Response(200, json={"messages": [msg("0"), msg("1", "447700900002")]})
 
-    policy = RetryPolicy(max_attempts=5, retry_ambiguous=True)
+    policy = RetryPolicy(max_attempts=5, idempotent=True)
     with Client(transport=httpx.MockTransport(handler), registry=reg, retry=policy) as client:
-        response = client.post(SEND, headers={"Idempotency-Key": "k"}, json={"to": ["a", "b"]})
+        response = client.post(SEND, json={"to": ["a", "b"]})
     assert len(sent) == 1
     out = outcome_of(response)
     assert out is not None

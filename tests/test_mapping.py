@@ -56,6 +56,23 @@ BAD = [
     (MINIMAL + "surprise = 1\n", "envelope.surprise", "unknown key"),
     (MINIMAL + 'remaining = ["x ratelimit"]\n', "envelope.remaining[0]", "not a header name"),
     (MINIMAL + 'retry_after = ["a:b"]\n', "envelope.retry_after[0]", "not a header name"),
+    (MINIMAL + "[resend]\nacts_through_get = true\n", "resend.source", "missing"),
+    (MINIMAL + '[resend]\nsource = "s"\nreads = [{}]\n', "resend.reads[0]", "every request"),
+    (
+        MINIMAL + '[resend]\nsource = "s"\nnonce = [{ path = ["/x"] }]\n',
+        "resend.nonce[0].path",
+        "unknown key",
+    ),
+    (
+        MINIMAL + '[resend]\nsource = "s"\nidempotency_header = "Idem Key"\n',
+        "resend.idempotency_header",
+        "not a header name",
+    ),
+    (
+        MINIMAL + '[resend]\nsource = "s"\nacts_through_get = "yes"\n',
+        "resend.acts_through_get",
+        "true or false",
+    ),
     (
         MINIMAL + '[codes]\n"1" = { category = "busy", description = "d", cooldown = "5s" }\n',
         'codes."1".cooldown',
@@ -323,3 +340,20 @@ def test_equally_specific_classes_prefer_the_earlier_digits(write_mapping: Write
     assert table.nearest_class("13") == "1x"
     assert table.nearest_class("22") == "x2"
     assert table.nearest_class("12") == "1x"  # both match: the one whose digits come first
+
+
+def test_an_overlay_adds_reads_and_nonces_and_replaces_the_rest(
+    write_mapping: WriteMapping,
+) -> None:
+    from normalizer._mapping import Target, build, merge
+
+    base = (
+        MINIMAL + '[resend]\nsource = "s"\nacts_through_get = true\nreads = [{ paths = ["/a"] }]\n'
+    )
+    patch = 'format = 1\n[vendor]\nextends = "mini"\n[resend]\nreads = [{ paths = ["/b"] }]\n'
+    patch += 'idempotency_header = "X-Dedup"\n'
+    doc = merge(read_file(write_mapping(base)), read_file(write_mapping(patch, "patch.toml")))
+    resend = build(doc, ("mini.toml", "patch.toml")).resend
+    assert resend.acts_through_get
+    assert resend.idempotency_header == "x-dedup"
+    assert [resend.reads_only(Target("h", p)) for p in ("/a", "/b", "/c")] == [True, True, False]

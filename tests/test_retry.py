@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email.utils
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -130,13 +132,36 @@ def test_ambiguous_server_error_on_post_not_repeated(clock: FakeClock) -> None:
     assert outcome(client("mango", script, policy(clock)).get(MANGO)).ok
 
 
-def test_post_with_idempotency_key_or_opt_in_is_repeated(clock: FakeClock) -> None:
+def test_a_header_no_vendor_honours_proves_nothing(clock: FakeClock) -> None:
+    # no mapped vendor documents de-duplicating on Idempotency-Key: the POST may act twice
+    for header in ("Idempotency-Key", "X-Idempotency-Key"):
+        script = Script([js({"result": 5000}), js({"result": 1000})])
+        keyed = client("mango", script, policy(clock)).post(MANGO, headers={header: "k1"})
+        assert outcome(keyed).code == "5000"
+        assert len(script.requests) == 1
+
+
+def test_the_callers_word_per_client_and_per_request(clock: FakeClock) -> None:
     script = Script([js({"result": 5000}), js({"result": 1000})])
-    keyed = client("mango", script, policy(clock)).post(MANGO, headers={"Idempotency-Key": "k1"})
-    assert outcome(keyed).ok
-    script = Script([js({"result": 5000}), js({"result": 1000})])
-    opted = client("mango", script, policy(clock, retry_ambiguous=True)).post(MANGO)
+    opted = client("mango", script, policy(clock, idempotent=True)).post(MANGO)
     assert outcome(opted).ok
+    assert len(script.requests) == 2
+    # the request's own word wins over the client's, either way
+    script = Script([js({"result": 5000}), js({"result": 1000})])
+    said = {"normalizer": {"idempotent": False}}
+    refused = client("mango", script, policy(clock, idempotent=True)).post(MANGO, extensions=said)
+    assert outcome(refused).code == "5000"
+    assert len(script.requests) == 1
+    script = Script([js({"result": 5000}), js({"result": 1000})])
+    said = {"normalizer": {"idempotent": True}}
+    assert outcome(client("mango", script, policy(clock)).post(MANGO, extensions=said)).ok
+    # False forbids even a GET after an ambiguous failure; a refusal is still retried
+    script = Script([js({"result": 5000}), js({"result": 1000})])
+    never = client("mango", script, policy(clock, idempotent=False)).get(MANGO)
+    assert outcome(never).code == "5000"
+    assert len(script.requests) == 1
+    script = Script([js({"result": 5001}), js({"result": 1000})])
+    assert outcome(client("mango", script, policy(clock, idempotent=False)).post(MANGO)).ok
 
 
 def test_post_with_busy_or_rejected_server_error_is_repeated(clock: FakeClock) -> None:
@@ -401,8 +426,8 @@ def attempt_of(code: str, request: httpx.Request = POST, number: int = 1) -> Att
         (attempt_of("107102", httpx.Request("GET", UCPAAS)), "safe_method", True),
         (
             attempt_of("107102", httpx.Request("POST", UCPAAS, headers={"Idempotency-Key": "k"})),
-            "idempotency_key",
-            True,
+            "not_safe_to_resend",
+            False,
         ),
         (attempt_of("107110"), "not_retryable", False),
         (attempt_of("000000"), "ok", False),
@@ -592,3 +617,128 @@ def test_a_pause_that_would_use_up_the_deadline_is_refused_at_once(clock: FakeCl
     assert info.value.reason == "cooldown"
     assert clock.sleeps == []
     assert len(script.requests) == 1
+
+
+# --- send safety: what an operation does, from the vendor's [resend] rules ----------------------
+
+GETTER = """
+format = 1
+[vendor]
+id = "getter"
+name = "A vendor that sends through GET"
+[detect]
+hosts = ["api.getter.test"]
+[envelope]
+code = ["code"]
+[codes]
+"OK" = { category = "ok", description = "done" }
+"E" = { category = "server", description = "internal error: may have acted" }
+"BUSY" = { category = "busy", description = "throttled, nothing done" }
+[resend]
+source = "tests"
+acts_through_get = true
+reads = [{ query = { Action = ["Query*"] } }, { paths = ["/balance"] }]
+idempotency_header = "X-Dedup"
+nonce = [{ query = { SignatureNonce = ["*"] } }, { headers = { x-acs-signature-nonce = ["*"] } }]
+"""
+GET_SEND = "https://api.getter.test/?Action=SendSms&PhoneNumbers=13800138000"
+GET_QUERY = "https://api.getter.test/?Action=QuerySendDetails"
+
+
+@pytest.fixture
+def getter(tmp_path: Path) -> normalizer.Registry:
+    builtin = tmp_path / "getter"
+    builtin.mkdir()
+    (builtin / "getter.toml").write_text(GETTER, encoding="utf-8")
+    return normalizer.Registry(builtin=builtin, environ=False)
+
+
+def sends(
+    registry: normalizer.Registry, clock: FakeClock, replies: Sequence[Reply], url: str, **kw: Any
+) -> tuple[int, httpx.Response | None]:
+    script = Script(replies)
+    method = kw.pop("method", "GET")
+    with normalizer.Client(
+        transport=httpx.MockTransport(script), registry=registry, retry=policy(clock)
+    ) as c:
+        try:
+            response: httpx.Response | None = c.request(method, url, **kw)
+        except httpx.TransportError:
+            response = None
+    return len(script.requests), response
+
+
+ERR, BUSY, OK = js({"code": "E"}), js({"code": "BUSY"}), js({"code": "OK"})
+
+
+def test_a_get_that_sends_is_never_resent_after_an_ambiguous_failure(
+    getter: normalizer.Registry, clock: FakeClock
+) -> None:
+    assert sends(getter, clock, [ERR, OK], GET_SEND)[0] == 1  # a 5xx-like error: may have sent
+    assert sends(getter, clock, [httpx.Response(503), OK], GET_SEND)[0] == 1
+    assert sends(getter, clock, [httpx.ReadTimeout("lost"), OK], GET_SEND)[0] == 1
+    # what the vendor says it refused before acting, or what never left, is sent again
+    assert sends(getter, clock, [BUSY, OK], GET_SEND)[0] == 2
+    assert sends(getter, clock, [httpx.ConnectError("refused"), OK], GET_SEND)[0] == 2
+
+
+def test_declared_reads_and_the_vendors_dedup_header_are_resent(
+    getter: normalizer.Registry, clock: FakeClock
+) -> None:
+    assert sends(getter, clock, [ERR, OK], GET_QUERY)[0] == 2
+    assert sends(getter, clock, [httpx.ReadTimeout("lost"), OK], GET_QUERY)[0] == 2
+    assert sends(getter, clock, [ERR, OK], "https://api.getter.test/balance")[0] == 2
+    keyed = {"method": "POST", "headers": {"X-Dedup": "order-42"}}
+    assert sends(getter, clock, [ERR, OK], GET_SEND, **keyed)[0] == 2
+    # the caller's word still wins, per request
+    said = {"extensions": {"normalizer": {"idempotent": True}}}
+    assert sends(getter, clock, [ERR, OK], GET_SEND, **said)[0] == 2
+
+
+def test_a_request_signed_once_is_left_to_the_caller(
+    getter: normalizer.Registry, clock: FakeClock
+) -> None:
+    url = GET_QUERY + "&SignatureNonce=3f1e"
+    count, response = sends(getter, clock, [BUSY, OK], url)
+    assert count == 1  # the same nonce would come back "SignatureNonceUsed"
+    assert response is not None
+    out = outcome(response)
+    assert out.retryable
+    assert out.category is Category.BUSY
+    headers = {"x-acs-signature-nonce": "3f1e"}
+    assert sends(getter, clock, [BUSY, OK], GET_QUERY, headers=headers)[0] == 1
+    # a request that never left used no nonce
+    assert sends(getter, clock, [httpx.ConnectError("refused"), OK], url)[0] == 2
+
+
+def test_decide_names_the_rule(getter: normalizer.Registry) -> None:
+    rules = getter.get("getter").resend
+    send, query = httpx.Request("GET", GET_SEND), httpx.Request("GET", GET_QUERY)
+    error = normalizer.classify("getter", {"code": "E"}, registry=getter)
+
+    def why(request: httpx.Request, **kw: bool) -> str:
+        attempt = Attempt(request, 1, outcome=error, resend=rules, elapsed=0.0)
+        return decide(attempt, RetryPolicy(), **kw).why
+
+    assert why(send) == "not_safe_to_resend"
+    assert why(query) == "read_operation"
+    assert why(httpx.Request("POST", GET_SEND, headers={"x-dedup": "1"})) == "idempotency_key"
+    assert why(httpx.Request("PUT", GET_SEND)) == "safe_method"  # only GET acts here
+    assert why(query, signed_once=True) == "signed_once"
+    assert "signed_once" in normalizer._retry.GIVE_UP
+
+
+def test_user_retries_read_the_vendors_rules_too() -> None:
+    # Aliyun acts through GET: a user's own tenacity retry must not resend GET SendSms
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"Code": "isp.SYSTEM_ERROR", "Message": "x"})
+
+    with normalizer.Client(transport=httpx.MockTransport(handler), retry=None) as c:
+        sent = c.get("https://dysmsapi.aliyuncs.com/?Action=SendSms")
+        read = c.get("https://dysmsapi.aliyuncs.com/?Action=QuerySendDetails")
+    retry = normalizer.retry_if_retryable()
+    for response, expected in ((sent, False), (read, True)):
+        assert outcome(response).retryable
+        state = tenacity.RetryCallState(None, None, (), {})
+        state.set_result(response)
+        assert retry(state) is expected
