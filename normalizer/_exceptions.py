@@ -27,21 +27,51 @@ transport created with ``raise_on_error=True`` once retries are exhausted. Trans
 (connect errors, timeouts) stay the ``httpx`` exceptions they are. :class:`CircuitOpenError`
 and :class:`RateLimitedError` are raised before a request is sent, so there is no response to
 return instead.
+
+Messages are one bounded line: the vendor's code (at most 64 characters) and text (200) are
+masked with the call's redactor (phone numbers, ``sign=...``) and their line breaks and other
+control characters escaped, so a vendor sending a 500 KB code with a newline cannot forge a log
+line, fill a log, or put a customer's number in a traceback.
+
+Every exception here crosses a process boundary (a ``ProcessPoolExecutor`` or multiprocessing
+worker, a Celery result): it pickles, and ``type(exc)(*exc.args)`` rebuilds it, which is how
+Celery rebuilds an exception from JSON. ``args`` are therefore what ``__init__`` takes, as JSON
+values: ``(path, key, reason)``, ``(vendor, known)``, ``(vendor, circuit, retry_after,
+reason)``, ``(vendor, retry_after)``, and for a :class:`VendorError` ``(message, vendor, code,
+category, product, retryable, attempts)``. What crosses for a :class:`VendorError`:
+
+- pickled: the message, ``attempts`` and the ``outcome``, with every ``vendor_message`` (its
+  own, its items' and its candidates') masked by the call's redactor, every item's
+  ``recipient`` dropped (``number`` is already masked) and a code longer than 64 characters cut
+  as in the message; ``request`` and ``response`` are dropped and read ``None`` (they hold
+  connections, streams and the request's credentials);
+- rebuilt from ``args`` (Celery's JSON): the message, and an ``outcome`` with vendor, code,
+  category, product and retryable only.
+
+No phone number crosses in clear, and nothing else that is not in the message or the outcome.
+An :class:`~normalizer.Outcome` pickled on its own is whole (recipients included): it is a
+value the caller sends on purpose, while exceptions travel unasked into result backends and
+error trackers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from ._category import Category
+from ._outcome import Item, Outcome
 from ._redact import DEFAULT, Redactor
 
 if TYPE_CHECKING:
     import httpx
 
-    from ._outcome import Item, Outcome
+CODE_SHOWN = 64
+"""The most characters of a vendor's code a message shows (the longest mapped code has 45)."""
+TEXT_SHOWN = 200
+"""The most characters of the mapping's or the vendor's text, or of the URL, a message shows."""
 
 
 class NormalizerError(Exception):
@@ -55,8 +85,11 @@ class MappingError(NormalizerError, ValueError):
         self.path = None if path is None else str(path)
         self.key = key
         self.reason = reason
+        super().__init__(self.path, key, reason)  # what __init__ takes: rebuilt across processes
+
+    def __str__(self) -> str:
         where = self.path or "<mapping>"
-        super().__init__(f"{where}: {key}: {reason}" if key else f"{where}: {reason}")
+        return f"{where}: {self.key}: {self.reason}" if self.key else f"{where}: {self.reason}"
 
 
 class UnregisteredVendorError(NormalizerError, LookupError):
@@ -65,12 +98,10 @@ class UnregisteredVendorError(NormalizerError, LookupError):
     def __init__(self, vendor: str, known: Iterable[str]) -> None:
         self.vendor = vendor
         self.known = tuple(sorted(known))
-        super().__init__(
-            f"unknown vendor {vendor!r}; known vendors: {', '.join(self.known) or '(none)'}"
-        )
+        super().__init__(vendor, self.known)  # what __init__ takes: rebuilt across processes
 
-    def __str__(self) -> str:  # LookupError would quote the message like a KeyError
-        return str(self.args[0])
+    def __str__(self) -> str:  # LookupError would show args like a KeyError
+        return f"unknown vendor {self.vendor!r}; known vendors: {', '.join(self.known) or '(none)'}"
 
 
 class CircuitOpenError(NormalizerError):
@@ -87,12 +118,11 @@ class CircuitOpenError(NormalizerError):
         self.circuit = circuit
         self.retry_after = retry_after
         self.reason = reason
-        what = "circuit is open" if reason == "open" else "vendor asked for a pause"
-        super().__init__(f"{circuit}: not sent, {what}; retry in {retry_after:.1f}s")
+        super().__init__(vendor, circuit, retry_after, reason)  # rebuilt across processes
 
-    def __reduce__(self) -> tuple[type, tuple[str, str, float, str]]:
-        # picklable (a worker process raising it), though __init__ takes more than the message
-        return type(self), (self.vendor, self.circuit, self.retry_after, self.reason)
+    def __str__(self) -> str:
+        what = "circuit is open" if self.reason == "open" else "vendor asked for a pause"
+        return f"{self.circuit}: not sent, {what}; retry in {self.retry_after:.1f}s"
 
 
 class RateLimitedError(NormalizerError):
@@ -107,13 +137,13 @@ class RateLimitedError(NormalizerError):
     def __init__(self, vendor: str, retry_after: float) -> None:
         self.vendor = vendor
         self.retry_after = retry_after
-        super().__init__(
-            f"{vendor}: not sent, rate limited; the next turn is in {retry_after:.2f}s, "
+        super().__init__(vendor, retry_after)  # what __init__ takes: rebuilt across processes
+
+    def __str__(self) -> str:
+        return (
+            f"{self.vendor}: not sent, rate limited; the next turn is in {self.retry_after:.2f}s, "
             "later than the call may wait"
         )
-
-    def __reduce__(self) -> tuple[type, tuple[str, float]]:
-        return type(self), (self.vendor, self.retry_after)
 
 
 class VendorError(NormalizerError):
@@ -121,9 +151,19 @@ class VendorError(NormalizerError):
 
     ``outcome`` says what it means, ``request`` and ``response`` are the last attempt's, and
     ``attempts`` counts the attempts made. The message names vendor, code, category, the
-    vendor's text, method and URL, with secrets and phone numbers removed from the URL.
+    vendor's text, method and URL, on one bounded line, with secrets and phone numbers masked.
+
+    ``VendorError(message, vendor, code, category, product, retryable, attempts)``, the
+    exception's ``args``, rebuilds it on the other side of a process boundary (Celery):
+    the message as it was, an outcome of those fields alone, no request or response.
     """
 
+    outcome: Outcome
+    request: httpx.Request | None
+    response: httpx.Response | None
+    attempts: int
+
+    @overload
     def __init__(
         self,
         outcome: Outcome,
@@ -132,12 +172,68 @@ class VendorError(NormalizerError):
         response: httpx.Response | None = None,
         attempts: int = 1,
         redactor: Redactor | None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        message: str,
+        vendor: str,
+        code: str | None,
+        category: str,
+        product: str | None = None,
+        retryable: bool = False,
+        attempts: int = 1,
+        /,
+    ) -> None: ...
+
+    def __init__(
+        self,
+        outcome: Outcome | str,
+        vendor: str | None = None,
+        code: str | None = None,
+        category: str | None = None,
+        product: str | None = None,
+        retryable: bool = False,
+        attempts: int = 1,
+        *,
+        request: httpx.Request | None = None,
+        response: httpx.Response | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
+        self._redactor = redactor or DEFAULT
+        if isinstance(outcome, str):  # rebuilt from args, across a process boundary
+            if vendor is None or category is None:
+                raise TypeError("VendorError(message, vendor, code, category, ...) needs all four")
+            message = outcome
+            outcome = Outcome(Category(category), retryable, vendor, code, product=product)
+            code_shown = code
+        else:
+            code_shown = _code(outcome.code, self._redactor)
+            message = _describe(outcome, code_shown, request, attempts, self._redactor)
         self.outcome = outcome
         self.request = request
         self.response = response
         self.attempts = attempts
-        super().__init__(_describe(outcome, request, attempts, redactor or DEFAULT))
+        super().__init__(
+            message,
+            outcome.vendor,
+            code_shown,
+            outcome.category.value,
+            outcome.product,
+            outcome.retryable,
+            attempts,
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[type[VendorError], tuple[object, ...], dict[str, object]]:
+        """Pickled (a worker process raising it): the outcome with numbers masked, no request
+        or response (connections, streams, credentials); see the module's docstring."""
+        state = {k: v for k, v in self.__dict__.items() if k != "_redactor"}
+        state.update(outcome=_crossing(self.outcome, self._redactor), request=None, response=None)
+        return type(self), self.args, state
 
     @staticmethod
     def for_outcome(outcome: Outcome) -> type[VendorError]:
@@ -197,24 +293,78 @@ _BY_CATEGORY: dict[Category, type[VendorError]] = {
 
 
 def _describe(
-    outcome: Outcome, request: httpx.Request | None, attempts: int, redactor: Redactor
+    outcome: Outcome,
+    code: str | None,
+    request: httpx.Request | None,
+    attempts: int,
+    redactor: Redactor,
 ) -> str:
     where = outcome.vendor if outcome.product is None else f"{outcome.vendor}/{outcome.product}"
-    code = "no code" if outcome.code is None else f"code {outcome.code}"
-    parts = [f"{where} {code}: {outcome.category.value}"]
+    parts = [f"{where} {'no code' if code is None else f'code {code}'}: {outcome.category.value}"]
     if outcome.partial:
         failed = outcome.failed_items
         counts = ", ".join(f"{n} {c}" for c, n in outcome.failed_by_category().items())
         parts[0] += f", partial: {len(failed)} of {len(outcome.items)} items failed ({counts})"
     if outcome.message:
-        parts.append(outcome.message)
+        parts.append(_line(_shown(outcome.message, TEXT_SHOWN)))
     if outcome.vendor_message and outcome.vendor_message != outcome.message:
-        parts.append(f"vendor said: {redactor.text(outcome.vendor_message[:2000])[:200]!r}")
+        parts.append(f"vendor said: {_shown(outcome.vendor_message, TEXT_SHOWN, redactor)!r}")
     text = " - ".join(parts)
     if outcome.http_status is not None:
         text += f" (HTTP {outcome.http_status})"
     if request is not None:
-        text += f" [{request.method} {redactor.url(str(request.url))}]"
+        url = _line(_shown(redactor.url(str(request.url)), TEXT_SHOWN))
+        text += f" [{request.method} {url}]"
     if attempts > 1:
         text += f" after {attempts} attempts"
     return text
+
+
+def _code(code: str | None, redactor: Redactor) -> str | None:
+    """The code as a message shows it and as it crosses a process boundary: a real code is
+    itself; a vendor-controlled 500 KB field is cut, masked and put on one line."""
+    return None if code is None else _line(_shown(code, CODE_SHOWN, redactor))
+
+
+def _shown(text: str, limit: int, redactor: Redactor | None = None) -> str:
+    """At most ``limit`` characters of ``text`` ("..." when cut), masked by ``redactor``.
+
+    Only the head is read: a phone number across the cut is masked before the cut, and a
+    500 KB text costs what ten ``limit`` do.
+    """
+    head = text[: limit * 10]
+    if redactor is not None:
+        head = redactor.text(head)
+    return head if len(head) <= limit else head[:limit] + "..."
+
+
+def _line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped, as log fields are."""
+    # imported here: _logging imports this module (through _store, _limiter and _mapping)
+    from ._logging import clean_text
+
+    return clean_text(text, len(text))
+
+
+def _crossing(outcome: Outcome, redactor: Redactor) -> Outcome:
+    """The outcome a pickled exception carries: vendor texts masked, recipients dropped."""
+    return dataclasses.replace(
+        outcome,
+        code=_code(outcome.code, redactor),
+        vendor_message=_mask(outcome.vendor_message, redactor),
+        items=tuple(_crossing_item(item, redactor) for item in outcome.items),
+        candidates=tuple(_crossing(c, redactor) for c in outcome.candidates),
+    )
+
+
+def _crossing_item(item: Item, redactor: Redactor) -> Item:
+    return dataclasses.replace(
+        item,
+        code=_code(item.code, redactor),
+        vendor_message=_mask(item.vendor_message, redactor),
+        recipient=None,
+    )
+
+
+def _mask(text: str | None, redactor: Redactor) -> str | None:
+    return None if text is None else redactor.text(text)

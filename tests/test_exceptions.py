@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import multiprocessing
+import pickle
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
 import httpx
 import pytest
 
@@ -98,3 +105,188 @@ def test_a_number_across_the_cut_is_still_masked() -> None:
     message = str(normalizer.ValidationError(outcome))
     assert "7916123" not in message
     assert "79161234567" not in message
+
+
+# Across a process boundary: a ProcessPoolExecutor or multiprocessing worker pickles the
+# exception it raises, Celery rebuilds one from JSON as ``type(exc)(*exc.args)``.
+
+NUMBER = "+8613800138000"
+DIGITS = "13800138000"
+
+
+def _outcome(category: Category, **fields: Any) -> Outcome:
+    outcome = Outcome(
+        category,
+        category is Category.BUSY,
+        "onbuka",
+        "-15",
+        "Query too frequently",
+        product="sms",
+        vendor_message="slow down",
+        http_status=200,
+        request_id="req-7",
+    )
+    return dataclasses.replace(outcome, **fields)
+
+
+def _vendor_error(cls: type[VendorError], category: Category) -> VendorError:
+    request = httpx.Request("POST", "https://api.onbuka.com/v3/sendSms?token=s3cret")
+    response = httpx.Response(200, json={"status": "-15"}, request=request)
+    return cls(_outcome(category), request=request, response=response, attempts=3)
+
+
+def _partial() -> normalizer.PartialFailure:
+    items = (
+        normalizer.Item(Category.OK, False, "0", number="*******1111", index=0),
+        normalizer.Item(Category.BILLING, False, "-7", number="*******2222", index=1),
+    )
+    return normalizer.PartialFailure(_outcome(Category.OK, items=items, partial=True))
+
+
+EXAMPLES: dict[type[Exception], Exception] = {
+    normalizer.NormalizerError: normalizer.NormalizerError("something went wrong"),
+    normalizer.MappingError: normalizer.MappingError("m/acme.toml", "codes.1", "bad category"),
+    normalizer.UnregisteredVendorError: normalizer.UnregisteredVendorError("x", ["b", "a"]),
+    normalizer.CircuitOpenError: normalizer.CircuitOpenError("mango", "mango/sms", 2.5, "open"),
+    normalizer.RateLimitedError: normalizer.RateLimitedError("mango", 0.75),
+    normalizer.VendorError: _vendor_error(normalizer.VendorError, Category.UNKNOWN),
+    **{cls: _vendor_error(cls, category) for category, cls in PAIRS},
+    normalizer.PartialFailure: _partial(),
+}
+
+
+def _facts(err: Exception) -> dict[str, object]:
+    """What must survive the crossing: the message, and vendor, code and category."""
+    facts: dict[str, object] = {"type": type(err), "message": str(err)}
+    for name in ("vendor", "circuit", "retry_after", "reason", "path", "key", "known"):
+        if hasattr(err, name):
+            facts[name] = getattr(err, name)
+    if isinstance(err, VendorError):
+        outcome = err.outcome
+        facts.update(
+            vendor=outcome.vendor,
+            code=outcome.code,
+            category=outcome.category,
+            product=outcome.product,
+            retryable=outcome.retryable,
+            attempts=err.attempts,
+        )
+    return facts
+
+
+def test_every_public_exception_has_an_example() -> None:
+    public = {
+        value
+        for name in normalizer.__all__
+        if isinstance(value := getattr(normalizer, name), type) and issubclass(value, Exception)
+    }
+    assert public == set(EXAMPLES)
+
+
+@pytest.mark.parametrize("err", EXAMPLES.values(), ids=[c.__name__ for c in EXAMPLES])
+def test_every_exception_pickles_with_its_outcome(err: Exception) -> None:
+    back = pickle.loads(pickle.dumps(err))
+    assert _facts(back) == _facts(err)
+    if isinstance(err, VendorError):
+        assert back.outcome == err.outcome  # nothing here to mask: the whole outcome crosses
+        assert (back.request, back.response) == (None, None)
+
+
+@pytest.mark.parametrize("err", EXAMPLES.values(), ids=[c.__name__ for c in EXAMPLES])
+def test_every_exception_is_rebuilt_from_json_args_as_celery_does(err: Exception) -> None:
+    args = json.loads(json.dumps(err.args))  # JSON values only: Celery would repr the rest
+    back = type(err)(*args)
+    assert _facts(back) == _facts(err)
+
+
+def test_a_pickled_vendor_error_carries_no_number_request_or_response() -> None:
+    """Exceptions travel unasked (result backends, error trackers): a pickled one carries the
+    outcome with every vendor text masked and no recipient, and drops request and response."""
+    item = normalizer.Item(
+        Category.BILLING,
+        False,
+        "-7",
+        vendor_message=f"no balance for {DIGITS}",
+        number="*******8000",
+        recipient=NUMBER,
+    )
+    candidate = _outcome(Category.BILLING, vendor_message=f"for {NUMBER}")
+    outcome = _outcome(
+        Category.BUSY, vendor_message=f"{NUMBER} busy", items=(item,), candidates=(candidate,)
+    )
+    request = httpx.Request("POST", f"https://api.onbuka.com/v3/sendSms?token=s3cret&n={NUMBER}")
+    response = httpx.Response(200, content=f'{{"to": "{NUMBER}"}}'.encode(), request=request)
+    data = pickle.dumps(normalizer.BusyError(outcome, request=request, response=response))
+    assert DIGITS.encode() not in data
+    assert b"s3cret" not in data
+    back = pickle.loads(data)
+    assert (back.request, back.response) == (None, None)
+    assert back.outcome.vendor_message == "*********8000 busy"
+    assert back.outcome.items[0].recipient is None
+    assert back.outcome.items[0].number == "*******8000"
+    assert back.outcome.items[0].vendor_message == "no balance for *******8000"
+    assert back.outcome.candidates[0].vendor_message == "for *********8000"
+    assert back.outcome.request_id == "req-7"
+
+
+def _busy_in_a_worker(number: str) -> None:
+    """Run in a worker process: a real client call the vendor answers busy, raised."""
+    body = {"status": "-15", "reason": f"query too frequently for {number}"}
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
+    with normalizer.Client("onbuka", transport=transport, retry=None, raise_on_error=True) as c:
+        c.post("https://api.onbuka.com/v3/sendSms", params={"numbers": number, "sign": "s3cret"})
+
+
+def test_a_busy_error_raised_in_a_process_pool_worker_reaches_the_caller() -> None:
+    """Before: the parent could not unpickle it, and the whole pool broke (BrokenProcessPool)."""
+    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter, as Celery's workers are
+    with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+        with pytest.raises(normalizer.BusyError) as info:
+            pool.submit(_busy_in_a_worker, NUMBER).result(timeout=120)
+        assert pool.submit(len, "the pool").result(timeout=120) == 8  # and it still works
+    err = info.value
+    outcome = err.outcome
+    assert (outcome.vendor, outcome.product, outcome.code) == ("onbuka", "sms", "-15")
+    assert outcome.category is Category.BUSY
+    assert outcome.retryable
+    assert (err.request, err.response, err.attempts) == (None, None, 1)
+    assert outcome.vendor_message == "query too frequently for *********8000"
+    assert str(err).startswith("onbuka/sms code -15: busy")
+    assert "[POST https://api.onbuka.com/v3/sendSms?numbers=" in str(err)
+    assert DIGITS not in str(err)
+    assert "s3cret" not in str(err)
+
+
+def test_a_500_kb_code_makes_a_short_single_line_message() -> None:
+    """A vendor-controlled code is shown cut, masked and on one line: 500 KB with a raw
+    newline and a phone number in, one short line out, and the same code crosses processes."""
+    code = "E42\nforged log line " + NUMBER + " " + "x" * 500_000
+    outcome = Outcome(Category.UNKNOWN, False, "onbuka", code, vendor_message="y" * 500_000)
+    err = normalizer.UnknownVendorError(outcome)
+    message = str(err)
+    assert len(message) < 600
+    assert "\n" not in message
+    assert message.startswith("onbuka code E42\\nforged log line *********8000 xxx")
+    assert "...: unknown" in message
+    assert DIGITS not in message
+    back = pickle.loads(pickle.dumps(err))
+    assert str(back) == message
+    assert back.outcome.code == err.args[2]
+    assert back.outcome.code is not None
+    assert len(back.outcome.code) < 100
+    assert DIGITS not in back.outcome.code
+
+
+def test_a_real_code_is_shown_and_crosses_unchanged() -> None:
+    code = "FailedOperation.ForbidAddMarketingTemplates"  # Tencent's, among the longest mapped
+    err = normalizer.ValidationError(Outcome(Category.VALIDATION, False, "tencent_sms", code))
+    assert str(err) == f"tencent_sms code {code}: validation"
+    assert pickle.loads(pickle.dumps(err)).outcome.code == code
+
+
+def test_the_mappings_message_is_one_bounded_line_too() -> None:
+    outcome = Outcome(Category.AUTH, False, "acme", "1", "first line\nsecond line" + "z" * 5000)
+    message = str(normalizer.AuthError(outcome))
+    assert "first line\\nsecond line" in message
+    assert "\n" not in message
+    assert len(message) < 300

@@ -1,0 +1,38 @@
+"""The Outcome value: it crosses a process boundary whole (a worker returning it, a queue)."""
+
+from __future__ import annotations
+
+import pickle
+
+import normalizer
+from normalizer import Category, Outcome
+
+SMS = "https://rest.nexmo.com/sms/json"
+
+
+def test_a_batch_outcome_pickles_whole_recipients_included() -> None:
+    """Sent on purpose, an Outcome keeps everything (a worker resends the failed recipients);
+    only an exception's copy is masked (tests/test_exceptions.py)."""
+    body = {
+        "messages": [
+            {"status": "0", "to": "447700900000"},
+            {"status": "9", "to": "447700900001", "error-text": "Partner quota exceeded"},
+        ]
+    }
+    outcome = normalizer.classify("vonage", body, status_code=200, url=SMS)
+    assert outcome.partial
+    back = pickle.loads(pickle.dumps(outcome))
+    assert back == outcome
+    assert hash(back) == hash(outcome)
+    assert back.failed_items[0].recipient == "447700900001"
+    assert back.failed_items[0].category is Category.BILLING
+    assert normalizer.retry_recipients(back) == normalizer.retry_recipients(outcome)
+
+
+def test_an_ambiguous_outcome_pickles_with_its_candidates() -> None:
+    outcome = normalizer.lookup("onbuka", "-3")
+    back: Outcome = pickle.loads(pickle.dumps(outcome))
+    assert back == outcome
+    assert back.matched is normalizer.Match.AMBIGUOUS
+    assert {c.product for c in back.candidates} == {c.product for c in outcome.candidates}
+    assert len(back.candidates) == 2
