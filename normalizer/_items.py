@@ -16,6 +16,11 @@ reports but the list does not show still makes the result partial. An item that 
 became of a call or message (a ``delivery_outcome``/``call_outcome`` entry) went out, whatever
 became of it. A spec marked ``report = true`` lists its items as data, never summed up, since
 a query of results is not a failed request.
+
+A response whose own code reports what became of the message (Telnyx's ``message.finalized``
+with ``errors[]``) keeps its outcome; its items are listed so that "which recipients failed" has
+an answer, and a failed item takes the response's reason, since that is where the vendor put it.
+An item whose code no table knows reads the vendor's own text as its ``message``.
 """
 
 from __future__ import annotations
@@ -56,7 +61,11 @@ _UNKNOWN = Entry(Category.UNKNOWN, "", "", False, False)
 def with_items(
     outcome: Outcome, envelope: Envelope, doc: object, path: str | None, resolve: Resolve
 ) -> Outcome:
-    """``outcome`` (an ok top level) with the response's items read and summed up."""
+    """``outcome`` with the response's items read: an ok one summed up, a delivery or call
+    outcome's listed with its reason; any other failure is left as it is (its code wins)."""
+    report = outcome.delivery_outcome or outcome.call_outcome
+    if not (outcome.ok or report):
+        return outcome
     for spec in envelope.items:
         if not spec.applies(path):
             continue
@@ -66,6 +75,8 @@ def with_items(
         if container is None and failed is None and succeeded is None:
             continue
         items = tuple(_read(spec, container, resolve)) if container is not None else ()
+        if not outcome.ok:  # the response's code already says what became of the message
+            return dataclasses.replace(outcome, items=_explained(items, outcome))
         if spec.report:
             return dataclasses.replace(outcome, items=items)
         cut = container is not None and len(container) > MAX_ITEMS
@@ -110,6 +121,31 @@ def _summed(
         matched=worst.matched,
         items=items,
         scope=worst.scope,
+    )
+
+
+def _explained(items: tuple[Item, ...], outcome: Outcome) -> tuple[Item, ...]:
+    """The items, each failed one with the reason the response gives for the whole message.
+
+    Telnyx keeps a message's ``errors[]`` beside its recipients' statuses ("these errors may
+    point at addressees when referring to unsuccessful/unconfirmed delivery statuses"): a
+    recipient's ``delivery_failed`` says only that it failed, the error says why.
+    """
+    return tuple(
+        item
+        if item.ok
+        else dataclasses.replace(
+            item,
+            category=outcome.category,
+            retryable=outcome.retryable,
+            code=outcome.code,
+            message=outcome.message or (outcome.vendor_message or ""),
+            gloss=outcome.gloss,
+            vendor_message=outcome.vendor_message,
+            matched=outcome.matched,
+            rejected=outcome.rejected,
+        )
+        for item in items
     )
 
 
@@ -214,11 +250,13 @@ def _make(
     index: int | None,
     report: bool,
 ) -> Item:
+    known = matched not in (Match.UNMAPPED, Match.MISSING)
     return Item(
         category=entry.category,
         retryable=entry.retryable,
         code=code,
-        message=entry.description,
+        # no table knows the code: the vendor's own text is all that says what happened
+        message=entry.description if known or text is None else text,
         gloss=entry.gloss,
         vendor_message=text,
         number=None if recipient is None else _REDACTOR.number(recipient),

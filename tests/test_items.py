@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import httpx
@@ -22,7 +22,8 @@ from normalizer import (
     raise_for_outcome,
     retry_recipients,
 )
-from normalizer._items import MAX_ITEMS
+from normalizer._classify import resolve
+from normalizer._items import MAX_ITEMS, with_items
 
 WriteMapping = Callable[..., Path]
 
@@ -50,6 +51,7 @@ xml = true
 "4" = { category = "server", description = "internal error" }
 "7" = { category = "auth", description = "bad key" }
 "20" = { category = "busy", description = "queue full" }
+"40" = { category = "validation", description = "not routable", delivery_outcome = true }
 
 [[items]]
 path = ["messages", "data.list"]
@@ -76,6 +78,16 @@ paths = ["/reports"]
 [items.codes]
 "DELIVRD" = { category = "ok", description = "delivered", delivery_outcome = true }
 "EXPIRED" = { category = "busy", description = "expired", delivery_outcome = true }
+
+[[items]]
+path = ["payload.to"]
+code = ["status"]
+number = ["phone_number"]
+report = true
+paths = ["/dlr"]
+[items.codes]
+"delivered" = { category = "ok", description = "delivered", delivery_outcome = true }
+"delivery_failed" = { category = "unknown", description = "failed", delivery_outcome = true }
 
 [[items]]
 path = ["resp.item"]
@@ -379,3 +391,60 @@ def test_partial_log_uses_the_clients_redactor(reg: Registry) -> None:
 def test_no_code_needs_a_document(reg: Registry, body: bytes) -> None:
     out = classify("batch", body, url=SEND, registry=reg)
     assert out.category is Category.UNKNOWN
+
+
+def read_items(reg: Registry, body: Mapping[str, object], path: str) -> normalizer.Outcome:
+    """What the classifier gives ``with_items`` for ``body``: its outcome, then its items."""
+    mapping = reg.get("batch")
+
+    def read(code: str) -> tuple[normalizer._mapping.Entry, normalizer.Match] | None:
+        found = resolve(mapping, code, None, routed=True)
+        return None if found is None else (found.entry, found.matched)
+
+    out = classify("batch", body, url=f"https://api.batch.test{path}", registry=reg)
+    return with_items(out, mapping.envelope, body, path, read)
+
+
+def test_a_failed_delivery_report_lists_which_recipients_failed_and_why(reg: Registry) -> None:
+    # a message.finalized-like report: the message's error code says why, beside the
+    # recipients' statuses (Telnyx data.payload.errors[] and data.payload.to[])
+    body = {
+        "code": "40",
+        "msg": "Landline destination.",
+        "payload": {
+            "to": [
+                {"phone_number": "+18665550001", "status": "delivered"},
+                {"phone_number": "+18665550002", "status": "delivery_failed"},
+            ]
+        },
+    }
+    out = read_items(reg, body, "/dlr")
+    assert (out.category, out.code, out.delivery_outcome) == (Category.VALIDATION, "40", True)
+    delivered, failed = out.items
+    assert (delivered.category, delivered.code) == (Category.OK, "delivered")
+    assert (failed.category, failed.code, failed.message, failed.vendor_message) == (
+        Category.VALIDATION,
+        "40",
+        "not routable",
+        "Landline destination.",
+    )
+    assert (failed.number, failed.index, failed.delivery_outcome) == ("*******0002", 1, True)
+    assert out.failed_items == (failed,)
+    assert retry_recipients(out) == []  # a delivery result is never resent
+
+
+def test_a_failure_that_is_no_delivery_outcome_keeps_no_items(reg: Registry) -> None:
+    body = {"code": "7", "payload": {"to": [{"phone_number": "1", "status": "delivered"}]}}
+    out = read_items(reg, body, "/dlr")
+    assert (out.category, out.items) == (Category.AUTH, ())
+
+
+def test_an_item_code_no_table_knows_reads_the_vendors_text(reg: Registry) -> None:
+    body = {"messages": [msg("99", **{"error-text": "number is empty"}), msg("2")]}
+    out = classify("batch", body, url=SEND, registry=reg)
+    unknown, known = out.items
+    assert (unknown.category, unknown.matched) == (Category.UNKNOWN, "unmapped")
+    assert (unknown.message, unknown.vendor_message) == ("number is empty", "number is empty")
+    assert known.message == "invalid number"  # a known code keeps the table's description
+    silent = classify("batch", {"messages": [msg("99")]}, url=SEND, registry=reg)
+    assert silent.items[0].message == ""
