@@ -23,6 +23,10 @@ import pytest
 
 import normalizer
 from normalizer import Category, Match, classify, lookup
+from normalizer._classify import resolve
+from normalizer._items import with_items
+from normalizer._mapping import Entry
+from normalizer._registry import default_registry
 from tests.mappings.conftest import source_file
 
 VENDOR = "telnyx"
@@ -326,6 +330,70 @@ def test_finalized_webhook_error_code_wins_and_is_a_delivery_outcome() -> None:
     assert outcome.delivery_outcome is True
     assert outcome.retryable is False
     assert outcome.vendor_message == "Landline destination."
+
+
+def failed_group_message() -> dict[str, Any]:
+    """A message.finalized webhook of a group MMS: one recipient delivered, one not.
+
+    Shaped as the delivery-update example of https://developers.telnyx.com/api-reference/callbacks/delivery-update
+    (the ``message()`` payload above); the error as team-telnyx/telnyx-python
+    src/telnyx/types/messaging_error_0b38e7044b.py (code, title, detail, source.pointer), its code
+    and texts the 40008 row of https://developers.telnyx.com/docs/messaging/messages/error-codes.
+    """
+    undeliverable = {
+        "code": "40008",
+        "title": "Undeliverable",
+        "detail": "Carrier did not accept the message",
+        "source": {"pointer": "/to/1"},
+    }
+    payload = message(
+        ("+18665550001", "delivered"), ("+18665550002", "delivery_failed"), errors=[undeliverable]
+    )
+    return finalized(payload)
+
+
+def read_items(doc: dict[str, Any]) -> normalizer.Outcome:
+    """The webhook's outcome with its items, as the classifier hands them to ``with_items``."""
+    mapping = default_registry().get(VENDOR)
+
+    def read(code: str) -> tuple[Entry, Match] | None:
+        found = resolve(mapping, code, None)
+        return None if found is None else (found.entry, found.matched)
+
+    return with_items(classify(VENDOR, doc), mapping.envelope, doc, None, read)
+
+
+def test_a_failed_delivery_report_says_which_recipient_failed_and_why() -> None:
+    outcome = read_items(failed_group_message())
+    assert (outcome.category, outcome.code, outcome.delivery_outcome) == (
+        Category.VALIDATION,
+        "40008",
+        True,
+    )
+    delivered, failed = outcome.items
+    assert (delivered.code, delivered.category) == ("delivered", Category.OK)
+    assert outcome.failed_items == (failed,)
+    assert failed.number == "*******0002"
+    assert (failed.category, failed.code, failed.message, failed.vendor_message) == (
+        Category.VALIDATION,
+        "40008",
+        "Undeliverable",
+        "Carrier did not accept the message",
+    )
+    assert normalizer.retry_recipients(outcome) == []  # what became of a message: never resent
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="normalizer/_classify.py reads items of ok outcomes only; with_items is ready for a "
+    "failed delivery outcome (see the test above) once classify_parsed hands it those too",
+)
+def test_a_failed_delivery_report_lists_its_recipients_through_classify() -> None:
+    outcome = classify(VENDOR, failed_group_message())
+    assert [(i.code, i.category) for i in outcome.items] == [
+        ("delivered", Category.OK),
+        ("40008", Category.VALIDATION),
+    ]
 
 
 def test_sent_webhook_is_ok() -> None:

@@ -572,6 +572,77 @@ def test_status_callback_list_is_read_as_reports() -> None:
     assert out.items[1].number == "*******8001"
 
 
+def test_status_callback_failure_shows_the_vendors_reason() -> None:
+    # the 短信下发状态通知 shape (https://cloud.tencent.com/document/product/382/43547, also
+    # tencentyun/qcloud-documents: user_receive_time, nationcode, mobile, report_status, errmsg
+    # "用户接收短信状态码", description "用户接收短信状态描述", sid); its example is the SUCCESS
+    # entry below, the FAIL entry's errmsg / description (空号, "empty number") are illustrative
+    callback = [
+        {
+            "user_receive_time": "2015-10-17 08:03:04",
+            "nationcode": "86",
+            "mobile": "13800138000",
+            "report_status": "SUCCESS",
+            "errmsg": "DELIVRD",
+            "description": "用户短信送达成功",
+            "sid": "s-1",
+        },
+        {
+            "user_receive_time": "2015-10-17 08:03:05",
+            "nationcode": "86",
+            "mobile": "13800138001",
+            "report_status": "FAIL",
+            "errmsg": "MK:0001",
+            "description": "空号",
+            "sid": "s-2",
+        },
+    ]
+    out = classify(VENDOR, callback)
+    assert (out.category, out.partial) == (Category.OK, False)
+    [failed] = out.failed_items
+    assert (failed.number, failed.code, failed.category) == (
+        "*******8001",
+        "FAIL",
+        Category.UNKNOWN,
+    )
+    assert (failed.message, failed.vendor_message) == ("下发失败", "空号")
+    assert out.items[0].vendor_message == "用户短信送达成功"
+
+
+def test_unknown_item_code_reads_the_vendors_message() -> None:
+    # SendSms answer shaped as tccli examples.json SendSms; the second number's Code is one no
+    # public table lists (the SDK table has UnsupportedOperation.ContainDomesticAnd...), so it is
+    # not mapped: its own Message is what the item says
+    text = "request contains both domestic and international phone numbers"
+    outcome = post(
+        {
+            "Response": {
+                "SendStatusSet": [
+                    send_status("+8618511122233", "Ok", "send success", "5000:104571066915705"),
+                    send_status(
+                        "+8618511122266",
+                        "FailedOperation.ContainDomesticAndInternationalPhoneNumber",
+                        text,
+                    ),
+                ],
+                "RequestId": "a0aabda6-cf91-4f3e-a81f-9198114a2279",
+            }
+        }
+    )
+    assert outcome.partial is True
+    [failed] = outcome.failed_items
+    assert (failed.number, failed.category, failed.matched) == (
+        "*********2266",
+        Category.UNKNOWN,
+        Match.UNMAPPED,
+    )
+    assert (failed.code, failed.message) == (
+        "FailedOperation.ContainDomesticAndInternationalPhoneNumber",
+        text,
+    )
+    assert lookup(VENDOR, failed.code or "").matched == Match.UNMAPPED  # never invented
+
+
 # ---------------------------------------------------------------- scope
 
 SCOPES: list[tuple[str, str]] = [
