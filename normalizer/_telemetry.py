@@ -1,19 +1,27 @@
-"""OpenTelemetry: the outcome of every vendor call on the current span, and metrics.
+"""OpenTelemetry: a span for every vendor call, an event per attempt, and metrics.
 
 Optional and detected at run time, like structlog's integration elsewhere: with
 ``opentelemetry-api`` installed (``pip install 'telco-normalizer[otel]'``) every transport
 reports through it unless told not to (``Options(telemetry=False)``); without it nothing is
-imported. With the API but no SDK configured, every call goes to OpenTelemetry's no-op
-implementations.
+imported. With the API but no SDK configured, nothing is built: the transport asks a cached
+"is a provider set up?" once per call and goes on.
 
-Traces: the span current when the call is made (the application's, or one that
-``opentelemetry-instrumentation-httpx`` opened around it) gets the outcome as attributes
-(``normalizer.vendor``, ``.product``, ``.code``, ``.category``, ``.matched``, ``.attempts``,
-``.retry.reason``; ``error.type`` set to the category for a failure, as the semantic conventions
-say a failed call's reason is given), and one ``normalizer.attempt`` event per attempt. Events
-rather than child spans: an attempt is a moment in the call, and the HTTP instrumentation
-already makes a span per request when it is installed. No vendor text, URL or number is ever
-an attribute: nothing a redactor would have to mask.
+Traces: one span per logical vendor call, ``normalizer <vendor>``, from routing to the final
+outcome, waits and retries included (:func:`traced`). Its kind is ``INTERNAL``: the HTTP
+semantic conventions give the ``CLIENT`` kind to a span per request sent over the wire (what
+``opentelemetry-instrumentation-httpx`` makes for each attempt) and say an instrumentation that
+does so should not also make an encompassing HTTP client span; the call is an operation of this
+library around those requests. The span is current (OpenTelemetry's context, a context
+variable, so across awaits on asyncio and trio alike) while the attempts run, so the HTTP spans
+nest under it. Attributes: ``normalizer.vendor``, ``.product``, ``.category``, ``.code``,
+``.matched``, ``.attempts``, ``.retry.reason``, ``.partial``; for a failure ``error.type`` (the
+category, or the exception's class) and status ERROR with a short description. One
+``normalizer.attempt`` event per attempt (its number, category or ``error.type``, code, HTTP
+status, the decision taken on it and the retry's delay) shows the attempts when no HTTP
+instrumentation is installed. No vendor text, URL or number is ever an attribute; the vendor's
+code is, cut to 64 characters, masked by the call's redactor and kept on one line (it is the
+vendor's to choose: a code may be half a megabyte with a line break and a phone number). No
+exception event either: its message and stack would carry what the redactor has not seen.
 
 Metrics (low cardinality: vendor, product, category, retry reason; the vendor's code only
 with ``Telemetry(code_attributes=True)``):
@@ -32,6 +40,8 @@ with ``Telemetry(code_attributes=True)``):
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import importlib.util
 import threading
 import time
@@ -39,12 +49,22 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._outcome import Outcome
+from ._logging import clean_text
+from ._outcome import Outcome, outcome_of
+from ._redact import DEFAULT as DEFAULT_REDACTOR
+from ._redact import Redactor
 
 if TYPE_CHECKING:
+    import httpx
+
+    from ._pipeline import Pipeline
+    from ._retry import Decision
+    from ._router import Route
     from ._store import Keys, Limits, LocalState
 
 SCOPE = "normalizer"
+CODE_LIMIT = 64
+"""Characters of a vendor's code kept in an attribute (as in log lines)."""
 
 
 def available() -> bool:
@@ -67,12 +87,15 @@ class Telemetry:
         tracer_provider: Any = None,
         meter_provider: Any = None,
     ) -> None:
-        from opentelemetry import metrics, trace
+        from opentelemetry import context, metrics, trace
 
         from . import __version__
 
         self.code_attributes = code_attributes
         self._trace = trace
+        self._context = context
+        # the global provider's tracer is a proxy: it follows a provider set up later
+        self._tracer = trace.get_tracer(SCOPE, __version__, tracer_provider=tracer_provider)
         self._counting = _SetUp(metrics.get_meter_provider, meter_provider, "_ProxyMeterProvider")
         self._tracing = _SetUp(trace.get_tracer_provider, tracer_provider, "ProxyTracerProvider")
         meter = (meter_provider or metrics.get_meter_provider()).get_meter(SCOPE, __version__)
@@ -127,22 +150,9 @@ class Telemetry:
         outcome: Outcome | None,
         error: BaseException | None = None,
     ) -> None:
-        counting = self._counting()
-        span = self._trace.get_current_span()
-        recording = span.is_recording()
-        if not (counting or recording):
-            return
-        attributes = self._attributes(vendor, product, outcome, error)
-        if counting:
-            self._attempts.add(1, attributes)
-        if recording:
-            event = {**attributes, "normalizer.attempt": number}
-            if outcome is not None:
-                if outcome.code is not None:
-                    event["normalizer.code"] = outcome.code
-                if outcome.http_status is not None:
-                    event["http.response.status_code"] = outcome.http_status
-            span.add_event("normalizer.attempt", event)
+        """Count an attempt. Its span event waits for the decision taken on it (:func:`decided`)."""
+        if self._counting():
+            self._attempts.add(1, self._attributes(vendor, product, outcome, error))
 
     def retrying(self, vendor: str, product: str | None, reason: str) -> None:
         if not self._counting():
@@ -162,26 +172,13 @@ class Telemetry:
         seconds: float,
         reason: str | None,
     ) -> None:
-        counting = self._counting()
-        span = self._trace.get_current_span()
-        if not (counting or span.is_recording()):
-            return
-        attributes = self._attributes(vendor, product, outcome, error)
-        if counting:
+        if self._counting():
+            attributes = self._attributes(vendor, product, outcome, error)
             self._calls.add(1, attributes)
             self._duration.record(seconds, attributes)
-        if not span.is_recording():
-            return
-        values: dict[str, Any] = {**attributes, "normalizer.attempts": attempts}
-        if outcome is not None:
-            values["normalizer.matched"] = outcome.matched.value
-            if outcome.code is not None:
-                values["normalizer.code"] = outcome.code
-            if outcome.partial:
-                values["normalizer.partial"] = True
-        if reason is not None:
-            values["normalizer.retry.reason"] = reason
-        span.set_attributes(values)
+        call = _CALL.get()
+        if call is not None:
+            call.finished(outcome, error, attempts, reason)
 
     def circuit(self, vendor: str, transition: str) -> None:
         if not self._counting():
@@ -192,6 +189,16 @@ class Telemetry:
         """Watch a vendor's retry tokens, and its (or its product's) rate, in ``store``."""
         with self._lock:
             self._watched.setdefault(store, {})[keys] = limits
+
+    def span(self, vendor: str, product: str | None, redactor: Redactor) -> CallSpan:
+        """A started span for one call to ``vendor`` (the current span, if any, its parent)."""
+        attributes = {"normalizer.vendor": vendor}
+        if product is not None:
+            attributes["normalizer.product"] = product
+        span = self._tracer.start_span(
+            f"normalizer {vendor}", kind=self._trace.SpanKind.INTERNAL, attributes=attributes
+        )
+        return CallSpan(self, span, redactor)
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -210,7 +217,7 @@ class Telemetry:
             if not outcome.ok:
                 attributes["error.type"] = outcome.category.value
             if self.code_attributes and outcome.code is not None:
-                attributes["normalizer.code"] = outcome.code
+                attributes["normalizer.code"] = bounded(outcome.code, DEFAULT_REDACTOR)
         elif error is not None:
             attributes["error.type"] = type(error).__name__
         return attributes
@@ -246,6 +253,148 @@ class Telemetry:
                     attributes["normalizer.product"] = pace.split("/", 1)[1]
                 found.append(Observation(rate, attributes))
         return found
+
+
+class CallSpan:
+    """One vendor call's span, current from ``with`` to its end (see the module docstring).
+
+    Entered and left in the same task, as a ``with`` around one ``handle_request`` is: the
+    OpenTelemetry context and :data:`_CALL` are context variables, restored on the way out
+    however the call ends (an answer, an exception, a cancellation). Like logging, it never
+    changes what the call returns: an SDK that raises is ignored.
+    """
+
+    __slots__ = ("_failed", "_mine", "_redactor", "_span", "_telemetry", "_token")
+
+    def __init__(self, telemetry: Telemetry, span: Any, redactor: Redactor) -> None:
+        self._telemetry = telemetry
+        self._span = span
+        self._redactor = redactor
+        self._failed = False
+
+    def __enter__(self) -> CallSpan:
+        telemetry = self._telemetry
+        self._token = telemetry._context.attach(telemetry._trace.set_span_in_context(self._span))
+        self._mine = _CALL.set(self)
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        try:
+            if error is not None and not self._failed and self._span.is_recording():
+                # refused before sending (circuit, rate), cancelled, or a bug: its class says
+                name = type(error).__name__
+                self._span.set_attribute("error.type", name)
+                self._fail(name)
+        except Exception:  # a broken SDK must not replace the call's own exception
+            pass
+        finally:
+            _CALL.reset(self._mine)
+            self._telemetry._context.detach(self._token)
+            with contextlib.suppress(Exception):
+                self._span.end()
+
+    def attempted(
+        self, number: int, result: httpx.Response | BaseException, decision: Decision
+    ) -> None:
+        """An event for an attempt, with the decision taken on it."""
+        span = self._span
+        if not span.is_recording():
+            return
+        event: dict[str, Any] = {"normalizer.attempt": number, "normalizer.decision": decision.why}
+        if isinstance(result, BaseException):
+            event["error.type"] = type(result).__name__
+        else:
+            outcome = outcome_of(result)
+            if outcome is not None:
+                event.update(self._outcome(outcome))
+        if decision.retry:
+            event["normalizer.retry.delay"] = decision.delay
+            if decision.delay_from is not None:
+                event["normalizer.retry.delay_from"] = decision.delay_from
+        span.add_event("normalizer.attempt", event)
+
+    def finished(
+        self,
+        outcome: Outcome | None,
+        error: BaseException | None,
+        attempts: int,
+        reason: str | None,
+    ) -> None:
+        """The call's final outcome (or transport error), attempts and retry reason."""
+        span = self._span
+        if not span.is_recording():
+            return
+        values: dict[str, Any] = {"normalizer.attempts": attempts}
+        if reason is not None:
+            values["normalizer.retry.reason"] = reason
+        failure = None
+        if outcome is not None:
+            values.update(self._outcome(outcome))
+            values["normalizer.matched"] = outcome.matched.value
+            if outcome.partial:
+                values["normalizer.partial"] = True
+            if not outcome.ok:
+                code = values.get("normalizer.code")
+                failure = outcome.category.value + ("" if code is None else f": code {code}")
+        elif error is not None:
+            failure = values["error.type"] = type(error).__name__
+        span.set_attributes(values)
+        if failure is not None:
+            self._fail(failure)
+
+    def _outcome(self, outcome: Outcome) -> dict[str, Any]:
+        values: dict[str, Any] = {"normalizer.category": outcome.category.value}
+        if not outcome.ok:
+            values["error.type"] = outcome.category.value
+        if outcome.code is not None:
+            values["normalizer.code"] = bounded(outcome.code, self._redactor)
+        if outcome.http_status is not None:
+            values["http.response.status_code"] = outcome.http_status
+        return values
+
+    def _fail(self, description: str) -> None:
+        self._failed = True
+        trace = self._telemetry._trace
+        self._span.set_status(trace.Status(trace.StatusCode.ERROR, description))
+
+
+_CALL: contextvars.ContextVar[CallSpan | None] = contextvars.ContextVar(
+    "normalizer_call_span", default=None
+)
+"""The span of the vendor call running in this context, for the reports that reach
+:class:`Telemetry` from the call (they do not carry it)."""
+
+_OFF = contextlib.nullcontext()
+
+
+def traced(pipeline: Pipeline, route: Route) -> contextlib.AbstractContextManager[object]:
+    """A span around one vendor call; nothing (a shared no-op) without telemetry or without
+    a tracer provider set up: with only the API installed a call pays one cached check."""
+    telemetry = pipeline.telemetry
+    if telemetry is None or not telemetry._tracing():
+        return _OFF
+    try:
+        product = None if route.product is None else route.product.id
+        return telemetry.span(route.mapping.id, product, pipeline.redactor_for(route.mapping))
+    except Exception:  # a broken SDK: the call goes on untraced
+        return _OFF
+
+
+def decided(number: int, result: httpx.Response | BaseException, decision: Decision) -> None:
+    """The decision taken on attempt ``number``, which gave ``result`` (a response or an
+    exception): an event on the call's span, when it has one."""
+    call = _CALL.get()
+    if call is not None:
+        with contextlib.suppress(Exception):  # like logging, never fails the call
+            call.attempted(number, result, decision)
+
+
+def bounded(code: str, redactor: Redactor) -> str:
+    """A vendor's code fit for an attribute: masked (numbers, secrets, the user's patterns),
+    cut to :data:`CODE_LIMIT` characters, on one line. Masked before it is cut, so a number is
+    never cut into pieces the redactor no longer sees; on a bounded slice, so a code of half a
+    megabyte costs what a short one does."""
+    return clean_text(redactor.text(code[: CODE_LIMIT * 8]), CODE_LIMIT)
 
 
 class _SetUp:

@@ -32,7 +32,9 @@ from ._outcome import ATTEMPTS_KEY, REDACTOR_KEY, outcome_of
 from ._pipeline import Pipeline
 from ._redact import Redactor
 from ._retry import Decision, async_sleeper, sleeper
+from ._router import Route
 from ._store import AsyncStore, Signal, Store
+from ._telemetry import decided, traced
 
 Result = httpx.Response | httpx.TransportError
 """What one attempt ends with: a response, or the transport error it raised."""
@@ -74,6 +76,11 @@ class NormalizingTransport(httpx.BaseTransport):
         route = None if _NESTED.get() else pipeline.router.route(request)
         if route is None:  # no vendor's; or an outer normalizing transport has this call
             return self._transport.handle_request(request)
+        with traced(pipeline, route):  # the call's span, current while its attempts run
+            return self._call(request, route)
+
+    def _call(self, request: httpx.Request, route: Route) -> httpx.Response:
+        pipeline = self._pipeline
         call = pipeline.exchange(request, route)
         store = pipeline.store
         assert isinstance(store, Store)
@@ -144,6 +151,8 @@ class NormalizingTransport(httpx.BaseTransport):
             decision = call.paid(decision, admission, cost)
             if call.unpaid:  # taken for a retry the cooldown then ruled out: give them back
                 store.refund(call.keys, call.limits, call.refund())
+        if call.telemetry is not None:  # the attempt's span event, with what was decided
+            decided(call.attempts, result, decision)
         return call.decided(decision)
 
     def _resend(self, call: Exchange, first: Result) -> Result:
@@ -257,6 +266,11 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         route = None if _NESTED.get() else pipeline.router.route(request)
         if route is None:  # no vendor's; or an outer normalizing transport has this call
             return await self._transport.handle_async_request(request)
+        with traced(pipeline, route):  # current across the awaits: a context variable
+            return await self._call(request, route)
+
+    async def _call(self, request: httpx.Request, route: Route) -> httpx.Response:
+        pipeline = self._pipeline
         call = pipeline.exchange(request, route)
         store = pipeline.store
         assert isinstance(store, AsyncStore)
@@ -325,6 +339,8 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
             decision = call.paid(decision, admission, cost)
             if call.unpaid:
                 await store.refund(call.keys, call.limits, call.refund())
+        if call.telemetry is not None:
+            decided(call.attempts, result, decision)
         return call.decided(decision)
 
     async def _resend(self, call: Exchange, first: Result) -> Result:
