@@ -137,7 +137,8 @@ class Telemetry:
 
     def wanted(self) -> bool:
         """Whether a call starting now has anywhere to report: metrics set up, or a recording
-        span current. Asked once per call: without an SDK a call pays two cached checks."""
+        span current (the call's own, :func:`traced`). Asked once per call: without an SDK a
+        call pays cached checks only."""
         if self._counting():
             return True
         return self._tracing() and self._trace.get_current_span().is_recording()
@@ -190,7 +191,7 @@ class Telemetry:
         with self._lock:
             self._watched.setdefault(store, {})[keys] = limits
 
-    def span(self, vendor: str, product: str | None, redactor: Redactor) -> CallSpan:
+    def _call_span(self, vendor: str, product: str | None, redactor: Redactor) -> CallSpan:
         """A started span for one call to ``vendor`` (the current span, if any, its parent)."""
         attributes = {"normalizer.vendor": vendor}
         if product is not None:
@@ -375,7 +376,7 @@ def traced(pipeline: Pipeline, route: Route) -> contextlib.AbstractContextManage
         return _OFF
     try:
         product = None if route.product is None else route.product.id
-        return telemetry.span(route.mapping.id, product, pipeline.redactor_for(route.mapping))
+        return telemetry._call_span(route.mapping.id, product, pipeline.redactor_for(route.mapping))
     except Exception:  # a broken SDK: the call goes on untraced
         return _OFF
 
