@@ -15,12 +15,11 @@ from typing import Any, NamedTuple
 
 import httpx
 
+from ._classify import DEFAULT_MAX_BODY_SIZE as DEFAULT_MAX_BODY_SIZE
 from ._classify import parse_json
 from ._inflate import inflate
 from ._router import Route
-from ._xml import parse_xml
-
-DEFAULT_MAX_BODY_SIZE = 1 << 20
+from ._xml import parse_xml, text_codec
 
 STREAMED_KEY = "normalizer.streamed"
 """Marks a request the caller sent with ``stream=True`` (``client.stream()``)."""
@@ -244,15 +243,16 @@ def _decoded(framing: Framing, raw: bytes, limit: int) -> bytes | str:
             return b""  # unknown coding, broken, or larger than the cap: nothing to classify
     assert body is not None
     charset = _charset(framing.content_type)
-    if charset is None or charset.replace("-", "").replace("_", "") in _UNICODE:
-        return body  # json detects UTF-8/16/32 itself
+    codec = None if charset is None else text_codec(charset)
+    if codec is None or codec in _UNICODE:
+        return body  # json detects UTF-8/16/32 itself; an unknown or odd charset is not used
     try:
-        return body.decode(charset, errors="replace")
-    except (LookupError, UnicodeError, ValueError):  # unknown, or a codec like idna that raises
+        return body.decode(codec, errors="replace")
+    except (LookupError, UnicodeError):  # a codec module this Python was built without
         return body
 
 
-_UNICODE = frozenset({"utf8", "utf16", "utf32", "ascii", "usascii"})
+_UNICODE = frozenset({"utf_8", "utf_16", "utf_32", "ascii"})
 
 
 def _charset(content_type: str) -> str | None:

@@ -50,8 +50,22 @@ _DEFAULT_RULES = tuple(
 
 Body = bytes | bytearray | memoryview | str | Mapping[str, Any] | list[Any] | None
 
+DEFAULT_MAX_BODY_SIZE = 1 << 20
+"""The largest body read to classify it (bytes; a str counts its characters): the transports'
+``max_body_size`` and :func:`classify`'s."""
+
+MAX_CODE_LENGTH = 64
+"""The longest vendor code looked up. A mapping file cannot hold a longer one (its codes are
+validated as at most 64 non-blank characters; the longest built-in, a Tencent error name, has
+63), so a longer "code" can match nothing: it reads ``unknown`` without a lookup, and the
+outcome keeps its first characters only (a vendor's 500 KB ``code`` field, newlines and phone
+numbers included, never reaches logs, exceptions or traces whole)."""
+
 
 _OK = Entry(Category.OK, "", "", False, False)
+_LONG_CODE = Entry(
+    Category.UNKNOWN, f"code over {MAX_CODE_LENGTH} characters: not looked up", "", False, False
+)
 _REDIRECT = Entry(Category.OK, "HTTP redirect or not modified (3xx)", "", False, False)
 _NO_CODE = Entry(Category.OK, "success: a 2xx body without a code", "", False, False)
 _DELIVERED = Entry(
@@ -79,10 +93,10 @@ def lookup(
     mapping = (registry or default_registry()).get(vendor)
     if isinstance(code, bool) or not isinstance(code, str | int):
         raise TypeError(f"a vendor code is a str or an int, not {type(code).__name__}")
-    text = code if isinstance(code, str) else str(code)
+    text, readable = code_text(code)
     chosen = _product(mapping, product)
-    reading = resolve(mapping, text, chosen) or _unknown(chosen, Match.UNMAPPED)
-    return _outcome(mapping.id, text, reading)
+    found = resolve(mapping, text, chosen) if readable else None
+    return _outcome(mapping.id, text, found or _unmapped(chosen, readable))
 
 
 def classify(
@@ -94,13 +108,20 @@ def classify(
     product: str | None = None,
     registry: Registry | None = None,
     headers: Mapping[str, str] | None = None,
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE,
 ) -> Outcome:
     """Classify a vendor response or webhook payload.
 
     ``body`` may be bytes, str, or already-parsed JSON. When ``product`` is None and ``url`` is
     given, the product comes from the mapping's selectors, which may also read the request's
     ``headers`` (Tencent's ``X-TC-Action``).
+
+    A body longer than ``max_body_size`` (bytes; characters for a str), the cap the clients
+    read responses up to, is never parsed: as for a client, the HTTP status decides, and a
+    2xx reads ``unknown`` (``matched="missing"``, the message saying why).
     """
+    if max_body_size < 0:
+        raise ValueError("max_body_size must be >= 0")
     mapping = (registry or default_registry()).get(vendor)
     target = None
     if url is not None:
@@ -108,12 +129,38 @@ def classify(
     chosen = _product(mapping, product)
     if chosen is None and target is not None:
         chosen = mapping.product_for(target)
+    path = target.path if target is not None else None
+    if _oversized(body, max_body_size):
+        return classify_unread(mapping, status_code, path, chosen, max_body_size)
     envelope = mapping.envelope_for(chosen)
     doc = parse_json(body)
     if doc is None and envelope.xml and isinstance(body, bytes | bytearray | memoryview | str):
         doc = parse_xml(body)
-    path = target.path if target is not None else None
     return classify_parsed(mapping, doc, status_code, path, chosen)
+
+
+def _oversized(body: Body, limit: int) -> bool:
+    if isinstance(body, memoryview):
+        return body.nbytes > limit
+    return isinstance(body, bytes | bytearray | str) and len(body) > limit
+
+
+def classify_unread(
+    mapping: VendorMapping,
+    status_code: int | None,
+    path: str | None,
+    product: Product | None,
+    limit: int,
+) -> Outcome:
+    """A body over the ``limit`` it may be read up to: never parsed, the status decides (the
+    vendor's HTTP rules, the defaults for a non-2xx); else ``unknown``, saying why."""
+    reading = None if status_code is None else _by_status(mapping, product, status_code, path)
+    if reading is None:
+        entry = dataclasses.replace(
+            _UNKNOWN, description=f"body over max_body_size ({limit} bytes): not read"
+        )
+        reading = _Reading(entry, Match.MISSING, None if product is None else product.id)
+    return _outcome(mapping.id, None, reading, None, status_code)
 
 
 def classify_parsed(
@@ -126,9 +173,10 @@ def classify_parsed(
     """Classify already-parsed JSON (None when the body was not JSON) for a known vendor."""
     envelope = mapping.envelope_for(product)
     raw = first_value(envelope.code, doc)
-    code = None if raw is None else raw if isinstance(raw, str) else str(raw)
+    code, readable = (None, False) if raw is None else code_text(raw)
     reading = _by_field(mapping, product, doc, code, path) if doc is not None else None
-    if reading is None and code is not None:
+    if reading is None and readable:
+        assert code is not None
         reading = resolve(mapping, code, product, routed=path is not None)
     if (
         reading is None
@@ -141,7 +189,7 @@ def classify_parsed(
     if reading is None and status_code is not None:
         reading = _by_status(mapping, product, status_code, path)
     if reading is None:
-        reading = _unknown(product, Match.UNMAPPED if code is not None else Match.MISSING)
+        reading = _unmapped(product, readable) if code is not None else _missing(product)
     request_id = first_value(envelope.request_id, doc)
     outcome = _outcome(
         mapping.id,
@@ -210,7 +258,7 @@ def classify_uninspected(
                 _DELIVERED, Match.HTTP_STATUS, None if product is None else product.id
             )
         else:
-            reading = _unknown(product, Match.MISSING)
+            reading = _missing(product)
     return _outcome(mapping.id, None, reading, None, status_code)
 
 
@@ -327,11 +375,38 @@ def _by_status(
     return None
 
 
-def _unknown(product: Product | None, matched: Match) -> _Reading:
-    return _Reading(_UNKNOWN, matched, None if product is None else product.id)
+def _missing(product: Product | None) -> _Reading:
+    return _Reading(_UNKNOWN, Match.MISSING, None if product is None else product.id)
+
+
+def _unmapped(product: Product | None, readable: bool) -> _Reading:
+    """A code no table knows, or one too long to be in any (saying so)."""
+    entry = _UNKNOWN if readable else _LONG_CODE
+    return _Reading(entry, Match.UNMAPPED, None if product is None else product.id)
 
 
 _UNKNOWN = Entry(Category.UNKNOWN, "", "", False, False)
+
+
+def code_text(code: str | int) -> tuple[str, bool]:
+    """A vendor code as kept on the outcome, and whether it may be looked up at all.
+
+    At most :data:`MAX_CODE_LENGTH` characters are kept: a longer code is cut (its last kept
+    character an ellipsis) and not looked up. An int is written out only when short: the
+    decimal text of a huge int costs quadratic time (and Python refuses it past 4300 digits).
+    """
+    if isinstance(code, int):
+        if not _SHORTEST_INT < code < _LONGEST_INT:
+            return _CUT, False
+        code = str(code)
+    if len(code) > MAX_CODE_LENGTH:
+        return code[: MAX_CODE_LENGTH - 1] + _CUT, False
+    return code, True
+
+
+_CUT = "\u2026"
+_LONGEST_INT = 10**MAX_CODE_LENGTH  # the ints written in at most MAX_CODE_LENGTH characters
+_SHORTEST_INT = -(10 ** (MAX_CODE_LENGTH - 1))
 
 
 def _outcome(

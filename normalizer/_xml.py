@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from encodings.aliases import aliases
 from typing import Any
 from xml.parsers import expat
 
@@ -92,7 +93,6 @@ class _Repeated(list[object]):
 
 
 _ABSENT = object()
-_DECLARED = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["'][^>]*\?>""")
 _BOMS = (  # the longest first: a UTF-32 LE BOM begins like a UTF-16 LE one
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -100,29 +100,78 @@ _BOMS = (  # the longest first: a UTF-32 LE BOM begins like a UTF-16 LE one
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+MAX_DECLARATION = 1024
+"""Characters an XML declaration may take (``<?xml version="1.0" encoding="GBK"?>`` takes 38):
+only this much of a body is searched for its end, so a declaration that never ends costs a
+fixed amount, not a scan of the body per ``encoding=`` it repeats."""
+_ENCODING = re.compile(rb"""\sencoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
 
 
 def _text(data: bytes | str) -> str | None:
-    """The document as text: by its BOM, else its declared encoding (any Python codec: expat
-    alone knows few), else UTF-8; the declaration is dropped, the text now being decoded."""
+    """The document as text: by its BOM, else its declared encoding (a text encoding Python
+    knows: expat alone knows few, see :func:`text_codec`), else UTF-8; the declaration is
+    dropped, the text now being decoded. None when the declaration is unreadable."""
     if isinstance(data, str):
         text = data.lstrip("\ufeff")
     else:
-        encoding = "utf-8"
+        encoding: str | None = "utf-8"
         for bom, name in _BOMS:
             if data.startswith(bom):
                 encoding, data = name, data[len(bom) :]
                 break
         else:
-            declared = _DECLARED.match(data.lstrip())
-            if declared is not None:
-                encoding = declared.group(1).decode("ascii")
+            data = data.lstrip()
+            if data.startswith(b"<?xml"):
+                end = data.find(b"?>", 0, MAX_DECLARATION)
+                if end < 0:
+                    return None  # a declaration that does not end where one must
+                declared = _ENCODING.search(data, 0, end)
+                if declared is not None:
+                    encoding = text_codec(declared.group(1).decode("ascii"))
+        if encoding is None:
+            return None
         try:
             text = data.decode(encoding, errors="replace")
-        except LookupError:
+        except (LookupError, UnicodeError):  # a codec module this Python was built without
             return None
     text = text.lstrip()
     if text.startswith("<?xml"):
-        end = text.find("?>")
-        text = text[end + 2 :] if end >= 0 else text
+        end = text.find("?>", 0, MAX_DECLARATION)
+        if end < 0:
+            return None  # a declaration that does not end where one must: not a vendor's
+        text = text[end + 2 :]
     return text
+
+
+def text_codec(name: str) -> str | None:
+    """The Python codec a body's declared encoding (or charset) names, if it is one to read a
+    document with; None for anything else.
+
+    Only the standard text encodings are accepted (those of the ``encodings`` package's alias
+    table, plus the few without an alias), looked up under their canonical name: a vendor's
+    name never reaches :func:`codecs.lookup`, whose cache keeps every name it is asked about,
+    known or not (a fresh name per body would grow it without end). Refused, besides what is
+    not a text encoding at all (base64, hex, zlib, rot13...): Python's own codecs, which read
+    domain labels or escapes rather than documents (``idna`` even raises with
+    ``errors="replace"``, ``punycode`` is quadratic) and the platform-dependent ``mbcs`` and
+    ``oem``; and UTF-7, which the WHATWG encoding standard bans (browsers and expat do not read
+    it) and in which ASCII bytes spell other characters (``+ADw-`` is ``<``): the caller's own
+    parser would read another document than the one classified.
+    """
+    if not _CODEC_NAME.fullmatch(name):
+        return None
+    key = name.lower().replace("-", "_")
+    codec = aliases.get(key) or aliases.get(key.replace(".", "_")) or key
+    return codec if codec in _TEXT_CODECS else None
+
+
+_CODEC_NAME = re.compile(r"[A-Za-z0-9._-]{1,40}")
+_TEXT_CODECS = frozenset(aliases.values()).union(
+    # standard encodings with no alias of their own (Python's "Standard Encodings" table)
+    ("cp720", "cp737", "cp856", "cp874", "cp875", "cp1006", "koi8_t", "koi8_u", "utf_8_sig"),
+    ("mac_arabic", "mac_croatian", "mac_farsi", "mac_romanian"),
+) - {
+    "base64_codec", "bz2_codec", "hex_codec", "quopri_codec", "rot_13", "uu_codec",
+    "zlib_codec", "idna", "punycode", "raw_unicode_escape", "unicode_escape", "undefined",
+    "charmap", "mbcs", "oem", "palmos", "utf_7",
+}  # fmt: skip
