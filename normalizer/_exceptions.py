@@ -340,6 +340,8 @@ def _shown(text: str, limit: int, redactor: Redactor | None = None) -> str:
 
 def _line(text: str) -> str:
     """``text`` with line breaks and other control characters escaped, as log fields are."""
+    if text.isprintable():
+        return text
     # imported here: _logging imports this module (through _store, _limiter and _mapping)
     from ._logging import clean_text
 
