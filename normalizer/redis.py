@@ -32,6 +32,7 @@ from typing import Any, Generic, TypeVar
 try:
     import redis
     import redis.asyncio
+    from redis.asyncio.retry import Retry as AsyncRetry
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
@@ -435,13 +436,13 @@ def _require_asyncio() -> None:
         ) from None
 
 
-def _client_options(timeout: float) -> dict[str, Any]:
-    # fail fast: a slow Redis must cost a call milliseconds, then the fallback takes over
-    return {
-        "socket_timeout": timeout,
-        "socket_connect_timeout": timeout,
-        "retry": Retry(NoBackoff(), 0),
-    }
+def _client_options(timeout: float, retry: Retry | AsyncRetry) -> dict[str, Any]:
+    """Fail fast: a slow Redis must cost a call milliseconds, then the fallback takes over.
+
+    ``retry`` (none: 0 retries) is of the client's own kind: redis-py 8 warns when an asyncio
+    client is given the sync ``Retry``, and redis-py 6 and later retry three times by default.
+    """
+    return {"socket_timeout": timeout, "socket_connect_timeout": timeout, "retry": retry}
 
 
 class _RedisStore(Generic[_Client]):
@@ -481,7 +482,8 @@ class RedisState(_RedisStore[redis.Redis], Store):
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 0.05, **options: Any) -> RedisState:
         """A store on a new client for ``url`` whose every operation gives up after ``timeout``."""
-        return cls(redis.Redis.from_url(url, **_client_options(timeout)), **options)
+        client = redis.Redis.from_url(url, **_client_options(timeout, Retry(NoBackoff(), 0)))
+        return cls(client, **options)
 
     def close(self) -> None:
         """Close the Redis client (when the transports using this store are done)."""
@@ -568,7 +570,8 @@ class AsyncRedisState(_RedisStore[redis.asyncio.Redis], AsyncStore):
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 0.05, **options: Any) -> AsyncRedisState:
         """A store on a new client for ``url`` whose every operation gives up after ``timeout``."""
-        return cls(redis.asyncio.Redis.from_url(url, **_client_options(timeout)), **options)
+        retry = AsyncRetry(NoBackoff(), 0)
+        return cls(redis.asyncio.Redis.from_url(url, **_client_options(timeout, retry)), **options)
 
     async def aclose(self) -> None:
         """Close the Redis client (when the transports using this store are done)."""

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import multiprocessing
 import uuid
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 import httpx
 import pytest
 import redis
+import redis.asyncio.retry
+import redis.retry
 from structlog.testing import capture_logs
 
 import normalizer
@@ -187,6 +190,24 @@ async def test_async_store(redis_server: RedisServer, busy_vendor: SimulatedVend
         pytest.raises(TypeError, match="NormalizingTransport"),
     ):
         normalizer.AsyncClient("ucpaas", state=sync_store)
+
+
+def test_from_url_gives_each_client_its_own_kind_of_retry_without_a_warning() -> None:
+    """redis-py 8 warns when an asyncio client is given the sync ``Retry`` (under
+    filterwarnings=error every AsyncRedisState.from_url failed); none retries: Redis answers
+    within the timeout, or the fallback does."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sync = RedisState.from_url("redis://127.0.0.1:1/0")
+        asynchronous = AsyncRedisState.from_url("redis://127.0.0.1:1/0")
+    sync.close()
+    for client, kind in (
+        (sync.client, redis.retry.Retry),
+        (asynchronous.client, redis.asyncio.retry.Retry),
+    ):
+        retry = client.get_retry()
+        assert type(retry) is kind
+        assert retry._retries == 0
 
 
 # --- without Redis ----------------------------------------------------------------------------
