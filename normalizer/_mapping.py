@@ -380,24 +380,29 @@ class Resend:
     Whether a request may be resent after an ambiguous failure (a timeout after writing, a
     lost connection, a 5xx that does not say nothing was done) depends on its operation, not
     on its HTTP method: Aliyun's ``GET ...?Action=SendSms`` sends a message. The rules read
-    this data (:func:`normalizer._retry.decide`); a vendor without the table has none of it
-    and the method decides, as RFC 9110 says.
+    this data (:func:`normalizer._retry.resend_safety`); a vendor without the table has none
+    of it and the method decides, as RFC 9110 says.
     """
 
     acts_through_get: bool = False
     """Some operation that acts (sends, calls, changes) is a GET: a GET is then safe to resend
     only when ``reads`` declares its operation."""
-    reads: tuple[Selector, ...] = ()
-    """Operations that only read: safe to resend whatever their method."""
-    idempotency_header: str | None = None
-    """The request header (lower case) the vendor documents de-duplicating on, if any."""
+    reads: tuple[tuple[frozenset[str], Selector], ...] = ()
+    """Operations that only read, with the methods they are reads for (GET and HEAD unless
+    the file says more: the same path may list with GET and send with POST)."""
+    idempotency: tuple[tuple[str, Selector], ...] = ()
+    """(header, selector): the requests the vendor documents de-duplicating on a header."""
     nonce: tuple[Selector, ...] = ()
     """Requests signed with a one-time nonce the vendor refuses to see twice: the same bytes
-    are never sent again (the caller re-signs)."""
+    are never sent again (the caller signs anew)."""
     source: str = ""
 
-    def reads_only(self, target: Target) -> bool:
-        return any(s.matches(target) for s in self.reads)
+    def reads_only(self, method: str, target: Target) -> bool:
+        return any(method in methods and s.matches(target) for methods, s in self.reads)
+
+    def deduplicated(self, headers: Mapping[str, str], target: Target) -> bool:
+        """The request carries a header the vendor de-duplicates on, where it does."""
+        return any(h in headers and s.matches(target) for h, s in self.idempotency)
 
     def signed_once(self, target: Target) -> bool:
         return any(s.matches(target) for s in self.nonce)
@@ -787,32 +792,43 @@ def _check_redact(ck: _Checker, value: object) -> None:
 
 
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")  # an RFC 9110 token
+_METHOD = re.compile(r"[A-Z]+\Z")
+READ_METHODS = ("GET", "HEAD")
+"""The methods a ``reads`` selector covers unless it lists its own."""
 
 
 def _check_resend(ck: _Checker, value: object, *, overlay: bool) -> None:
-    """``[resend]``: which requests only read, which header de-duplicates, which are signed
-    once. Every rule changes whether a message may go out twice, so its source is required."""
+    """``[resend]``: which operations only read, which requests a header de-duplicates, which
+    are signed once. Every rule decides whether a message may go out twice: its source is
+    required, and no selector may be empty (it would match every request)."""
     resend = ck.table(value, "resend")
-    allowed = ("source", "acts_through_get", "reads", "idempotency_header", "nonce")
-    ck.keys(resend, "resend", allowed)
+    ck.keys(resend, "resend", ("source", "acts_through_get", "reads", "idempotency", "nonce"))
     if "source" in resend:
         ck.string(resend["source"], "resend.source")
     elif not overlay:
         raise ck.fail("resend.source", "missing: say where these rules come from")
     if "acts_through_get" in resend:
         ck.boolean(resend["acts_through_get"], "resend.acts_through_get")
-    if "idempotency_header" in resend:
-        name = ck.string(resend["idempotency_header"], "resend.idempotency_header")
-        if not _HEADER_NAME.match(name):
-            raise ck.fail("resend.idempotency_header", f"{name!r} is not a header name")
-    for field in ("reads", "nonce"):
+    extra = {"reads": ("methods",), "idempotency": ("header",), "nonce": ()}
+    for field, more in extra.items():
         for i, spec in enumerate(ck.array(resend.get(field, []), f"resend.{field}")):
             key = f"resend.{field}[{i}]"
             selector = ck.table(spec, key)
-            ck.keys(selector, key, _SELECTOR_KEYS)
-            if not selector:
+            ck.keys(selector, key, (*_SELECTOR_KEYS, *more))
+            if not any(k in selector for k in _SELECTOR_KEYS):
                 raise ck.fail(key, "an empty selector would match every request")
             _check_selector(ck, selector, key)
+            for j, method in enumerate(ck.strings(selector.get("methods", []), f"{key}.methods")):
+                if not _METHOD.match(method):
+                    raise ck.fail(f"{key}.methods[{j}]", f"{method!r} is not an HTTP method")
+            if field == "idempotency":
+                if "header" not in selector:
+                    raise ck.fail(
+                        f"{key}.header", "missing: the header the vendor de-duplicates on"
+                    )
+                name = ck.string(selector["header"], f"{key}.header")
+                if not _HEADER_NAME.match(name):
+                    raise ck.fail(f"{key}.header", f"{name!r} is not a header name")
 
 
 def _check_globs(ck: _Checker, value: object, key: str) -> None:
@@ -1017,12 +1033,15 @@ def merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
         products[name] = new
     out["products"] = products
     out["aliases"] = {**base.get("aliases", {}), **overlay.get("aliases", {})}
-    if "resend" in overlay:  # an overlay's reads and nonces add to the vendor's
+    if "resend" in overlay:  # an overlay's rules add to the vendor's
         old, new = base.get("resend", {}), overlay["resend"]
         out["resend"] = {
             **old,
             **new,
-            **{field: [*new.get(field, []), *old.get(field, [])] for field in ("reads", "nonce")},
+            **{
+                field: [*new.get(field, []), *old.get(field, [])]
+                for field in ("reads", "idempotency", "nonce")
+            },
         }
     if "redact" in overlay:  # an overlay adds secrets; it never unmasks the vendor's
         old = base.get("redact", {})
@@ -1265,11 +1284,13 @@ def _redaction(spec: Mapping[str, Any]) -> Redaction:
 
 
 def _resend(spec: Mapping[str, Any]) -> Resend:
-    header = spec.get("idempotency_header")
     return Resend(
         acts_through_get=spec.get("acts_through_get", False),
-        reads=tuple(_selector(s) for s in spec.get("reads", ())),
-        idempotency_header=None if header is None else header.lower(),
+        reads=tuple(
+            (frozenset(s.get("methods") or READ_METHODS), _selector(s))
+            for s in spec.get("reads", ())
+        ),
+        idempotency=tuple((s["header"].lower(), _selector(s)) for s in spec.get("idempotency", ())),
         nonce=tuple(_selector(s) for s in spec.get("nonce", ())),
         source=spec.get("source", ""),
     )

@@ -280,12 +280,12 @@ def resend_safety(attempt: Attempt, policy: RetryPolicy) -> str | None:
         said = policy.idempotent
     if said is not None:
         return "idempotent" if said else None
-    rules = attempt.resend
-    if rules.idempotency_header is not None and rules.idempotency_header in request.headers:
+    rules, method = attempt.resend, request.method
+    if rules.idempotency and rules.deduplicated(request.headers, target_of(request)):
         return "idempotency_key"
-    if rules.reads and rules.reads_only(target_of(request)):
+    if rules.reads and rules.reads_only(method, target_of(request)):
         return "read_operation"
-    if request.method in SAFE_METHODS and not (rules.acts_through_get and request.method == "GET"):
+    if method in SAFE_METHODS and not (rules.acts_through_get and method == "GET"):
         return "safe_method"
     return None
 

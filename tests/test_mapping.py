@@ -64,9 +64,25 @@ BAD = [
         "unknown key",
     ),
     (
-        MINIMAL + '[resend]\nsource = "s"\nidempotency_header = "Idem Key"\n',
-        "resend.idempotency_header",
+        MINIMAL
+        + '[resend]\nsource = "s"\nidempotency = [{ header = "Idem Key", paths = ["/"] }]\n',
+        "resend.idempotency[0].header",
         "not a header name",
+    ),
+    (
+        MINIMAL + '[resend]\nsource = "s"\nidempotency = [{ paths = ["/"] }]\n',
+        "resend.idempotency[0].header",
+        "missing",
+    ),
+    (
+        MINIMAL + '[resend]\nsource = "s"\nreads = [{ paths = ["/"], methods = ["get"] }]\n',
+        "resend.reads[0].methods[0]",
+        "not an HTTP method",
+    ),
+    (
+        MINIMAL + '[resend]\nsource = "s"\nreads = [{ methods = ["GET"] }]\n',
+        "resend.reads[0]",
+        "every request",
     ),
     (
         MINIMAL + '[resend]\nsource = "s"\nacts_through_get = "yes"\n',
@@ -351,9 +367,10 @@ def test_an_overlay_adds_reads_and_nonces_and_replaces_the_rest(
         MINIMAL + '[resend]\nsource = "s"\nacts_through_get = true\nreads = [{ paths = ["/a"] }]\n'
     )
     patch = 'format = 1\n[vendor]\nextends = "mini"\n[resend]\nreads = [{ paths = ["/b"] }]\n'
-    patch += 'idempotency_header = "X-Dedup"\n'
+    patch += "acts_through_get = false\n"
     doc = merge(read_file(write_mapping(base)), read_file(write_mapping(patch, "patch.toml")))
     resend = build(doc, ("mini.toml", "patch.toml")).resend
-    assert resend.acts_through_get
-    assert resend.idempotency_header == "x-dedup"
-    assert [resend.reads_only(Target("h", p)) for p in ("/a", "/b", "/c")] == [True, True, False]
+    assert not resend.acts_through_get
+    assert resend.source == "s"
+    reads = [resend.reads_only("GET", Target("h", p)) for p in ("/a", "/b", "/c")]
+    assert reads == [True, True, False]

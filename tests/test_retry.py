@@ -637,8 +637,11 @@ code = ["code"]
 [resend]
 source = "tests"
 acts_through_get = true
-reads = [{ query = { Action = ["Query*"] } }, { paths = ["/balance"] }]
-idempotency_header = "X-Dedup"
+reads = [
+  { query = { Action = ["Query*"] }, methods = ["GET", "POST"] },
+  { paths = ["/balance"] },
+]
+idempotency = [{ header = "X-Dedup", paths = ["/"] }]
 nonce = [{ query = { SignatureNonce = ["*"] } }, { headers = { x-acs-signature-nonce = ["*"] } }]
 """
 GET_SEND = "https://api.getter.test/?Action=SendSms&PhoneNumbers=13800138000"
@@ -688,8 +691,15 @@ def test_declared_reads_and_the_vendors_dedup_header_are_resent(
     assert sends(getter, clock, [ERR, OK], GET_QUERY)[0] == 2
     assert sends(getter, clock, [httpx.ReadTimeout("lost"), OK], GET_QUERY)[0] == 2
     assert sends(getter, clock, [ERR, OK], "https://api.getter.test/balance")[0] == 2
+    # a read for GET only: the same path may act on POST
+    balance = {"method": "POST"}
+    assert sends(getter, clock, [ERR, OK], "https://api.getter.test/balance", **balance)[0] == 1
+    assert sends(getter, clock, [ERR, OK], GET_QUERY, method="POST")[0] == 2  # POST listed
     keyed = {"method": "POST", "headers": {"X-Dedup": "order-42"}}
     assert sends(getter, clock, [ERR, OK], GET_SEND, **keyed)[0] == 2
+    # only where the vendor documents it: elsewhere the header proves nothing
+    other = "https://api.getter.test/send"
+    assert sends(getter, clock, [ERR, OK], other, **keyed)[0] == 1
     # the caller's word still wins, per request
     said = {"extensions": {"normalizer": {"idempotent": True}}}
     assert sends(getter, clock, [ERR, OK], GET_SEND, **said)[0] == 2
@@ -739,6 +749,73 @@ def test_user_retries_read_the_vendors_rules_too() -> None:
     retry = normalizer.retry_if_retryable()
     for response, expected in ((sent, False), (read, True)):
         assert outcome(response).retryable
-        state = tenacity.RetryCallState(None, None, (), {})
+        state = tenacity.RetryCallState(tenacity.Retrying(), None, (), {})
         state.set_result(response)
         assert retry(state) is expected
+
+
+@pytest.mark.parametrize(
+    ("vendor", "url", "safe"),
+    [
+        # vendors whose API acts through GET: a send is never resent after an ambiguous failure
+        ("aliyun_sms", "https://dysmsapi.aliyuncs.com/?Action=SendSms", False),
+        ("aliyun_sms", "https://dyvmsapi.aliyuncs.com/?Action=SingleCallByTts", False),
+        ("aliyun_sms", "https://dysmsapi.aliyuncs.com/?Action=QuerySendDetails", True),
+        ("sms_ru", "https://sms.ru/sms/send?api_id=x&to=79255070602&msg=hi&json=1", False),
+        ("sms_ru", "https://sms.ru/code/call?phone=79255070602&api_id=x", False),
+        ("sms_ru", "https://sms.ru/sms/status?sms_id=1&json=1", True),
+        ("infobip", "https://x.api.infobip.com/sms/1/text/query?to=41793026727&text=hi", False),
+        ("infobip", "https://x.api.infobip.com/sms/1/reports", False),  # each report once
+        ("infobip", "https://x.api.infobip.com/sms/1/logs", True),
+        ("vonage", "https://rest.nexmo.com/sms/json?to=447700900000&text=hi", False),
+        ("vonage", "https://rest.nexmo.com/account/get-balance", True),
+        ("onbuka", "https://api.onbuka.com/v3/sendSms?numbers=91856321412", False),
+        ("onbuka", "https://api.onbuka.com/v3/getReport?msgIds=1", True),
+        ("tencent_sms", "https://sms.tencentcloudapi.com/?Action=SendSms", False),
+        ("tencent_sms", "https://sms.tencentcloudapi.com/?Action=PullSmsSendStatus", False),
+        ("tencent_sms", "https://sms.tencentcloudapi.com/?Action=DescribeSmsSignList", True),
+        # vendors that never act through GET: the method decides
+        ("twilio", "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json", True),
+        ("telnyx", "https://api.telnyx.com/v2/messages/abc", True),
+    ],
+)
+def test_every_vendors_sends_through_get(vendor: str, url: str, safe: bool) -> None:
+    rules = normalizer.Registry().get(vendor).resend
+    attempt = Attempt(httpx.Request("GET", url), 1, exception=httpx.ReadTimeout("x"), resend=rules)
+    assert decide(attempt, RetryPolicy()).retry is safe
+
+
+def test_a_tencent_read_is_known_by_its_action_header() -> None:
+    rules = normalizer.Registry().get("tencent_sms").resend
+    url = "https://sms.tencentcloudapi.com/"
+
+    def retried(action: str) -> bool:
+        request = httpx.Request("POST", url, headers={"X-TC-Action": action})
+        attempt = Attempt(request, 1, exception=httpx.ReadTimeout("x"), resend=rules)
+        return decide(attempt, RetryPolicy()).retry
+
+    assert retried("DescribeSmsTemplateList")
+    assert not retried("SendSms")
+
+
+def test_telnyx_honours_its_idempotency_key_only_where_it_says() -> None:
+    rules = normalizer.Registry().get("telnyx").resend
+
+    def retried(path: str) -> bool:
+        request = httpx.Request(
+            "POST", "https://api.telnyx.com" + path, headers={"Idempotency-Key": "k"}
+        )
+        attempt = Attempt(request, 1, exception=httpx.ReadTimeout("x"), resend=rules)
+        return decide(attempt, RetryPolicy()).retry
+
+    assert retried("/v2/email_messages")
+    assert not retried("/v2/messages")  # messaging does not declare it
+
+
+def test_an_aliyun_request_signed_once_is_not_resent_by_the_transport(clock: FakeClock) -> None:
+    busy = httpx.Response(200, json={"Code": "Throttling.User", "Message": "x"})
+    script = Script([busy, js({"Code": "OK"})])
+    url = "https://dysmsapi.aliyuncs.com/?Action=QuerySendDetails&SignatureNonce=45e25e9b"
+    response = client("aliyun_sms", script, policy(clock)).get(url)
+    assert len(script.requests) == 1
+    assert outcome(response).retryable  # yours to retry, signing anew

@@ -111,7 +111,9 @@ REST_PINNED: list[tuple[str, Category, bool, bool]] = [
     ("105111", Category.VALIDATION, False, False),  # template not approved
     ("105116", Category.VALIDATION, False, False),  # per-number daily cap: not busy
     ("105122", Category.VALIDATION, False, False),  # per-number daily cap: not busy
-    ("105130", Category.BUSY, True, True),  # a 30-second window
+    # a 30-second window on content just sent: waiting and resending sends it twice
+    ("105130", Category.BUSY, False, True),
+    ("105131", Category.BUSY, False, True),
 ]
 
 
