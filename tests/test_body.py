@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import encodings
 import functools
 import gzip
 import json
 import subprocess
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -16,6 +17,8 @@ import pytest
 import normalizer
 from normalizer import Category, RetryPolicy
 from normalizer import _body as body_module
+from normalizer import _inflate as inflate_module
+from normalizer import _xml as xml_module
 from tests.conftest import FakeClock, outcome
 
 MANGO = "https://app.mango-office.ru/vpbx/commands/callback"
@@ -185,3 +188,203 @@ def test_an_odd_content_length_never_raises() -> None:
     with normalizer.Client("mango", transport=httpx.MockTransport(vendor)) as client:
         response = client.post(MANGO)
     assert outcome(response).ok
+
+
+# --- hostile bodies through the clients: read in linear time, passed through whole -----------
+
+UCPAAS = "https://api.ucpaas.com/2014-06-30/Accounts/a/Calls/callBack"
+HOSTILE_DECLARATION = b"<?xml" + b" encoding='a'" * 20_000  # 4 s of CPU per call before
+XML = {"content-type": "application/xml"}
+
+
+def xml_declaring(codec: str) -> bytes:
+    return f'<?xml version="1.0" encoding="{codec}"?><resp><respCode>0</respCode></resp>'.encode()
+
+
+def serving(raw: bytes, headers: dict[str, str], status: int = 200) -> httpx.MockTransport:
+    return httpx.MockTransport(lambda request: httpx.Response(status, content=raw, headers=headers))
+
+
+def serving_async(raw: bytes, headers: dict[str, str]) -> httpx.MockTransport:
+    async def vendor(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=raw, headers=headers)
+
+    return httpx.MockTransport(vendor)
+
+
+@pytest.fixture
+def declaration_windows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How much text each search for an XML declaration's encoding saw."""
+    windows: list[int] = []
+    pattern = xml_module._ENCODING
+
+    class Recorder:
+        def search(self, data: bytes, pos: int, endpos: int) -> object:
+            windows.append(endpos - pos)
+            return pattern.search(data, pos, endpos)
+
+    monkeypatch.setattr(xml_module, "_ENCODING", Recorder())
+    return windows
+
+
+def read_through(response: httpx.Response, raw: bytes) -> None:
+    """The caller reads the vendor's body, whole and as text."""
+    assert response.content == raw
+    assert response.text == raw.decode()
+
+
+def test_a_hostile_xml_declaration_through_the_client(declaration_windows: list[int]) -> None:
+    ok = b"<?xml version='1.0' encoding='GBK'?><resp><respCode>000000</respCode></resp>"
+    for raw, category in ((HOSTILE_DECLARATION, Category.UNKNOWN), (ok, Category.OK)):
+        with normalizer.Client("ucpaas", transport=serving(raw, XML)) as client:
+            response = client.post(UCPAAS)
+        assert outcome(response).category is category
+        read_through(response, raw)
+    assert declaration_windows
+    assert max(declaration_windows) <= xml_module.MAX_DECLARATION
+
+
+@pytest.mark.anyio
+async def test_a_hostile_xml_declaration_through_the_async_client(
+    declaration_windows: list[int],
+) -> None:
+    transport = serving_async(HOSTILE_DECLARATION + b"?><resp/>", XML)
+    async with normalizer.AsyncClient("ucpaas", transport=transport) as client:
+        response = await client.post(UCPAAS)
+    assert outcome(response).category is Category.UNKNOWN
+    read_through(response, HOSTILE_DECLARATION + b"?><resp/>")
+    assert max(declaration_windows, default=0) <= xml_module.MAX_DECLARATION
+
+
+ODD_CODECS = ["idna", "punycode", "utf-7", "rot13", "base64", "zlib", "no-such-codec"]
+
+
+@pytest.mark.parametrize("codec", ODD_CODECS)
+def test_an_xml_body_in_no_document_encoding_through_the_client(codec: str) -> None:
+    raw = xml_declaring(codec)
+    with normalizer.Client("ucpaas", transport=serving(raw, XML)) as client:
+        response = client.post(UCPAAS)  # idna raised UnicodeError here
+    assert (outcome(response).category, outcome(response).matched) == ("unknown", "missing")
+    read_through(response, raw)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("codec", ODD_CODECS)
+async def test_an_xml_body_in_no_document_encoding_through_the_async_client(codec: str) -> None:
+    raw = xml_declaring(codec)
+    async with normalizer.AsyncClient("ucpaas", transport=serving_async(raw, XML)) as client:
+        response = await client.post(UCPAAS)
+    assert outcome(response).category is Category.UNKNOWN
+    read_through(response, raw)
+
+
+def test_a_fresh_charset_per_response_never_grows_the_codec_cache() -> None:
+    before = len(encodings._cache)
+    raw = json.dumps({"result": 3103}).encode()
+    with normalizer.Client("mango", transport=httpx.MockTransport(charset_per_call())) as client:
+        for _ in range(300):
+            response = client.post(MANGO)
+            assert outcome(response).category is Category.VALIDATION
+            assert response.content == raw
+    assert len(encodings._cache) == before
+
+
+def charset_per_call() -> Callable[[httpx.Request], httpx.Response]:
+    calls = iter(range(1_000_000))
+    raw = json.dumps({"result": 3103}).encode()
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        charset = f"x-hostile-{next(calls)}"
+        headers = {"content-type": f"application/json; charset={charset}"}
+        return httpx.Response(200, stream=Trickle([raw]), headers=headers)
+
+    return vendor
+
+
+def test_an_over_long_code_through_the_client() -> None:
+    code = "ERR\n+14155550100 " + "9" * 500_000
+    raw = json.dumps({"result": code}).encode()
+    json_headers = {"content-type": "application/json"}
+    with normalizer.Client("mango", transport=serving(raw, json_headers)) as client:
+        response = client.post(MANGO)
+    found = outcome(response)
+    assert (found.category, found.matched) == (Category.UNKNOWN, "unmapped")
+    assert found.code == code[:63] + "\u2026"
+    assert response.content == raw
+    assert response.json() == {"result": code}
+
+
+@pytest.mark.anyio
+async def test_an_over_long_code_through_the_async_client() -> None:
+    code = "9" * 100_000
+    raw = json.dumps({"result": code}).encode()
+    transport = serving_async(raw, {"content-type": "application/json"})
+    async with normalizer.AsyncClient("mango", transport=transport) as client:
+        response = await client.post(MANGO)
+    assert outcome(response).code == "9" * 63 + "\u2026"
+    assert response.json() == {"result": code}
+
+
+def test_classify_and_the_client_agree_on_a_body_over_the_cap() -> None:
+    raw = json.dumps({"result": 3103, "pad": "x" * 2000}).encode()
+    json_headers = {"content-type": "application/json"}
+    with normalizer.Client(
+        "mango", transport=serving(raw, json_headers), max_body_size=1024
+    ) as client:
+        response = client.post(MANGO)
+    by_client = outcome(response)
+    by_hand = normalizer.classify("mango", raw, url=MANGO, max_body_size=1024)
+    assert (by_client.category, by_client.matched) == (by_hand.category, by_hand.matched)
+    assert by_hand.category is Category.UNKNOWN
+    assert response.content == raw
+    assert response.json()["result"] == 3103
+    read = normalizer.classify("mango", raw, url=MANGO, max_body_size=len(raw))
+    assert read.category is Category.VALIDATION
+
+
+@pytest.mark.anyio
+async def test_a_webhook_sized_body_over_the_cap_through_the_async_client() -> None:
+    raw = json.dumps({"result": 3103, "pad": "x" * 2000}).encode()
+    transport = serving_async(raw, {"content-type": "application/json"})
+    async with normalizer.AsyncClient("mango", transport=transport, max_body_size=1024) as client:
+        response = await client.post(MANGO)
+    assert outcome(response).category is Category.UNKNOWN
+    assert await response.aread() == raw
+
+
+def test_gzip_is_read_to_its_first_member_as_httpx_reads_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[int] = []
+    real = zlib.decompressobj
+
+    def counting(wbits: int) -> zlib._Decompress:
+        made.append(wbits)
+        return real(wbits)
+
+    monkeypatch.setattr(zlib, "decompressobj", counting)
+    first = gzip.compress(json.dumps({"result": 3103}).encode())
+    raw = first + gzip.compress(b"") * 50_000  # a member per 20 bytes: quadratic to restart
+    assert inflate_module.inflate(raw, "gzip", 1 << 20) == json.dumps({"result": 3103}).encode()
+    assert len(made) == 1  # one inflater, not one per member (each copied the rest)
+    headers = {"content-type": "application/json", "content-encoding": "gzip"}
+    with normalizer.Client("mango", transport=serving(raw, headers)) as client:
+        response = client.post(MANGO)
+    assert outcome(response).category is Category.VALIDATION
+    assert response.json() == {"result": 3103}  # httpx, too, reads the first member only
+
+
+def test_more_codings_than_a_server_applies_are_not_undone() -> None:
+    raw = json.dumps({"result": 3103}).encode()
+    layers: list[bytes] = [raw]
+    for _ in range(inflate_module.MAX_LAYERS + 1):
+        layers.append(gzip.compress(layers[-1], compresslevel=0))
+    coding = ", ".join(["gzip"] * inflate_module.MAX_LAYERS)
+    assert inflate_module.inflate(layers[-2], coding, 1 << 20) == raw
+    assert inflate_module.inflate(layers[-1], coding + ", gzip", 1 << 20) is None
+    assert inflate_module.inflate(layers[1], "identity, gzip, identity", 1 << 20) == raw
+    headers = {"content-type": "application/json", "content-encoding": coding + ", gzip"}
+    with normalizer.Client("mango", transport=serving(layers[-1], headers)) as client:
+        response = client.post(MANGO)
+    assert outcome(response).category is Category.UNKNOWN
+    assert response.json() == {"result": 3103}  # the caller's httpx still undoes them all

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+import normalizer
 from normalizer import Category, Match, Outcome, Registry, UnregisteredVendorError, classify, lookup
+from normalizer import _classify as classify_module
+from normalizer import _xml as xml_module
+from normalizer._classify import DEFAULT_MAX_BODY_SIZE, MAX_CODE_LENGTH
 
 
 def test_exact_code_keeps_vendor_spelling(registry: Registry) -> None:
@@ -358,3 +363,139 @@ def test_products_agreeing_on_a_code_but_not_its_scope_read_the_narrower(
     assert lookup("acme", "-9", product="sms", registry=registry).scope == "account"
     out = lookup("acme", "-9", registry=registry)  # no product: both agree it is busy
     assert (out.category, out.scope) == ("busy", "recipient")  # never slows every call
+
+
+# --- hostile bodies: a cap on what is read, on a code's length, on the codecs used -------------
+
+
+def never_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("a body over the cap was parsed")
+
+    monkeypatch.setattr(classify_module, "parse_json", refuse)
+    monkeypatch.setattr(classify_module, "parse_xml", refuse)
+
+
+def test_a_body_over_max_body_size_is_unknown_and_never_parsed(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = b'{"code": "107225", "pad": "' + b"x" * 1000 + b'"}'
+    assert classify("acme", body, registry=registry).category is Category.BUSY  # under the cap
+    never_parsed(monkeypatch)
+    for large in (body, bytearray(body), memoryview(body), body.decode()):
+        out = classify("acme", large, registry=registry, max_body_size=1000)
+        assert (out.category, out.matched, out.code) == (Category.UNKNOWN, Match.MISSING, None)
+        assert out.message == "body over max_body_size (1000 bytes): not read"
+        assert not out.retryable
+    # as for a client's response over the cap, the HTTP status decides where it can
+    failed = classify("acme", body, status_code=502, registry=registry, max_body_size=1000)
+    assert (failed.category, failed.matched) == (Category.SERVER, Match.HTTP_STATUS)
+    limited = classify("acme", body, status_code=503, registry=registry, max_body_size=1000)
+    assert (limited.category, limited.rejected) == (Category.BUSY, True)  # the vendor's rule
+
+
+def test_the_default_cap_is_the_transports(registry: Registry) -> None:
+    default = inspect.signature(classify).parameters["max_body_size"].default
+    assert default == normalizer.Options().max_body_size == DEFAULT_MAX_BODY_SIZE == 1 << 20
+    huge = b'{"code": "107225"}' + b" " * DEFAULT_MAX_BODY_SIZE  # a webhook has no other cap
+    assert classify("acme", huge, registry=registry).category is Category.UNKNOWN
+    raised = classify("acme", huge, registry=registry, max_body_size=len(huge))
+    assert raised.category is Category.BUSY
+    parsed = {"code": "107225", "pad": "x" * DEFAULT_MAX_BODY_SIZE}  # already parsed: no cap
+    assert classify("acme", parsed, registry=registry).category is Category.BUSY
+    with pytest.raises(ValueError, match="max_body_size"):
+        classify("acme", b"{}", registry=registry, max_body_size=-1)
+
+
+PHONE_NUMBER = "+14155550100"
+
+
+def long_code() -> str:
+    """A vendor-controlled ``code`` of 500 KB, a raw newline and a phone number early on."""
+    return "ERR\n" + PHONE_NUMBER + " " + "9" * 500_000
+
+
+def test_an_over_long_code_is_not_looked_up_and_is_kept_cut(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    looked_up: list[str] = []
+    real = classify_module.resolve
+
+    def counting(mapping: object, code: str, *args: object, **kwargs: object) -> object:
+        looked_up.append(code)
+        return real(mapping, code, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(classify_module, "resolve", counting)
+    raw = json.dumps({"code": long_code(), "msg": "x"}).encode()
+    out = classify("acme", raw, registry=registry)
+    assert (out.category, out.matched) == (Category.UNKNOWN, Match.UNMAPPED)
+    assert out.code is not None
+    assert len(out.code) == MAX_CODE_LENGTH
+    assert out.code == long_code()[: MAX_CODE_LENGTH - 1] + "\u2026"
+    assert out.message == f"code over {MAX_CODE_LENGTH} characters: not looked up"
+    assert not looked_up
+    assert len(str(out)) < 300
+    assert len(repr(out)) < 1000
+    # an unmapped code on an error status: the status decides, as for any unmapped code
+    failed = classify("acme", raw, status_code=502, registry=registry)
+    assert (failed.category, len(failed.code or "")) == (Category.SERVER, MAX_CODE_LENGTH)
+    assert lookup("acme", long_code(), registry=registry).code == out.code
+    assert not looked_up
+
+
+def test_a_code_of_the_mappings_longest_is_still_looked_up(
+    registry: Registry, write_mapping: Callable[[str, str], Path]
+) -> None:
+    longest = "E" * MAX_CODE_LENGTH  # what a mapping file may hold (\S{1,64})
+    registry.register(
+        write_mapping(
+            f'format = 1\n[vendor]\nextends = "acme"\n[codes]\n"{longest}" = '
+            '{ category = "busy", description = "longest" }\n',
+            "acme-longest.toml",
+        )
+    )
+    out = classify("acme", {"code": longest}, registry=registry)
+    assert (out.category, out.code) == (Category.BUSY, longest)
+    assert lookup("acme", longest + "E", registry=registry).category is Category.UNKNOWN
+
+
+def test_a_huge_integer_code_is_neither_written_out_nor_raises(registry: Registry) -> None:
+    # str() of an int past 4300 digits raises ValueError, and costs quadratic time below that
+    out = classify("acme", {"code": 10**5000}, registry=registry)
+    assert (out.category, out.matched, out.code) == (Category.UNKNOWN, Match.UNMAPPED, "\u2026")
+    assert classify("acme", {"code": -(10**64)}, registry=registry).code == "\u2026"
+    widest = -(10 ** (MAX_CODE_LENGTH - 1)) + 1  # a '-' and 63 digits: 64 characters
+    assert classify("acme", {"code": widest}, registry=registry).code == str(widest)
+    assert lookup("acme", 10**5000, registry=registry).category is Category.UNKNOWN
+
+
+HOSTILE_DECLARATION = b"<?xml" + b" encoding='a'" * 20_000  # 4 s of CPU before, 72 s at 1 MB
+
+
+def test_a_hostile_xml_declaration_is_unknown_in_bounded_steps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    windows: list[int] = []
+    pattern = xml_module._ENCODING
+
+    class Recorder:
+        def search(self, data: bytes, pos: int, endpos: int) -> object:
+            windows.append(endpos - pos)
+            return pattern.search(data, pos, endpos)
+
+    monkeypatch.setattr(xml_module, "_ENCODING", Recorder())
+    out = normalizer.classify("ucpaas", HOSTILE_DECLARATION)
+    assert (out.category, out.matched) == (Category.UNKNOWN, Match.MISSING)
+    ok = b"<?xml version='1.0' encoding='GBK'?><resp><respCode>000000</respCode></resp>"
+    assert normalizer.classify("ucpaas", ok).ok
+    assert windows
+    assert max(windows) <= xml_module.MAX_DECLARATION
+
+
+@pytest.mark.parametrize("codec", ["idna", "punycode", "utf-7", "rot13", "hex", "zlib", "nope"])
+def test_an_xml_body_in_no_document_encoding_is_unknown_never_raises(codec: str) -> None:
+    body = f'<?xml version="1.0" encoding="{codec}"?><resp><respCode>000000</respCode></resp>'
+    out = normalizer.classify("ucpaas", body.encode())  # idna raised UnicodeError here
+    assert (out.category, out.matched) == (Category.UNKNOWN, Match.MISSING)
+    failed = normalizer.classify("ucpaas", body.encode(), status_code=502)
+    assert failed.category is Category.SERVER

@@ -19,10 +19,22 @@ from structlog.testing import capture_logs
 
 import normalizer
 from normalizer import Category, RetryPolicy
+from normalizer import _xml as xml_module
 from tests.conftest import outcome
 
 BUSY = json.dumps({"result": 2220}).encode()
 OK = json.dumps({"result": 1000}).encode()
+LONG_CODE = "ERR\n+14155550100 " + "9" * 500_000
+HOSTILE = {  # what a hostile vendor (or a webhook's caller) can send, read in linear time
+    # 1 MB, just under the cap, whose declaration never ends: 72 s of CPU per call before
+    "/hostile/declaration": (b"<?xml" + b" encoding='a'" * 80_000, "application/xml"),
+    # a codec that raised UnicodeError from client.post()
+    "/hostile/idna": (
+        b'<?xml version="1.0" encoding="idna"?><resp><respCode>0</respCode></resp>',
+        "application/xml",
+    ),
+    "/hostile/code": (json.dumps({"resp": {"respCode": LONG_CODE}}).encode(), "application/json"),
+}
 
 
 class FaultServer(socketserver.ThreadingTCPServer):
@@ -59,10 +71,10 @@ class FaultHandler(socketserver.StreamRequestHandler):
             if not self.answer(path, hit):
                 return
 
-    def send(self, status: str, body: bytes, *extra: str) -> None:
+    def send(self, status: str, body: bytes, *extra: str, media: str = "application/json") -> None:
         head = [
             f"HTTP/1.1 {status}",
-            "content-type: application/json",
+            f"content-type: {media}",
             f"content-length: {len(body)}",
             *extra,
         ]
@@ -85,6 +97,10 @@ class FaultHandler(socketserver.StreamRequestHandler):
             return True
         if path.startswith("/busy"):
             self.send("200 OK", BUSY)
+            return True
+        if path in HOSTILE:
+            body, media = HOSTILE[path]
+            self.send("200 OK", body, media=media)
             return True
         # 20% failures: busy and overload, then fine again; at random, not from load, so the
         # tests using it turn the rate limiter off (it would slow down, as the vendor asks)
@@ -258,3 +274,47 @@ def test_sync_client_from_16_threads(server: FaultServer) -> None:
     assert len(results) == 400
     assert results.count("ok") >= 380
     assert 0 <= tokens <= 500
+
+
+@pytest.fixture
+def declaration_windows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How much text each search for an XML declaration's encoding saw."""
+    windows: list[int] = []
+    pattern = xml_module._ENCODING
+
+    class Recorder:
+        def search(self, data: bytes, pos: int, endpos: int) -> object:
+            windows.append(endpos - pos)
+            return pattern.search(data, pos, endpos)
+
+    monkeypatch.setattr(xml_module, "_ENCODING", Recorder())
+    return windows
+
+
+def check_hostile(path: str, response: httpx.Response) -> None:
+    """Unknown, passed through byte for byte, readable; a code kept only cut."""
+    found = outcome(response)
+    assert found.category is Category.UNKNOWN
+    assert response.content == HOSTILE[path][0]
+    assert response.text == HOSTILE[path][0].decode()
+    if path.endswith("code"):
+        assert found.code == LONG_CODE[:63] + "\u2026"
+
+
+def test_hostile_bodies_from_a_real_server(
+    server: FaultServer, declaration_windows: list[int]
+) -> None:
+    with normalizer.Client("ucpaas", base_url=url(server), timeout=10.0) as c:
+        for path in HOSTILE:
+            check_hostile(path, c.post(path))
+    assert max(declaration_windows, default=0) <= xml_module.MAX_DECLARATION
+
+
+@pytest.mark.anyio
+async def test_hostile_bodies_from_a_real_server_async(
+    server: FaultServer, declaration_windows: list[int]
+) -> None:
+    async with normalizer.AsyncClient("ucpaas", base_url=url(server), timeout=10.0) as c:
+        for path in HOSTILE:
+            check_hostile(path, await c.post(path))
+    assert max(declaration_windows, default=0) <= xml_module.MAX_DECLARATION
