@@ -39,10 +39,14 @@ from typing import Any, Concatenate, ParamSpec
 import httpx
 
 from ._outcome import Outcome
-from ._redact import Redactor
+from ._redact import Redactor, head
 from ._store import Limits
 
 LOGGER_NAME = "normalizer"
+_READ = 2000
+"""How much of a vendor's text is redacted for a field: enough for its 500 (or 300) shown
+characters, and a bound on the work a 1 MB message costs. :func:`head` cuts it without leaving
+the first digits of a number the cut split."""
 _NUMBERS_LOGGED = 20
 _STREAMED = "<streamed body, not logged>"
 """What ``request_body`` says for a request whose body was a stream: it cannot be read again."""
@@ -233,7 +237,7 @@ class CallLog:
                 matched=outcome.matched.value,
                 vendor_message=None
                 if outcome.vendor_message is None
-                else clean_text(redactor.text(outcome.vendor_message[:2000]), 500),
+                else clean_text(redactor.text(head(outcome.vendor_message, _READ)), 500),
                 request_id=None
                 if outcome.request_id is None
                 else clean_text(outcome.request_id, 128),
@@ -254,7 +258,7 @@ class CallLog:
         fields = self._fields(attempt, outcome)
         if error is not None:
             fields["error"] = type(error).__name__
-            fields["error_message"] = clean_text(self._redactor.text(str(error)[:2000]), 300)
+            fields["error_message"] = clean_text(self._redactor.text(head(str(error), _READ)), 300)
         if self._body:
             fields["request_body"] = self._request_body()
             if response is not None and isinstance(response.stream, httpx.ByteStream):
@@ -340,5 +344,5 @@ class CallLog:
             self._log().error(
                 "on_outcome_failed",
                 error=type(exc).__name__,
-                error_message=clean_text(self._redactor.text(str(exc)[:2000]), 300),
+                error_message=clean_text(self._redactor.text(head(str(exc), _READ)), 300),
             )

@@ -1,22 +1,31 @@
 """Which vendor mappings exist: the built-in files, $NORMALIZER_MAPPINGS, and registered ones.
 
 Built-in vendors are read lazily, one file when its vendor is first used, so importing
-normalizer costs nothing and a process that talks to one vendor parses one file.
+normalizer costs nothing and a process that talks to one vendor parses one file. Registering a
+file that names hosts reads them all once, to warn when two vendors claim one host.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ._exceptions import MappingError, UnregisteredVendorError
-from ._mapping import Target, VendorMapping, build, merge, read_file
+from ._mapping import Target, VendorMapping, _host_matches, build, merge, read_file
 
 ENV_VAR = "NORMALIZER_MAPPINGS"
 _HOSTS_KEPT = 1024
+
+
+class MappingWarning(UserWarning):
+    """A mapping file loaded, but may not do what its author meant: it claims a host another
+    vendor claims too. Filter it like any warning
+    (``warnings.filterwarnings("ignore", category=MappingWarning)``)."""
 
 
 def builtin_dir() -> Path:
@@ -150,7 +159,35 @@ class Registry:
             for vid in dict.fromkeys(touched):  # build now: an overlay's errors show at once
                 self._built[vid] = self._build(vid)
             self.generation += 1
+            claims = [claim for file, doc in loaded for claim in self._claims(file, doc)]
+        for claim in claims:
+            warnings.warn(claim, MappingWarning, stacklevel=_outside())
         return tuple(dict.fromkeys(touched))
+
+    def _claims(self, file: str, doc: dict[str, Any]) -> Iterator[str]:
+        """Why each host ``doc`` names is also another vendor's: which vendor reads a request
+        to it then depends on the order of ids, not on what the file's author meant."""
+        declared = list(_declared_hosts(doc))
+        if not declared:
+            return  # the usual overlay names no host: nothing read
+        vendor = doc["vendor"].get("id") or doc["vendor"]["extends"]
+        for other in self.ids():
+            if other == vendor:
+                continue
+            try:
+                theirs = _claimed_hosts(self.get(other))
+            except MappingError:
+                continue  # a broken file says so when its vendor is used
+            for key, host in declared:
+                for their in theirs:
+                    if _host_matches(host, their) or _host_matches(their, host):
+                        yield (
+                            f"{file}: {key}: vendor {vendor!r} claims host {host!r}, which vendor "
+                            f"{other!r} claims too ({their!r}); a request both match goes to "
+                            f"{min(vendor, other)!r} (vendors are tried in id order). To "
+                            f"change {other!r}, write an overlay: extends = {other!r}"
+                        )
+                        break
 
     def _base_docs(self, vendor: str, requester: str | None) -> list[tuple[str, dict[str, Any]]]:
         if vendor not in self._builtin_ids:
@@ -171,9 +208,48 @@ class Registry:
     def _build(self, vendor: str) -> VendorMapping:
         docs = self._docs.get(vendor) or self._base_docs(vendor, None)
         doc = docs[0][1]
+        if vendor in self._builtin_ids and docs[0][0] != str(self._builtin / f"{vendor}.toml"):
+            doc = _with_redaction(doc, self._base_docs(vendor, None)[0][1])
         for _, overlay in docs[1:]:
             doc = merge(doc, overlay)
         return build(doc, [file for file, _ in docs])
+
+
+def _with_redaction(doc: dict[str, Any], builtin: dict[str, Any]) -> dict[str, Any]:
+    """A file replacing a built-in vendor (``id = "twilio"``) with the built-in's ``[redact]``
+    added to its own: a replacement is written to change how answers read, and a file that
+    only lists codes would otherwise put the vendor's account id back in every log line. As
+    with an overlay, a user file adds secrets and never unmasks the vendor's."""
+    theirs = builtin.get("redact", {})
+    if not theirs:
+        return doc
+    mine = doc.get("redact", {})
+    fields = ("keys", "after_segments")
+    return {**doc, "redact": {f: [*mine.get(f, []), *theirs.get(f, [])] for f in fields}}
+
+
+def _declared_hosts(doc: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(dotted key, host) for every host a mapping document names itself."""
+    for host in doc.get("detect", {}).get("hosts", []):
+        yield "detect.hosts", host
+    for table in ("aliases", "products"):
+        for name, spec in doc.get(table, {}).items():
+            for host in spec.get("hosts", []):
+                yield f"{table}.{name}.hosts", host
+
+
+def _claimed_hosts(mapping: VendorMapping) -> tuple[str, ...]:
+    """Every host that detects a vendor: ``[detect]``, its aliases' and its products'."""
+    return mapping.hosts + tuple(h for p in mapping.products.values() for h in p.selector.hosts)
+
+
+def _outside() -> int:
+    """The ``stacklevel`` of the first caller outside this module (register_mappings, the
+    environment variable's first use...): where the file was registered."""
+    level, frame = 1, sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename == __file__:
+        level, frame = level + 1, frame.f_back
+    return level
 
 
 _default = Registry()

@@ -404,3 +404,167 @@ def test_the_vendors_redact_table_masks_its_path_secret() -> None:
     assert "ACCOUNT-SID-1" not in shown
     assert "/Accounts/***/Calls/callBack" in str(info.value)
     assert logs[0]["url"] == calls[0].url
+
+
+# --- what reaches a real log line: encoded text, more number shapes, XML, ids (issue 26) -----
+
+
+def failing_call(vendor: str, url: str, status: int, body: object, **request: Any) -> None:
+    """One failing call (no retry) to ``vendor``, its transport answering ``status`` and the
+    JSON ``body`` (bytes: as they are); ``options`` go to the client, the rest to the request."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if isinstance(body, bytes):
+            return httpx.Response(status, content=body)
+        return httpx.Response(status, json=body)
+
+    options: dict[str, Any] = {"retry": None, "log_bodies": True, **request.pop("options", {})}
+    client = normalizer.Client(vendor, transport=httpx.MockTransport(handle), **options)
+    client.post(url, **request)
+
+
+def logged(vendor: str, url: str, status: int, body: object, **request: Any) -> Logs:
+    """The structlog events of :func:`failing_call`: its failure first."""
+    with capture_logs() as logs:
+        failing_call(vendor, url, status, body, **request)
+    assert [e["event"] for e in logs][:1] == ["vendor_call_failed"]
+    return logs
+
+
+def test_aliyun_signature_answer_masks_its_encoded_key_and_numbers() -> None:
+    """Aliyun's SignatureDoesNotMatch quotes its percent-encoded string to sign."""
+    from tests.test_redact import ALIYUN_SIGNATURE
+
+    body = {
+        "Code": "SignatureDoesNotMatch",
+        "Message": ALIYUN_SIGNATURE,
+        "RequestId": "A57FBFD7-FC9A-54FE-A876-4D5E19577186",
+    }
+    logs = logged(
+        "aliyun_sms",
+        "https://dysmsapi.aliyuncs.com/?AccessKeyId=LTAI5tFAKEKEYFAKEKEY00&PhoneNumbers=13800138000",
+        400,
+        body,
+    )
+    failed = logs[0]
+    assert failed["code"] == "SignatureDoesNotMatch"
+    assert failed["request_id"] == "A57FBFD7-FC9A-54FE-A876-4D5E19577186"
+    assert "AccessKeyId%3D***%26Action%3DSendSms" in failed["vendor_message"]
+    assert "PhoneNumbers%3D*******8000%252C" in failed["vendor_message"]
+    text = repr(logs)
+    for secret in ("LTAI5tFAKEKEYFAKEKEY00", "13800138000", "8613900139000", "hunter2"):
+        assert secret not in text, secret
+
+
+@pytest.mark.parametrize(
+    ("vendor", "url", "status", "body", "shown"),
+    [
+        (
+            "twilio",
+            "https://lookups.twilio.com/v2/PhoneNumbers/%2B14155550100?Fields=caller_name",
+            404,
+            {"code": 20404, "message": "The requested resource was not found", "status": 404},
+            "https://lookups.twilio.com/v2/PhoneNumbers/*******0100?Fields=caller_name",
+        ),
+        (
+            "telnyx",
+            "https://api.telnyx.com/v2/number_lookup/%2B14155550100",
+            404,
+            {"errors": [{"code": "10005", "title": "Resource not found"}]},
+            "https://api.telnyx.com/v2/number_lookup/*******0100",
+        ),
+    ],
+)
+def test_encoded_numbers_in_lookup_urls_are_masked(
+    vendor: str, url: str, status: int, body: object, shown: str
+) -> None:
+    calls: list[VendorCall] = []
+    logs = logged(vendor, url, status, body, options={"on_outcome": calls.append})
+    assert logs[0]["url"] == shown
+    assert calls[0].url == shown
+    assert "14155550100" not in repr(logs)
+
+
+@pytest.mark.parametrize(
+    ("number", "shown"),
+    [
+        ("+1.415.555.0100", "*******0100"),
+        ("415/555-0100", "******0100"),
+        ("+7  916  123  45  67", "*******4567"),
+        ("tel:+14155550100", "tel:*******0100"),
+        ("a+14155550100", "a*******0100"),
+    ],
+)
+def test_numbers_in_more_shapes_are_masked_in_the_vendors_text(
+    caplog: pytest.LogCaptureFixture, number: str, shown: str
+) -> None:
+    body = {"resp": {"respCode": "200013", "respDesc": f"callee {number} rejected"}}
+    logs = logged("ucpaas", UCPAAS, 200, body)
+    assert logs[0]["vendor_message"] == f"callee {shown} rejected"
+    assert f'"respDesc": "callee {shown} rejected"' in logs[0]["response_body"]
+    assert number not in repr(logs)
+    # the same line through a stdlib logger: the message and the record's fields
+    with caplog.at_level(logging.WARNING, logger="myapp"):
+        failing_call("ucpaas", UCPAAS, 200, body, options={"logger": logging.getLogger("myapp")})
+    [record] = [r for r in caplog.records if r.name == "myapp"]
+    assert f"vendor_message='callee {shown} rejected'" in record.getMessage()
+    assert number not in record.getMessage()
+    assert number not in repr(record.__dict__)
+
+
+def test_xml_request_and_response_bodies_are_masked() -> None:
+    request_body = (
+        b'<?xml version="1.0" encoding="UTF-8"?><Request><Password>hunter2</Password>'
+        b'<To>+1.415.555.0100</To><Auth token="t0k3n"/><Mode>1</Mode></Request>'
+    )
+    response_body = (
+        b"<resp><respCode>200013</respCode><Token>s3cr3t</Token>"
+        b"<respDesc>bad sign for 415/555-0100</respDesc></resp>"
+    )
+    logs = logged("ucpaas", UCPAAS, 200, response_body, content=request_body)
+    failed = logs[0]
+    assert failed["code"] == "200013"
+    assert "<Password>***</Password><To>*******0100</To>" in failed["request_body"]
+    assert '<Auth token="***"/><Mode>1</Mode>' in failed["request_body"]
+    assert "<Token>***</Token>" in failed["response_body"]
+    for secret in ("hunter2", "415.555", "t0k3n", "s3cr3t", "415/555"):
+        assert secret not in repr(logs), secret
+
+
+def test_what_users_need_stays_readable_in_log_lines() -> None:
+    readable = (
+        "SM0123456789abcdef0123456789abcdef, CA12345678901234567890123456789012, "
+        "req 123e4567-e89b-12d3-a456-426614174000, BizId 900619746936498440^0, "
+        "at 2024-01-15 10:30:00 (1718000000123, 1718000000), price 0.0075, "
+        "codes 0200001, 107225, Date: Wed, 21 Oct 2015 07:28:00 GMT"
+    )
+    body = {"resp": {"respCode": "200013", "respDesc": readable, "callId": "c-1"}}
+    logs = logged("ucpaas", UCPAAS, 200, body, json={"to": PHONE, "sent_at": 1718000000})
+    assert logs[0]["vendor_message"] == readable
+    assert readable in logs[0]["response_body"]
+    assert '"sent_at": 1718000000' in logs[0]["request_body"]
+    assert '"to": "*******8000"' in logs[0]["request_body"]
+
+
+def test_twilio_replaced_by_a_user_file_still_masks_the_account_id(tmp_path: Any) -> None:
+    """A whole file with ``id = "twilio"`` keeps the built-in ``[redact]`` (Accounts/...)."""
+    from tests.test_registry import REPLACED_TWILIO
+
+    registry = normalizer.Registry(environ=False)
+    path = tmp_path / "twilio.toml"
+    path.write_text(REPLACED_TWILIO, encoding="utf-8")
+    registry.register(path)
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages.json"
+    body = {"code": 21211, "message": "Invalid 'To' Phone Number: +14155550100", "status": 400}
+    logs = logged("twilio", url, 400, body, options={"registry": registry})
+    assert logs[0]["code"] == "21211"
+    assert logs[0]["url"] == "https://api.twilio.com/2010-04-01/Accounts/***/Messages.json"
+    assert "AC0123456789abcdef" not in repr(logs)
+
+
+def test_a_long_vendor_message_never_logs_the_start_of_a_number() -> None:
+    """Only the first 2000 characters are redacted; the cut never leaves a number's head."""
+    message = "sign=" + "s" * 1990 + " 13800138000 rest"  # the cut falls inside the number
+    body = {"resp": {"respCode": "200013", "respDesc": message}}
+    logs = logged("ucpaas", UCPAAS, 200, body, options={"log_bodies": False})
+    assert logs[0]["vendor_message"] == "sign=***"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
 
 import normalizer
 from normalizer import Category, MappingError, Match, Registry, UnregisteredVendorError, lookup
-from normalizer._registry import ENV_VAR, builtin_dir, default_registry
+from normalizer._registry import ENV_VAR, MappingWarning, builtin_dir, default_registry
 
 OVERLAY = """
 format = 1
@@ -182,3 +183,112 @@ def test_a_bad_file_in_the_environment_fails_every_time(
             reg.get("mango")
     bad.write_text('format = 1\n[vendor]\nextends = "mango"\n', "utf-8")
     assert reg.get("mango").id == "mango"  # fixed: the next use loads it
+
+
+# --- a user file replacing a built-in vendor, or claiming another vendor's host (issue 26) --
+
+REPLACED_TWILIO = """
+format = 1
+[vendor]
+id = "twilio"
+name = "Twilio, our own table"
+[detect]
+hosts = ["api.twilio.com"]
+[envelope]
+code = ["code"]
+[codes]
+"21211" = { category = "validation", description = "Invalid 'To' Phone Number" }
+[redact]
+keys = ["X-Our-Header"]
+"""
+
+
+def test_a_file_replacing_a_builtin_vendor_keeps_its_redaction(tmp_path: Path) -> None:
+    """A file with ``id = "twilio"`` replaces Twilio's tables, but the account id after
+    ``/Accounts/`` stays masked: the built-in ``[redact]`` is added to the file's own, as an
+    overlay's would be (a user file adds secrets, it never unmasks the vendor's)."""
+    reg = Registry(environ=False)
+    builtin = reg.get("twilio").redact
+    assert "Accounts" in builtin.after_segments
+    path = tmp_path / "twilio.toml"
+    path.write_text(REPLACED_TWILIO, encoding="utf-8")
+    reg.register(path)
+    mapping = reg.get("twilio")
+    assert mapping.name == "Twilio, our own table"  # the file did replace the vendor
+    assert mapping.files == (str(path),)
+    assert lookup("twilio", "21610", registry=reg).matched is Match.UNMAPPED
+    assert set(mapping.redact.after_segments) >= set(builtin.after_segments)
+    assert set(mapping.redact.keys) == {"X-Our-Header", *builtin.keys}
+
+
+def test_a_new_vendor_has_only_its_own_redaction(registry: Registry, tmp_path: Path) -> None:
+    path = tmp_path / "zeta.toml"
+    path.write_text(NEW_VENDOR + '[redact]\nkeys = ["z"]\n', encoding="utf-8")
+    registry.register(path)
+    assert registry.get("zeta").redact.keys == ("z",)
+
+
+def claimer(tmp_path: Path, hosts: str, vid: str = "zeta") -> Path:
+    path = tmp_path / f"{vid}.toml"
+    text = NEW_VENDOR.replace('"zeta"', f'"{vid}"').replace("[envelope]", f"{hosts}\n[envelope]")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("hosts", "key", "host", "theirs"),
+    [
+        ('[detect]\nhosts = ["api.acme.test"]', "detect.hosts", "api.acme.test", "api.acme.test"),
+        (
+            '[detect]\nhosts = ["x.acme-cc.test"]',
+            "detect.hosts",
+            "x.acme-cc.test",
+            "*.acme-cc.test",
+        ),
+        ('[detect]\nhosts = ["*.test"]', "detect.hosts", "*.test", "api.acme.test"),
+        (
+            '[aliases.brand]\nhosts = ["api.acme.test"]',
+            "aliases.brand.hosts",
+            "api.acme.test",
+            "api.acme.test",
+        ),
+    ],
+)
+def test_claiming_another_vendors_host_warns(
+    registry: Registry, tmp_path: Path, hosts: str, key: str, host: str, theirs: str
+) -> None:
+    path = claimer(tmp_path, hosts)
+    with pytest.warns(MappingWarning) as caught:
+        assert registry.register(path) == ("zeta",)
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert message.startswith(f"{path}: {key}: vendor 'zeta' claims host {host!r}")
+    assert f"which vendor 'acme' claims too ({theirs!r})" in message
+    assert "a request both match goes to 'acme'" in message
+    assert caught[0].filename == __file__  # points at the register call
+    assert registry.get("zeta").detect.hosts or registry.get("zeta").aliases  # loaded all the same
+
+
+def test_register_mappings_warns_at_its_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("normalizer._registry._default", Registry(environ=False))
+    path = claimer(tmp_path, '[detect]\nhosts = ["api.twilio.com"]', vid="acme_sms")
+    with pytest.warns(
+        MappingWarning, match=r"vendor 'acme_sms' claims host 'api.twilio.com'.*'twilio'"
+    ):
+        normalizer.register_mappings(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MappingWarning)  # users can filter it by category
+        normalizer.register_mappings(path)
+
+
+def test_own_hosts_and_overlays_do_not_warn(registry: Registry, tmp_path: Path) -> None:
+    """pytest turns any warning into an error here: none is raised."""
+    registry.register(claimer(tmp_path, '[detect]\nhosts = ["api.zeta.test"]'))
+    overlay = tmp_path / "acme-patch.toml"
+    overlay.write_text(
+        'format = 1\n[vendor]\nextends = "acme"\n[detect]\nhosts = ["api.acme.test"]\n', "utf-8"
+    )
+    registry.register(overlay)
+    assert registry.get("acme").detect.hosts == ("api.acme.test",)
