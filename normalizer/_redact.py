@@ -4,7 +4,7 @@ Redaction is on by default and errs on the side of masking: a masked timestamp c
 a leaked signature or customer's phone number costs a lot. :class:`Redactor` takes extra keys,
 patterns and secret URL path segments; the default one covers the common secret names
 (Authorization, Sign, Api-Key, sig, vpbx_api_key, appsecret, token, password, AccessKeyId,
-SecretKey, X-Auth-Token, JSESSIONID...). A vendor's own secrets names and path secrets live in
+SecretKey, X-Auth-Token, JSESSIONID...). A vendor's own secret names and path secrets live in
 its mapping file's ``[redact]`` table, and a transport extends its redactor with them
 (:meth:`Redactor.extended`).
 
