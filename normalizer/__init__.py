@@ -26,7 +26,7 @@ from ._mapping import VendorMapping
 from ._options import Options
 from ._outcome import Item, Match, Outcome, outcome_of
 from ._redact import Redactor
-from ._registry import Registry, register_mappings
+from ._registry import MappingWarning, Registry, register_mappings
 from ._retry import RetryPolicy, retry_if_retryable, wait_vendor
 from ._store import CircuitBreaker, LocalState
 from ._telemetry import Telemetry
@@ -47,6 +47,7 @@ __all__ = [
     "Item",
     "LocalState",
     "MappingError",
+    "MappingWarning",
     "Match",
     "NormalizerError",
     "NormalizingTransport",
