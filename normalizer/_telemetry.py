@@ -365,20 +365,19 @@ _CALL: contextvars.ContextVar[CallSpan | None] = contextvars.ContextVar(
 """The span of the vendor call running in this context, for the reports that reach
 :class:`Telemetry` from the call (they do not carry it)."""
 
-_OFF = contextlib.nullcontext()
 
-
-def traced(pipeline: Pipeline, route: Route) -> contextlib.AbstractContextManager[object]:
-    """A span around one vendor call; nothing (a shared no-op) without telemetry or without
-    a tracer provider set up: with only the API installed a call pays one cached check."""
+def traced(pipeline: Pipeline, route: Route) -> CallSpan | None:
+    """The span of one vendor call, to enter around it; None without telemetry or without a
+    tracer provider set up (the transport then calls straight on: with only the API installed
+    a call pays one cached check, not even an empty ``with``)."""
     telemetry = pipeline.telemetry
     if telemetry is None or not telemetry._tracing():
-        return _OFF
+        return None
     try:
         product = None if route.product is None else route.product.id
         return telemetry._call_span(route.mapping.id, product, pipeline.redactor_for(route.mapping))
     except Exception:  # a broken SDK: the call goes on untraced
-        return _OFF
+        return None
 
 
 def decided(number: int, result: httpx.Response | BaseException, decision: Decision) -> None:

@@ -76,7 +76,10 @@ class NormalizingTransport(httpx.BaseTransport):
         route = None if _NESTED.get() else pipeline.router.route(request)
         if route is None:  # no vendor's; or an outer normalizing transport has this call
             return self._transport.handle_request(request)
-        with traced(pipeline, route):  # the call's span, current while its attempts run
+        span = traced(pipeline, route)
+        if span is None:
+            return self._call(request, route)
+        with span:  # the call's span, current while its attempts run
             return self._call(request, route)
 
     def _call(self, request: httpx.Request, route: Route) -> httpx.Response:
@@ -266,7 +269,10 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         route = None if _NESTED.get() else pipeline.router.route(request)
         if route is None:  # no vendor's; or an outer normalizing transport has this call
             return await self._transport.handle_async_request(request)
-        with traced(pipeline, route):  # current across the awaits: a context variable
+        span = traced(pipeline, route)
+        if span is None:
+            return await self._call(request, route)
+        with span:  # current across the awaits: a context variable
             return await self._call(request, route)
 
     async def _call(self, request: httpx.Request, route: Route) -> httpx.Response:
