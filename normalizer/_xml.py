@@ -104,7 +104,7 @@ MAX_DECLARATION = 1024
 """Characters an XML declaration may take (``<?xml version="1.0" encoding="GBK"?>`` takes 38):
 only this much of a body is searched for its end, so a declaration that never ends costs a
 fixed amount, not a scan of the body per ``encoding=`` it repeats."""
-_ENCODING = re.compile(rb"""\sencoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
+_ENCODING = re.compile(rb"""\sencoding\s*=\s*["']([^"']*)["']""")
 
 
 def _text(data: bytes | str) -> str | None:
@@ -127,7 +127,7 @@ def _text(data: bytes | str) -> str | None:
                     return None  # a declaration that does not end where one must
                 declared = _ENCODING.search(data, 0, end)
                 if declared is not None:
-                    encoding = text_codec(declared.group(1).decode("ascii"))
+                    encoding = text_codec(declared.group(1).decode("latin-1"))
         if encoding is None:
             return None
         try:
