@@ -25,6 +25,11 @@ questions with the same rules, and each answer is one atomic step: :meth:`Store.
 call go out now, and when is its turn?), :meth:`Store.retry` (may it go out again, and pay for
 that?), :meth:`Store.pace` (a retry's turn, once its backoff is over), and :meth:`Store.record`
 (what did an attempt show?).
+
+What a store reads back is checked before it is obeyed (:data:`STEP`; the Redis store's script
+does the same to every field of its hashes): a pause is never longer than the one recorded, nor
+than the 24 h cap on pauses; an open circuit never stays open longer than the breaker's
+``recovery``; and a time that lies further ahead than it could have been put is forgotten.
 """
 
 from __future__ import annotations
@@ -39,8 +44,16 @@ from typing import Literal, NamedTuple
 from . import _limiter
 from ._category import Category
 from ._limiter import RateLimiter
+from ._mapping import MAX_COOLDOWN
 
 Verdict = Literal["go", "probe", "open", "budget", "rate"]
+
+STEP = 1.0
+"""Seconds a store's clock may step back and keep what it holds. An end time further ahead than
+its length (a pause's, an open circuit's), or a start time (a learned rate's, a run of failures')
+further ahead than now, by more than this, was not put there by a client, or the clock stepped
+back (NTP, a Redis failover to a replica with another clock): it is forgotten, and the vendor's
+next answers teach it again, instead of a vendor being locked out for the length of the step."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -246,6 +259,8 @@ class _Slot:
 
     tokens: int | None = None
     cooldown_until: float = 0.0
+    cooldown_for: float = 0.0
+    """The pause's length when it was recorded: what is left of it is never longer."""
     failures: int = 0
     first_failure: float = 0.0
     opened_until: float = 0.0
@@ -361,14 +376,15 @@ class LocalState(Store):
         arriving ``delay`` from now: taken for a first attempt (``reserve``); only looked at
         for a retry, which takes its turn when its backoff is over (:meth:`pace`), so that a
         retry due in a second does not hold back the calls arriving meanwhile."""
-        vendor = self._slot(keys.vendor)
-        circuit = self._slot(keys.circuit)
+        breaker = limits.breaker
+        vendor = _settle(self._slot(keys.vendor), breaker, now)
+        circuit = _settle(self._slot(keys.circuit), breaker, now)
         verdict: Verdict = "go"
-        if limits.breaker is not None and circuit.opened_until:
+        if breaker is not None and circuit.opened_until:
             if now < circuit.opened_until:
-                return Admission("open", circuit.opened_until - now)
+                return Admission("open", _left(circuit.opened_until, now, breaker.recovery))
             if now < circuit.probe_until:
-                return Admission("open", circuit.probe_until - now)
+                return Admission("open", _left(circuit.probe_until, now, breaker.recovery))
             verdict = "probe"
         tokens = limits.capacity if vendor.tokens is None else vendor.tokens
         if cost > tokens:
@@ -379,10 +395,11 @@ class LocalState(Store):
         if cost:
             vendor.tokens = tokens - cost
         if verdict == "probe":
-            assert limits.breaker is not None
-            circuit.probe_until = now + limits.breaker.recovery
+            assert breaker is not None
+            circuit.probe_until = now + breaker.recovery
         clean = circuit.failures == 0 and not circuit.opened_until and tokens >= limits.capacity
-        return Admission(verdict, max(0.0, vendor.cooldown_until - now), clean, start - now, now)
+        wait = _left(vendor.cooldown_until, now, vendor.cooldown_for)
+        return Admission(verdict, wait, clean, start - now, now)
 
     def pace(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
         with self._lock:
@@ -397,6 +414,7 @@ class LocalState(Store):
             if slot is None or limiter is None:
                 return
             now = self._clock()
+            _settle(slot, None, now)
             slot.tat = _limiter.given_back(slot.tat, now, _rate(slot, limits, now))
 
     def _turn(
@@ -413,7 +431,7 @@ class LocalState(Store):
         limiter = limits.limiter
         if limiter is None:
             return arrival, True
-        slot = self._slot(key)
+        slot = _settle(self._slot(key), None, now)
         if _limiter.released(slot.peak, slot.since, now):
             slot.peak = 0.0
         rate = _rate(slot, limits, now)
@@ -430,16 +448,18 @@ class LocalState(Store):
     def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
         with self._lock:
             now = self._clock()
-            circuit = self._slot(keys.circuit)
-            transition = _count(circuit, limits.breaker, signal.failed, now, signal.probe)
-            vendor = self._slot(keys.vendor)
-            if signal.cooldown > 0:
-                vendor.cooldown_until = max(vendor.cooldown_until, now + signal.cooldown)
+            breaker = limits.breaker
+            circuit = _settle(self._slot(keys.circuit), breaker, now)
+            transition = _count(circuit, breaker, signal.failed, now, signal.probe)
+            vendor = _settle(self._slot(keys.vendor), breaker, now)
+            cooldown = min(signal.cooldown, MAX_COOLDOWN)
+            if cooldown > 0 and _left(vendor.cooldown_until, now, vendor.cooldown_for) < cooldown:
+                vendor.cooldown_until, vendor.cooldown_for = now + cooldown, cooldown
             if signal.refund > 0 and vendor.tokens is not None:
                 vendor.tokens = min(limits.capacity, vendor.tokens + signal.refund)
             limiter = limits.limiter
             if signal.slow and limiter is not None and limits.adaptive:
-                pacer = self._slot(keys.pace)
+                pacer = _settle(self._slot(keys.pace), None, now)
                 meter = _limiter.sending(self._meters.get(keys.pace), now)
                 if pacer.peak > 0 and pacer.tat > now:  # calls are queued: the limit is the rate
                     meter = _rate(pacer, limits, now)
@@ -457,6 +477,30 @@ def _rate(slot: _Slot, limits: Limits, now: float) -> float:
     """The rate limiter's rate for the key whose fields ``slot`` holds (inf: no limit)."""
     minimum = limits.limiter.min_rate if limits.limiter is not None else 0.0
     return _limiter.rate_at(slot.peak, slot.since, now, limits.ceiling, minimum)
+
+
+def _left(until: float, now: float, longest: float) -> float:
+    """Seconds left until ``until``, the end of a pause (or an open circuit) that lasted
+    ``longest`` when it was recorded: never more, whatever the clock did since."""
+    return min(max(0.0, until - now), longest)
+
+
+def _settle(slot: _Slot, breaker: CircuitBreaker | None, now: float) -> _Slot:
+    """``slot``, once what lies further ahead than it could have been put is forgotten
+    (:data:`STEP`). The Redis store's script reads every field of its hashes by these rules."""
+    ahead = now + STEP
+    if slot.cooldown_until > ahead + slot.cooldown_for:
+        slot.cooldown_until = 0.0
+    if breaker is not None:
+        if slot.opened_until > ahead + breaker.recovery:
+            slot.opened_until = 0.0
+        if slot.probe_until > ahead + breaker.recovery:
+            slot.probe_until = 0.0
+    if slot.first_failure > ahead:
+        slot.first_failure = 0.0
+    if slot.since > ahead:
+        slot.since = 0.0
+    return slot
 
 
 def _count(

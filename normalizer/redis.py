@@ -12,7 +12,10 @@ one vendor account then spends one retry budget, sees one circuit and waits out 
 Each answer is one Lua script run on the server, so no two workers can both take the last retry
 token or both be the probe of a half-open circuit; times come from the server's clock, so the
 workers' clocks need not agree. The keys are ``{prefix:account:vendor}`` hashes (one hash slot
-per vendor, for Redis Cluster) that expire after an idle hour.
+per vendor, for Redis Cluster) that expire an idle hour after the last call admitted, or after
+the pause they hold; calls the client may refuse (a pause is pending) do not keep them alive.
+Every value read back is checked as :class:`~normalizer.LocalState` checks its own: one that
+is not a number, or lies further ahead than any client puts it, is read as absent.
 
 Redis is an accelerator, never a single point of failure: when it fails or is slow (keep the
 client's timeouts short, as :meth:`RedisState.from_url` does), the store answers from its
@@ -45,6 +48,7 @@ from ._logging import adapt, clean_text
 from ._mapping import MAX_COOLDOWN
 from ._redact import DEFAULT as DEFAULT_REDACTOR
 from ._store import (
+    STEP,
     Admission,
     AsyncStore,
     Keys,
@@ -68,13 +72,87 @@ local vendor, circuit, pacer = KEYS[1], KEYS[2], KEYS[3]
 local op, capacity, threshold = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local window, recovery, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[9])
 
+-- every number read is checked first (the rules of normalizer/_store.py's _settle): a hash
+-- written by another program, by hand or by a bug must neither fail a call nor lock a vendor
+-- out. A value that is no finite non-negative decimal number (hex, 'nan', 'inf', '-1', '1e999',
+-- 'soon'), or lies further ahead than it could have been put (STEP), is read as absent (the
+-- next write of the field replaces it), and its hash is given an expiry if it had none
+local hashes = {}  -- each key's fields, read once (HGETALL) and kept in step with the writes
+local function hash(key)
+  local h = hashes[key]
+  if not h then
+    h = {}
+    local flat = redis.call('HGETALL', key)
+    for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+    hashes[key] = h
+  end
+  return h
+end
+local function write(key, ...)
+  redis.call('HSET', key, ...)
+  local h, pairs_ = hashes[key], {...}
+  if h then
+    for i = 1, #pairs_, 2 do h[pairs_[i]] = tostring(pairs_[i + 1]) end
+  end
+end
+local function absent(key)
+  if redis.call('TTL', key) == -1 then redis.call('EXPIRE', key, ttl) end
+  return nil
+end
+local function read(key, field)  -- nil: absent
+  local v = hash(key)[field]
+  if not v then return nil end
+  local x = tonumber(v)  -- which reads ' 1', '0x1f', 'inf' and 'nan' too
+  if x and x >= 0 and x < math.huge and not string.find(v, '[xX]') then return x end
+  return absent(key)
+end
 local function num(key, field)
-  local v = redis.call('HGET', key, field)
-  if v then return tonumber(v) or 0 end
-  return 0
+  return read(key, field) or 0
+end
+local function upto(key, field, top)  -- no more than top; absent: 0
+  local x = read(key, field)
+  if not x then return 0 end
+  if x > top then
+    absent(key)
+    return 0
+  end
+  return x
+end
+local function ending(key, field, longest)  -- an end time, and the seconds left until it
+  local t = upto(key, field, now + STEP + longest)
+  return t, math.min(math.max(0, t - now), longest)
+end
+local function started(key, field)  -- a time recorded as "now"
+  return upto(key, field, now + STEP)
+end
+local function cooldown()  -- what is left of the vendor's pause: never more than recorded
+  local longest = read(vendor, 'cooldown_for')
+  if not longest or longest > MAX_COOLDOWN then longest = MAX_COOLDOWN end
+  local _, left = ending(vendor, 'cooldown_until', longest)
+  return left
 end
 local function str(x)  -- every digit: times near 1.8e9 s keep their microseconds
   return string.format('%.17g', x)
+end
+
+-- each key written lives an idle hour past the pause it holds; a call that may be refused
+-- (a pause is pending: the client refuses one longer than it may wait) extends no expiry
+local kept, quiet = {}, false
+local function keep(key)
+  if not quiet or redis.call('TTL', key) < 0 then kept[key] = true end
+end
+local function done(reply)
+  for key in pairs(kept) do
+    local hold = 0
+    if key == vendor then hold = cooldown() end
+    if key == circuit and threshold > 0 then
+      local _, open = ending(circuit, 'opened_until', recovery)
+      local _, probing = ending(circuit, 'probe_until', recovery)
+      hold = math.max(hold, open, probing)
+    end
+    redis.call('EXPIRE', key, ttl + math.ceil(hold))
+  end
+  return reply
 end
 
 -- the rate limiter (mirrors normalizer/_limiter.py); ceiling and patience -1: none
@@ -95,18 +173,23 @@ local function rate_at(peak, since)  -- nil: no limit
 end
 
 if op == 'refund' then
-  local raw = redis.call('HGET', vendor, 'tokens')
-  if raw then
-    redis.call('HSET', vendor, 'tokens', math.min(capacity, tonumber(raw) + tonumber(ARGV[6])))
+  local tokens = read(vendor, 'tokens')
+  if tokens then
+    write(vendor, 'tokens', math.min(capacity, tokens + tonumber(ARGV[6])))
   end
   return ''
 end
 
+if op == 'release' then  -- a probe that will never report: the next call may probe
+  if redis.call('EXISTS', circuit) == 1 then redis.call('HSET', circuit, 'probe_until', 0) end
+  return ''
+end
+
 if op == 'giveback' then  -- a turn taken by a call that was cancelled while waiting for it
-  local rate = rate_at(num(pacer, 'peak'), num(pacer, 'since'))
+  local rate = rate_at(num(pacer, 'peak'), started(pacer, 'since'))
   local tat = num(pacer, 'tat')
   if limited and rate and tat > now then
-    redis.call('HSET', pacer, 'tat', str(math.max(now, tat - 1 / rate)))
+    write(pacer, 'tat', str(math.max(now, tat - 1 / rate)))
   end
   return ''
 end
@@ -115,10 +198,10 @@ end
 -- returns its start, and false when it is more than `patience` (-1: any) from now
 local function take_turn(arrival, patience, reserve)
   if not limited then return arrival, true end
-  local peak, since = num(pacer, 'peak'), num(pacer, 'since')
+  local peak, since = num(pacer, 'peak'), started(pacer, 'since')
   if peak > 0 and curve(peak, since) >= RELEASE * peak then
     peak = 0
-    redis.call('HSET', pacer, 'peak', 0)
+    write(pacer, 'peak', 0)
   end
   local start = arrival
   local rate = rate_at(peak, since)
@@ -130,9 +213,9 @@ local function take_turn(arrival, patience, reserve)
   end
   if patience >= 0 and start - now > patience then return start, false end
   if not reserve then return start, true end
-  if rate then redis.call('HSET', pacer, 'tat', str(math.max(tat, start) + 1 / rate)) end
+  if rate then write(pacer, 'tat', str(math.max(tat, start) + 1 / rate)) end
   if adaptive then
-    local m_start, count, m_rate = num(pacer, 'm_start'), num(pacer, 'm_count'),
+    local m_start, count, m_rate = started(pacer, 'm_start'), num(pacer, 'm_count'),
       num(pacer, 'm_rate')
     if m_start <= 0 then
       m_start, count = now, 1
@@ -142,9 +225,9 @@ local function take_turn(arrival, patience, reserve)
     else
       count = count + 1
     end
-    redis.call('HSET', pacer, 'm_start', str(m_start), 'm_count', count, 'm_rate', str(m_rate))
+    write(pacer, 'm_start', str(m_start), 'm_count', count, 'm_rate', str(m_rate))
   end
-  redis.call('EXPIRE', pacer, ttl)
+  keep(pacer)
   return start, true
 end
 
@@ -152,84 +235,86 @@ if op == 'pace' then
   local start, granted = take_turn(now, tonumber(ARGV[17]), true)
   local verdict = 'go'
   if not granted then verdict = 'rate' end
-  return {verdict, '0', '0', str(start - now), str(now)}
+  return done({verdict, '0', '0', str(start - now), str(now)})
 end
 
 if op ~= 'record' then
   local cost = tonumber(ARGV[6])
   local verdict = 'go'
-  local opened = num(circuit, 'opened_until')
-  if threshold > 0 and opened > 0 then
-    if now < opened then return {'open', str(opened - now), '0', '0', str(now)} end
-    local probe = num(circuit, 'probe_until')
-    if now < probe then return {'open', str(probe - now), '0', '0', str(now)} end
-    verdict = 'probe'
+  local opened = 0
+  if threshold > 0 then
+    local open
+    opened, open = ending(circuit, 'opened_until', recovery)
+    if opened > 0 then
+      if open > 0 then return {'open', str(open), '0', '0', str(now)} end
+      local _, probing = ending(circuit, 'probe_until', recovery)
+      if probing > 0 then return {'open', str(probing), '0', '0', str(now)} end
+      verdict = 'probe'
+    end
   end
-  local raw = redis.call('HGET', vendor, 'tokens')
-  local tokens = capacity
-  if raw then tokens = tonumber(raw) or capacity end
+  local tokens = math.min(capacity, read(vendor, 'tokens') or capacity)
   if cost > tokens then return {'budget', '0', '0', '0', str(now)} end
+  local wait = cooldown()
+  quiet = wait > 0
   -- a first attempt takes its turn; a retry only looks (it takes one when due: 'pace')
   local start, granted = take_turn(now + tonumber(ARGV[16]), tonumber(ARGV[17]), op == 'admit')
-  if not granted then return {'rate', '0', '0', str(start - now), str(now)} end
+  if not granted then return done({'rate', '0', '0', str(start - now), str(now)}) end
   if cost > 0 then
-    redis.call('HSET', vendor, 'tokens', tokens - cost)
-    redis.call('EXPIRE', vendor, ttl)
+    write(vendor, 'tokens', tokens - cost)
+    keep(vendor)
   end
   if verdict == 'probe' then
-    redis.call('HSET', circuit, 'probe_until', str(now + recovery))
-    redis.call('EXPIRE', circuit, ttl)
+    write(circuit, 'probe_until', str(now + recovery))
+    keep(circuit)
   end
   local clean = '0'
   if num(circuit, 'failures') == 0 and opened == 0 and tokens >= capacity then clean = '1' end
-  local wait = num(vendor, 'cooldown_until') - now
-  if wait < 0 then wait = 0 end
-  return {verdict, str(wait), clean, str(start - now), str(now)}
+  return done({verdict, str(wait), clean, str(start - now), str(now)})
 end
 
-local failed, cooldown, refund = ARGV[6] == '1', tonumber(ARGV[7]), tonumber(ARGV[8])
+local failed, pause, refund = ARGV[6] == '1', tonumber(ARGV[7]), tonumber(ARGV[8])
 local probe = ARGV[11] == '1'  -- only the probe's success closes an open circuit
 local transition = ''
 if threshold > 0 then
-  local opened = num(circuit, 'opened_until')
+  local opened = ending(circuit, 'opened_until', recovery)
   if not failed then
     if opened == 0 or probe then
       if opened > 0 then transition = 'closed' end
-      redis.call('HSET', circuit, 'failures', 0, 'first_failure', 0, 'opened_until', 0,
-                 'probe_until', 0)
+      write(circuit, 'failures', 0, 'first_failure', 0, 'opened_until', 0, 'probe_until', 0)
     end
   elseif opened > 0 then
     if now >= opened then transition = 'opened' end
-    redis.call('HSET', circuit, 'opened_until', str(now + recovery), 'probe_until', 0)
+    write(circuit, 'opened_until', str(now + recovery), 'probe_until', 0)
   else
-    local failures, first = num(circuit, 'failures'), num(circuit, 'first_failure')
+    local failures, first = num(circuit, 'failures'), started(circuit, 'first_failure')
     if failures == 0 or now - first > window then
       failures, first = 1, now
     else
       failures = failures + 1
     end
     if failures >= threshold then
-      redis.call('HSET', circuit, 'failures', 0, 'opened_until', str(now + recovery))
+      write(circuit, 'failures', 0, 'opened_until', str(now + recovery))
       transition = 'opened'
     else
-      redis.call('HSET', circuit, 'failures', failures, 'first_failure', str(first))
+      write(circuit, 'failures', failures, 'first_failure', str(first))
     end
   end
-  redis.call('EXPIRE', circuit, ttl)
+  keep(circuit)
 end
-if cooldown > 0 and num(vendor, 'cooldown_until') < now + cooldown then
-  redis.call('HSET', vendor, 'cooldown_until', str(now + cooldown))
+pause = math.min(pause, MAX_COOLDOWN)
+if pause > 0 and cooldown() < pause then
+  write(vendor, 'cooldown_until', str(now + pause), 'cooldown_for', str(pause))
 end
 if refund > 0 then
-  local raw = redis.call('HGET', vendor, 'tokens')
-  if raw then redis.call('HSET', vendor, 'tokens', math.min(capacity, tonumber(raw) + refund)) end
+  local tokens = read(vendor, 'tokens')
+  if tokens then write(vendor, 'tokens', math.min(capacity, tokens + refund)) end
 end
-redis.call('EXPIRE', vendor, ttl)
+keep(vendor)
 -- a busy answer of shared scope lowers the rate, once per round (a call admitted after the
 -- last lowering and its settling time), and from a rate actually measured
 if ARGV[18] == '1' and limited and adaptive then
-  local since = num(pacer, 'since')
-  local m_start, count, m_rate = num(pacer, 'm_start'), num(pacer, 'm_count'),
+  local since = started(pacer, 'since')
+  local m_start, count, m_rate = started(pacer, 'm_start'), num(pacer, 'm_count'),
     num(pacer, 'm_rate')
   local meter = m_rate
   if m_start > 0 then meter = math.max(m_rate, count / math.max(now - m_start, TOLERANCE)) end
@@ -238,11 +323,11 @@ if ARGV[18] == '1' and limited and adaptive then
   if meter > 0 and (since <= 0 or tonumber(ARGV[19]) >= since + SETTLE) then
     if peak > 0 then meter = math.min(meter, rate_at(peak, since)) end
     if ceiling >= 0 then meter = math.min(meter, ceiling) end
-    redis.call('HSET', pacer, 'peak', str(math.max(min_rate, meter)), 'since', str(now))
-    redis.call('EXPIRE', pacer, ttl)
+    write(pacer, 'peak', str(math.max(min_rate, meter)), 'since', str(now))
+    keep(pacer)
   end
 end
-return transition
+return done(transition)
 """
 
 _SCRIPT = (
@@ -253,8 +338,12 @@ _SCRIPT = (
     .replace("BUCKET", repr(_limiter.BUCKET))
     .replace("SMOOTHING", repr(_limiter.SMOOTHING))
     .replace("SETTLE", repr(_limiter.SETTLE))
+    .replace("MAX_COOLDOWN", repr(MAX_COOLDOWN))
+    .replace("STEP", repr(STEP))
 )
 _TTL = 3600
+_ANY = Limits(0, None)
+"""Limits for the script's operations that need none (release)."""
 
 
 def _finite(value: float) -> float:
@@ -537,11 +626,7 @@ class RedisState(_RedisStore[redis.Redis], Store):
 
     def release(self, keys: Keys) -> None:
         self.fallback.release(keys)
-        if self._shared.usable:
-            try:
-                self.client.hset(self._shared.keys(keys)[1], "probe_until", 0)
-            except _ERRORS as exc:
-                self._shared.failed(exc)
+        self._run(keys, self._shared.args("release", _ANY))
 
     def clear(self, vendor: str) -> int:
         """Forget ``vendor``'s budget, circuits and cooldown for the whole fleet (and here);
@@ -626,11 +711,7 @@ class AsyncRedisState(_RedisStore[redis.asyncio.Redis], AsyncStore):
 
     async def release(self, keys: Keys) -> None:
         self.fallback.release(keys)
-        if self._shared.usable:
-            try:
-                await self.client.hset(self._shared.keys(keys)[1], "probe_until", 0)
-            except _ERRORS as exc:
-                self._shared.failed(exc)
+        await self._run(keys, self._shared.args("release", _ANY))
 
     async def clear(self, vendor: str) -> int:
         """The async twin of :meth:`RedisState.clear`."""

@@ -564,6 +564,16 @@ def test_a_clock_step_back_does_not_lock_the_vendor_out(clock: FakeClock, store:
     assert admission.turn < 1.0
 
 
+def test_a_clock_step_back_of_days_releases_the_limiter(clock: FakeClock, store: Store) -> None:
+    """A lowering's time 3 days ahead held the rate at beta x peak (the curve took the step as
+    no time passed) until the clock caught up; a time that far ahead is forgotten instead."""
+    clock.now = 1.7e9
+    _engage(store, clock)
+    clock.now -= 3 * 86400
+    # at 140/s, the burst TOLERANCE lets 7 calls go at once; 20 are not paced at all
+    assert [store.admit(KEYS, ADAPTIVE).turn for _ in range(20)] == [0.0] * 20
+
+
 # --- RateLimiter(adaptive=False) drops a vendor's published rate ---------------------------------
 
 

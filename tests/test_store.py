@@ -139,6 +139,42 @@ def test_budget_never_overspent_from_many_threads(store: Store) -> None:
     assert state.retry(KEYS, limits, 1000 % 7).verdict == "go"
 
 
+# --- the store's clock stepping back ----------------------------------------------------------
+
+UNIX_NOW = 1.7e9
+"""A Redis server's TIME: a clock three days back must stay positive."""
+
+
+def _pause_and_open(state: Store, clock: FakeClock) -> None:
+    """An hour's pause (a mapping's cooldown) and an open circuit (30 s recovery)."""
+    clock.now = UNIX_NOW
+    state.record(KEYS, Limits(100, None), Signal(cooldown=3600.0))
+    for _ in range(BREAKER.failures):
+        state.record(KEYS, LIMITS, Signal(failed=True))
+
+
+def test_a_clock_stepping_back_days_forgets_pauses_and_circuits(
+    clock: FakeClock, store: Store
+) -> None:
+    """A Redis server whose clock stepped back 3 days (a failover to a replica with a wrong
+    clock) refused calls for 73 h, where docs/limitations.md promised 24 h at most: the pause
+    read 3 days + 1 h long, cut to 24 h at each read, and the circuit stayed open for 3 days."""
+    _pause_and_open(store, clock)
+    clock.now -= 3 * 86400
+    admission = store.admit(KEYS, LIMITS)
+    assert (admission.verdict, admission.wait) == ("go", 0.0)
+
+
+def test_a_clock_stepping_back_a_moment_keeps_them_no_longer(
+    clock: FakeClock, store: Store
+) -> None:
+    _pause_and_open(store, clock)
+    clock.now -= 0.5  # NTP
+    admission = store.admit(KEYS, LIMITS)
+    assert (admission.verdict, admission.wait) == ("open", 30.0)  # not 30.5: its recovery
+    assert store.admit(KEYS, Limits(100, None)).wait == 3600.0  # the pause as recorded
+
+
 def test_per_product_circuits_and_rate_limits_per_product() -> None:
     breaker = CircuitBreaker(per_product=True)
     assert Keys.of("onbuka", "sms", breaker) == Keys("onbuka", "onbuka/sms", "onbuka/sms")
