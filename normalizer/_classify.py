@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from ._category import Category
 from ._items import with_items
 from ._mapping import (
+    MAX_CODE_LENGTH,
     CodeTable,
     Entry,
     Envelope,
@@ -24,6 +25,7 @@ from ._mapping import (
     Product,
     Target,
     VendorMapping,
+    code_text,
     first_value,
 )
 from ._outcome import Match, Outcome, make_outcome
@@ -53,13 +55,6 @@ Body = bytes | bytearray | memoryview | str | Mapping[str, Any] | list[Any] | No
 DEFAULT_MAX_BODY_SIZE = 1 << 20
 """The largest body read to classify it (bytes; a str counts its characters): the transports'
 ``max_body_size`` and :func:`classify`'s."""
-
-MAX_CODE_LENGTH = 64
-"""The longest vendor code looked up. A mapping file cannot hold a longer one (its codes are
-validated as at most 64 non-blank characters; the longest built-in, a Tencent error name, has
-63), so a longer "code" can match nothing: it reads ``unknown`` without a lookup, and the
-outcome keeps its first characters only (a vendor's 500 KB ``code`` field, newlines and phone
-numbers included, never reaches logs, exceptions or traces whole)."""
 
 
 _OK = Entry(Category.OK, "", "", False, False)
@@ -199,7 +194,7 @@ def classify_parsed(
         status_code,
         None if request_id is None else str(request_id),
     )
-    if envelope.items and reading.entry.category is Category.OK and doc is not None:
+    if envelope.items and doc is not None:  # with_items decides which outcomes list items
 
         def read_item(key: str) -> tuple[Entry, Match] | None:
             found = resolve(mapping, key, product, routed=path is not None)
@@ -386,27 +381,6 @@ def _unmapped(product: Product | None, readable: bool) -> _Reading:
 
 
 _UNKNOWN = Entry(Category.UNKNOWN, "", "", False, False)
-
-
-def code_text(code: str | int) -> tuple[str, bool]:
-    """A vendor code as kept on the outcome, and whether it may be looked up at all.
-
-    At most :data:`MAX_CODE_LENGTH` characters are kept: a longer code is cut (its last kept
-    character an ellipsis) and not looked up. An int is written out only when short: the
-    decimal text of a huge int costs quadratic time (and Python refuses it past 4300 digits).
-    """
-    if isinstance(code, int):
-        if not _SHORTEST_INT < code < _LONGEST_INT:
-            return _CUT, False
-        code = str(code)
-    if len(code) > MAX_CODE_LENGTH:
-        return code[: MAX_CODE_LENGTH - 1] + _CUT, False
-    return code, True
-
-
-_CUT = "\u2026"
-_LONGEST_INT = 10**MAX_CODE_LENGTH  # the ints written in at most MAX_CODE_LENGTH characters
-_SHORTEST_INT = -(10 ** (MAX_CODE_LENGTH - 1))
 
 
 def _outcome(

@@ -29,7 +29,7 @@ import dataclasses
 from collections.abc import Callable, Iterator
 
 from ._category import Category, Scope
-from ._mapping import Entry, Envelope, ItemsSpec, JsonPath, first_value
+from ._mapping import Entry, Envelope, ItemsSpec, JsonPath, code_text, first_value
 from ._outcome import Item, Match, Outcome
 from ._redact import DEFAULT as _REDACTOR
 
@@ -271,8 +271,10 @@ def _make(
 
 
 def _text(paths: tuple[JsonPath, ...], doc: object) -> str | None:
+    """An item field as text, cut as an outcome's code is (a vendor's 500 KB field, or an int
+    whose decimal text alone costs quadratic time, never reaches an Item whole)."""
     value = first_value(paths, doc)
-    return None if value is None else str(value)
+    return None if value is None else code_text(value)[0]
 
 
 def retry_recipients(outcome: Outcome) -> list[str]:

@@ -61,6 +61,14 @@ def clean_text(text: str, limit: int) -> str:
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
+def _code(code: str, redactor: Redactor) -> str:
+    """The vendor's code for a log field: a real code is itself (short, printable, no digits
+    to mask); a vendor-controlled field is cut, masked and put on one line."""
+    if len(code) <= 16 and code.isprintable() and not code.isdigit():
+        return code
+    return clean_text(redactor.text(head(code, 640)), 64)
+
+
 _RESERVED = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 _PLAIN = re.compile(r"[^\s'\"\\]+")
 
@@ -231,7 +239,7 @@ class CallLog:
             fields.update(
                 product=outcome.product,
                 http_status=outcome.http_status,
-                code=None if outcome.code is None else clean_text(outcome.code, 64),
+                code=None if outcome.code is None else _code(outcome.code, redactor),
                 category=outcome.category.value,
                 retryable=outcome.retryable,
                 matched=outcome.matched.value,

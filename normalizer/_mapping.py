@@ -20,12 +20,41 @@ from urllib.parse import parse_qsl, urlsplit
 from ._category import Category, Scope
 from ._exceptions import MappingError
 
+MAX_CODE_LENGTH = 64
+"""The longest vendor code looked up. A mapping file cannot hold a longer one (its codes are
+validated as at most 64 non-blank characters; the longest built-in, a Tencent error name, has
+63), so a longer "code" can match nothing: it reads ``unknown`` without a lookup, and the
+outcome keeps its first characters only (a vendor's 500 KB ``code`` field, newlines and phone
+numbers included, never reaches logs, exceptions or traces whole)."""
+
+
+def code_text(code: str | int) -> tuple[str, bool]:
+    """A vendor code as kept on the outcome, and whether it may be looked up at all.
+
+    At most :data:`MAX_CODE_LENGTH` characters are kept: a longer code is cut (its last kept
+    character an ellipsis) and not looked up. An int is written out only when short: the
+    decimal text of a huge int costs quadratic time (and Python refuses it past 4300 digits).
+    """
+    if isinstance(code, int):
+        if not _SHORTEST_INT < code < _LONGEST_INT:
+            return _CUT, False
+        code = str(code)
+    if len(code) > MAX_CODE_LENGTH:
+        return code[: MAX_CODE_LENGTH - 1] + _CUT, False
+    return code, True
+
+
+_CUT = "\u2026"
+_LONGEST_INT = 10**MAX_CODE_LENGTH  # the ints written in at most MAX_CODE_LENGTH characters
+_SHORTEST_INT = -(10 ** (MAX_CODE_LENGTH - 1))
+
+
 FORMAT_VERSION = 1
 MAX_COOLDOWN = 86400
 """The longest pause (seconds) a mapping entry may ask for."""
 
 _ID = re.compile(r"[a-z][a-z0-9_]*\Z")
-_CODE = re.compile(r"\S{1,64}\Z")
+_CODE = re.compile(rf"\S{{1,{MAX_CODE_LENGTH}}}\Z")
 _CLASS = re.compile(r"-?[0-9x]*x[0-9x]*\Z")
 _STATUS = re.compile(r"(?:[1-5][0-9][0-9]|[1-5]xx)\Z")
 _HOST = re.compile(r"(?:\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(?::[0-9]+)?\Z")
@@ -264,7 +293,7 @@ class WhenRule:
                 continue
             if isinstance(value, bool) or not isinstance(value, str | int):
                 return False
-            return str(value) in self.equals
+            return code_text(value)[0] in self.equals
         return False
 
 

@@ -13,7 +13,8 @@ import normalizer
 from normalizer import Category, Match, Outcome, Registry, UnregisteredVendorError, classify, lookup
 from normalizer import _classify as classify_module
 from normalizer import _xml as xml_module
-from normalizer._classify import DEFAULT_MAX_BODY_SIZE, MAX_CODE_LENGTH
+from normalizer._classify import DEFAULT_MAX_BODY_SIZE
+from normalizer._mapping import MAX_CODE_LENGTH
 
 
 def test_exact_code_keeps_vendor_spelling(registry: Registry) -> None:

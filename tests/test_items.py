@@ -449,3 +449,14 @@ def test_an_item_code_no_table_knows_reads_the_vendors_text(reg: Registry) -> No
     assert known.message == "invalid number"  # a known code keeps the table's description
     silent = classify("batch", {"messages": [msg("99")]}, url=SEND, registry=reg)
     assert silent.items[0].message == ""
+
+
+def test_an_items_fields_are_cut_as_an_outcomes_code_is(reg: Registry) -> None:
+    huge = "9" * 500_000 + "\n+14155550100"
+    body = {"messages": [msg(huge, to=huge), {"status": 10**5000, "to": "447700900002"}]}
+    out = classify("batch", body, url=SEND, registry=reg)
+    first, second = out.items
+    assert len(first.code or "") == 64
+    assert first.category is Category.UNKNOWN
+    assert len(first.recipient or "") == 64
+    assert second.code == "\u2026"  # a 5000-digit int is not even written out

@@ -361,6 +361,14 @@ def test_vendor_newlines_cannot_forge_log_lines() -> None:
     assert failed["code"] == "107225\\nx"
 
 
+def test_a_number_in_the_vendors_code_field_is_masked() -> None:
+    logs, _ = call({"resp": {"respCode": f"+7 (916) 123-45-67 sign=abc {PHONE}"}})
+    assert_clean(logs)
+    assert "abc" not in logs[0]["code"]
+    logs, _ = call(BUSY)
+    assert logs[0]["code"] == "107225"  # a real code is itself
+
+
 def test_code_and_request_id_are_cut_short() -> None:
     logs, _ = call({"resp": {"respCode": "9" * 5000, "callId": "c" * 5000}})
     assert len(logs[0]["code"]) == 64

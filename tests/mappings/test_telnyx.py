@@ -383,11 +383,6 @@ def test_a_failed_delivery_report_says_which_recipient_failed_and_why() -> None:
     assert normalizer.retry_recipients(outcome) == []  # what became of a message: never resent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="normalizer/_classify.py reads items of ok outcomes only; with_items is ready for a "
-    "failed delivery outcome (see the test above) once classify_parsed hands it those too",
-)
 def test_a_failed_delivery_report_lists_its_recipients_through_classify() -> None:
     outcome = classify(VENDOR, failed_group_message())
     assert [(i.code, i.category) for i in outcome.items] == [
