@@ -169,6 +169,86 @@ class Signal(NamedTuple):
 
 Transition = Literal["opened", "closed"] | None
 
+
+# The questions a store answers. Each is one atomic step, named, with named fields: a backend
+# implements ``ask`` and answers each of them (see docs/redis.md, "Another backend").
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Admit:
+    """Before a call's first attempt: may it go out now, and when is its turn? Takes a
+    rate-limiter turn at most ``patience`` seconds away. Answer: :class:`Admission`."""
+
+    keys: Keys
+    limits: Limits
+    patience: float = math.inf
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Retry:
+    """Before a retry due ``delay`` seconds from now: as :class:`Admit`, and spend ``cost``
+    tokens when the answer is go; the rate limiter's turn is only looked at (``rate`` when it is
+    more than ``patience`` away), and taken by :class:`Pace`. Answer: :class:`Admission`."""
+
+    keys: Keys
+    limits: Limits
+    cost: int
+    delay: float = 0.0
+    patience: float = math.inf
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Pace:
+    """Before a retry, once its backoff is over: take its rate-limiter turn (``turn``), or
+    ``rate`` when it is more than ``patience`` away. Answer: :class:`Admission`."""
+
+    keys: Keys
+    limits: Limits
+    patience: float = math.inf
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GiveBack:
+    """A call that took a turn will not use it (cancelled while waiting): the next may.
+    Answer: None."""
+
+    keys: Keys
+    limits: Limits
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Record:
+    """After an attempt: count a failure or a success, start a cooldown, refund tokens, lower
+    the rate. Only the half-open circuit's probe (``signal.probe``) closes an open circuit with
+    its success (a call let through before it opened proves nothing about now). Answer: the
+    circuit's :data:`Transition`, if this attempt made one."""
+
+    keys: Keys
+    limits: Limits
+    signal: Signal
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Refund:
+    """Give back ``tokens`` a :class:`Retry` took for a retry that will not happen.
+    Answer: None."""
+
+    keys: Keys
+    limits: Limits
+    tokens: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Release:
+    """A probe that will never report (its call was cancelled): free the slot at once, so the
+    next call probes instead of every call failing fast until ``recovery``. Answer: None."""
+
+    keys: Keys
+
+
+Question = Admit | Retry | Pace | GiveBack | Record | Refund | Release
+"""Everything a store is asked."""
+
 _UNTOUCHED = Admission("go", 0.0, True)
 
 
