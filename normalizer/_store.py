@@ -39,7 +39,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Literal, NamedTuple
+from typing import Any, Generic, Literal, NamedTuple, TypeVar, cast
 
 from . import _limiter
 from ._category import Category
@@ -169,15 +169,24 @@ class Signal(NamedTuple):
 
 Transition = Literal["opened", "closed"] | None
 
+A = TypeVar("A")
 
-# The questions a store answers. Each is one atomic step, named, with named fields: a backend
-# implements ``ask`` and answers each of them (see docs/redis.md, "Another backend").
+
+class Query(Generic[A]):
+    """Something a store is asked; ``A`` is the type of its answer.
+
+    Each question is one atomic step of the rules, a frozen value with named fields: a backend
+    answers it whole (:meth:`Store.ask`), so two callers never both take the last token or both
+    probe a half-open circuit.
+    """
+
+    __slots__ = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Admit:
+class Admit(Query[Admission]):
     """Before a call's first attempt: may it go out now, and when is its turn? Takes a
-    rate-limiter turn at most ``patience`` seconds away. Answer: :class:`Admission`."""
+    rate-limiter turn at most ``patience`` seconds away."""
 
     keys: Keys
     limits: Limits
@@ -185,10 +194,11 @@ class Admit:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Retry:
+class Retry(Query[Admission]):
     """Before a retry due ``delay`` seconds from now: as :class:`Admit`, and spend ``cost``
     tokens when the answer is go; the rate limiter's turn is only looked at (``rate`` when it is
-    more than ``patience`` away), and taken by :class:`Pace`. Answer: :class:`Admission`."""
+    more than ``patience`` away), and taken by :class:`Pace` once the backoff is over, so that a
+    retry due in a second does not hold back the calls arriving meanwhile."""
 
     keys: Keys
     limits: Limits
@@ -198,9 +208,9 @@ class Retry:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Pace:
+class Pace(Query[Admission]):
     """Before a retry, once its backoff is over: take its rate-limiter turn (``turn``), or
-    ``rate`` when it is more than ``patience`` away. Answer: :class:`Admission`."""
+    ``rate`` when it is more than ``patience`` away."""
 
     keys: Keys
     limits: Limits
@@ -208,20 +218,19 @@ class Pace:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class GiveBack:
-    """A call that took a turn will not use it (cancelled while waiting): the next may.
-    Answer: None."""
+class GiveBack(Query[None]):
+    """A call that took a turn will not use it (cancelled while waiting): the next may."""
 
     keys: Keys
     limits: Limits
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Record:
+class Record(Query[Transition]):
     """After an attempt: count a failure or a success, start a cooldown, refund tokens, lower
     the rate. Only the half-open circuit's probe (``signal.probe``) closes an open circuit with
-    its success (a call let through before it opened proves nothing about now). Answer: the
-    circuit's :data:`Transition`, if this attempt made one."""
+    its success (a call let through before it opened proves nothing about now). The answer is
+    the circuit's transition, if this attempt made one."""
 
     keys: Keys
     limits: Limits
@@ -229,9 +238,8 @@ class Record:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Refund:
-    """Give back ``tokens`` a :class:`Retry` took for a retry that will not happen.
-    Answer: None."""
+class Refund(Query[None]):
+    """Give back ``tokens`` a :class:`Retry` took for a retry that will not happen."""
 
     keys: Keys
     limits: Limits
@@ -239,98 +247,40 @@ class Refund:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Release:
+class Release(Query[None]):
     """A probe that will never report (its call was cancelled): free the slot at once, so the
-    next call probes instead of every call failing fast until ``recovery``. Answer: None."""
+    next call probes instead of every call failing fast until ``recovery``."""
 
     keys: Keys
 
 
-Question = Admit | Retry | Pace | GiveBack | Record | Refund | Release
-"""Everything a store is asked."""
-
-_UNTOUCHED = Admission("go", 0.0, True)
+Question = Query[Any]
+"""Any of the questions above, its answer's type left open (a call path that holds one to ask
+later); ``store.ask(Admit(...))`` is typed :class:`Admission`."""
 
 
 class Store:
-    """A store of per-vendor state, answering in the calling thread (sync transports)."""
+    """Where per-vendor state lives, for the sync transports: a backend answers each
+    :class:`Question` in one atomic step, in the calling thread.
 
-    def admit(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
-        """Before a call's first attempt; takes a rate-limiter turn at most ``patience`` away."""
-        raise NotImplementedError
+    A backend is a subclass implementing :meth:`ask` (see ``docs/redis.md``, "Another store").
+    """
 
-    def retry(
-        self,
-        keys: Keys,
-        limits: Limits,
-        cost: int,
-        delay: float = 0.0,
-        patience: float = math.inf,
-    ) -> Admission:
-        """Before a retry due ``delay`` seconds from now: as :meth:`admit`, and spend ``cost``
-        tokens when the answer is go; the rate limiter's turn is only looked at (``rate`` when
-        it is more than ``patience`` away), and taken by :meth:`pace`."""
-        raise NotImplementedError
-
-    def pace(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
-        """Before a retry, once its backoff is over: take its rate-limiter turn (``turn``), or
-        ``rate`` when it is more than ``patience`` away."""
-        raise NotImplementedError
-
-    def give_back(self, keys: Keys, limits: Limits) -> None:
-        """A call that took a turn will not use it (cancelled while waiting): the next may."""
-        raise NotImplementedError
-
-    def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
-        """After an attempt: count a failure or a success, start a cooldown, refund tokens,
-        lower the rate.
-
-        Only the half-open circuit's probe (``signal.probe``) closes an open circuit with its
-        success (a call let through before it opened proves nothing about now). Returns the
-        circuit's transition, if this attempt made one.
-        """
-        raise NotImplementedError
-
-    def refund(self, keys: Keys, limits: Limits, tokens: int) -> None:
-        """Give back tokens :meth:`retry` took for a retry that will not happen."""
-        raise NotImplementedError
-
-    def release(self, keys: Keys) -> None:
-        """A probe that will never report (its call was cancelled): free the slot at once, so
-        the next call probes instead of every call failing fast until ``recovery``."""
+    def ask(self, question: Query[A]) -> A:
+        """The answer to ``question`` (:class:`Admit`, :class:`Retry`, :class:`Pace`:
+        an :class:`Admission`; :class:`Record`: a :data:`Transition`; the others: None)."""
         raise NotImplementedError
 
 
 class AsyncStore:
     """The async twin of :class:`Store`, for the async transports."""
 
-    async def admit(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
+    async def ask(self, question: Query[A]) -> A:
+        """The answer to ``question``, as :meth:`Store.ask` gives it."""
         raise NotImplementedError
 
-    async def retry(
-        self,
-        keys: Keys,
-        limits: Limits,
-        cost: int,
-        delay: float = 0.0,
-        patience: float = math.inf,
-    ) -> Admission:
-        raise NotImplementedError
 
-    async def pace(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
-        raise NotImplementedError
-
-    async def give_back(self, keys: Keys, limits: Limits) -> None:
-        raise NotImplementedError
-
-    async def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
-        raise NotImplementedError
-
-    async def refund(self, keys: Keys, limits: Limits, tokens: int) -> None:
-        raise NotImplementedError
-
-    async def release(self, keys: Keys) -> None:
-        raise NotImplementedError
+_UNTOUCHED = Admission("go", 0.0, True)
 
 
 @dataclasses.dataclass(slots=True)
@@ -367,23 +317,11 @@ class LocalState(Store):
         self._meters: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
-    def _slot(self, key: str) -> _Slot:
-        slot = self._slots.get(key)
-        if slot is None:
-            slot = self._slots.setdefault(key, _Slot())
-        return slot
-
-    def refund(self, keys: Keys, limits: Limits, tokens: int) -> None:
-        with self._lock:
-            vendor = self._slot(keys.vendor)
-            if vendor.tokens is not None:
-                vendor.tokens = min(limits.capacity, vendor.tokens + tokens)
-
-    def release(self, keys: Keys) -> None:
-        with self._lock:
-            slot = self._slots.get(keys.circuit)
-            if slot is not None:
-                slot.probe_until = 0.0
+    def ask(self, question: Query[A]) -> A:
+        answer = _ANSWERS.get(type(question))
+        if answer is None:
+            raise TypeError(f"LocalState cannot answer {question!r}")
+        return cast(A, answer(self, question))
 
     def clear(self, vendor: str) -> None:
         """Forget ``vendor``'s retry budget, circuits, cooldown and learned rate: a fresh start
@@ -409,30 +347,11 @@ class LocalState(Store):
                 return limits.ceiling
             return _rate(slot, limits, now)
 
-    def admit(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
-        slots = self._slots
-        if (
-            keys.vendor not in slots
-            and keys.circuit not in slots
-            and keys.pace not in slots
-            and limits.free
-        ):  # nothing recorded, nothing to pace: the usual healthy case, lock-free
-            if limits.adaptive:  # count the call: a refusal lowers the rate from this one
-                self._tick(keys.pace, self._clock())
-            return _UNTOUCHED  # admitted "at 0": before any lowering, which is what it is
-        with self._lock:
-            return self._admit(keys, limits, self._clock(), 0, 0.0, patience, True)
-
-    def retry(
-        self,
-        keys: Keys,
-        limits: Limits,
-        cost: int,
-        delay: float = 0.0,
-        patience: float = math.inf,
-    ) -> Admission:
-        with self._lock:
-            return self._admit(keys, limits, self._clock(), cost, delay, patience, False)
+    def _slot(self, key: str) -> _Slot:
+        slot = self._slots.get(key)
+        if slot is None:
+            slot = self._slots.setdefault(key, _Slot())
+        return slot
 
     def _tick(self, key: str, now: float) -> None:
         # lock-free on the fast path: a lost count under a race only blurs an estimate
@@ -442,115 +361,171 @@ class LocalState(Store):
         else:
             _limiter.tick(meter, now)
 
-    def _admit(
-        self,
-        keys: Keys,
-        limits: Limits,
-        now: float,
-        cost: int,
-        delay: float,
-        patience: float,
-        reserve: bool,
-    ) -> Admission:
-        """The circuit, the budget (``cost`` tokens), then the rate limiter's turn for a call
-        arriving ``delay`` from now: taken for a first attempt (``reserve``); only looked at
-        for a retry, which takes its turn when its backoff is over (:meth:`pace`), so that a
-        retry due in a second does not hold back the calls arriving meanwhile."""
+
+# LocalState's answers: one function a question, each holding the state's lock for its step.
+
+
+def _admit(state: LocalState, question: Admit) -> Admission:
+    keys, limits, slots = question.keys, question.limits, state._slots
+    if (
+        keys.vendor not in slots
+        and keys.circuit not in slots
+        and keys.pace not in slots
+        and limits.free
+    ):  # nothing recorded, nothing to pace: the usual healthy case, lock-free
+        if limits.adaptive:  # count the call: a refusal lowers the rate from this one
+            state._tick(keys.pace, state._clock())
+        return _UNTOUCHED  # admitted "at 0": before any lowering, which is what it is
+    with state._lock:
+        return _gate(state, keys, limits, 0, 0.0, question.patience, True)
+
+
+def _retry(state: LocalState, question: Retry) -> Admission:
+    with state._lock:
+        q = question
+        return _gate(state, q.keys, q.limits, q.cost, q.delay, q.patience, False)
+
+
+def _pace(state: LocalState, question: Pace) -> Admission:
+    with state._lock:
+        now = state._clock()
+        start, granted = _turn(
+            state, question.keys.pace, question.limits, now, now, question.patience
+        )
+        return Admission("go" if granted else "rate", 0.0, False, start - now, now)
+
+
+def _give_back(state: LocalState, question: GiveBack) -> None:
+    with state._lock:
+        slot = state._slots.get(question.keys.pace)
+        limits = question.limits
+        if slot is None or limits.limiter is None:
+            return
+        now = state._clock()
+        _settle(slot, None, now)
+        slot.tat = _limiter.given_back(slot.tat, now, _rate(slot, limits, now))
+
+
+def _record(state: LocalState, question: Record) -> Transition:
+    keys, limits, signal = question.keys, question.limits, question.signal
+    with state._lock:
+        now = state._clock()
         breaker = limits.breaker
-        vendor = _settle(self._slot(keys.vendor), breaker, now)
-        circuit = _settle(self._slot(keys.circuit), breaker, now)
-        verdict: Verdict = "go"
-        if breaker is not None and circuit.opened_until:
-            if now < circuit.opened_until:
-                return Admission("open", _left(circuit.opened_until, now, breaker.recovery))
-            if now < circuit.probe_until:
-                return Admission("open", _left(circuit.probe_until, now, breaker.recovery))
-            verdict = "probe"
-        tokens = limits.capacity if vendor.tokens is None else vendor.tokens
-        if cost > tokens:
-            return Admission("budget")
-        start, granted = self._turn(keys.pace, limits, now, now + delay, patience, reserve)
-        if not granted:  # the turn is further ahead than the call may wait
-            return Admission("rate", 0.0, False, start - now, now)
-        if cost:
-            vendor.tokens = tokens - cost
-        if verdict == "probe":
-            assert breaker is not None
-            circuit.probe_until = now + breaker.recovery
-        clean = circuit.failures == 0 and not circuit.opened_until and tokens >= limits.capacity
-        wait = _left(vendor.cooldown_until, now, vendor.cooldown_for)
-        return Admission(verdict, wait, clean, start - now, now)
-
-    def pace(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
-        with self._lock:
-            now = self._clock()
-            start, granted = self._turn(keys.pace, limits, now, now, patience)
-            return Admission("go" if granted else "rate", 0.0, False, start - now, now)
-
-    def give_back(self, keys: Keys, limits: Limits) -> None:
-        with self._lock:
-            slot = self._slots.get(keys.pace)
-            limiter = limits.limiter
-            if slot is None or limiter is None:
-                return
-            now = self._clock()
-            _settle(slot, None, now)
-            slot.tat = _limiter.given_back(slot.tat, now, _rate(slot, limits, now))
-
-    def _turn(
-        self,
-        key: str,
-        limits: Limits,
-        now: float,
-        arrival: float,
-        patience: float,
-        reserve: bool = True,
-    ) -> tuple[float, bool]:
-        """When a call arriving at ``arrival`` may go, and whether that is within ``patience``
-        from now; the turn is taken when it is and ``reserve`` says so."""
+        circuit = _settle(state._slot(keys.circuit), breaker, now)
+        transition = _count(circuit, breaker, signal.failed, now, signal.probe)
+        vendor = _settle(state._slot(keys.vendor), breaker, now)
+        cooldown = min(signal.cooldown, MAX_COOLDOWN)
+        if cooldown > 0 and _left(vendor.cooldown_until, now, vendor.cooldown_for) < cooldown:
+            vendor.cooldown_until, vendor.cooldown_for = now + cooldown, cooldown
+        if signal.refund > 0 and vendor.tokens is not None:
+            vendor.tokens = min(limits.capacity, vendor.tokens + signal.refund)
         limiter = limits.limiter
-        if limiter is None:
-            return arrival, True
-        slot = _settle(self._slot(key), None, now)
-        if _limiter.released(slot.peak, slot.since, now):
-            slot.peak = 0.0
-        rate = _rate(slot, limits, now)
-        horizon = limiter.max_wait + 1 / rate + _limiter.TOLERANCE
-        start, tat = _limiter.turn(slot.tat, now, arrival, rate, horizon)
-        if start - now > patience:
-            return start, False
-        if reserve:
-            slot.tat = tat
-            if limiter.adaptive:
-                self._tick(key, now)
-        return start, True
+        if signal.slow and limiter is not None and limits.adaptive:
+            pacer = _settle(state._slot(keys.pace), None, now)
+            meter = _limiter.sending(state._meters.get(keys.pace), now)
+            if pacer.peak > 0 and pacer.tat > now:  # calls are queued: the limit is the rate
+                meter = _rate(pacer, limits, now)
+            # once per round (a call admitted after the last lowering), and from a rate
+            # actually measured (none: this store did not admit the call)
+            if meter > 0 and _limiter.news(signal.at, pacer.since):
+                pacer.peak = _limiter.lowered(
+                    pacer.peak, pacer.since, now, meter, limits.ceiling, limiter.min_rate
+                )
+                pacer.since = now
+        return transition
 
-    def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
-        with self._lock:
-            now = self._clock()
-            breaker = limits.breaker
-            circuit = _settle(self._slot(keys.circuit), breaker, now)
-            transition = _count(circuit, breaker, signal.failed, now, signal.probe)
-            vendor = _settle(self._slot(keys.vendor), breaker, now)
-            cooldown = min(signal.cooldown, MAX_COOLDOWN)
-            if cooldown > 0 and _left(vendor.cooldown_until, now, vendor.cooldown_for) < cooldown:
-                vendor.cooldown_until, vendor.cooldown_for = now + cooldown, cooldown
-            if signal.refund > 0 and vendor.tokens is not None:
-                vendor.tokens = min(limits.capacity, vendor.tokens + signal.refund)
-            limiter = limits.limiter
-            if signal.slow and limiter is not None and limits.adaptive:
-                pacer = _settle(self._slot(keys.pace), None, now)
-                meter = _limiter.sending(self._meters.get(keys.pace), now)
-                if pacer.peak > 0 and pacer.tat > now:  # calls are queued: the limit is the rate
-                    meter = _rate(pacer, limits, now)
-                # once per round (a call admitted after the last lowering), and from a rate
-                # actually measured (none: this store did not admit the call)
-                if meter > 0 and _limiter.news(signal.at, pacer.since):
-                    pacer.peak = _limiter.lowered(
-                        pacer.peak, pacer.since, now, meter, limits.ceiling, limiter.min_rate
-                    )
-                    pacer.since = now
-            return transition
+
+def _refund(state: LocalState, question: Refund) -> None:
+    with state._lock:
+        vendor = state._slot(question.keys.vendor)
+        if vendor.tokens is not None:
+            vendor.tokens = min(question.limits.capacity, vendor.tokens + question.tokens)
+
+
+def _release(state: LocalState, question: Release) -> None:
+    with state._lock:
+        slot = state._slots.get(question.keys.circuit)
+        if slot is not None:
+            slot.probe_until = 0.0
+
+
+_ANSWERS: dict[type[Query[Any]], Callable[[LocalState, Any], Any]] = {
+    Admit: _admit,
+    Retry: _retry,
+    Pace: _pace,
+    GiveBack: _give_back,
+    Record: _record,
+    Refund: _refund,
+    Release: _release,
+}
+
+
+def _gate(
+    state: LocalState,
+    keys: Keys,
+    limits: Limits,
+    cost: int,
+    delay: float,
+    patience: float,
+    reserve: bool,
+) -> Admission:
+    """The circuit, the budget (``cost`` tokens), then the rate limiter's turn for a call
+    arriving ``delay`` from now: taken for a first attempt (``reserve``); only looked at
+    for a retry, which takes its turn when its backoff is over (:class:`Pace`)."""
+    now = state._clock()
+    breaker = limits.breaker
+    vendor = _settle(state._slot(keys.vendor), breaker, now)
+    circuit = _settle(state._slot(keys.circuit), breaker, now)
+    verdict: Verdict = "go"
+    if breaker is not None and circuit.opened_until:
+        if now < circuit.opened_until:
+            return Admission("open", _left(circuit.opened_until, now, breaker.recovery))
+        if now < circuit.probe_until:
+            return Admission("open", _left(circuit.probe_until, now, breaker.recovery))
+        verdict = "probe"
+    tokens = limits.capacity if vendor.tokens is None else vendor.tokens
+    if cost > tokens:
+        return Admission("budget")
+    start, granted = _turn(state, keys.pace, limits, now, now + delay, patience, reserve)
+    if not granted:  # the turn is further ahead than the call may wait
+        return Admission("rate", 0.0, False, start - now, now)
+    if cost:
+        vendor.tokens = tokens - cost
+    if verdict == "probe":
+        assert breaker is not None
+        circuit.probe_until = now + breaker.recovery
+    clean = circuit.failures == 0 and not circuit.opened_until and tokens >= limits.capacity
+    wait = _left(vendor.cooldown_until, now, vendor.cooldown_for)
+    return Admission(verdict, wait, clean, start - now, now)
+
+
+def _turn(
+    state: LocalState,
+    key: str,
+    limits: Limits,
+    now: float,
+    arrival: float,
+    patience: float,
+    reserve: bool = True,
+) -> tuple[float, bool]:
+    """When a call arriving at ``arrival`` may go, and whether that is within ``patience``
+    from now; the turn is taken when it is and ``reserve`` says so."""
+    limiter = limits.limiter
+    if limiter is None:
+        return arrival, True
+    slot = _settle(state._slot(key), None, now)
+    if _limiter.released(slot.peak, slot.since, now):
+        slot.peak = 0.0
+    rate = _rate(slot, limits, now)
+    horizon = limiter.max_wait + 1 / rate + _limiter.TOLERANCE
+    start, tat = _limiter.turn(slot.tat, now, arrival, rate, horizon)
+    if start - now > patience:
+        return start, False
+    if reserve:
+        slot.tat = tat
+        if limiter.adaptive:
+            state._tick(key, now)
+    return start, True
 
 
 def _rate(slot: _Slot, limits: Limits, now: float) -> float:
@@ -619,30 +594,5 @@ class AsyncLocal(AsyncStore):
     def __init__(self, state: LocalState) -> None:
         self.state = state
 
-    async def admit(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
-        return self.state.admit(keys, limits, patience)
-
-    async def retry(
-        self,
-        keys: Keys,
-        limits: Limits,
-        cost: int,
-        delay: float = 0.0,
-        patience: float = math.inf,
-    ) -> Admission:
-        return self.state.retry(keys, limits, cost, delay, patience)
-
-    async def pace(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
-        return self.state.pace(keys, limits, patience)
-
-    async def give_back(self, keys: Keys, limits: Limits) -> None:
-        self.state.give_back(keys, limits)
-
-    async def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
-        return self.state.record(keys, limits, signal)
-
-    async def refund(self, keys: Keys, limits: Limits, tokens: int) -> None:
-        self.state.refund(keys, limits, tokens)
-
-    async def release(self, keys: Keys) -> None:
-        self.state.release(keys)
+    async def ask(self, question: Query[A]) -> A:
+        return self.state.ask(question)
