@@ -10,8 +10,7 @@ transport needs is built here in one place, so the transports only run the stage
     Store         budget, rate, circuit, cooldown per vendor       (_store.py, _limiter.py)
     CallLog       events and the metrics hook                      (_logging.py)
 
-and :meth:`Pipeline.exchange` starts the per-call object (:class:`Exchange`) that carries one
-request through them.
+and :func:`normalizer._call.vendor_call` carries one request through them.
 """
 
 from __future__ import annotations
@@ -20,10 +19,7 @@ import math
 import time
 from dataclasses import replace
 
-import httpx
-
 from ._body import BodyReader
-from ._exchange import Exchange
 from ._mapping import VendorMapping
 from ._options import Options
 from ._redact import DEFAULT as DEFAULT_REDACTOR
@@ -51,9 +47,6 @@ class Pipeline:
         self.telemetry = resolve(options.telemetry)
         self._keys: dict[tuple[str, str | None], tuple[VendorMapping, Keys, Limits]] = {}
         self._redactors: dict[str, tuple[VendorMapping, Redactor]] = {}
-
-    def exchange(self, request: httpx.Request, route: Route) -> Exchange:
-        return Exchange(self, request, route)
 
     def keys(self, route: Route) -> tuple[Keys, Limits]:
         """Where a route's state lives, and the limits that apply to it (its vendor's published

@@ -263,6 +263,78 @@ def within_deadline(policy: RetryPolicy, elapsed: float | None, delay: float) ->
     return deadline is None or elapsed is None or elapsed + delay <= deadline
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Deadline:
+    """One call's deadline (:attr:`RetryPolicy.deadline`), its arithmetic in one place: how
+    long the call has run, how much is left, how long an attempt may take (its httpx
+    timeouts), whether a body still trickling in should be handed on unread."""
+
+    clock: Callable[[], float]
+    started: float
+    ends: float | None
+    """The clock's time the call must be over by (None: no deadline)."""
+
+    @classmethod
+    def start(cls, policy: RetryPolicy | None) -> Deadline:
+        clock = time.monotonic if policy is None else policy.clock
+        started = clock()
+        seconds = None if policy is None else policy.deadline
+        return cls(clock, started, None if seconds is None else started + seconds)
+
+    def elapsed(self) -> float:
+        return self.clock() - self.started
+
+    def cap(self, seconds: float) -> float:
+        """``seconds``, or what is left of the deadline if that is less."""
+        ends = self.ends
+        return seconds if ends is None else max(0.0, min(seconds, ends - self.clock()))
+
+    def leaves(self, wait: float) -> bool:
+        """Whether the call has time left once it has waited ``wait`` seconds."""
+        ends = self.ends
+        return ends is None or self.clock() + wait < ends
+
+    def expired(self) -> bool:
+        """The deadline passed: stop reading a trickling body, hand the rest on unread."""
+        ends = self.ends
+        return ends is not None and self.clock() >= ends - 0.001
+
+    def bound(self, request: httpx.Request, timeout: object) -> None:
+        """Bound the next attempt's httpx timeouts by what is left (``timeout``: the caller's
+        own, as the call began: each attempt bounds it anew)."""
+        ends = self.ends
+        if ends is None:
+            return
+        left = max(0.001, ends - self.clock())
+        if type(timeout) is dict:
+            values = timeout.values()
+            if None not in values and max(values) <= left:
+                if request.extensions.get("timeout") is not timeout:
+                    self.restore(request, timeout)
+                return  # the usual case: httpx's timeouts are shorter than the deadline
+        current = timeout if isinstance(timeout, dict) else {}
+        request.extensions = {
+            **request.extensions,
+            "timeout": {
+                kind: left if current.get(kind) is None else min(float(current[kind]), left)
+                for kind in ("connect", "read", "write", "pool")
+            },
+        }
+
+    @staticmethod
+    def restore(request: httpx.Request, timeout: object) -> None:
+        """Give the caller's request its own timeouts back (a redirect or a resend of the same
+        request starts from them, not from what was left of this call's deadline)."""
+        extensions = request.extensions
+        if extensions.get("timeout") is not timeout:
+            extensions = dict(extensions)
+            if timeout is None:
+                extensions.pop("timeout", None)
+            else:
+                extensions["timeout"] = timeout
+            request.extensions = extensions
+
+
 def resend_safety(attempt: Attempt, policy: RetryPolicy) -> str | None:
     """Why sending ``attempt``'s request again cannot act twice, or None when it might.
 

@@ -14,7 +14,7 @@ import tenacity
 import normalizer
 from normalizer import Category, RetryPolicy, outcome_of
 from normalizer._retry import Attempt, Decision, decide, paid, retry_after
-from normalizer._store import Admission, Keys, Limits, LocalState, Signal
+from normalizer._store import Admission, Keys, Limits, LocalState, Record, Retry, Signal
 from normalizer.testing import set_testing
 from tests.conftest import FakeClock, outcome
 
@@ -235,12 +235,12 @@ def test_budget_exhausted_under_a_burst(clock: FakeClock) -> None:
 
 def test_budget_refills_on_success() -> None:
     state, keys, limits = LocalState(), Keys("v", "v"), Limits(10, None)
-    assert state.retry(keys, limits, 5).verdict == "go"
-    assert state.retry(keys, limits, 5).verdict == "go"
-    assert state.retry(keys, limits, 5).verdict == "budget"
-    state.record(keys, limits, Signal(refund=3))
+    assert state.ask(Retry(keys, limits, 5)).verdict == "go"
+    assert state.ask(Retry(keys, limits, 5)).verdict == "go"
+    assert state.ask(Retry(keys, limits, 5)).verdict == "budget"
+    state.ask(Record(keys, limits, Signal(refund=3)))
     assert state.tokens("v", 10) == 3
-    state.record(keys, limits, Signal(refund=100))
+    state.ask(Record(keys, limits, Signal(refund=100)))
     assert state.tokens("v", 10) == 10
 
 

@@ -1,0 +1,515 @@
+"""The vendor call, written once: route to report, every stage in order, no I/O.
+
+:func:`vendor_call` is a generator in the manner of h11 and httpcore's state machines: it
+holds one call's state in its locals and *yields* each piece of I/O it needs as an effect
+(:class:`Send` the request, :class:`Read` the body, :class:`Ask` the store, :class:`Sleep`,
+:class:`Close` a response being replaced), receiving the result (or the exception) back. The
+sync and async transports are two small drivers that perform those effects; nothing else
+differs between them. Read from top to bottom, one call meets each stage once::
+
+    admit ──> send ──> read ──> classify ──> record ──> decide ─┬─> report
+                ^                                              │
+                └──── pace <── sleep <── pay (budget, circuit) ┘
+
+Everything it decides comes from pure rules elsewhere: :func:`~normalizer._retry.decide` and
+:func:`~normalizer._retry.paid` (send again? after how long?), the :class:`Deadline`
+arithmetic, the store's questions (:mod:`normalizer._store`); what it tells the world goes to
+one :class:`~normalizer._observe.Observers` (logs, the metrics hook, OpenTelemetry).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import httpx
+
+from ._body import CHALLENGE_KEY, Framing, Plan
+from ._category import Category
+from ._classify import classify_parsed, classify_uninspected
+from ._exceptions import CircuitOpenError, RateLimitedError, VendorError
+from ._limiter import ROUNDING, SETTLE
+from ._mapping import MAX_COOLDOWN
+from ._observe import Observers
+from ._outcome import Outcome, attach, outcome_of
+from ._redact import DEFAULT as DEFAULT_REDACTOR
+from ._retry import (
+    TRANSIENT,
+    Attempt,
+    Deadline,
+    Decision,
+    RetryPolicy,
+    bounded,
+    decide,
+    effective_attempts,
+    is_testing,
+    paid,
+    replayable,
+    retry_after,
+    retry_cost,
+)
+from ._router import Route, target_of
+from ._store import (
+    Admission,
+    Admit,
+    GiveBack,
+    Keys,
+    Limits,
+    Pace,
+    Question,
+    Record,
+    Refund,
+    Release,
+    Retry,
+    Signal,
+    Transition,
+)
+
+if TYPE_CHECKING:
+    from ._pipeline import Pipeline
+
+
+# --- the effects: what the call asks its driver to do ------------------------------------------
+
+
+class Send(NamedTuple):
+    """Send the request through the wrapped transport: a response, or a transport error."""
+
+    request: httpx.Request
+
+
+class Read(NamedTuple):
+    """Read the body worth reading (``BodyReader.read`` / ``aread``): its bytes, or None."""
+
+    response: httpx.Response
+    plan: Plan
+    xml: bool
+    deadline: Deadline
+    declared: int | None
+
+
+class Ask(NamedTuple):
+    """Ask the vendor's store one question (:data:`normalizer._store.Question`)."""
+
+    question: Question
+
+
+class Sleep(NamedTuple):
+    seconds: float
+
+
+class Close(NamedTuple):
+    """Release a response the next attempt replaces."""
+
+    response: httpx.Response
+
+
+Effect = Send | Read | Ask | Sleep | Close
+Result = httpx.Response | httpx.TransportError
+"""What one attempt ends with: a response, or the transport error it raised."""
+
+Steps = Generator[Effect, Any, httpx.Response]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Call:
+    """One call's read-only context: what is fixed before its first attempt."""
+
+    pipeline: Pipeline
+    request: httpx.Request
+    route: Route
+    keys: Keys
+    limits: Limits
+    policy: RetryPolicy | None
+    deadline: Deadline
+    max_attempts: int
+    replayable: bool
+    paces: bool
+    """The adaptive limiter paces busy retries (decided alike under ``set_testing``)."""
+    timeout: object
+    """The caller's own timeouts, given back when the call ends."""
+
+    @classmethod
+    def start(cls, pipeline: Pipeline, request: httpx.Request, route: Route) -> Call:
+        keys, limits = pipeline.keys(route)
+        paces = limits.adaptive
+        if limits.limiter is not None and is_testing():  # nothing waits for a turn
+            limits = dataclasses.replace(limits, limiter=None)
+        policy = pipeline.policy
+        return cls(
+            pipeline,
+            request,
+            route,
+            keys,
+            limits,
+            policy,
+            Deadline.start(policy),
+            1 if policy is None else effective_attempts(policy),
+            replayable(request),  # judged before sending: that may turn a stream into bytes
+            paces,
+            request.extensions.get("timeout"),
+        )
+
+
+def vendor_call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Steps:
+    """One vendor call, from its admission to its report (see the module's drawing)."""
+    call = Call.start(pipeline, request, route)
+    keys, limits, policy = call.keys, call.limits, call.policy
+    observe = Observers.of(call)
+    # admit: may the call go out now, and when?
+    admission: Admission = yield Ask(Admit(keys, limits, _patience(call)))
+    first = _admitted(call, admission)
+    probing = admission.verdict == "probe"
+    clean, at = admission.clean, admission.at
+    waiting = False  # holding a rate-limiter turn not yet used
+    attempts = spent = 0
+    decision = reason = None
+    try:
+        if first:
+            waiting = limits.limiter is not None
+            yield Sleep(first)
+            waiting = False
+        while True:
+            # send, read, classify
+            attempts += 1
+            call.deadline.bound(request, call.timeout)
+            result: Result
+            try:
+                response: httpx.Response = yield Send(request)
+                framing = Framing.of(response)
+                plan = pipeline.body.plan(request, response, framing, route)
+                raw = None
+                if plan in (Plan.READ, Plan.SNIFF):
+                    declared = framing.content_length if plan is Plan.SNIFF else None
+                    xml = route.envelope.xml
+                    raw = yield Read(response, plan, xml, call.deadline, declared)
+            except httpx.TransportError as exc:
+                result, outcome = exc, None
+                observe.attempt(attempts, None, None, exc)
+                signal = _signal(call, clean, probing, at, failed=_breaks(limits, exc))
+            else:
+                result = response
+                outcome = _classify(call, response, framing, raw, plan)
+                redactor = pipeline.redactor_for(route.mapping)
+                attach(
+                    response, outcome, attempts, None if redactor is DEFAULT_REDACTOR else redactor
+                )
+                observe.attempt(attempts, response, outcome, hop=_challenge(request, response))
+                signal = _inspected(call, response, outcome, clean, probing, at, spent)
+            # record what it showed
+            if signal is not None:
+                clean = False
+                transition: Transition = yield Ask(Record(keys, limits, signal))
+                probing = False  # the store has the probe's answer
+                if transition is not None:
+                    observe.circuit(transition)
+            # decide, pay
+            decision = _decide(call, result, outcome, attempts)
+            if decision.retry:
+                assert policy is not None
+                cost = _cost(policy, result, decision)
+                patience = _patience(call, decision.delay)
+                answer: Admission = yield Ask(Retry(keys, limits, cost, decision.delay, patience))
+                decision = paid(decision, answer, policy, call.deadline.elapsed())
+                if answer.verdict in ("go", "probe"):
+                    if decision.retry:
+                        spent += cost
+                        clean = clean and not cost  # the budget is short: give them back
+                        probing = answer.verdict == "probe"
+                    else:  # taken, then the cooldown ruled the retry out
+                        yield Ask(Refund(keys, limits, cost))
+            observe.decided(attempts, result, decision)
+            if not decision.retry:
+                break
+            # wait, take a turn, send again
+            reason = decision.why
+            observe.retrying(attempts, outcome, decision)
+            if isinstance(result, httpx.Response) and not _kept(result):
+                yield Close(result)  # released: the next attempt replaces it
+            yield Sleep(decision.delay)
+            if limits.limiter is not None:
+                patience = _patience(call) if _kept(result) else math.inf
+                turn: Admission = yield Ask(Pace(keys, limits, patience))
+                if turn.verdict == "rate":  # its turn came too late: the last answer stands
+                    decision = Decision(False, "rate_limited")
+                    spent -= cost
+                    yield Ask(Refund(keys, limits, cost))
+                    break
+                at = turn.at
+                if turn.turn:
+                    waiting = True
+                    yield Sleep(turn.turn)
+                    waiting = False
+    except BaseException:
+        if probing:  # cancelled (or broken) before its answer: free the probe's slot
+            yield Ask(Release(keys))
+        if waiting:  # ... or while waiting for its turn: the next call may have it
+            yield Ask(GiveBack(keys, limits))
+        raise
+    finally:
+        call.deadline.restore(request, call.timeout)
+    # report
+    if isinstance(result, httpx.TransportError):
+        observe.finished(None, result, attempts, decision, reason)
+        raise result
+    final = outcome_of(result)
+    assert final is not None
+    observe.finished(final, None, attempts, decision, reason)
+    if pipeline.options.raise_on_error and not final.ok:
+        yield Close(result)  # its body stays readable on the error; an unread stream is freed
+        raise VendorError.for_outcome(final)(
+            final,
+            request=request,
+            response=result,
+            attempts=attempts,
+            redactor=pipeline.redactor_for(route.mapping),
+        )
+    return result
+
+
+# --- the rules the call applies, each a pure function of what it was given ---------------------
+
+
+def _patience(call: Call, delay: float = 0.0) -> float:
+    """How far ahead a rate-limiter turn may be: ``max_wait`` past ``delay``, within the
+    deadline."""
+    limiter = call.limits.limiter
+    if limiter is None:
+        return math.inf
+    return call.deadline.cap(delay + limiter.max_wait)
+
+
+def _admitted(call: Call, admission: Admission) -> float:
+    """Seconds to wait before the first attempt; raises when it must not be sent."""
+    if admission.verdict == "open":
+        raise CircuitOpenError(call.keys.vendor, call.keys.circuit, admission.wait, "open")
+    if admission.verdict == "rate":
+        raise RateLimitedError(call.keys.vendor, admission.turn)
+    policy = call.policy
+    if policy is None:  # without a retry policy nothing waits
+        return 0.0
+    wait = admission.wait
+    if wait and (wait > policy.max_retry_after or not call.deadline.leaves(wait)):
+        # a pause past what the call may wait, or leaving it no time once over
+        raise CircuitOpenError(call.keys.vendor, call.keys.circuit, wait, "cooldown")
+    return max(wait, admission.turn)
+
+
+def _classify(
+    call: Call, response: httpx.Response, framing: Framing, raw: bytes | None, plan: Plan
+) -> Outcome:
+    route = call.route
+    if plan is Plan.FILE:
+        return classify_uninspected(route.mapping, response.status_code, route.path, route.product)
+    document = None
+    if raw is not None:
+        document = call.pipeline.body.document(response, framing, raw, route.envelope.xml)
+    return classify_parsed(route.mapping, document, response.status_code, route.path, route.product)
+
+
+def _challenge(request: httpx.Request, response: httpx.Response) -> bool:
+    """A 401/407 challenge that the request's auth flow answers with another request: a hop,
+    not a failure to log."""
+    if response.status_code not in (401, 407) or CHALLENGE_KEY not in request.extensions:
+        return False
+    headers = response.headers
+    return "www-authenticate" in headers or "proxy-authenticate" in headers
+
+
+def _inspected(
+    call: Call,
+    response: httpx.Response,
+    outcome: Outcome,
+    clean: bool,
+    probing: bool,
+    at: float,
+    spent: int,
+) -> Signal | None:
+    """What an answer tells the vendor's store (None: nothing worth a write)."""
+    route, limits = call.route, call.limits
+    exhausted = _exhausted(call, response) if route.envelope.remaining else 0.0
+    if outcome.ok:
+        refund = 0 if call.policy is None else spent or 1
+        return _signal(call, clean, probing, at, cooldown=exhausted, refund=refund)
+    if not outcome.scope.shared:  # one callee, agent or line: this call's business only
+        return _signal(call, clean, probing, at, cooldown=exhausted)
+    breaker = limits.breaker
+    busy = outcome.category is Category.BUSY
+    return _signal(
+        call,
+        clean,
+        probing,
+        at,
+        failed=breaker is not None and outcome.category in breaker.categories,
+        cooldown=max(exhausted, _cooldown(call, response, outcome, busy)),
+        slow=busy,
+    )
+
+
+def _signal(
+    call: Call,
+    clean: bool,
+    probing: bool,
+    at: float,
+    *,
+    failed: bool = False,
+    cooldown: float = 0.0,
+    refund: int = 0,
+    slow: bool = False,
+) -> Signal | None:
+    """None when recording would change nothing: the usual success skips the store."""
+    slow = slow and call.limits.adaptive
+    if failed or cooldown or refund > 1 or slow:
+        return Signal(failed, cooldown, refund, probing, slow, at)
+    if clean or not (refund or call.limits.breaker is not None):
+        return None
+    return Signal(failed, cooldown, refund, probing, slow, at)
+
+
+def _breaks(limits: Limits, error: BaseException) -> bool:
+    return limits.breaker is not None and isinstance(error, TRANSIENT)
+
+
+def _wait_headers(call: Call) -> tuple[str, ...]:
+    """Retry-After, then the rate-limit headers the vendor's mapping names."""
+    return ("retry-after", *call.route.envelope.retry_after)
+
+
+def _exhausted(call: Call, response: httpx.Response) -> float:
+    """The pause until the vendor's rate-limit window reopens, when an answer (any answer)
+    says no call is left in it: the mapping's ``remaining`` header at 0, and the seconds its
+    wait headers give. Every call sent before then would be refused: a "stop for N seconds"
+    from the vendor, so a cooldown, learned like any pause read from a response
+    (:func:`_learned`)."""
+    policy = call.policy
+    if policy is None:
+        return 0.0
+    headers = response.headers
+    for name in call.route.envelope.remaining:
+        try:
+            left = float(headers.get(name, ""))
+        except ValueError:  # absent or unreadable: the next header
+            continue
+        if left != 0:  # calls left (or -1, "unlimited" to some APIs)
+            return 0.0
+        return _learned(retry_after(response, _wait_headers(call)), policy)
+    return 0.0
+
+
+def _cooldown(call: Call, response: httpx.Response, outcome: Outcome, busy: bool) -> float:
+    """The pause every caller of the vendor should take after this answer (of shared scope).
+
+    A Retry-After on a busy answer is a rate limit's: the others slow down (the rate limiter)
+    but do not stop, and the call that got it waits it or its turn (:func:`_paced_instead`).
+    On a server failure (maintenance, restart) it is a pause for everyone, learned from the
+    response (:func:`_learned`). The mapping's own ``cooldown`` is data the user controls and
+    stands as written.
+    """
+    policy = call.policy
+    if policy is None:
+        return 0.0
+    learn = outcome.retryable and not busy
+    learned = _learned(retry_after(response, _wait_headers(call)), policy) if learn else 0.0
+    return min(MAX_COOLDOWN, max(outcome.cooldown, learned))
+
+
+def _learned(after: float | None, policy: RetryPolicy) -> float:
+    """A pause for every caller learned from a response: none when longer than the policy's
+    ``max_retry_after``. One answer saying 999999 s, a date in 2099, 30000 meant as
+    milliseconds or an hourly quota's reset must not stop the vendor (and, on Redis, the
+    fleet) for long, nor hold every call for a minute to send it with no time left: each
+    call finds out for itself and gives up at once (``retry_after_too_long``)."""
+    return 0.0 if after is None or after > policy.max_retry_after else after
+
+
+_OK = Decision(False, "ok")
+_FINAL = Decision(False, "not_retryable")
+
+
+def _decide(call: Call, result: Result, outcome: Outcome | None, number: int) -> Decision:
+    """Send again? The pure decision on attempt ``number``; the store pays for it after."""
+    policy = call.policy
+    if policy is None:
+        return _FINAL
+    resend = call.route.mapping.resend
+    if isinstance(result, BaseException):
+        attempt = Attempt(
+            call.request, number, exception=result, elapsed=call.deadline.elapsed(), resend=resend
+        )
+    else:
+        if outcome is None or not outcome.retryable:  # the usual answer, decided at once
+            return _OK if outcome is not None and outcome.ok else _FINAL
+        attempt = Attempt(
+            call.request,
+            number,
+            result,
+            outcome,
+            elapsed=call.deadline.elapsed(),
+            wait_headers=_wait_headers(call),  # Retry-After, then the vendor's own header
+            resend=resend,
+        )
+    decision = decide(
+        attempt,
+        policy,
+        max_attempts=call.max_attempts,
+        replayable=call.replayable,
+        signed_once=bool(resend.nonce) and resend.signed_once(target_of(call.request)),
+    )
+    if _paced_instead(call, decision, attempt):  # a short settling wait, then a turn
+        delay = policy.random() * min(policy.cap, SETTLE * 2 ** (number - 1))
+        return bounded(
+            decision._replace(delay=delay, delay_from="rate_limit"), policy, attempt.elapsed
+        )
+    return decision
+
+
+def _paced_instead(call: Call, decision: Decision, attempt: Attempt) -> bool:
+    """The account is at capacity: the adaptive limiter, now slower, paces the retry.
+
+    That replaces the busy backoff; and, for a call's first retry, a ``Retry-After`` of at
+    most ``ROUNDING`` (1 s): on a rate limit the smallest whole second is the header's
+    rounding more often than a pause, and waited by every refused call it idles callers the
+    vendor could serve (sixteen threads refused at once lost their first second). A call
+    refused again waits it: an accurate one costs one attempt. A longer one (a quota window)
+    is always waited, and so is a vendor's own reset header (``x-ratelimit-reset``: when its
+    window opens again).
+    """
+    outcome = attempt.outcome
+    if not (
+        decision.retry
+        and call.paces
+        and outcome is not None
+        and outcome.category is Category.BUSY
+        and outcome.scope.shared
+    ):
+        return False
+    if decision.delay_from == "backoff":
+        return True
+    response = attempt.response
+    return (
+        decision.delay_from == "retry_after"
+        and attempt.number == 1
+        and decision.delay <= ROUNDING
+        and response is not None
+        and not any(h in response.headers for h in call.route.envelope.retry_after)
+    )
+
+
+def _cost(policy: RetryPolicy, result: Result, decision: Decision) -> int:
+    """Retry tokens the retry costs: ``paced_cost`` for one the rate limiter paces (it goes
+    out in a turn of the limited rate; at the full cost, 200 callers refused at once emptied
+    the budget in the first second and 11% of their calls failed)."""
+    if decision.delay_from == "rate_limit":
+        return policy.paced_cost
+    return retry_cost(result if isinstance(result, BaseException) else None, policy)
+
+
+def _kept(result: Result) -> bool:
+    """The result can stand as the call's answer later: an error, or a response whose body
+    normalizer read whole (nothing to release, still readable once the call gives up)."""
+    return not isinstance(result, httpx.Response) or isinstance(result.stream, httpx.ByteStream)
+
+
+__all__ = ["Ask", "Call", "Close", "Effect", "Read", "Send", "Sleep", "Steps", "vendor_call"]

@@ -1,0 +1,141 @@
+"""What a vendor call tells the world, from one place.
+
+:func:`normalizer._call.vendor_call` reports each event once, here; :class:`Observers` hands
+it to whoever listens: the log lines and the ``on_outcome`` hook (:class:`CallLog`),
+OpenTelemetry's metrics and the call's span (:class:`~normalizer._telemetry.Telemetry`, whose
+span wraps the whole call in the transport). Like stamina's instrumentation hooks, an
+observer never changes what the call returns: logging guards itself, and a broken exporter
+is ignored. The log is built on first need: most calls succeed at once and log nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+import httpx
+
+from ._logging import CallLog
+from ._outcome import Outcome
+from ._retry import GIVE_UP, Decision
+from ._store import Transition
+from ._telemetry import Telemetry, decided
+
+if TYPE_CHECKING:
+    from ._call import Call
+
+
+class Observers:
+    """The listeners of one call; each method is one event of :func:`vendor_call`."""
+
+    __slots__ = ("_call", "_log", "_product", "_telemetry")
+
+    def __init__(self, call: Call, telemetry: Telemetry | None) -> None:
+        self._call = call
+        self._telemetry = telemetry
+        product = call.route.product
+        self._product = None if product is None else product.id
+        self._log: CallLog | None = None
+
+    @classmethod
+    def of(cls, call: Call) -> Observers:
+        telemetry = call.pipeline.telemetry
+        return cls(call, telemetry if telemetry is not None and telemetry.wanted() else None)
+
+    @property
+    def log(self) -> CallLog:
+        if self._log is None:
+            call = self._call
+            options = call.pipeline.options
+            deadline = call.deadline
+            self._log = CallLog(
+                call.request,
+                call.route.mapping.id,
+                call.max_attempts,
+                logger=options.logger,
+                on_outcome=options.on_outcome,
+                redactor=call.pipeline.redactor_for(call.route.mapping),
+                log_bodies=options.log_bodies,
+                clock=deadline.clock,
+                started=deadline.started,
+            )
+        return self._log
+
+    def attempt(
+        self,
+        number: int,
+        response: httpx.Response | None,
+        outcome: Outcome | None,
+        error: BaseException | None = None,
+        *,
+        hop: bool = False,
+    ) -> None:
+        """An attempt's outcome (or transport error); ``hop``: an auth flow's challenge, not
+        logged as a failure."""
+        if outcome is None or not outcome.ok:
+            if not hop:
+                self.log.attempt_failed(number, response, outcome, error)
+        elif outcome.partial:
+            self.log.partial(number, outcome)
+        if self._telemetry is not None:
+            with _unless_broken():
+                self._telemetry.attempt(
+                    self._call.route.mapping.id, self._product, number, outcome, error
+                )
+
+    def decided(
+        self, number: int, result: httpx.Response | BaseException, decision: Decision
+    ) -> None:
+        """The decision taken on attempt ``number``: an event on the call's span."""
+        if self._telemetry is not None:
+            decided(number, result, decision)
+
+    def retrying(self, number: int, outcome: Outcome | None, decision: Decision) -> None:
+        self.log.retrying(number, outcome, decision.delay, decision.why, decision.delay_from)
+        if self._telemetry is not None:
+            with _unless_broken():
+                self._telemetry.retrying(self._call.route.mapping.id, self._product, decision.why)
+
+    def circuit(self, transition: Transition) -> None:
+        assert transition is not None
+        call = self._call
+        self.log.circuit(transition, call.keys.circuit, call.limits)
+        if self._telemetry is not None:
+            with _unless_broken():
+                self._telemetry.circuit(call.route.mapping.id, transition)
+
+    def finished(
+        self,
+        outcome: Outcome | None,
+        error: BaseException | None,
+        attempts: int,
+        decision: Decision | None,
+        retried_for: str | None,
+    ) -> None:
+        """The call's end: its outcome (or transport error), after ``attempts``; a give-up is
+        logged once, with why."""
+        why = None if decision is None else decision.why
+        gave_up = why is not None and why in GIVE_UP
+        if gave_up and (outcome is None or not outcome.ok):
+            assert why is not None
+            self.log.gave_up(attempts, outcome, why)
+        if self._telemetry is not None:
+            call = self._call
+            reason = why if gave_up else retried_for
+            with _unless_broken():
+                self._telemetry.finished(
+                    call.route.mapping.id,
+                    self._product,
+                    outcome,
+                    error,
+                    attempts,
+                    call.deadline.elapsed(),
+                    reason,
+                )
+        if outcome is not None and self._call.pipeline.options.on_outcome is not None:
+            self.log.finished(outcome, attempts)
+
+
+def _unless_broken() -> contextlib.suppress:
+    """A broken exporter or SDK must not change what the call returns."""
+    return contextlib.suppress(Exception)
