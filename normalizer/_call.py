@@ -19,10 +19,9 @@ one :class:`~normalizer._observe.Observers` (logs, the metrics hook, OpenTelemet
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -34,6 +33,7 @@ from ._limiter import ROUNDING, SETTLE
 from ._mapping import MAX_COOLDOWN
 from ._observe import Observers
 from ._outcome import Outcome, attach, outcome_of
+from ._pipeline import Call, Pipeline
 from ._redact import DEFAULT as DEFAULT_REDACTOR
 from ._retry import (
     TRANSIENT,
@@ -43,10 +43,7 @@ from ._retry import (
     RetryPolicy,
     bounded,
     decide,
-    effective_attempts,
-    is_testing,
     paid,
-    replayable,
     retry_after,
     retry_cost,
 )
@@ -55,7 +52,6 @@ from ._store import (
     Admission,
     Admit,
     GiveBack,
-    Keys,
     Limits,
     Pace,
     Question,
@@ -66,10 +62,6 @@ from ._store import (
     Signal,
     Transition,
 )
-
-if TYPE_CHECKING:
-    from ._pipeline import Pipeline
-
 
 # --- the effects: what the call asks its driver to do ------------------------------------------
 
@@ -113,49 +105,9 @@ Result = httpx.Response | httpx.TransportError
 Steps = Generator[Effect, Any, httpx.Response]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Call:
-    """One call's read-only context: what is fixed before its first attempt."""
-
-    pipeline: Pipeline
-    request: httpx.Request
-    route: Route
-    keys: Keys
-    limits: Limits
-    policy: RetryPolicy | None
-    deadline: Deadline
-    max_attempts: int
-    replayable: bool
-    paces: bool
-    """The adaptive limiter paces busy retries (decided alike under ``set_testing``)."""
-    timeout: object
-    """The caller's own timeouts, given back when the call ends."""
-
-    @classmethod
-    def start(cls, pipeline: Pipeline, request: httpx.Request, route: Route) -> Call:
-        keys, limits = pipeline.keys(route)
-        paces = limits.adaptive
-        if limits.limiter is not None and is_testing():  # nothing waits for a turn
-            limits = dataclasses.replace(limits, limiter=None)
-        policy = pipeline.policy
-        return cls(
-            pipeline,
-            request,
-            route,
-            keys,
-            limits,
-            policy,
-            Deadline.start(policy),
-            1 if policy is None else effective_attempts(policy),
-            replayable(request),  # judged before sending: that may turn a stream into bytes
-            paces,
-            request.extensions.get("timeout"),
-        )
-
-
 def vendor_call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Steps:
     """One vendor call, from its admission to its report (see the module's drawing)."""
-    call = Call.start(pipeline, request, route)
+    call = pipeline.call(request, route)
     keys, limits, policy = call.keys, call.limits, call.policy
     observe = Observers.of(call)
     # admit: may the call go out now, and when?

@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, overload
 
 from ._category import Category
 from ._outcome import Item, Outcome
-from ._redact import DEFAULT, Redactor
+from ._redact import DEFAULT, Redactor, clean_text
 
 if TYPE_CHECKING:
     import httpx
@@ -342,9 +342,6 @@ def _line(text: str) -> str:
     """``text`` with line breaks and other control characters escaped, as log fields are."""
     if text.isprintable():
         return text
-    # imported here: _logging imports this module (through _store, _limiter and _mapping)
-    from ._logging import clean_text
-
     return clean_text(text, len(text))
 
 

@@ -39,7 +39,7 @@ from typing import Any, Concatenate, ParamSpec
 import httpx
 
 from ._outcome import Outcome
-from ._redact import Redactor, head
+from ._redact import Redactor, clean_text, head
 from ._store import Limits
 
 LOGGER_NAME = "normalizer"
@@ -50,15 +50,6 @@ the first digits of a number the cut split."""
 _NUMBERS_LOGGED = 20
 _STREAMED = "<streamed body, not logged>"
 """What ``request_body`` says for a request whose body was a stream: it cannot be read again."""
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def clean_text(text: str, limit: int) -> str:
-    """Vendor text for a log field: at most ``limit`` characters, line breaks and other control
-    characters escaped (``\\n``), so no renderer (structlog < 25 included) writes a forged line."""
-    text = text[:limit]
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def _code(code: str, redactor: Redactor) -> str:

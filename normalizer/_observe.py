@@ -11,18 +11,15 @@ is ignored. The log is built on first need: most calls succeed at once and log n
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
 
 import httpx
 
 from ._logging import CallLog
 from ._outcome import Outcome
+from ._pipeline import Call
 from ._retry import GIVE_UP, Decision
 from ._store import Transition
 from ._telemetry import Telemetry, decided
-
-if TYPE_CHECKING:
-    from ._call import Call
 
 
 class Observers:

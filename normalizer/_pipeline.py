@@ -15,18 +15,22 @@ and :func:`normalizer._call.vendor_call` carries one request through them.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import replace
+
+import httpx
 
 from ._body import BodyReader
 from ._mapping import VendorMapping
 from ._options import Options
 from ._redact import DEFAULT as DEFAULT_REDACTOR
 from ._redact import Redactor
+from ._retry import Deadline, RetryPolicy, effective_attempts, is_testing, replayable
 from ._router import Route, Router
 from ._store import AsyncLocal, AsyncStore, Keys, Limits, LocalState, Store
-from ._telemetry import resolve
+from ._telemetry import CallSpan, resolve
 
 
 class Pipeline:
@@ -47,6 +51,10 @@ class Pipeline:
         self.telemetry = resolve(options.telemetry)
         self._keys: dict[tuple[str, str | None], tuple[VendorMapping, Keys, Limits]] = {}
         self._redactors: dict[str, tuple[VendorMapping, Redactor]] = {}
+
+    def call(self, request: httpx.Request, route: Route) -> Call:
+        """The read-only context of one call of ``request`` on ``route``."""
+        return _call(self, request, route)
 
     def keys(self, route: Route) -> tuple[Keys, Limits]:
         """Where a route's state lives, and the limits that apply to it (its vendor's published
@@ -70,6 +78,14 @@ class Pipeline:
         store = self.store.state if isinstance(self.store, AsyncLocal) else self.store
         if self.telemetry is not None and self.policy is not None and isinstance(store, LocalState):
             self.telemetry.watch(store, keys, limits)
+
+    def span(self, route: Route) -> CallSpan | None:
+        """The OpenTelemetry span of one call on ``route``, when there is one to make."""
+        telemetry = self.telemetry
+        if telemetry is None:
+            return None
+        product = None if route.product is None else route.product.id
+        return telemetry.span(route.mapping.id, product, self.redactor_for(route.mapping))
 
     def redactor_for(self, mapping: VendorMapping) -> Redactor:
         """The transport's redactor extended with the vendor's ``[redact]`` (its secret names
@@ -98,3 +114,43 @@ def _store(options: Options, asynchronous: bool) -> Store | AsyncStore:
     if isinstance(store, AsyncStore):
         raise TypeError("an async state store needs AsyncNormalizingTransport")
     return store
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Call:
+    """One call's read-only context: what is fixed before its first attempt."""
+
+    pipeline: Pipeline
+    request: httpx.Request
+    route: Route
+    keys: Keys
+    limits: Limits
+    policy: RetryPolicy | None
+    deadline: Deadline
+    max_attempts: int
+    replayable: bool
+    paces: bool
+    """The adaptive limiter paces busy retries (decided alike under ``set_testing``)."""
+    timeout: object
+    """The caller's own timeouts, given back when the call ends."""
+
+
+def _call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Call:
+    keys, limits = pipeline.keys(route)
+    paces = limits.adaptive
+    if limits.limiter is not None and is_testing():  # nothing waits for a turn
+        limits = replace(limits, limiter=None)
+    policy = pipeline.policy
+    return Call(
+        pipeline,
+        request,
+        route,
+        keys,
+        limits,
+        policy,
+        Deadline.start(policy),
+        1 if policy is None else effective_attempts(policy),
+        replayable(request),  # judged before sending: that may turn a stream into bytes
+        paces,
+        request.extensions.get("timeout"),
+    )

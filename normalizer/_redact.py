@@ -395,6 +395,16 @@ def _unique(key: str, taken: Mapping[str, object]) -> str:
     return f"{key}~{n}"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def clean_text(text: str, limit: int) -> str:
+    """Vendor text for a log field: at most ``limit`` characters, line breaks and other control
+    characters escaped (``\\n``), so no renderer (structlog < 25 included) writes a forged line."""
+    text = text[:limit]
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def head(text: str, limit: int) -> str:
     """The first ``limit`` characters of a text about to be redacted, without the digits of a
     number the cut split (the first 7 digits of an 11-digit number would not read as one)."""

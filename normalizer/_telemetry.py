@@ -7,7 +7,7 @@ imported. With the API but no SDK configured, nothing is built: the transport as
 "is a provider set up?" once per call and goes on.
 
 Traces: one span per logical vendor call, ``normalizer <vendor>``, from routing to the final
-outcome, waits and retries included (:func:`traced`). Its kind is ``INTERNAL``: the HTTP
+outcome, waits and retries included (:meth:`Telemetry.span`). Its kind is ``INTERNAL``: the HTTP
 semantic conventions give the ``CLIENT`` kind to a span per request sent over the wire (what
 ``opentelemetry-instrumentation-httpx`` makes for each attempt) and say an instrumentation that
 does so should not also make an encompassing HTTP client span; the call is an operation of this
@@ -49,17 +49,14 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._logging import clean_text
 from ._outcome import Outcome, outcome_of
 from ._redact import DEFAULT as DEFAULT_REDACTOR
-from ._redact import Redactor
+from ._redact import Redactor, clean_text
 
 if TYPE_CHECKING:
     import httpx
 
-    from ._pipeline import Pipeline
     from ._retry import Decision
-    from ._router import Route
     from ._store import Keys, Limits, LocalState
 
 SCOPE = "normalizer"
@@ -137,7 +134,7 @@ class Telemetry:
 
     def wanted(self) -> bool:
         """Whether a call starting now has anywhere to report: metrics set up, or a recording
-        span current (the call's own, :func:`traced`). Asked once per call: without an SDK a
+        span current (the call's own, :meth:`span`). Asked once per call: without an SDK a
         call pays cached checks only."""
         if self._counting():
             return True
@@ -190,6 +187,17 @@ class Telemetry:
         """Watch a vendor's retry tokens, and its (or its product's) rate, in ``store``."""
         with self._lock:
             self._watched.setdefault(store, {})[keys] = limits
+
+    def span(self, vendor: str, product: str | None, redactor: Redactor) -> CallSpan | None:
+        """The span of one vendor call, to enter around it; None without a tracer provider set
+        up (the transport then calls straight on: with only the API installed a call pays one
+        cached check, not even an empty ``with``)."""
+        if not self._tracing():
+            return None
+        try:
+            return self._call_span(vendor, product, redactor)
+        except Exception:  # a broken SDK: the call goes on untraced
+            return None
 
     def _call_span(self, vendor: str, product: str | None, redactor: Redactor) -> CallSpan:
         """A started span for one call to ``vendor`` (the current span, if any, its parent)."""
@@ -364,20 +372,6 @@ _CALL: contextvars.ContextVar[CallSpan | None] = contextvars.ContextVar(
 )
 """The span of the vendor call running in this context, for the reports that reach
 :class:`Telemetry` from the call (they do not carry it)."""
-
-
-def traced(pipeline: Pipeline, route: Route) -> CallSpan | None:
-    """The span of one vendor call, to enter around it; None without telemetry or without a
-    tracer provider set up (the transport then calls straight on: with only the API installed
-    a call pays one cached check, not even an empty ``with``)."""
-    telemetry = pipeline.telemetry
-    if telemetry is None or not telemetry._tracing():
-        return None
-    try:
-        product = None if route.product is None else route.product.id
-        return telemetry._call_span(route.mapping.id, product, pipeline.redactor_for(route.mapping))
-    except Exception:  # a broken SDK: the call goes on untraced
-        return None
 
 
 def decided(number: int, result: httpx.Response | BaseException, decision: Decision) -> None:

@@ -26,7 +26,6 @@ from ._pipeline import Pipeline
 from ._redact import Redactor
 from ._retry import async_sleeper, sleeper
 from ._store import AsyncStore, Store
-from ._telemetry import traced
 
 
 class NormalizingTransport(httpx.BaseTransport):
@@ -65,7 +64,7 @@ class NormalizingTransport(httpx.BaseTransport):
         route = None if _NESTED.get() else pipeline.router.route(request)
         if route is None:  # no vendor's; or an outer normalizing transport has this call
             return self._transport.handle_request(request)
-        span = traced(pipeline, route)
+        span = pipeline.span(route)
         if span is None:
             return self._drive(vendor_call(pipeline, request, route))
         with span:  # the call's span, current while its attempts run
@@ -150,7 +149,7 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         route = None if _NESTED.get() else pipeline.router.route(request)
         if route is None:  # no vendor's; or an outer normalizing transport has this call
             return await self._transport.handle_async_request(request)
-        span = traced(pipeline, route)
+        span = pipeline.span(route)
         if span is None:
             return await self._drive(vendor_call(pipeline, request, route))
         with span:  # current across the awaits: OpenTelemetry's context is a context variable
