@@ -172,15 +172,17 @@ Transition = Literal["opened", "closed"] | None
 A = TypeVar("A")
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
 class Query(Generic[A]):
-    """Something a store is asked; ``A`` is the type of its answer.
+    """Something a store is asked about the vendor state at ``keys``; ``A`` is the type of its
+    answer.
 
     Each question is one atomic step of the rules, a frozen value with named fields: a backend
     answers it whole (:meth:`Store.ask`), so two callers never both take the last token or both
     probe a half-open circuit.
     """
 
-    __slots__ = ()
+    keys: Keys
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -188,7 +190,6 @@ class Admit(Query[Admission]):
     """Before a call's first attempt: may it go out now, and when is its turn? Takes a
     rate-limiter turn at most ``patience`` seconds away."""
 
-    keys: Keys
     limits: Limits
     patience: float = math.inf
 
@@ -200,7 +201,6 @@ class Retry(Query[Admission]):
     more than ``patience`` away), and taken by :class:`Pace` once the backoff is over, so that a
     retry due in a second does not hold back the calls arriving meanwhile."""
 
-    keys: Keys
     limits: Limits
     cost: int
     delay: float = 0.0
@@ -212,7 +212,6 @@ class Pace(Query[Admission]):
     """Before a retry, once its backoff is over: take its rate-limiter turn (``turn``), or
     ``rate`` when it is more than ``patience`` away."""
 
-    keys: Keys
     limits: Limits
     patience: float = math.inf
 
@@ -221,7 +220,6 @@ class Pace(Query[Admission]):
 class GiveBack(Query[None]):
     """A call that took a turn will not use it (cancelled while waiting): the next may."""
 
-    keys: Keys
     limits: Limits
 
 
@@ -232,7 +230,6 @@ class Record(Query[Transition]):
     its success (a call let through before it opened proves nothing about now). The answer is
     the circuit's transition, if this attempt made one."""
 
-    keys: Keys
     limits: Limits
     signal: Signal
 
@@ -241,7 +238,6 @@ class Record(Query[Transition]):
 class Refund(Query[None]):
     """Give back ``tokens`` a :class:`Retry` took for a retry that will not happen."""
 
-    keys: Keys
     limits: Limits
     tokens: int
 
@@ -250,8 +246,6 @@ class Refund(Query[None]):
 class Release(Query[None]):
     """A probe that will never report (its call was cancelled): free the slot at once, so the
     next call probes instead of every call failing fast until ``recovery``."""
-
-    keys: Keys
 
 
 Question = Query[Any]

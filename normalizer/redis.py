@@ -26,34 +26,45 @@ when it answers again.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, cast
 
 try:
     import redis
     import redis.asyncio
     from redis.asyncio.retry import Retry as AsyncRetry
     from redis.backoff import NoBackoff
-    from redis.retry import Retry
+    from redis.retry import Retry as SyncRetry
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "normalizer.redis needs redis-py: pip install 'telco-normalizer[redis]'"
     ) from exc
 
 from . import _limiter
-from ._logging import adapt, clean_text
+from ._logging import adapt
 from ._mapping import MAX_COOLDOWN
 from ._redact import DEFAULT as DEFAULT_REDACTOR
+from ._redact import clean_text
 from ._store import (
     STEP,
+    A,
     Admission,
+    Admit,
     AsyncStore,
+    GiveBack,
     Keys,
     Limits,
     LocalState,
+    Pace,
+    Query,
+    Record,
+    Refund,
+    Release,
+    Retry,
     Signal,
     Store,
     Transition,
@@ -63,14 +74,20 @@ from ._store import (
 __all__ = ["AsyncRedisState", "RedisState"]
 
 _SCRIPT = """
-local now = tonumber(ARGV[10])
+-- the question, by name (normalizer/redis.py's _argv): ARGV holds name, value pairs; numbers
+-- are read as numbers, and one that is infinite (no bound: patience, the rate's ceiling) was
+-- left out and reads nil here
+local q = {}
+for i = 1, #ARGV, 2 do q[ARGV[i]] = tonumber(ARGV[i + 1]) or ARGV[i + 1] end
+local now = q.now
 if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 end
 local vendor, circuit, pacer = KEYS[1], KEYS[2], KEYS[3]
-local op, capacity, threshold = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local window, recovery, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[9])
+local op, capacity, ttl = q.op, q.capacity or 0, q.ttl
+-- the circuit breaker's (threshold 0: none)
+local threshold, window, recovery = q.failures or 0, q.window or 0, q.recovery or 0
 
 -- every number read is checked first (the rules of normalizer/_store.py's _settle): a hash
 -- written by another program, by hand or by a bug must neither fail a call nor lock a vendor
@@ -155,37 +172,35 @@ local function done(reply)
   return reply
 end
 
--- the rate limiter (mirrors normalizer/_limiter.py); ceiling and patience -1: none
-local limited, adaptive = ARGV[12] == '1', ARGV[13] == '1'
-local ceiling, min_rate = tonumber(ARGV[14]), tonumber(ARGV[15])
+-- the rate limiter (mirrors normalizer/_limiter.py): its fields come only with one
+local limited, adaptive = q.adaptive ~= nil, q.adaptive == 1
+local ceiling, min_rate = q.ceiling, q.min_rate or 0  -- ceiling nil: none
+local max_wait = q.max_wait or math.huge
 local function curve(peak, since)
   local k = (peak * (1 - BETA) / SCALE) ^ (1 / 3)
   return SCALE * (math.max(0, now - since) - k) ^ 3 + peak
 end
 local function rate_at(peak, since)  -- nil: no limit
-  if peak <= 0 then
-    if ceiling < 0 then return nil end
-    return ceiling
-  end
+  if peak <= 0 then return ceiling end
   local rate = math.max(min_rate, curve(peak, since))
-  if ceiling >= 0 then rate = math.min(rate, ceiling) end
+  if ceiling then rate = math.min(rate, ceiling) end
   return rate
 end
 
-if op == 'refund' then
+if op == 'Refund' then
   local tokens = read(vendor, 'tokens')
   if tokens then
-    write(vendor, 'tokens', math.min(capacity, tokens + tonumber(ARGV[6])))
+    write(vendor, 'tokens', math.min(capacity, tokens + q.tokens))
   end
   return ''
 end
 
-if op == 'release' then  -- a probe that will never report: the next call may probe
+if op == 'Release' then  -- a probe that will never report: the next call may probe
   if redis.call('EXISTS', circuit) == 1 then redis.call('HSET', circuit, 'probe_until', 0) end
   return ''
 end
 
-if op == 'giveback' then  -- a turn taken by a call that was cancelled while waiting for it
+if op == 'GiveBack' then  -- a turn taken by a call that was cancelled while waiting for it
   local rate = rate_at(num(pacer, 'peak'), started(pacer, 'since'))
   local tat = num(pacer, 'tat')
   if limited and rate and tat > now then
@@ -195,7 +210,7 @@ if op == 'giveback' then  -- a turn taken by a call that was cancelled while wai
 end
 
 -- a rate-limiter turn for a call arriving at `arrival`: taken (reserve) or only looked at;
--- returns its start, and false when it is more than `patience` (-1: any) from now
+-- returns its start, and false when it is more than `patience` (nil: any) from now
 local function take_turn(arrival, patience, reserve)
   if not limited then return arrival, true end
   local peak, since = num(pacer, 'peak'), started(pacer, 'since')
@@ -208,10 +223,10 @@ local function take_turn(arrival, patience, reserve)
   local tat = num(pacer, 'tat')
   if rate then
     -- a turn further ahead than any call may wait: the server's clock stepped back
-    if tat - now > tonumber(ARGV[20]) + 1 / rate + TOLERANCE then tat = now end
+    if tat - now > max_wait + 1 / rate + TOLERANCE then tat = now end
     start = math.max(arrival, tat - TOLERANCE)
   end
-  if patience >= 0 and start - now > patience then return start, false end
+  if patience and start - now > patience then return start, false end
   if not reserve then return start, true end
   if rate then write(pacer, 'tat', str(math.max(tat, start) + 1 / rate)) end
   if adaptive then
@@ -231,15 +246,15 @@ local function take_turn(arrival, patience, reserve)
   return start, true
 end
 
-if op == 'pace' then
-  local start, granted = take_turn(now, tonumber(ARGV[17]), true)
+if op == 'Pace' then
+  local start, granted = take_turn(now, q.patience, true)
   local verdict = 'go'
   if not granted then verdict = 'rate' end
   return done({verdict, '0', '0', str(start - now), str(now)})
 end
 
-if op ~= 'record' then
-  local cost = tonumber(ARGV[6])
+if op == 'Admit' or op == 'Retry' then
+  local cost = q.cost or 0
   local verdict = 'go'
   local opened = 0
   if threshold > 0 then
@@ -256,8 +271,8 @@ if op ~= 'record' then
   if cost > tokens then return {'budget', '0', '0', '0', str(now)} end
   local wait = cooldown()
   quiet = wait > 0
-  -- a first attempt takes its turn; a retry only looks (it takes one when due: 'pace')
-  local start, granted = take_turn(now + tonumber(ARGV[16]), tonumber(ARGV[17]), op == 'admit')
+  -- a first attempt takes its turn; a retry only looks (it takes one when due: 'Pace')
+  local start, granted = take_turn(now + (q.delay or 0), q.patience, op == 'Admit')
   if not granted then return done({'rate', '0', '0', str(start - now), str(now)}) end
   if cost > 0 then
     write(vendor, 'tokens', tokens - cost)
@@ -272,8 +287,9 @@ if op ~= 'record' then
   return done({verdict, str(wait), clean, str(start - now), str(now)})
 end
 
-local failed, pause, refund = ARGV[6] == '1', tonumber(ARGV[7]), tonumber(ARGV[8])
-local probe = ARGV[11] == '1'  -- only the probe's success closes an open circuit
+-- 'Record': what an attempt showed (its Signal's fields)
+local failed = q.failed == 1
+local probe = q.probe == 1  -- only the probe's success closes an open circuit
 local transition = ''
 if threshold > 0 then
   local opened = ending(circuit, 'opened_until', recovery)
@@ -301,18 +317,18 @@ if threshold > 0 then
   end
   keep(circuit)
 end
-pause = math.min(pause, MAX_COOLDOWN)
+local pause = math.min(q.cooldown or math.huge, MAX_COOLDOWN)  -- nil: infinite
 if pause > 0 and cooldown() < pause then
   write(vendor, 'cooldown_until', str(now + pause), 'cooldown_for', str(pause))
 end
-if refund > 0 then
+if q.refund > 0 then
   local tokens = read(vendor, 'tokens')
-  if tokens then write(vendor, 'tokens', math.min(capacity, tokens + refund)) end
+  if tokens then write(vendor, 'tokens', math.min(capacity, tokens + q.refund)) end
 end
 keep(vendor)
 -- a busy answer of shared scope lowers the rate, once per round (a call admitted after the
 -- last lowering and its settling time), and from a rate actually measured
-if ARGV[18] == '1' and limited and adaptive then
+if q.slow == 1 and limited and adaptive then
   local since = started(pacer, 'since')
   local m_start, count, m_rate = started(pacer, 'm_start'), num(pacer, 'm_count'),
     num(pacer, 'm_rate')
@@ -320,9 +336,9 @@ if ARGV[18] == '1' and limited and adaptive then
   if m_start > 0 then meter = math.max(m_rate, count / math.max(now - m_start, TOLERANCE)) end
   local peak = num(pacer, 'peak')
   if peak > 0 and num(pacer, 'tat') > now then meter = rate_at(peak, since) end  -- queued
-  if meter > 0 and (since <= 0 or tonumber(ARGV[19]) >= since + SETTLE) then
+  if meter > 0 and (since <= 0 or q.at >= since + SETTLE) then
     if peak > 0 then meter = math.min(meter, rate_at(peak, since)) end
-    if ceiling >= 0 then meter = math.min(meter, ceiling) end
+    if ceiling then meter = math.min(meter, ceiling) end
     write(pacer, 'peak', str(math.max(min_rate, meter)), 'since', str(now))
     keep(pacer)
   end
@@ -342,21 +358,59 @@ _SCRIPT = (
     .replace("STEP", repr(STEP))
 )
 _TTL = 3600
-_ANY = Limits(0, None)
-"""Limits for the script's operations that need none (release)."""
-
-
-def _finite(value: float) -> float:
-    """A number for the script: -1 stands for "none" (inf)."""
-    return value if math.isfinite(value) else -1
-
 
 _Client = TypeVar("_Client", redis.Redis, redis.asyncio.Redis)
+
+
+class _Away(redis.RedisError):
+    """Redis is known to be away (no connection attempt until retry time)."""
+
+
 _ERRORS = (redis.RedisError, OSError)
 
 
+def _argv(question: Query[Any], now: float | None) -> list[str | float]:
+    """``question`` as the script reads it: ARGV as name, value pairs, each named as the field
+    it comes from (the question's own, its :class:`Limits`' and :class:`Signal`'s), so the
+    script reads ``q.patience``, ``q.cost``, ``q.slow``. True and False are 1 and 0; an infinite
+    number (no bound) is left out, which the script reads as nil."""
+    named: dict[str, float | str | None] = {"op": type(question).__name__, "ttl": _TTL, "now": now}
+    for field in dataclasses.fields(question):
+        value = getattr(question, field.name)
+        if isinstance(value, Limits):
+            named.update(_limits(value))
+        elif isinstance(value, Signal):
+            named.update(value._asdict())
+        elif not isinstance(value, Keys):  # the keys are the script's KEYS
+            named[field.name] = value
+    argv: list[str | float] = []
+    for name, value in named.items():
+        if value is not None and value != math.inf:
+            argv += (name, int(value) if isinstance(value, bool) else value)
+    return argv
+
+
+def _limits(limits: Limits) -> dict[str, float | None]:
+    """The numbers of ``limits`` the script applies, by name (the breaker's and the rate
+    limiter's only when there is one)."""
+    named: dict[str, float | None] = {"capacity": limits.capacity}
+    breaker, limiter = limits.breaker, limits.limiter
+    if breaker is not None:
+        named.update(failures=breaker.failures, window=breaker.window, recovery=breaker.recovery)
+    if limiter is not None:
+        named.update(
+            adaptive=limits.adaptive,
+            ceiling=limits.ceiling,
+            min_rate=limiter.min_rate,
+            max_wait=limiter.max_wait,
+        )
+    return named
+
+
 class _Shared:
-    """What the sync and async stores share: keys, arguments, replies and the fallback."""
+    """What the sync and async stores share: everything but the script's call. A question
+    becomes the script's KEYS and ARGV (:meth:`call`), its reply an answer (:meth:`answer`);
+    while Redis is away the in-process fallback answers (:meth:`failed`)."""
 
     def __init__(
         self,
@@ -383,7 +437,40 @@ class _Shared:
         """A SCAN pattern for every key of ``vendor`` (its hash and its product circuits)."""
         return f"{{{self._tag}:{vendor}}}*"
 
-    def keys(self, keys: Keys) -> list[str]:
+    def call(self, question: Query[Any]) -> dict[str, Any]:
+        """The script's arguments for ``question``; raises :class:`_Away` while Redis is known
+        to be away."""
+        if self._down_until is not None and self._clock() < self._down_until:
+            raise _Away
+        return {
+            "keys": self._keys(question.keys),
+            "args": _argv(question, self._now and self._now()),
+        }
+
+    def answer(self, question: Query[A], reply: Any) -> A:
+        """The script's ``reply`` read as ``question``'s answer (the fallback's, for a reply
+        that makes no sense: a corrupted hash must not crash a call, nor lock a vendor out)."""
+        if self._down_until is not None:
+            self._down_until = None
+            self._emit("info", "shared_state_restored")
+        answer = _READERS[type(question)](reply)
+        return self.fallback.ask(question) if answer is _HERE else cast(A, answer)
+
+    def failed(self, question: Query[A], error: BaseException) -> A:
+        """Redis failed (or is away): the fallback answers until ``retry_interval`` is over."""
+        if not isinstance(error, _Away):
+            if self._down_until is None:
+                self._emit(
+                    "warning",
+                    "shared_state_unavailable",
+                    error=type(error).__name__,
+                    error_message=clean_text(DEFAULT_REDACTOR.text(str(error)), 300),
+                    fallback="in-process",
+                )
+            self._down_until = self._clock() + self._retry_interval
+        return self.fallback.ask(question)
+
+    def _keys(self, keys: Keys) -> list[str]:
         names = self._names.get(keys)
         if names is None:
             vendor = f"{{{self._tag}:{keys.vendor}}}"
@@ -391,71 +478,6 @@ class _Shared:
             pace = vendor if keys.pace == keys.vendor else f"{vendor}:{keys.pace}"
             names = self._names[keys] = [vendor, circuit, pace]
         return names
-
-    def args(
-        self,
-        op: str,
-        limits: Limits,
-        *rest: float,
-        probe: bool = False,
-        delay: float = 0.0,
-        patience: float = math.inf,
-        slow: bool = False,
-        at: float = 0.0,
-    ) -> list[str | float]:
-        breaker = limits.breaker
-        if breaker is None:
-            circuit: Sequence[float] = (0, 0, 0)
-        else:
-            circuit = (breaker.failures, breaker.window, breaker.recovery)
-        tail = [*rest] + [0] * (3 - len(rest))
-        now = "" if self._now is None else self._now()
-        limiter = limits.limiter
-        return [
-            op,
-            limits.capacity,
-            *circuit,
-            *tail,
-            _TTL,
-            now,
-            int(probe),
-            int(limiter is not None),
-            int(limits.adaptive),
-            _finite(limits.ceiling),
-            0.5 if limiter is None else limiter.min_rate,
-            delay,
-            _finite(max(0.0, patience)),
-            int(slow),
-            at,
-            0.0 if limiter is None else limiter.max_wait,
-        ]
-
-    def record(self, limits: Limits, signal: Signal) -> list[str | float]:
-        failed, cooldown, refund, probe, slow, at = signal
-        return self.args(
-            "record", limits, int(failed), cooldown, refund, probe=probe, slow=slow, at=at
-        )
-
-    @property
-    def usable(self) -> bool:
-        """False while Redis is known to be away (no connection attempt until retry time)."""
-        return self._down_until is None or self._clock() >= self._down_until
-
-    def failed(self, error: BaseException) -> None:
-        if self._down_until is None:
-            self._emit(
-                "warning",
-                "shared_state_unavailable",
-                error=type(error).__name__,
-                error_message=clean_text(DEFAULT_REDACTOR.text(str(error)), 300),
-                fallback="in-process",
-            )
-        self._down_until = self._clock() + self._retry_interval
-
-    def answered(self) -> None:
-        if self._down_until is not None:
-            self._down_until = None
-            self._emit("info", "shared_state_restored")
 
     def _emit(self, level: str, event: str, **fields: Any) -> None:
         """Log as the transports do (never stdout unasked); a failing logger never fails a call."""
@@ -466,6 +488,9 @@ class _Shared:
             pass
 
 
+_HERE = object()
+"""A reader's word that the in-process fallback answers this question."""
+
 _VERDICTS: dict[str, Verdict] = {
     "go": "go",
     "probe": "probe",
@@ -475,16 +500,15 @@ _VERDICTS: dict[str, Verdict] = {
 }
 
 
-def _admission(reply: Any) -> Admission | None:
-    """The script's answer, or None for a reply that makes no sense (then the fallback
-    answers): a corrupted hash must not crash a call, nor lock a vendor out."""
+def _admission(reply: Any) -> Admission | object:
+    """The script's admission, or :data:`_HERE` for a reply that makes no sense."""
     try:
         verdict, wait, clean, turn, at = (
             v.decode() if isinstance(v, bytes) else str(v) for v in reply
         )
         seconds, ahead, when = float(wait), float(turn), float(at)
         if not (math.isfinite(ahead) and ahead >= 0 and math.isfinite(when)):
-            return None
+            return _HERE
         return Admission(
             _VERDICTS[verdict],
             min(seconds, MAX_COOLDOWN) if math.isfinite(seconds) and seconds >= 0 else 0.0,
@@ -493,7 +517,7 @@ def _admission(reply: Any) -> Admission | None:
             when,
         )
     except (ValueError, TypeError, KeyError, UnicodeDecodeError):
-        return None
+        return _HERE
 
 
 def _transition(reply: Any) -> Transition:
@@ -504,6 +528,27 @@ def _transition(reply: Any) -> Transition:
     if text == "opened":
         return "opened"
     return "closed" if text == "closed" else None
+
+
+def _nothing(reply: Any) -> None:
+    return None
+
+
+def _here_too(reply: Any) -> object:
+    """A release frees the probe's slot in the fallback too: the probe may have been let
+    through there while Redis was away."""
+    return _HERE
+
+
+_READERS: dict[type[Query[Any]], Callable[[Any], Any]] = {
+    Admit: _admission,
+    Retry: _admission,
+    Pace: _admission,
+    GiveBack: _nothing,
+    Record: _transition,
+    Refund: _nothing,
+    Release: _here_too,
+}
 
 
 def _check_vendor(vendor: str) -> None:
@@ -525,7 +570,7 @@ def _require_asyncio() -> None:
         ) from None
 
 
-def _client_options(timeout: float, retry: Retry | AsyncRetry) -> dict[str, Any]:
+def _client_options(timeout: float, retry: SyncRetry | AsyncRetry) -> dict[str, Any]:
     """Fail fast: a slow Redis must cost a call milliseconds, then the fallback takes over.
 
     ``retry`` (none: 0 retries) is of the client's own kind: redis-py 8 warns when an asyncio
@@ -571,8 +616,24 @@ class RedisState(_RedisStore[redis.Redis], Store):
     @classmethod
     def from_url(cls, url: str, *, timeout: float = 0.05, **options: Any) -> RedisState:
         """A store on a new client for ``url`` whose every operation gives up after ``timeout``."""
-        client = redis.Redis.from_url(url, **_client_options(timeout, Retry(NoBackoff(), 0)))
+        client = redis.Redis.from_url(url, **_client_options(timeout, SyncRetry(NoBackoff(), 0)))
         return cls(client, **options)
+
+    def ask(self, question: Query[A]) -> A:
+        """One run of the script answers ``question`` (the fallback, while Redis is away)."""
+        shared = self._shared
+        try:
+            return shared.answer(question, self._script(**shared.call(question)))
+        except _ERRORS as exc:
+            return shared.failed(question, exc)
+
+    def clear(self, vendor: str) -> int:
+        """Forget ``vendor``'s budget, circuits and cooldown for the whole fleet (and here);
+        returns how many Redis keys were deleted. Raises if Redis cannot be reached."""
+        _check_vendor(vendor)
+        self.fallback.clear(vendor)
+        names = list(self.client.scan_iter(match=self._shared.pattern(vendor)))
+        return int(self.client.delete(*names)) if names else 0
 
     def close(self) -> None:
         """Close the Redis client (when the transports using this store are done)."""
@@ -583,69 +644,6 @@ class RedisState(_RedisStore[redis.Redis], Store):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def _run(self, keys: Keys, args: list[str | float]) -> Any:
-        shared = self._shared
-        if not shared.usable:
-            return None
-        try:
-            reply = self._script(keys=shared.keys(keys), args=args)
-        except _ERRORS as exc:
-            shared.failed(exc)
-            return None
-        shared.answered()
-        return reply
-
-    def admit(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
-        reply = self._run(keys, self._shared.args("admit", limits, 0, patience=patience))
-        answer = None if reply is None else _admission(reply)
-        return self.fallback.admit(keys, limits, patience) if answer is None else answer
-
-    def retry(
-        self,
-        keys: Keys,
-        limits: Limits,
-        cost: int,
-        delay: float = 0.0,
-        patience: float = math.inf,
-    ) -> Admission:
-        args = self._shared.args("retry", limits, cost, delay=delay, patience=patience)
-        answer = _admission(reply) if (reply := self._run(keys, args)) is not None else None
-        if answer is None:
-            return self.fallback.retry(keys, limits, cost, delay, patience)
-        return answer
-
-    def pace(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
-        reply = self._run(keys, self._shared.args("pace", limits, patience=patience))
-        answer = None if reply is None else _admission(reply)
-        return self.fallback.pace(keys, limits, patience) if answer is None else answer
-
-    def give_back(self, keys: Keys, limits: Limits) -> None:
-        if self._run(keys, self._shared.args("giveback", limits)) is None:
-            self.fallback.give_back(keys, limits)
-
-    def release(self, keys: Keys) -> None:
-        self.fallback.release(keys)
-        self._run(keys, self._shared.args("release", _ANY))
-
-    def clear(self, vendor: str) -> int:
-        """Forget ``vendor``'s budget, circuits and cooldown for the whole fleet (and here);
-        returns how many Redis keys were deleted. Raises if Redis cannot be reached."""
-        _check_vendor(vendor)
-        self.fallback.clear(vendor)
-        names = list(self.client.scan_iter(match=self._shared.pattern(vendor)))
-        return int(self.client.delete(*names)) if names else 0
-
-    def refund(self, keys: Keys, limits: Limits, tokens: int) -> None:
-        if self._run(keys, self._shared.args("refund", limits, tokens)) is None:
-            self.fallback.refund(keys, limits, tokens)
-
-    def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
-        args = self._shared.record(limits, signal)
-        reply = self._run(keys, args)
-        if reply is None:
-            return self.fallback.record(keys, limits, signal)
-        return _transition(reply)
 
 
 class AsyncRedisState(_RedisStore[redis.asyncio.Redis], AsyncStore):
@@ -658,6 +656,22 @@ class AsyncRedisState(_RedisStore[redis.asyncio.Redis], AsyncStore):
         retry = AsyncRetry(NoBackoff(), 0)
         return cls(redis.asyncio.Redis.from_url(url, **_client_options(timeout, retry)), **options)
 
+    async def ask(self, question: Query[A]) -> A:
+        """As :meth:`RedisState.ask`, awaiting the script."""
+        _require_asyncio()
+        shared = self._shared
+        try:
+            return shared.answer(question, await self._script(**shared.call(question)))
+        except _ERRORS as exc:
+            return shared.failed(question, exc)
+
+    async def clear(self, vendor: str) -> int:
+        """The async twin of :meth:`RedisState.clear`."""
+        _check_vendor(vendor)
+        self.fallback.clear(vendor)
+        names = [name async for name in self.client.scan_iter(match=self._shared.pattern(vendor))]
+        return int(await self.client.delete(*names)) if names else 0
+
     async def aclose(self) -> None:
         """Close the Redis client (when the transports using this store are done)."""
         await self.client.aclose()
@@ -667,66 +681,3 @@ class AsyncRedisState(_RedisStore[redis.asyncio.Redis], AsyncStore):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-    async def _run(self, keys: Keys, args: list[str | float]) -> Any:
-        _require_asyncio()
-        shared = self._shared
-        if not shared.usable:
-            return None
-        try:
-            reply = await self._script(keys=shared.keys(keys), args=args)
-        except _ERRORS as exc:
-            shared.failed(exc)
-            return None
-        shared.answered()
-        return reply
-
-    async def admit(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
-        reply = await self._run(keys, self._shared.args("admit", limits, 0, patience=patience))
-        answer = None if reply is None else _admission(reply)
-        return self.fallback.admit(keys, limits, patience) if answer is None else answer
-
-    async def retry(
-        self,
-        keys: Keys,
-        limits: Limits,
-        cost: int,
-        delay: float = 0.0,
-        patience: float = math.inf,
-    ) -> Admission:
-        args = self._shared.args("retry", limits, cost, delay=delay, patience=patience)
-        answer = _admission(reply) if (reply := await self._run(keys, args)) is not None else None
-        if answer is None:
-            return self.fallback.retry(keys, limits, cost, delay, patience)
-        return answer
-
-    async def pace(self, keys: Keys, limits: Limits, patience: float = math.inf) -> Admission:
-        reply = await self._run(keys, self._shared.args("pace", limits, patience=patience))
-        answer = None if reply is None else _admission(reply)
-        return self.fallback.pace(keys, limits, patience) if answer is None else answer
-
-    async def give_back(self, keys: Keys, limits: Limits) -> None:
-        if await self._run(keys, self._shared.args("giveback", limits)) is None:
-            self.fallback.give_back(keys, limits)
-
-    async def release(self, keys: Keys) -> None:
-        self.fallback.release(keys)
-        await self._run(keys, self._shared.args("release", _ANY))
-
-    async def clear(self, vendor: str) -> int:
-        """The async twin of :meth:`RedisState.clear`."""
-        _check_vendor(vendor)
-        self.fallback.clear(vendor)
-        names = [name async for name in self.client.scan_iter(match=self._shared.pattern(vendor))]
-        return int(await self.client.delete(*names)) if names else 0
-
-    async def refund(self, keys: Keys, limits: Limits, tokens: int) -> None:
-        if await self._run(keys, self._shared.args("refund", limits, tokens)) is None:
-            self.fallback.refund(keys, limits, tokens)
-
-    async def record(self, keys: Keys, limits: Limits, signal: Signal) -> Transition:
-        args = self._shared.record(limits, signal)
-        reply = await self._run(keys, args)
-        if reply is None:
-            return self.fallback.record(keys, limits, signal)
-        return _transition(reply)

@@ -14,7 +14,7 @@ import pytest
 import normalizer
 from normalizer import LocalState, RateLimitedError, RateLimiter, Registry
 from normalizer._limiter import BETA, RELEASE, TOLERANCE, curve, lowered, released, turn
-from normalizer._store import Keys, Limits, Signal, Store
+from normalizer._store import Admit, Keys, Limits, Pace, Record, Retry, Signal, Store
 from tests.conftest import FakeClock, RedisServer, outcome
 from tests.test_retry import MANGO, Script, _real_waits, js, policy  # noqa: F401
 
@@ -73,7 +73,7 @@ def _send(state: Store, clock: FakeClock, calls: int, spacing: float) -> list[fl
     """Admit ``calls`` calls ``spacing`` seconds apart; returns each call's turn."""
     turns = []
     for _ in range(calls):
-        turns.append(state.admit(KEYS, ADAPTIVE).turn)
+        turns.append(state.ask(Admit(KEYS, ADAPTIVE)).turn)
         clock.now += spacing
     return turns
 
@@ -88,10 +88,10 @@ def test_an_overload_signal_paces_calls_below_the_sending_rate(
     clock: FakeClock, store: Store
 ) -> None:
     _send(store, clock, 400, 0.005)  # 200 calls/s for two seconds
-    at = store.admit(KEYS, ADAPTIVE).at
-    store.record(KEYS, ADAPTIVE, Signal(slow=True, at=at))
+    at = store.ask(Admit(KEYS, ADAPTIVE)).at
+    store.ask(Record(KEYS, ADAPTIVE, Signal(slow=True, at=at)))
     # a burst now: turns come 1/140 s apart (0.7 x 200/s), after a small burst allowance
-    turns = [store.admit(KEYS, ADAPTIVE).turn for _ in range(50)]
+    turns = [store.ask(Admit(KEYS, ADAPTIVE)).turn for _ in range(50)]
     assert turns[0] == 0.0
     gaps = [b - a for a, b in itertools.pairwise(turns[10:])]
     assert max(gaps) - min(gaps) < 1e-6  # evenly
@@ -101,17 +101,17 @@ def test_an_overload_signal_paces_calls_below_the_sending_rate(
 
 def test_refusals_in_flight_lower_the_rate_once(clock: FakeClock, store: Store) -> None:
     _send(store, clock, 400, 0.005)
-    ats = [store.admit(KEYS, ADAPTIVE).at for _ in range(16)]  # sixteen calls in flight
+    ats = [store.ask(Admit(KEYS, ADAPTIVE)).at for _ in range(16)]  # sixteen calls in flight
     clock.now += 0.01
     for at in ats:  # all refused: one round, one lowering
-        store.record(KEYS, ADAPTIVE, Signal(slow=True, at=at))
-    burst = [store.admit(KEYS, ADAPTIVE).turn for _ in range(40)]
+        store.ask(Record(KEYS, ADAPTIVE, Signal(slow=True, at=at)))
+    burst = [store.ask(Admit(KEYS, ADAPTIVE)).turn for _ in range(40)]
     assert AFTER_FIRST / 240 < burst[-1] - burst[-2] <= AFTER_FIRST / 200
     # a call admitted after the lowering (and its settling time) and refused lowers it again
     clock.now += 0.2
-    at = store.admit(KEYS, ADAPTIVE).at
-    store.record(KEYS, ADAPTIVE, Signal(slow=True, at=at))
-    again = [store.admit(KEYS, ADAPTIVE).turn for _ in range(40)]
+    at = store.ask(Admit(KEYS, ADAPTIVE)).at
+    store.ask(Record(KEYS, ADAPTIVE, Signal(slow=True, at=at)))
+    again = [store.ask(Admit(KEYS, ADAPTIVE)).turn for _ in range(40)]
     assert again[-1] - again[-2] > 1.2 * (burst[-1] - burst[-2])
 
 
@@ -119,17 +119,17 @@ def test_a_turn_too_far_ahead_is_refused_without_being_taken(
     clock: FakeClock, store: Store
 ) -> None:
     limits = Limits(100, None, RateLimiter(), ceiling=1.0)  # a published 1 call/s
-    assert store.admit(KEYS, limits, 0.5).verdict == "go"
-    refused = store.admit(KEYS, limits, 0.5)
+    assert store.ask(Admit(KEYS, limits, 0.5)).verdict == "go"
+    refused = store.ask(Admit(KEYS, limits, 0.5))
     assert refused.verdict == "rate"
     assert refused.turn == pytest.approx(1.0 - TOLERANCE)
     # the refused call took no turn: the next one waiting longer gets the same
-    assert store.admit(KEYS, limits, 5.0).turn == pytest.approx(1.0 - TOLERANCE)
+    assert store.ask(Admit(KEYS, limits, 5.0)).turn == pytest.approx(1.0 - TOLERANCE)
 
 
 def test_a_ceiling_paces_without_any_signal(clock: FakeClock, store: Store) -> None:
     limits = Limits(100, None, RateLimiter(rate=10.0, adaptive=False), ceiling=10.0)
-    turns = [store.admit(KEYS, limits).turn for _ in range(5)]
+    turns = [store.ask(Admit(KEYS, limits)).turn for _ in range(5)]
     assert turns == pytest.approx([0.0, 0.05, 0.15, 0.25, 0.35])
 
 
@@ -137,37 +137,37 @@ def test_a_retry_looks_at_the_queue_and_takes_its_turn_when_due(
     clock: FakeClock, store: Store
 ) -> None:
     limits = Limits(100, None, RateLimiter(), ceiling=10.0)
-    store.admit(KEYS, limits)
+    store.ask(Admit(KEYS, limits))
     # a retry due in 2 s takes no turn now: calls arriving meanwhile are not held back by it
-    assert store.retry(KEYS, limits, 5, 2.0).turn == pytest.approx(2.0)
-    assert store.admit(KEYS, limits).turn == pytest.approx(0.1 - TOLERANCE)
+    assert store.ask(Retry(KEYS, limits, 5, 2.0)).turn == pytest.approx(2.0)
+    assert store.ask(Admit(KEYS, limits)).turn == pytest.approx(0.1 - TOLERANCE)
     # ...but a queue longer than it may wait stops it at once
     for _ in range(20):
-        store.admit(KEYS, limits)
-    assert store.retry(KEYS, limits, 5, 0.0, 1.0).verdict == "rate"
+        store.ask(Admit(KEYS, limits))
+    assert store.ask(Retry(KEYS, limits, 5, 0.0, 1.0)).verdict == "rate"
     clock.now += 2.0
-    paced = store.pace(KEYS, limits)  # when due, it joins the queue
+    paced = store.ask(Pace(KEYS, limits))  # when due, it joins the queue
     assert paced.verdict == "go"
     assert paced.turn == pytest.approx(0.1 * 22 - TOLERANCE - 2.0)
 
 
 def test_the_limiter_lets_go_after_long_without_a_signal(clock: FakeClock, store: Store) -> None:
     _send(store, clock, 400, 0.005)
-    store.record(KEYS, ADAPTIVE, Signal(slow=True, at=store.admit(KEYS, ADAPTIVE).at))
+    store.ask(Record(KEYS, ADAPTIVE, Signal(slow=True, at=store.ask(Admit(KEYS, ADAPTIVE)).at)))
     clock.now += 60.0
     assert _send(store, clock, 300, 0.0) == [0.0] * 300
 
 
 def test_a_store_without_a_limiter_ignores_slow_signals(clock: FakeClock, store: Store) -> None:
     plain = Limits(100, None)
-    store.record(KEYS, plain, Signal(slow=True))
-    assert [store.admit(KEYS, plain).turn for _ in range(100)] == [0.0] * 100
+    store.ask(Record(KEYS, plain, Signal(slow=True)))
+    assert [store.ask(Admit(KEYS, plain)).turn for _ in range(100)] == [0.0] * 100
 
 
 def test_clear_forgets_a_learned_rate(clock: FakeClock) -> None:
     state = LocalState(clock)
     _send(state, clock, 400, 0.005)
-    state.record(KEYS, ADAPTIVE, Signal(slow=True, at=state.admit(KEYS, ADAPTIVE).at))
+    state.ask(Record(KEYS, ADAPTIVE, Signal(slow=True, at=state.ask(Admit(KEYS, ADAPTIVE)).at)))
     assert state.rate("v", ADAPTIVE) < 200
     state.clear("v")
     assert state.rate("v", ADAPTIVE) == math.inf
@@ -329,7 +329,7 @@ def test_a_busy_callee_or_agent_never_slows_the_vendor(
         assert outcome(c.post("https://api.acme.test/v1/call")).scope == "resource"
     keys, limits = Keys("acme", "acme"), Limits(500, None, RateLimiter())
     assert state.rate("acme", limits) == math.inf  # no lowering
-    assert state.admit(keys, limits).verdict == "go"  # and no circuit opened
+    assert state.ask(Admit(keys, limits)).verdict == "go"  # and no circuit opened
 
 
 def test_the_default_breaker_never_opens_on_a_vendor_at_capacity(clock: FakeClock) -> None:
@@ -393,8 +393,8 @@ def test_a_fleet_on_redis_shares_the_learned_rate(redis_server, clock: FakeClock
     )
     with one, two:
         _send(one, clock, 400, 0.005)
-        one.record(KEYS, ADAPTIVE, Signal(slow=True, at=one.admit(KEYS, ADAPTIVE).at))
-        turns = [(one if i % 2 else two).admit(KEYS, ADAPTIVE).turn for i in range(40)]
+        one.ask(Record(KEYS, ADAPTIVE, Signal(slow=True, at=one.ask(Admit(KEYS, ADAPTIVE)).at)))
+        turns = [(one if i % 2 else two).ask(Admit(KEYS, ADAPTIVE)).turn for i in range(40)]
     gaps = [b - a for a, b in itertools.pairwise(turns[-10:])]
     assert all(AFTER_FIRST / 240 < g <= AFTER_FIRST / 200 for g in gaps)  # both workers paced
 
@@ -405,9 +405,9 @@ def test_a_fleet_on_redis_shares_the_learned_rate(redis_server, clock: FakeClock
 def _engage(store: Store, clock: FakeClock) -> None:
     """200 calls/s for two seconds, then one overload answer: peak 200, rate 140/s."""
     for _ in range(400):
-        store.admit(KEYS, ADAPTIVE)
+        store.ask(Admit(KEYS, ADAPTIVE))
         clock.now += 0.005
-    store.record(KEYS, ADAPTIVE, Signal(slow=True, at=store.admit(KEYS, ADAPTIVE).at))
+    store.ask(Record(KEYS, ADAPTIVE, Signal(slow=True, at=store.ask(Admit(KEYS, ADAPTIVE)).at)))
 
 
 # --- a retry's turn (pace) is never checked against max_wait / the deadline ----------------------
@@ -431,7 +431,7 @@ def test_a_retry_whose_turn_is_past_the_deadline_is_not_sent_out_of_turn(
         if not others["done"]:  # five other callers arrive during the backoff
             others["done"] = True
             for _ in range(5):
-                assert state.admit(MANGO_KEYS, limits, 10).verdict == "go"
+                assert state.ask(Admit(MANGO_KEYS, limits, 10)).verdict == "go"
 
     retry = policy(clock, max_attempts=2, deadline=3.0, pace={"busy": 0.5}, sleep=sleep)
     c = normalizer.Client(
@@ -462,7 +462,7 @@ async def test_an_async_retry_given_up_for_its_turn_returns_a_readable_answer(
     async def sleep(seconds: float) -> None:
         clock.sleep(seconds)
         for _ in range(2):  # during the retry's settling wait, others take the next turns
-            assert state.admit(MANGO_KEYS, limits, 3).verdict == "go"
+            assert state.ask(Admit(MANGO_KEYS, limits, 3)).verdict == "go"
 
     async with normalizer.AsyncClient(
         "mango",
@@ -520,7 +520,7 @@ def test_turns_keep_their_spacing_at_server_clock_magnitudes(
 ) -> None:
     clock.now = 1_764_000_000.0  # what redis.call('TIME') gives
     limits = Limits(100, None, RateLimiter(rate=rate, adaptive=False), ceiling=rate)
-    turns = [store.admit(KEYS, limits).turn for _ in range(int(rate))]  # one second's worth
+    turns = [store.ask(Admit(KEYS, limits)).turn for _ in range(int(rate))]  # one second's worth
     assert turns[-1] == pytest.approx((rate - 1) / rate - TOLERANCE, abs=0.005)
 
 
@@ -529,9 +529,9 @@ def test_turns_keep_their_spacing_at_server_clock_magnitudes(
 
 def test_a_negative_patience_refuses_on_every_store(clock: FakeClock, store: Store) -> None:
     limits = Limits(100, None, RateLimiter(rate=1, adaptive=False), ceiling=1.0)
-    assert store.admit(KEYS, limits).verdict == "go"
-    assert store.admit(KEYS, limits, -0.5).verdict == "rate"
-    assert store.retry(KEYS, limits, 1, 0.0, -0.5).verdict == "rate"
+    assert store.ask(Admit(KEYS, limits)).verdict == "go"
+    assert store.ask(Admit(KEYS, limits, -0.5)).verdict == "rate"
+    assert store.ask(Retry(KEYS, limits, 1, 0.0, -0.5)).verdict == "rate"
 
 
 # --- LocalState lowers a static limiter's rate; the script does not ------------------------------
@@ -539,8 +539,8 @@ def test_a_negative_patience_refuses_on_every_store(clock: FakeClock, store: Sto
 
 def test_a_static_limiter_is_never_lowered_on_any_store(clock: FakeClock, store: Store) -> None:
     limits = Limits(100, None, RateLimiter(rate=10.0, adaptive=False), ceiling=10.0)
-    store.record(KEYS, limits, Signal(slow=True, at=clock.now))
-    turns = [store.admit(KEYS, limits).turn for _ in range(5)]
+    store.ask(Record(KEYS, limits, Signal(slow=True, at=clock.now)))
+    turns = [store.ask(Admit(KEYS, limits)).turn for _ in range(5)]
     assert turns == pytest.approx([0.0, 0.05, 0.15, 0.25, 0.35])
 
 
@@ -557,9 +557,9 @@ def test_a_clock_step_back_does_not_lock_the_vendor_out(clock: FakeClock, store:
         pytest.skip("in process the clock is monotonic; Redis uses the server's TIME")
     _engage(store, clock)
     for _ in range(10):  # calls keep going out at the lowered rate (the tat moves)
-        store.admit(KEYS, ADAPTIVE)
+        store.ask(Admit(KEYS, ADAPTIVE))
     clock.now -= 30.0
-    admission = store.admit(KEYS, ADAPTIVE, 5.0)
+    admission = store.ask(Admit(KEYS, ADAPTIVE, 5.0))
     assert admission.verdict == "go", f"refused: next turn in {admission.turn:.1f}s"
     assert admission.turn < 1.0
 
@@ -571,7 +571,7 @@ def test_a_clock_step_back_of_days_releases_the_limiter(clock: FakeClock, store:
     _engage(store, clock)
     clock.now -= 3 * 86400
     # at 140/s, the burst TOLERANCE lets 7 calls go at once; 20 are not paced at all
-    assert [store.admit(KEYS, ADAPTIVE).turn for _ in range(20)] == [0.0] * 20
+    assert [store.ask(Admit(KEYS, ADAPTIVE)).turn for _ in range(20)] == [0.0] * 20
 
 
 # --- RateLimiter(adaptive=False) drops a vendor's published rate ---------------------------------
@@ -654,7 +654,7 @@ def test_an_overload_answer_recorded_in_the_fallback_does_not_floor_the_rate(
     with RedisState(client, account=uuid.uuid4().hex) as state:
         ats = []
         for _ in range(200):
-            ats.append(state.admit(KEYS, ADAPTIVE).at)
+            ats.append(state.ask(Admit(KEYS, ADAPTIVE)).at)
             time.sleep(0.001)
 
         def down(*args: object, **kwargs: object) -> object:
@@ -662,7 +662,7 @@ def test_an_overload_answer_recorded_in_the_fallback_does_not_floor_the_rate(
 
         state._script = down  # Redis goes away before the answers are recorded
         for at in ats[-16:]:
-            state.record(KEYS, ADAPTIVE, Signal(slow=True, at=at))
+            state.ask(Record(KEYS, ADAPTIVE, Signal(slow=True, at=at)))
         rate = state.fallback.rate("v", ADAPTIVE)
     assert rate > 10, f"fallback rate {rate:.2f}/s after calls went out at hundreds per second"
 

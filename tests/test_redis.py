@@ -17,7 +17,7 @@ from structlog.testing import capture_logs
 
 import normalizer
 from normalizer import CircuitBreaker, CircuitOpenError, RateLimiter, RetryPolicy
-from normalizer._store import Keys, Limits, Signal
+from normalizer._store import Admit, Keys, Limits, Record, Refund, Release, Retry, Signal
 from normalizer.redis import AsyncRedisState, RedisState
 from normalizer.testing import SimulatedVendor, vendor_response
 from tests.conftest import FakeClock, RedisServer, outcome
@@ -336,15 +336,15 @@ def test_clear_unlocks_the_fleet_and_the_cli_does_it_too(
     closing += [one, two]
     limits = Limits(10, CircuitBreaker(failures=1, recovery=600, categories=BUSY_TOO))
     sms = Keys("onbuka", "onbuka/sms")
-    one.record(sms, limits, Signal(failed=True, cooldown=50.0))
-    assert two.admit(sms, limits).verdict == "open"
+    one.ask(Record(sms, limits, Signal(failed=True, cooldown=50.0)))
+    assert two.ask(Admit(sms, limits)).verdict == "open"
     assert one.clear("onbuka") == 2  # the vendor's hash and its product circuit
-    assert two.admit(sms, limits).verdict == "go"
-    two.record(Keys("mango", "mango"), limits, Signal(cooldown=40.0))
+    assert two.ask(Admit(sms, limits)).verdict == "go"
+    two.ask(Record(Keys("mango", "mango"), limits, Signal(cooldown=40.0)))
     code = main(["reset", "mango", "--redis", redis_server.url, "--account", name])
     assert code == 0
     assert "mango: cleared (1 keys)" in capsys.readouterr().out
-    assert one.admit(Keys("mango", "mango"), limits).wait == 0.0
+    assert one.ask(Admit(Keys("mango", "mango"), limits)).wait == 0.0
 
 
 # --- values read back are checked: a bad one is absent, a pause never outlives its length ---------
@@ -382,18 +382,18 @@ def test_a_cooldown_no_client_wrote_is_absent(hashes: tuple[RedisState, str], va
     expired, and every refusal took a rate-limiter turn that extended the expiry."""
     store, vendor = hashes
     store.client.hset(vendor, "cooldown_until", value)
-    admission = store.admit(MANGO_KEYS, LIMITED)
+    admission = store.ask(Admit(MANGO_KEYS, LIMITED))
     assert (admission.verdict, admission.wait) == ("go", 0.0)
 
 
 def test_a_cooldown_is_never_longer_than_the_one_recorded(hashes: tuple[RedisState, str]) -> None:
     store, vendor = hashes
-    store.record(MANGO_KEYS, LIMITED, Signal(cooldown=30.0))
-    assert 29 < store.admit(MANGO_KEYS, LIMITED).wait <= 30
+    store.ask(Record(MANGO_KEYS, LIMITED, Signal(cooldown=30.0)))
+    assert 29 < store.ask(Admit(MANGO_KEYS, LIMITED)).wait <= 30
     # moved ahead by another program, a bug or a clock that stepped back: forgotten
     until = float(store.client.hget(vendor, "cooldown_until") or 0)
     store.client.hset(vendor, "cooldown_until", repr(until + 3600))
-    assert store.admit(MANGO_KEYS, LIMITED).wait == 0.0
+    assert store.ask(Admit(MANGO_KEYS, LIMITED)).wait == 0.0
 
 
 def test_refusals_do_not_extend_a_keys_expiry(hashes: tuple[RedisState, str]) -> None:
@@ -401,11 +401,11 @@ def test_refusals_do_not_extend_a_keys_expiry(hashes: tuple[RedisState, str]) ->
     call took a rate-limiter turn whose EXPIRE gave the key another hour, so a fleet that kept
     calling kept the pause's key alive forever. The key now lives an idle hour past its pause."""
     store, vendor = hashes
-    store.record(MANGO_KEYS, LIMITED, Signal(cooldown=300.0))
+    store.ask(Record(MANGO_KEYS, LIMITED, Signal(cooldown=300.0)))
     assert 3600 + 290 < store.client.ttl(vendor) <= 3600 + 300  # the pause, then an idle hour
     store.client.expire(vendor, 100)
     for _ in range(3):
-        assert store.admit(MANGO_KEYS, LIMITED).wait > 60  # a call the client refuses
+        assert store.ask(Admit(MANGO_KEYS, LIMITED)).wait > 60  # a call the client refuses
     assert 0 < store.client.ttl(vendor) <= 100
 
 
@@ -418,7 +418,7 @@ def test_an_open_circuit_no_client_wrote_is_closed_and_given_an_expiry(
     limits = Limits(10, BREAKER)
     store.client.hset(vendor, mapping={"opened_until": "1e18", "failures": 0})
     assert store.client.ttl(vendor) == -1
-    assert store.admit(MANGO_KEYS, limits).verdict == "go"
+    assert store.ask(Admit(MANGO_KEYS, limits)).verdict == "go"
     assert 0 < store.client.ttl(vendor) <= 3600
 
 
@@ -429,7 +429,7 @@ def test_an_open_circuit_that_is_no_time_is_closed(
     """``opened_until=inf`` was open with ``retry_after`` 0: callers told to come back at once."""
     store, vendor = hashes
     store.client.hset(vendor, "opened_until", value)
-    assert store.admit(MANGO_KEYS, Limits(10, BREAKER)).verdict == "go"
+    assert store.ask(Admit(MANGO_KEYS, Limits(10, BREAKER))).verdict == "go"
 
 
 def test_an_open_circuit_is_never_open_longer_than_the_breakers_recovery(
@@ -437,8 +437,8 @@ def test_an_open_circuit_is_never_open_longer_than_the_breakers_recovery(
 ) -> None:
     store = hashes[0]
     limits = Limits(10, BREAKER)
-    assert store.record(MANGO_KEYS, limits, Signal(failed=True)) == "opened"
-    admission = store.admit(MANGO_KEYS, limits)
+    assert store.ask(Record(MANGO_KEYS, limits, Signal(failed=True))) == "opened"
+    admission = store.ask(Admit(MANGO_KEYS, limits))
     assert admission.verdict == "open"
     assert 29 < admission.wait <= 30
 
@@ -451,7 +451,7 @@ def test_a_learned_rate_that_is_no_rate_does_not_pin_the_limiter(
     and was never released."""
     store, vendor = hashes
     store.client.hset(vendor, mapping={"peak": peak, "since": "1"})
-    turns = [store.admit(MANGO_KEYS, LIMITED).turn for _ in range(3)]
+    turns = [store.ask(Admit(MANGO_KEYS, LIMITED)).turn for _ in range(3)]
     assert turns == [0.0, 0.0, 0.0]
 
 
@@ -462,8 +462,8 @@ def test_a_budget_that_is_no_number_is_full(hashes: tuple[RedisState, str], toke
     store, vendor = hashes
     store.client.hset(vendor, "tokens", tokens)
     with capture_logs() as logs:
-        store.refund(MANGO_KEYS, LIMITED, 1)
-        assert store.retry(MANGO_KEYS, LIMITED, 4).verdict == "go"
+        store.ask(Refund(MANGO_KEYS, LIMITED, 1))
+        assert store.ask(Retry(MANGO_KEYS, LIMITED, 4)).verdict == "go"
     assert logs == []
     assert store.client.hget(vendor, "tokens") == b"6"
 
@@ -472,7 +472,7 @@ def test_releasing_a_probe_writes_no_key_without_an_expiry(
     hashes: tuple[RedisState, str],
 ) -> None:
     store, vendor = hashes
-    store.release(Keys("mango", "mango/sms"))
+    store.ask(Release(Keys("mango", "mango/sms")))
     assert store.client.exists(f"{vendor}:mango/sms") == 0
 
 
@@ -491,7 +491,7 @@ def test_the_async_store_says_it_needs_asyncio_under_trio() -> None:
 
     async def main() -> None:
         with pytest.raises(RuntimeError, match="needs asyncio"):
-            await store.admit(Keys("mango", "mango"), Limits(10, None))
+            await store.ask(Admit(Keys("mango", "mango"), Limits(10, None)))
 
     trio.run(main)
 

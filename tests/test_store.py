@@ -12,7 +12,7 @@ from structlog.testing import capture_logs
 
 import normalizer
 from normalizer import CircuitBreaker, CircuitOpenError, LocalState, Registry
-from normalizer._store import Admission, Keys, Limits, Signal, Store
+from normalizer._store import Admission, Admit, Keys, Limits, Record, Retry, Signal, Store
 from tests.conftest import FakeClock, outcome
 from tests.test_retry import MANGO, Script, _real_waits, js, policy  # noqa: F401
 
@@ -28,97 +28,97 @@ LIMITS = Limits(100, BREAKER)
 
 def test_opens_after_a_run_of_failures(clock: FakeClock, store: Store) -> None:
     state = store
-    assert [state.record(KEYS, LIMITS, Signal(failed=True)) for _ in range(3)] == [
+    assert [state.ask(Record(KEYS, LIMITS, Signal(failed=True))) for _ in range(3)] == [
         None,
         None,
         "opened",
     ]
-    admission = state.admit(KEYS, LIMITS)
+    admission = state.ask(Admit(KEYS, LIMITS))
     assert admission.verdict == "open"
     assert admission.wait == 30.0
     clock.now += 10
-    assert state.admit(KEYS, LIMITS).wait == 20.0
+    assert state.ask(Admit(KEYS, LIMITS)).wait == 20.0
 
 
 def test_a_success_or_an_old_failure_restarts_the_run(clock: FakeClock, store: Store) -> None:
     state = store
-    state.record(KEYS, LIMITS, Signal(failed=True))
-    state.record(KEYS, LIMITS, Signal(failed=True))
-    state.record(KEYS, LIMITS, Signal())
-    state.record(KEYS, LIMITS, Signal(failed=True))
-    state.record(KEYS, LIMITS, Signal(failed=True))
-    assert state.admit(KEYS, LIMITS).verdict == "go"
+    state.ask(Record(KEYS, LIMITS, Signal(failed=True)))
+    state.ask(Record(KEYS, LIMITS, Signal(failed=True)))
+    state.ask(Record(KEYS, LIMITS, Signal()))
+    state.ask(Record(KEYS, LIMITS, Signal(failed=True)))
+    state.ask(Record(KEYS, LIMITS, Signal(failed=True)))
+    assert state.ask(Admit(KEYS, LIMITS)).verdict == "go"
     clock.now += 10.5  # the run began more than `window` ago: this failure starts a new one
-    assert state.record(KEYS, LIMITS, Signal(failed=True)) is None
-    assert state.admit(KEYS, LIMITS).verdict == "go"
+    assert state.ask(Record(KEYS, LIMITS, Signal(failed=True))) is None
+    assert state.ask(Admit(KEYS, LIMITS)).verdict == "go"
 
 
 def open_then_wait_for_recovery(state: Store, clock: FakeClock) -> None:
     for _ in range(BREAKER.failures):
-        state.record(KEYS, LIMITS, Signal(failed=True))
+        state.ask(Record(KEYS, LIMITS, Signal(failed=True)))
     clock.now += BREAKER.recovery
 
 
 def test_half_open_lets_one_probe_through(clock: FakeClock, store: Store) -> None:
     state = store
     open_then_wait_for_recovery(state, clock)
-    assert state.admit(KEYS, LIMITS).verdict == "probe"
-    assert state.admit(KEYS, LIMITS).verdict == "open"  # the probe is out
-    assert state.record(KEYS, LIMITS, Signal(failed=True)) == "opened"  # the probe failed
-    assert state.admit(KEYS, LIMITS).wait == 30.0
+    assert state.ask(Admit(KEYS, LIMITS)).verdict == "probe"
+    assert state.ask(Admit(KEYS, LIMITS)).verdict == "open"  # the probe is out
+    assert state.ask(Record(KEYS, LIMITS, Signal(failed=True))) == "opened"  # the probe failed
+    assert state.ask(Admit(KEYS, LIMITS)).wait == 30.0
     clock.now += 30
-    assert state.admit(KEYS, LIMITS).verdict == "probe"
-    assert state.record(KEYS, LIMITS, Signal(probe=True)) == "closed"
-    assert state.admit(KEYS, LIMITS).verdict == "go"
+    assert state.ask(Admit(KEYS, LIMITS)).verdict == "probe"
+    assert state.ask(Record(KEYS, LIMITS, Signal(probe=True))) == "closed"
+    assert state.ask(Admit(KEYS, LIMITS)).verdict == "go"
 
 
 def test_only_the_probe_closes_an_open_circuit(clock: FakeClock, store: Store) -> None:
     state = store
     for _ in range(BREAKER.failures):
-        state.record(KEYS, LIMITS, Signal(failed=True))
+        state.ask(Record(KEYS, LIMITS, Signal(failed=True)))
     # a call let through before the circuit opened comes back ok: that proves nothing now
-    assert state.record(KEYS, LIMITS, Signal()) is None
-    assert state.admit(KEYS, LIMITS).verdict == "open"
+    assert state.ask(Record(KEYS, LIMITS, Signal())) is None
+    assert state.ask(Admit(KEYS, LIMITS)).verdict == "open"
     clock.now += BREAKER.recovery
-    assert state.admit(KEYS, LIMITS).verdict == "probe"
-    assert state.record(KEYS, LIMITS, Signal(probe=True)) == "closed"
+    assert state.ask(Admit(KEYS, LIMITS)).verdict == "probe"
+    assert state.ask(Record(KEYS, LIMITS, Signal(probe=True))) == "closed"
 
 
 def test_a_lost_probe_is_replaced_after_recovery(clock: FakeClock, store: Store) -> None:
     state = store
     open_then_wait_for_recovery(state, clock)
-    assert state.admit(KEYS, LIMITS).verdict == "probe"  # and never reports back
+    assert state.ask(Admit(KEYS, LIMITS)).verdict == "probe"  # and never reports back
     clock.now += 30
-    assert state.admit(KEYS, LIMITS).verdict == "probe"
+    assert state.ask(Admit(KEYS, LIMITS)).verdict == "probe"
 
 
 def test_without_a_breaker_failures_only_spend_and_cool(store: Store) -> None:
     state, limits = store, Limits(100, None)
     for _ in range(10):
-        assert state.record(KEYS, limits, Signal(failed=True)) is None
-    assert state.admit(KEYS, limits).verdict == "go"
+        assert state.ask(Record(KEYS, limits, Signal(failed=True))) is None
+    assert state.ask(Admit(KEYS, limits)).verdict == "go"
 
 
 def test_cooldown_is_the_longest_asked_for(clock: FakeClock, store: Store) -> None:
     state = store
-    state.record(KEYS, LIMITS, Signal(cooldown=5.0))
-    state.record(KEYS, LIMITS, Signal(cooldown=2.0))
-    assert state.admit(KEYS, LIMITS).wait == 5.0
+    state.ask(Record(KEYS, LIMITS, Signal(cooldown=5.0)))
+    state.ask(Record(KEYS, LIMITS, Signal(cooldown=2.0)))
+    assert state.ask(Admit(KEYS, LIMITS)).wait == 5.0
     clock.now += 4
-    assert state.retry(KEYS, LIMITS, 5).wait == 1.0
+    assert state.ask(Retry(KEYS, LIMITS, 5)).wait == 1.0
     clock.now += 2
-    assert state.admit(KEYS, LIMITS).wait == 0.0
+    assert state.ask(Admit(KEYS, LIMITS)).wait == 0.0
 
 
 def test_clean_means_a_success_would_change_nothing(clock: FakeClock, store: Store) -> None:
     state = store
-    assert state.admit(KEYS, LIMITS).clean
-    state.record(KEYS, LIMITS, Signal(failed=True))
-    assert not state.admit(KEYS, LIMITS).clean  # a failure is counted
-    state.record(KEYS, LIMITS, Signal())
-    assert state.admit(KEYS, LIMITS).clean
-    state.retry(KEYS, LIMITS, 5)
-    assert not state.admit(KEYS, LIMITS).clean  # the budget is not full
+    assert state.ask(Admit(KEYS, LIMITS)).clean
+    state.ask(Record(KEYS, LIMITS, Signal(failed=True)))
+    assert not state.ask(Admit(KEYS, LIMITS)).clean  # a failure is counted
+    state.ask(Record(KEYS, LIMITS, Signal()))
+    assert state.ask(Admit(KEYS, LIMITS)).clean
+    state.ask(Retry(KEYS, LIMITS, 5))
+    assert not state.ask(Admit(KEYS, LIMITS)).clean  # the budget is not full
 
 
 def test_budget_never_overspent_from_many_threads(store: Store) -> None:
@@ -126,7 +126,7 @@ def test_budget_never_overspent_from_many_threads(store: Store) -> None:
     granted: list[int] = []
 
     def spend() -> None:
-        mine = sum(state.retry(KEYS, limits, 7).verdict == "go" for _ in range(200))
+        mine = sum(state.ask(Retry(KEYS, limits, 7)).verdict == "go" for _ in range(200))
         granted.append(mine)
 
     threads = [threading.Thread(target=spend) for _ in range(8)]
@@ -135,8 +135,8 @@ def test_budget_never_overspent_from_many_threads(store: Store) -> None:
     for t in threads:
         t.join()
     assert sum(granted) == 1000 // 7
-    assert state.retry(KEYS, limits, 1000 % 7 + 1).verdict == "budget"
-    assert state.retry(KEYS, limits, 1000 % 7).verdict == "go"
+    assert state.ask(Retry(KEYS, limits, 1000 % 7 + 1)).verdict == "budget"
+    assert state.ask(Retry(KEYS, limits, 1000 % 7)).verdict == "go"
 
 
 # --- the store's clock stepping back ----------------------------------------------------------
@@ -148,9 +148,9 @@ UNIX_NOW = 1.7e9
 def _pause_and_open(state: Store, clock: FakeClock) -> None:
     """An hour's pause (a mapping's cooldown) and an open circuit (30 s recovery)."""
     clock.now = UNIX_NOW
-    state.record(KEYS, Limits(100, None), Signal(cooldown=3600.0))
+    state.ask(Record(KEYS, Limits(100, None), Signal(cooldown=3600.0)))
     for _ in range(BREAKER.failures):
-        state.record(KEYS, LIMITS, Signal(failed=True))
+        state.ask(Record(KEYS, LIMITS, Signal(failed=True)))
 
 
 def test_a_clock_stepping_back_days_forgets_pauses_and_circuits(
@@ -161,7 +161,7 @@ def test_a_clock_stepping_back_days_forgets_pauses_and_circuits(
     read 3 days + 1 h long, cut to 24 h at each read, and the circuit stayed open for 3 days."""
     _pause_and_open(store, clock)
     clock.now -= 3 * 86400
-    admission = store.admit(KEYS, LIMITS)
+    admission = store.ask(Admit(KEYS, LIMITS))
     assert (admission.verdict, admission.wait) == ("go", 0.0)
 
 
@@ -170,9 +170,9 @@ def test_a_clock_stepping_back_a_moment_keeps_them_no_longer(
 ) -> None:
     _pause_and_open(store, clock)
     clock.now -= 0.5  # NTP
-    admission = store.admit(KEYS, LIMITS)
+    admission = store.ask(Admit(KEYS, LIMITS))
     assert (admission.verdict, admission.wait) == ("open", 30.0)  # not 30.5: its recovery
-    assert store.admit(KEYS, Limits(100, None)).wait == 3600.0  # the pause as recorded
+    assert store.ask(Admit(KEYS, Limits(100, None))).wait == 3600.0  # the pause as recorded
 
 
 def test_per_product_circuits_and_rate_limits_per_product() -> None:
@@ -313,14 +313,14 @@ def test_one_answer_never_locks_a_vendor_out(clock: FakeClock, value: str) -> No
 def test_clear_forgets_a_vendors_cooldown_and_circuit(clock: FakeClock) -> None:
     state = LocalState(clock)
     keys, limits = Keys("mango", "mango/sms"), Limits(10, CircuitBreaker(failures=1))
-    state.record(keys, limits, Signal(failed=True, cooldown=30.0))
-    state.retry(Keys("mango", "mango"), limits, 5)
-    assert state.admit(keys, limits).verdict == "open"
-    state.record(Keys("onbuka", "onbuka"), limits, Signal(cooldown=9.0))
+    state.ask(Record(keys, limits, Signal(failed=True, cooldown=30.0)))
+    state.ask(Retry(Keys("mango", "mango"), limits, 5))
+    assert state.ask(Admit(keys, limits)).verdict == "open"
+    state.ask(Record(Keys("onbuka", "onbuka"), limits, Signal(cooldown=9.0)))
     state.clear("mango")
-    assert state.admit(keys, limits) == Admission("go", 0.0, True)
+    assert state.ask(Admit(keys, limits)) == Admission("go", 0.0, True)
     assert state.tokens("mango", 10) == 10
-    assert state.admit(Keys("onbuka", "onbuka"), limits).wait == 9.0  # others untouched
+    assert state.ask(Admit(Keys("onbuka", "onbuka"), limits)).wait == 9.0  # others untouched
 
 
 def test_a_retry_waits_for_a_cooldown_another_call_started(clock: FakeClock) -> None:
@@ -329,7 +329,7 @@ def test_a_retry_waits_for_a_cooldown_another_call_started(clock: FakeClock) -> 
 
     def handler(request: httpx.Request) -> httpx.Response:
         if not script.requests:  # meanwhile another worker is told to pause for 7 s
-            shared.record(Keys("mango", "mango"), Limits(500, None), Signal(cooldown=7.0))
+            shared.ask(Record(Keys("mango", "mango"), Limits(500, None), Signal(cooldown=7.0)))
         return script(request)
 
     c = client(handler, clock, circuit=None, state=shared)
@@ -362,7 +362,7 @@ def test_mapping_declares_a_cooldown(
 
 def test_without_retry_policy_nothing_waits(clock: FakeClock) -> None:
     shared = LocalState(clock)
-    shared.record(Keys("mango", "mango"), Limits(0, None), Signal(cooldown=7.0))
+    shared.ask(Record(Keys("mango", "mango"), Limits(0, None), Signal(cooldown=7.0)))
     c = client(Script([OK]), clock, retry=None, circuit=None, state=shared)
     assert outcome(c.post(MANGO)).ok
     assert clock.sleeps == []
@@ -438,7 +438,7 @@ async def test_a_cancelled_probe_frees_its_slot(clock: FakeClock) -> None:
     state = LocalState(clock)
     breaker = CircuitBreaker(failures=1, recovery=30.0)
     keys, limits = Keys("mango", "mango"), Limits(500, breaker)
-    state.record(keys, limits, Signal(failed=True))  # open
+    state.ask(Record(keys, limits, Signal(failed=True)))  # open
     clock.now += 31  # recovery over: the next call is the probe
     started = asyncio.Event()
 
@@ -460,16 +460,15 @@ async def test_a_cancelled_probe_frees_its_slot(clock: FakeClock) -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     # the probe will never report: the next call probes at once instead of failing fast
-    assert state.admit(keys, limits).verdict == "probe"
+    assert state.ask(Admit(keys, limits)).verdict == "probe"
 
 
 def test_a_probe_refused_for_a_cooldown_frees_its_slot(clock: FakeClock) -> None:
     breaker = CircuitBreaker(failures=1, recovery=10.0)
     state = LocalState(clock)
     keys, limits = Keys("mango", "mango"), Limits(500, breaker)
-    state.record(
-        keys, limits, Signal(failed=True, cooldown=30.0)
-    )  # opened, with a 30 s pause asked for
+    opening = Signal(failed=True, cooldown=30.0)  # opened, with a 30 s pause asked for
+    state.ask(Record(keys, limits, opening))
     clock.now += 24  # recovery over, pause not: the next call is the probe, and is refused
     c = client(Script([OK]), clock, retry=policy(clock, deadline=5), circuit=breaker, state=state)
     with pytest.raises(CircuitOpenError) as info:
@@ -485,7 +484,7 @@ def test_tokens_taken_for_a_retry_the_cooldown_rules_out_come_back(clock: FakeCl
 
     def handler(request: httpx.Request) -> httpx.Response:
         # meanwhile another worker is told to pause for 30 s: longer than this call may wait
-        state.record(Keys("mango", "mango"), Limits(500, None), Signal(cooldown=30.0))
+        state.ask(Record(Keys("mango", "mango"), Limits(500, None), Signal(cooldown=30.0)))
         return script(request)
 
     c = client(handler, clock, retry=policy(clock, deadline=10), circuit=None, state=state)
