@@ -20,11 +20,13 @@ Only answers of vendor or account scope (:class:`~normalizer.Scope`) feed the li
 breaker and the cooldown: a busy callee, agent or line concerns one call.
 
 The state lives in a store. :class:`LocalState` is in-process and the default;
-``normalizer.redis`` shares the same state between processes. Every store answers the same
-questions with the same rules, and each answer is one atomic step: :meth:`Store.admit` (may a
-call go out now, and when is its turn?), :meth:`Store.retry` (may it go out again, and pay for
-that?), :meth:`Store.pace` (a retry's turn, once its backoff is over), and :meth:`Store.record`
-(what did an attempt show?).
+``normalizer.redis`` shares the same state between processes. A store has one method,
+:meth:`Store.ask`, and answers a few named questions, frozen values with named fields, by the
+same rules everywhere, each answer one atomic step: :class:`Admit` (may a call go out now, and
+when is its turn?), :class:`Retry` (may it go out again, and pay for that?), :class:`Pace` (a
+retry's turn, once its backoff is over), :class:`Record` (what did an attempt show?), and the
+three that undo what a call will not use: :class:`GiveBack` (a turn), :class:`Refund` (retry
+tokens), :class:`Release` (a probe's slot). Another backend is one class answering them.
 
 What a store reads back is checked before it is obeyed (:data:`STEP`; the Redis store's script
 does the same to every field of its hashes): a pause is never longer than the one recorded, nor
@@ -375,17 +377,16 @@ def _admit(state: LocalState, question: Admit) -> Admission:
 
 
 def _retry(state: LocalState, question: Retry) -> Admission:
+    keys, limits = question.keys, question.limits
     with state._lock:
-        q = question
-        return _gate(state, q.keys, q.limits, q.cost, q.delay, q.patience, False)
+        return _gate(state, keys, limits, question.cost, question.delay, question.patience, False)
 
 
 def _pace(state: LocalState, question: Pace) -> Admission:
+    keys, limits = question.keys, question.limits
     with state._lock:
         now = state._clock()
-        start, granted = _turn(
-            state, question.keys.pace, question.limits, now, now, question.patience
-        )
+        start, granted = _turn(state, keys.pace, limits, now, now, question.patience)
         return Admission("go" if granted else "rate", 0.0, False, start - now, now)
 
 

@@ -14,6 +14,7 @@ import pytest
 import normalizer
 from normalizer import LocalState, RateLimitedError, RateLimiter, Registry
 from normalizer._limiter import BETA, RELEASE, TOLERANCE, curve, lowered, released, turn
+from normalizer._mapping import MAX_COOLDOWN
 from normalizer._store import Admit, Keys, Limits, Pace, Record, Retry, Signal, Store
 from tests.conftest import FakeClock, RedisServer, outcome
 from tests.test_retry import MANGO, Script, _real_waits, js, policy  # noqa: F401
@@ -524,14 +525,31 @@ def test_turns_keep_their_spacing_at_server_clock_magnitudes(
     assert turns[-1] == pytest.approx((rate - 1) / rate - TOLERANCE, abs=0.005)
 
 
-# --- a negative patience means "no bound" to the script, "refuse" to LocalState ------------------
+# --- a negative patience refuses, on every store (the script read it as 0 once, then as none) ----
 
 
 def test_a_negative_patience_refuses_on_every_store(clock: FakeClock, store: Store) -> None:
     limits = Limits(100, None, RateLimiter(rate=1, adaptive=False), ceiling=1.0)
+    assert store.ask(Admit(KEYS, limits, -0.5)).verdict == "rate"  # even a turn due now
     assert store.ask(Admit(KEYS, limits)).verdict == "go"
     assert store.ask(Admit(KEYS, limits, -0.5)).verdict == "rate"
     assert store.ask(Retry(KEYS, limits, 1, 0.0, -0.5)).verdict == "rate"
+
+
+# --- infinite numbers: no bound is not "no limiter", an endless pause is the longest -----------
+
+
+def test_an_endless_max_wait_still_paces_on_every_store(clock: FakeClock, store: Store) -> None:
+    """The Redis store leaves infinite numbers out of what it sends: a limiter whose calls may
+    wait forever is still a limiter."""
+    limits = Limits(100, None, RateLimiter(rate=2, adaptive=False, max_wait=math.inf), ceiling=2)
+    turns = [store.ask(Admit(KEYS, limits)).turn for _ in range(3)]
+    assert turns == pytest.approx([0.0, 0.5 - TOLERANCE, 1.0 - TOLERANCE])
+
+
+def test_an_endless_cooldown_is_the_longest_on_every_store(clock: FakeClock, store: Store) -> None:
+    store.ask(Record(KEYS, Limits(100, None), Signal(cooldown=math.inf)))
+    assert store.ask(Admit(KEYS, Limits(100, None))).wait == pytest.approx(MAX_COOLDOWN)
 
 
 # --- LocalState lowers a static limiter's rate; the script does not ------------------------------

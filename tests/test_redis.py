@@ -500,3 +500,29 @@ def test_the_async_store_says_it_needs_asyncio_under_trio() -> None:
 def test_clear_takes_a_vendor_id_not_a_pattern(vendor: str) -> None:
     with pytest.raises(ValueError, match="not a vendor id"):
         RedisState(redis.Redis()).clear(vendor)
+
+
+# --- the script reads a question by its fields' names ---------------------------------------------
+
+
+def test_the_script_is_sent_each_question_by_name(hashes: tuple[RedisState, str]) -> None:
+    store = hashes[0]
+    sent: list[dict[str, object]] = []
+    script = store._script
+
+    def spy(*, keys: list[str], args: list[object]) -> object:
+        sent.append(dict(zip(map(str, args[::2]), args[1::2], strict=True)))
+        return script(keys=keys, args=args)
+
+    store._script = spy
+    limits = Limits(10, BREAKER, RateLimiter(max_wait=2.0))
+    assert store.ask(Retry(MANGO_KEYS, limits, cost=3, delay=0.5)).verdict == "go"
+    assert store.ask(Record(MANGO_KEYS, limits, Signal(failed=True, slow=True, at=1.5))) == "opened"
+    retry, record = sent
+    assert retry["op"] == "Retry"
+    assert (retry["cost"], retry["delay"], retry["capacity"]) == (3, 0.5, 10)
+    assert (retry["failures"], retry["recovery"], retry["max_wait"]) == (1, 30, 2.0)
+    assert not {"patience", "ceiling"} & retry.keys()  # infinite: no bound, left out
+    assert (record["op"], record["failed"], record["slow"], record["probe"]) == ("Record", 1, 1, 0)
+    assert record["at"] == 1.5
+    assert store.client.hget(hashes[1], "tokens") == b"7"  # the script read ``cost`` by name

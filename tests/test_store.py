@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -12,7 +13,20 @@ from structlog.testing import capture_logs
 
 import normalizer
 from normalizer import CircuitBreaker, CircuitOpenError, LocalState, Registry
-from normalizer._store import Admission, Admit, Keys, Limits, Record, Retry, Signal, Store
+from normalizer._store import (
+    A,
+    Admission,
+    Admit,
+    AsyncStore,
+    Keys,
+    Limits,
+    Pace,
+    Query,
+    Record,
+    Retry,
+    Signal,
+    Store,
+)
 from tests.conftest import FakeClock, outcome
 from tests.test_retry import MANGO, Script, _real_waits, js, policy  # noqa: F401
 
@@ -492,3 +506,87 @@ def test_tokens_taken_for_a_retry_the_cooldown_rules_out_come_back(clock: FakeCl
         c.post(MANGO)
     assert [e["reason"] for e in logs if e["event"] == "vendor_call_gave_up"] == ["deadline"]
     assert state.tokens("mango", 500) == 500  # paid for the retry, then given back
+
+
+# --- another backend: one class answering ask ---------------------------------------------------
+
+
+class Journal(Store):
+    """A third backend, whole: it answers every question from a LocalState and keeps each
+    question with its answer (what a backend writing to another database looks like)."""
+
+    def __init__(self, state: LocalState) -> None:
+        self.state = state
+        self.asked: list[tuple[Query[Any], object]] = []
+
+    def ask(self, question: Query[A]) -> A:
+        answer = self.state.ask(question)
+        self.asked.append((question, answer))
+        return answer
+
+
+class AsyncJournal(AsyncStore):
+    """The same backend for the async transports."""
+
+    def __init__(self, state: LocalState) -> None:
+        self.journal = Journal(state)
+
+    async def ask(self, question: Query[A]) -> A:
+        return self.journal.ask(question)
+
+
+def test_a_backend_that_answers_ask_runs_a_client(clock: FakeClock) -> None:
+    journal = Journal(LocalState(clock))
+    script = Script([SERVER])
+    breaker = CircuitBreaker(failures=1, recovery=30.0)
+    c = client(script, clock, retry=policy(clock, max_attempts=1), circuit=breaker, state=journal)
+    assert outcome(c.post(MANGO)).code == "5001"
+    with pytest.raises(CircuitOpenError):  # the backend's answer: the circuit is open
+        c.post(MANGO)
+    assert len(script.requests) == 1
+    asked = [type(question) for question, _ in journal.asked]
+    assert asked == [Admit, Record, Admit]
+    assert journal.asked[1][1] == "opened"
+    assert journal.asked[2][1] == Admission("open", 30.0)
+
+
+@pytest.mark.anyio
+async def test_an_async_backend_that_answers_ask_runs_an_async_client(clock: FakeClock) -> None:
+    store = AsyncJournal(LocalState(clock))
+    script = Script([SERVER])
+    async with normalizer.AsyncClient(
+        "mango",
+        transport=httpx.MockTransport(script),
+        retry=policy(clock, max_attempts=1),
+        circuit=CircuitBreaker(failures=1, recovery=30.0),
+        state=store,
+    ) as c:
+        await c.post(MANGO)
+        with pytest.raises(CircuitOpenError):
+            await c.post(MANGO)
+    assert [type(q) for q, _ in store.journal.asked] == [Admit, Record, Admit]
+    assert len(script.requests) == 1
+
+
+class Shut(Store):
+    """A backend of a few lines that knows one rule: the vendor is shut for a minute."""
+
+    def ask(self, question: Query[A]) -> A:
+        if isinstance(question, Admit | Retry | Pace):
+            return cast(A, Admission("open", 60.0))
+        return cast(A, None)
+
+
+def test_the_transports_obey_a_backends_answers(clock: FakeClock) -> None:
+    script = Script([OK])
+    with pytest.raises(CircuitOpenError) as info:
+        client(script, clock, state=Shut()).post(MANGO)
+    assert info.value.retry_after == 60.0
+    assert script.requests == []
+
+
+def test_a_store_has_one_method_and_answers_only_its_questions() -> None:
+    public = {name for name in vars(Store) if not name.startswith("_")}
+    assert public == {"ask"} == {n for n in vars(AsyncStore) if not n.startswith("_")}
+    with pytest.raises(TypeError, match="cannot answer"):
+        LocalState().ask(Query(KEYS))
