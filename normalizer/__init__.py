@@ -27,7 +27,7 @@ from ._options import Options
 from ._outcome import Item, Match, Outcome, outcome_of
 from ._redact import Redactor
 from ._registry import MappingWarning, Registry, register_mappings
-from ._retry import RetryPolicy, retry_if_retryable, wait_vendor
+from ._retry import RetryPolicy, retry_if_retryable, stop_vendor, wait_vendor
 from ._store import CircuitBreaker, LocalState
 from ._telemetry import Telemetry
 from ._transports import AsyncNormalizingTransport, NormalizingTransport, raise_for_outcome
@@ -77,6 +77,7 @@ __all__ = [
     "register_mappings",
     "retry_if_retryable",
     "retry_recipients",
+    "stop_vendor",
     "wait_vendor",
 ]
 

@@ -29,7 +29,6 @@ from ._body import CHALLENGE_KEY, Framing, Plan
 from ._category import Category
 from ._classify import classify_parsed, classify_uninspected
 from ._exceptions import CircuitOpenError, RateLimitedError, VendorError
-from ._limiter import ROUNDING, SETTLE
 from ._mapping import MAX_COOLDOWN
 from ._observe import Observers
 from ._outcome import Outcome, attach, outcome_of
@@ -40,9 +39,9 @@ from ._retry import (
     Attempt,
     Deadline,
     Decision,
+    Retrying,
     RetryPolicy,
-    bounded,
-    decide,
+    Rules,
     paid,
     retry_after,
     retry_cost,
@@ -112,13 +111,14 @@ def vendor_call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Ste
     observe = Observers.of(call)
     # admit: may the call go out now, and when?
     admission: Admission = yield Ask(Admit(keys, limits, _patience(call)))
-    first = _admitted(call, admission)
     probing = admission.verdict == "probe"
     clean, at = admission.clean, admission.at
     waiting = False  # holding a rate-limiter turn not yet used
     attempts = spent = 0
     decision = reason = None
+    retrying: Retrying | None = None
     try:
+        first = _admitted(call, admission)  # may refuse: a probe refused frees its slot
         if first:
             waiting = limits.limiter is not None
             yield Sleep(first)
@@ -157,8 +157,13 @@ def vendor_call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Ste
                 probing = False  # the store has the probe's answer
                 if transition is not None:
                     observe.circuit(transition)
-            # decide, pay
-            decision = _decide(call, result, outcome, attempts)
+            # decide (tenacity, on the first failure), pay
+            attempt = _attempt(call, result, outcome, attempts)
+            if attempt is None:
+                decision = _OK if outcome is not None and outcome.ok else _FINAL
+            else:
+                retrying = retrying or _retrying(call)
+                decision = retrying.decision(attempt)
             if decision.retry:
                 assert policy is not None
                 cost = _cost(policy, result, decision)
@@ -354,7 +359,7 @@ def _cooldown(call: Call, response: httpx.Response, outcome: Outcome, busy: bool
     """The pause every caller of the vendor should take after this answer (of shared scope).
 
     A Retry-After on a busy answer is a rate limit's: the others slow down (the rate limiter)
-    but do not stop, and the call that got it waits it or its turn (:func:`_paced_instead`).
+    but do not stop, and the call that got it waits it or its turn (:func:`~normalizer._retry.wait_for`).
     On a server failure (maintenance, restart) it is a pause for everyone, learned from the
     response (:func:`_learned`). The mapping's own ``cooldown`` is data the user controls and
     stands as written.
@@ -380,73 +385,43 @@ _OK = Decision(False, "ok")
 _FINAL = Decision(False, "not_retryable")
 
 
-def _decide(call: Call, result: Result, outcome: Outcome | None, number: int) -> Decision:
-    """Send again? The pure decision on attempt ``number``; the store pays for it after."""
+def _attempt(call: Call, result: Result, outcome: Outcome | None, number: int) -> Attempt | None:
+    """What the retry strategies look at after attempt ``number``; None when there is nothing
+    to ask them (no retry policy, or an answer that is not retryable: the usual one)."""
     policy = call.policy
-    if policy is None:
-        return _FINAL
+    if policy is None or (outcome is not None and not outcome.retryable):
+        return None
     resend = call.route.mapping.resend
+    elapsed = call.deadline.elapsed()
+    jitter = policy.random()  # drawn once: every strategy asked sees the same delay
     if isinstance(result, BaseException):
-        attempt = Attempt(
-            call.request, number, exception=result, elapsed=call.deadline.elapsed(), resend=resend
+        return Attempt(
+            call.request, number, exception=result, elapsed=elapsed, resend=resend, jitter=jitter
         )
-    else:
-        if outcome is None or not outcome.retryable:  # the usual answer, decided at once
-            return _OK if outcome is not None and outcome.ok else _FINAL
-        attempt = Attempt(
-            call.request,
-            number,
-            result,
-            outcome,
-            elapsed=call.deadline.elapsed(),
-            wait_headers=_wait_headers(call),  # Retry-After, then the vendor's own header
-            resend=resend,
-        )
-    decision = decide(
-        attempt,
-        policy,
+    return Attempt(
+        call.request,
+        number,
+        result,
+        outcome,
+        elapsed=elapsed,
+        wait_headers=_wait_headers(call),  # Retry-After, then the vendor's own header
+        resend=resend,
+        jitter=jitter,
+    )
+
+
+def _retrying(call: Call) -> Retrying:
+    """The call's retries on tenacity, built on its first failure."""
+    assert call.policy is not None
+    resend = call.route.mapping.resend
+    rules = Rules(
         max_attempts=call.max_attempts,
         replayable=call.replayable,
         signed_once=bool(resend.nonce) and resend.signed_once(target_of(call.request)),
+        paces=call.paces,
+        own_headers=call.route.envelope.retry_after,
     )
-    if _paced_instead(call, decision, attempt):  # a short settling wait, then a turn
-        delay = policy.random() * min(policy.cap, SETTLE * 2 ** (number - 1))
-        return bounded(
-            decision._replace(delay=delay, delay_from="rate_limit"), policy, attempt.elapsed
-        )
-    return decision
-
-
-def _paced_instead(call: Call, decision: Decision, attempt: Attempt) -> bool:
-    """The account is at capacity: the adaptive limiter, now slower, paces the retry.
-
-    That replaces the busy backoff; and, for a call's first retry, a ``Retry-After`` of at
-    most ``ROUNDING`` (1 s): on a rate limit the smallest whole second is the header's
-    rounding more often than a pause, and waited by every refused call it idles callers the
-    vendor could serve (sixteen threads refused at once lost their first second). A call
-    refused again waits it: an accurate one costs one attempt. A longer one (a quota window)
-    is always waited, and so is a vendor's own reset header (``x-ratelimit-reset``: when its
-    window opens again).
-    """
-    outcome = attempt.outcome
-    if not (
-        decision.retry
-        and call.paces
-        and outcome is not None
-        and outcome.category is Category.BUSY
-        and outcome.scope.shared
-    ):
-        return False
-    if decision.delay_from == "backoff":
-        return True
-    response = attempt.response
-    return (
-        decision.delay_from == "retry_after"
-        and attempt.number == 1
-        and decision.delay <= ROUNDING
-        and response is not None
-        and not any(h in response.headers for h in call.route.envelope.retry_after)
-    )
+    return Retrying(call.policy, rules)
 
 
 def _cost(policy: RetryPolicy, result: Result, decision: Decision) -> int:

@@ -28,6 +28,7 @@ from tenacity.wait import wait_base
 
 from ._category import Category
 from ._exceptions import UnregisteredVendorError, VendorError
+from ._limiter import ROUNDING, SETTLE
 from ._mapping import Resend
 from ._outcome import Outcome, outcome_of
 from ._registry import default_registry
@@ -119,10 +120,12 @@ class RetryPolicy:
             self, "pace", MappingProxyType({str(Category(k)): v for k, v in self.pace.items()})
         )
 
-    def backoff(self, category: str | None, number: int) -> float:
-        """Full-jitter exponential backoff before attempt ``number + 1``."""
+    def backoff(self, category: str | None, number: int, jitter: float | None = None) -> float:
+        """Full-jitter exponential backoff before attempt ``number + 1`` (``jitter``: the
+        attempt's random draw, when it was drawn already)."""
         base = self.pace.get(category, self.base) if category else self.base
-        return float(self.random() * min(self.cap, base * 2 ** (number - 1)))
+        jitter = self.random() if jitter is None else jitter
+        return float(jitter * min(self.cap, base * 2 ** (number - 1)))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -142,6 +145,30 @@ class Attempt:
     resend: Resend = NO_RESEND
     """The vendor's ``[resend]`` rules: which operations only read, which header
     de-duplicates (none known: the method decides)."""
+    jitter: float | None = None
+    """The attempt's random draw for its backoff, so that every strategy asked about it sees
+    the same delay (None: each draws its own)."""
+
+
+class Rules(NamedTuple):
+    """What a call's strategies know besides its attempts (read-only; user code has none of
+    it: the defaults)."""
+
+    max_attempts: int | None = None
+    """Attempts in all (None: the policy's, for :class:`stop_vendor`; no limit for
+    :func:`decide`)."""
+    replayable: bool = True
+    """The body can be sent again exactly."""
+    signed_once: bool = False
+    """The request carries a one-time signature (its mapping's ``nonce``): only a request that
+    never left is sent again, the caller (who signs anew) decides the rest."""
+    paces: bool = False
+    """The adaptive rate limiter paces busy retries of shared scope."""
+    own_headers: tuple[str, ...] = ()
+    """The vendor's own wait headers (``x-ratelimit-reset``): always waited."""
+
+
+NO_RULES = Rules()
 
 
 class Decision(NamedTuple):
@@ -178,51 +205,120 @@ GIVE_UP = frozenset(
 """Reasons a failure that might pass later is not retried (logged as ``vendor_call_gave_up``)."""
 
 
+def resendable(attempt: Attempt, policy: RetryPolicy, rules: Rules = NO_RULES) -> Decision:
+    """Whether the failure of ``attempt`` may be sent again, and why (the *retry* strategy).
+
+    Yes for a retryable outcome the vendor refused before acting, or whose request cannot act
+    twice (:func:`resend_safety`); a transport error where the request never left, or one that
+    cannot act twice. Never for a body that cannot be replayed, nor for a request signed once
+    that may have arrived. The answer has no delay: that is :func:`wait_for`'s.
+    """
+    outcome, error = attempt.outcome, attempt.exception
+    if error is not None:
+        if not isinstance(error, TRANSIENT):
+            return _NOT_RETRYABLE
+        why = "never_sent" if isinstance(error, _NEVER_SENT) else resend_safety(attempt, policy)
+    elif outcome is None or not outcome.retryable:
+        return _OK if outcome is not None and outcome.ok else _NOT_RETRYABLE
+    elif outcome.rejected:
+        why = "rejected"
+    else:
+        why = resend_safety(attempt, policy)
+    if not rules.replayable:
+        return Decision(False, "body_not_replayable")
+    if why is None:
+        return Decision(False, "not_safe_to_resend")
+    if rules.signed_once and why != "never_sent":
+        return Decision(False, "signed_once")
+    return Decision(True, why)
+
+
+def wait_for(attempt: Attempt, policy: RetryPolicy, rules: Rules = NO_RULES) -> tuple[float, str]:
+    """How long to wait before sending again, and where that came from (the *wait* strategy):
+    the vendor's Retry-After (or its own wait header), else the category's backoff; for a busy
+    answer of the whole account while the adaptive limiter paces (``rules.paces``), a short
+    settling wait instead (``rate_limit``: the limiter's turn follows).
+
+    The settling wait also replaces a call's first ``Retry-After`` of at most ``ROUNDING``
+    (1 s): on a rate limit the smallest whole second is the header's rounding more often than a
+    pause, and waited by every refused call it idles callers the vendor could serve (sixteen
+    threads refused at once lost their first second). A call refused again waits it; a longer
+    one (a quota window), or a vendor's own reset header, is always waited.
+    """
+    outcome, number = attempt.outcome, attempt.number
+    after = retry_after(attempt.response, attempt.wait_headers)
+    if (
+        rules.paces
+        and outcome is not None
+        and outcome.category is Category.BUSY
+        and outcome.scope.shared
+        and (
+            after is None
+            or (
+                number == 1
+                and after <= ROUNDING
+                and within_deadline(policy, attempt.elapsed, after)  # else it stops: the
+                # vendor's pause does not fit, and a settling wait would not make it fit
+                and attempt.response is not None
+                and not any(h in attempt.response.headers for h in rules.own_headers)
+            )
+        )
+    ):
+        jitter = policy.random() if attempt.jitter is None else attempt.jitter
+        return jitter * min(policy.cap, SETTLE * 2 ** (number - 1)), "rate_limit"
+    if after is not None:
+        return after, "retry_after"
+    category = None if outcome is None else outcome.category.value
+    return policy.backoff(category, number, attempt.jitter), "backoff"
+
+
+def stops(
+    attempt: Attempt, delay: float, policy: RetryPolicy, rules: Rules = NO_RULES
+) -> str | None:
+    """Why the call stops rather than wait ``delay`` and send again, or None (the *stop*
+    strategy): its attempts are used up, the vendor asks for a longer pause than
+    ``max_retry_after``, or the wait would pass the deadline."""
+    if rules.max_attempts is not None and attempt.number >= rules.max_attempts:
+        return "max_attempts"
+    if delay > policy.max_retry_after:
+        return "retry_after_too_long"
+    if not within_deadline(policy, attempt.elapsed, delay):
+        return "deadline"
+    return None
+
+
 def decide(
     attempt: Attempt,
     policy: RetryPolicy,
+    rules: Rules = NO_RULES,
     *,
     max_attempts: int | None = None,
     replayable: bool = True,
     signed_once: bool = False,
 ) -> Decision:
-    """Whether (and when) to send again after ``attempt``: the rules, without side effects.
-
-    Retried: a retryable outcome the vendor refused before acting, or whose request cannot act
-    twice (:func:`resend_safety`); a transport error where the request never left, or one that
-    cannot act twice. ``replayable`` False: the body cannot be sent again; ``signed_once``: the
-    request carries a one-time signature the vendor refuses to see twice (its mapping's
-    ``nonce``), so only a request that never left is sent again, and the caller, who can sign
-    anew, decides the rest. The wait is the vendor's Retry-After or the category's backoff,
-    within ``max_retry_after`` and the deadline. ``max_attempts`` None: no limit (a tenacity
-    ``stop`` of the caller's decides). The vendor's shared state (budget, circuit, cooldown)
-    is asked afterwards: :func:`paid`.
+    """Whether (and when) to send again after ``attempt``, and why: the three strategies
+    (:func:`resendable`, :func:`wait_for`, :func:`stops`) in one answer, without side effects.
+    The keywords are shorthands for the :class:`Rules` fields of the same names. The vendor's
+    shared state (budget, circuit, cooldown) is asked afterwards: :func:`paid`.
     """
-    outcome, error = attempt.outcome, attempt.exception
-    if error is not None:
-        if not isinstance(error, TRANSIENT):
-            return Decision(False, "not_retryable")
-        why = "never_sent" if isinstance(error, _NEVER_SENT) else resend_safety(attempt, policy)
-    elif outcome is None or not outcome.retryable:
-        return Decision(False, "ok" if outcome is not None and outcome.ok else "not_retryable")
-    elif outcome.rejected:
-        why = "rejected"
-    else:
-        why = resend_safety(attempt, policy)
-    if not replayable:
-        return Decision(False, "body_not_replayable")
-    if why is None:
-        return Decision(False, "not_safe_to_resend")
-    if signed_once and why != "never_sent":
-        return Decision(False, "signed_once")
-    if max_attempts is not None and attempt.number >= max_attempts:
-        return Decision(False, "max_attempts")
-    after = retry_after(attempt.response, attempt.wait_headers)
-    if after is not None:
-        return bounded(Decision(True, why, after, "retry_after"), policy, attempt.elapsed)
-    category = None if outcome is None else outcome.category.value
-    delay = policy.backoff(category, attempt.number)
-    return bounded(Decision(True, why, delay, "backoff"), policy, attempt.elapsed)
+    if max_attempts is not None or not replayable or signed_once:
+        rules = rules._replace(
+            max_attempts=max_attempts if max_attempts is not None else rules.max_attempts,
+            replayable=rules.replayable and replayable,
+            signed_once=rules.signed_once or signed_once,
+        )
+    decision = resendable(attempt, policy, rules)
+    if not decision.retry:
+        return decision
+    delay, source = wait_for(attempt, policy, rules)
+    stop = stops(attempt, delay, policy, rules)
+    if stop is not None:
+        return Decision(False, stop)
+    return Decision(True, decision.why, delay, source)
+
+
+_OK = Decision(False, "ok")
+_NOT_RETRYABLE = Decision(False, "not_retryable")
 
 
 def paid(
@@ -263,8 +359,7 @@ def within_deadline(policy: RetryPolicy, elapsed: float | None, delay: float) ->
     return deadline is None or elapsed is None or elapsed + delay <= deadline
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Deadline:
+class Deadline(NamedTuple):
     """One call's deadline (:attr:`RetryPolicy.deadline`), its arithmetic in one place: how
     long the call has run, how much is left, how long an attempt may take (its httpx
     timeouts), whether a body still trickling in should be handed on unread."""
@@ -467,25 +562,43 @@ async def _no_async_sleep(seconds: float) -> None:
     return None
 
 
-# --- building blocks for users' own tenacity decorators ----------------------------------------
+# --- the strategies, as tenacity's: the transports' retries and users' own decorators ---------
 
 
 def _attempt_in(state: tenacity.RetryCallState) -> Attempt | None:
-    """The tenacity attempt as normalizer sees it: a VendorError, a Response or an Outcome."""
+    """The tenacity attempt as normalizer sees it: the transports' own :class:`Attempt`, or
+    what user code returned or raised (a Response, an Outcome, a VendorError)."""
     assert state.outcome is not None
     if state.outcome.failed:
         exc = state.outcome.exception()
         if not isinstance(exc, VendorError):
             return None
         rules = _rules_for(exc.outcome)
-        return Attempt(exc.request, state.attempt_number, exc.response, exc.outcome, resend=rules)
+        return Attempt(
+            exc.request,
+            state.attempt_number,
+            exc.response,
+            exc.outcome,
+            elapsed=state.seconds_since_start,
+            resend=rules,
+        )
     result = state.outcome.result()
+    if isinstance(result, Attempt):
+        return result
     if isinstance(result, httpx.Response):
         outcome = outcome_of(result)
         number, rules = state.attempt_number, _rules_for(outcome)
-        return Attempt(_request_of(result), number, result, outcome, resend=rules)
+        return Attempt(
+            _request_of(result),
+            number,
+            result,
+            outcome,
+            elapsed=state.seconds_since_start,
+            resend=rules,
+        )
     if isinstance(result, Outcome):
-        return Attempt(None, state.attempt_number, outcome=result)
+        number = state.attempt_number
+        return Attempt(None, number, outcome=result, elapsed=state.seconds_since_start)
     return None
 
 
@@ -510,40 +623,93 @@ def _request_of(response: httpx.Response) -> httpx.Request | None:
 
 class retry_if_retryable(tenacity.retry_base):
     """Retry as the transports do: while the call raised a :class:`VendorError`, or returned a
-    response (or :class:`Outcome`), that :func:`decide` would send again.
+    response (or :class:`Outcome`), whose failure may be sent again (:func:`resendable`).
 
     The request comes from the error or the response; without one (a bare Outcome) only an
-    outcome the vendor refused before acting is retried. Attempts and deadlines are your
-    ``stop``'s. Compose with ``|`` and ``&``.
+    outcome the vendor refused before acting is retried. How long to wait is
+    :class:`wait_vendor`'s, when to stop :class:`stop_vendor`'s (or your own ``stop``).
+    Compose with ``|`` and ``&``.
     """
 
-    def __init__(self, policy: RetryPolicy | None = None) -> None:
+    def __init__(self, policy: RetryPolicy | None = None, rules: Rules = NO_RULES) -> None:
         self.policy = policy or _DEFAULT_POLICY
+        self.rules = rules
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         attempt = _attempt_in(retry_state)
-        return attempt is not None and decide(attempt, self.policy).retry
+        return attempt is not None and resendable(attempt, self.policy, self.rules).retry
 
 
 class wait_vendor(wait_base):
-    """Wait as the transports do: the vendor's Retry-After (up to ``max_retry_after``) or the
+    """Wait as the transports do (:func:`wait_for`): the vendor's Retry-After or the
     category's pace (full jitter). Compose with tenacity's own waits using ``+``."""
 
-    def __init__(self, policy: RetryPolicy | None = None) -> None:
+    def __init__(self, policy: RetryPolicy | None = None, rules: Rules = NO_RULES) -> None:
         self.policy = policy or _DEFAULT_POLICY
+        self.rules = rules
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
         attempt = _attempt_in(retry_state)
         if attempt is None:
             return self.policy.backoff(None, retry_state.attempt_number)
-        decision = decide(attempt, self.policy)
-        if decision.retry:
-            return decision.delay
-        after = retry_after(attempt.response)  # your own retry rule chose to go again
-        if after is not None:
-            return min(after, self.policy.max_retry_after)
-        category = None if attempt.outcome is None else attempt.outcome.category.value
-        return self.policy.backoff(category, attempt.number)
+        return wait_for(attempt, self.policy, self.rules)[0]
+
+
+class stop_vendor(tenacity.stop.stop_base):
+    """Stop as the transports do (:func:`stops`): after the policy's ``max_attempts``, before
+    a wait longer than ``max_retry_after`` (the vendor asked for a pause this call will not
+    take), or one that would pass the ``deadline`` (counted from the first attempt). Compose
+    with tenacity's own stops using ``|``."""
+
+    def __init__(self, policy: RetryPolicy | None = None, rules: Rules = NO_RULES) -> None:
+        self.policy = policy or _DEFAULT_POLICY
+        if rules.max_attempts is None:
+            rules = rules._replace(max_attempts=self.policy.max_attempts)
+        self.rules = rules
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        attempt = _attempt_in(retry_state)
+        if attempt is None:
+            return retry_state.attempt_number >= (self.rules.max_attempts or 1)
+        delay = retry_state.upcoming_sleep
+        return stops(attempt, delay, self.policy, self.rules) is not None
+
+
+class Retrying:
+    """The retries of one call on tenacity, with the strategies users have too: the transports
+    build one on a call's first failure (a healthy call never touches tenacity) and ask it
+    after each attempt; tenacity answers, its ``sleep`` never runs (the transports' drivers
+    sleep), and nothing changes inside its callbacks (the budget is paid afterwards,
+    :func:`paid`)."""
+
+    __slots__ = ("_retrying", "policy", "rules")
+
+    def __init__(self, policy: RetryPolicy, rules: Rules) -> None:
+        self.policy, self.rules = policy, rules
+        self._retrying = tenacity.Retrying(
+            retry=retry_if_retryable(policy, rules),
+            wait=wait_vendor(policy, rules),
+            stop=stop_vendor(policy, rules),
+            sleep=_no_sleep,
+            retry_error_callback=_stopped,
+        )
+        self._retrying.begin()
+
+    def decision(self, attempt: Attempt) -> Decision:
+        """Send again after ``attempt``? tenacity's answer, with why and after how long."""
+        state = tenacity.RetryCallState(self._retrying, None, (), {})
+        state.attempt_number = attempt.number
+        state.set_result(attempt)
+        step = self._retrying.iter(state)
+        if isinstance(step, tenacity.DoSleep):
+            delay, source = wait_for(attempt, self.policy, self.rules)
+            return Decision(True, resendable(attempt, self.policy, self.rules).why, delay, source)
+        return decide(attempt, self.policy, self.rules)  # why it stops, for the log
+
+
+def _stopped(state: tenacity.RetryCallState) -> None:
+    """tenacity's answer when ``stop`` says so: no retry (the call keeps its last result)."""
+    return None
 
 
 _DEFAULT_POLICY = RetryPolicy()

@@ -819,3 +819,46 @@ def test_an_aliyun_request_signed_once_is_not_resent_by_the_transport(clock: Fak
     response = client("aliyun_sms", script, policy(clock)).get(url)
     assert len(script.requests) == 1
     assert outcome(response).retryable  # yours to retry, signing anew
+
+
+def test_a_healthy_call_never_touches_tenacity_and_a_retry_runs_on_it(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[tenacity.Retrying] = []
+    real = tenacity.Retrying
+
+    class Counted(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            built.append(self)
+
+    monkeypatch.setattr(tenacity, "Retrying", Counted)
+    c = client("mango", Script([js({"result": 1000})]), policy(clock))
+    assert outcome(c.post(MANGO)).ok
+    assert built == []
+    c = client("mango", Script([js({"result": 5001}), js({"result": 1000})]), policy(clock))
+    assert outcome(c.post(MANGO)).ok
+    assert len(built) == 1
+    strategies = (built[0].retry, built[0].wait, built[0].stop)
+    kinds = (normalizer.retry_if_retryable, normalizer.wait_vendor, normalizer.stop_vendor)
+    assert all(isinstance(s, k) for s, k in zip(strategies, kinds, strict=True))
+
+
+def test_stop_vendor_stops_on_attempts_long_pauses_and_the_deadline() -> None:
+    stop = normalizer.stop_vendor(RetryPolicy(max_attempts=3, max_retry_after=10, deadline=5))
+
+    def state(number: int, after: str | None, sleep: float, since: float) -> Any:
+        headers = {} if after is None else {"retry-after": after}
+        response = httpx.Response(200, json={"result": 5001}, headers=headers)
+        out = normalizer.classify("mango", {"result": 5001})
+        response.extensions = {**response.extensions, "normalizer.outcome": out}
+        s = tenacity.RetryCallState(tenacity.Retrying(), None, (), {})
+        s.attempt_number, s.upcoming_sleep = number, sleep
+        s.start_time -= since
+        s.set_result(response)
+        return s
+
+    assert not stop(state(1, None, 0.4, 0.0))
+    assert stop(state(3, None, 0.4, 0.0))  # attempts used up
+    assert stop(state(1, "60", 60.0, 0.0))  # a pause the policy will not take
+    assert stop(state(2, None, 0.8, 4.5))  # the wait would pass the 5 s deadline
