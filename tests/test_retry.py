@@ -726,9 +726,9 @@ def test_decide_names_the_rule(getter: normalizer.Registry) -> None:
     send, query = httpx.Request("GET", GET_SEND), httpx.Request("GET", GET_QUERY)
     error = normalizer.classify("getter", {"code": "E"}, registry=getter)
 
-    def why(request: httpx.Request, **kw: bool) -> str:
+    def why(request: httpx.Request, signed_once: bool = False) -> str:
         attempt = Attempt(request, 1, outcome=error, resend=rules, elapsed=0.0)
-        return decide(attempt, RetryPolicy(), **kw).why
+        return decide(attempt, RetryPolicy(), signed_once=signed_once).why
 
     assert why(send) == "not_safe_to_resend"
     assert why(query) == "read_operation"
