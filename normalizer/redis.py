@@ -372,39 +372,59 @@ _ERRORS = (redis.RedisError, OSError)
 def _argv(question: Query[Any], now: float | None) -> list[str | float]:
     """``question`` as the script reads it: ARGV as name, value pairs, each named as the field
     it comes from (the question's own, its :class:`Limits`' and :class:`Signal`'s), so the
-    script reads ``q.patience``, ``q.cost``, ``q.slow``. True and False are 1 and 0; an infinite
-    number (no bound) is left out, which the script reads as nil."""
-    named: dict[str, float | str | None] = {"op": type(question).__name__, "ttl": _TTL, "now": now}
-    for field in dataclasses.fields(question):
-        value = getattr(question, field.name)
+    script reads ``q.patience``, ``q.cost``, ``q.slow``."""
+    named: list[tuple[str, Any]] = [("op", type(question).__name__), ("ttl", _TTL), ("now", now)]
+    for name in _fields(type(question)):
+        value = getattr(question, name)
         if isinstance(value, Limits):
-            named.update(_limits(value))
+            named += _limits(value)
         elif isinstance(value, Signal):
-            named.update(value._asdict())
-        elif not isinstance(value, Keys):  # the keys are the script's KEYS
-            named[field.name] = value
-    argv: list[str | float] = []
-    for name, value in named.items():
-        if value is not None and value != math.inf:
-            argv += (name, int(value) if isinstance(value, bool) else value)
-    return argv
+            named += zip(Signal._fields, value, strict=True)
+        elif name != "keys":  # the keys are the script's KEYS
+            named.append((name, value))
+    return _pairs(named)
 
 
-def _limits(limits: Limits) -> dict[str, float | None]:
+def _fields(kind: type[Query[Any]]) -> tuple[str, ...]:
+    """The names of a question's fields, in order (read once a kind)."""
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(field.name for field in dataclasses.fields(kind))
+    return names
+
+
+_FIELDS: dict[type[Query[Any]], tuple[str, ...]] = {}
+
+
+def _limits(limits: Limits) -> list[tuple[str, Any]]:
     """The numbers of ``limits`` the script applies, by name (the breaker's and the rate
     limiter's only when there is one)."""
-    named: dict[str, float | None] = {"capacity": limits.capacity}
+    named: list[tuple[str, Any]] = [("capacity", limits.capacity)]
     breaker, limiter = limits.breaker, limits.limiter
     if breaker is not None:
-        named.update(failures=breaker.failures, window=breaker.window, recovery=breaker.recovery)
+        named += (
+            ("failures", breaker.failures),
+            ("window", breaker.window),
+            ("recovery", breaker.recovery),
+        )
     if limiter is not None:
-        named.update(
-            adaptive=limits.adaptive,
-            ceiling=limits.ceiling,
-            min_rate=limiter.min_rate,
-            max_wait=limiter.max_wait,
+        named += (
+            ("adaptive", limits.adaptive),
+            ("ceiling", limits.ceiling),
+            ("min_rate", limiter.min_rate),
+            ("max_wait", limiter.max_wait),
         )
     return named
+
+
+def _pairs(named: list[tuple[str, Any]]) -> list[str | float]:
+    """Flat name, value pairs: True and False are 1 and 0; None and an infinite number (no
+    bound) are left out, which the script reads as nil."""
+    argv: list[str | float] = []
+    for name, value in named:
+        if value is not None and value != math.inf:
+            argv += (name, int(value) if value is True or value is False else value)
+    return argv
 
 
 class _Shared:
