@@ -15,10 +15,10 @@ and :func:`normalizer._call.vendor_call` carries one request through them.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from dataclasses import replace
+from typing import NamedTuple
 
 import httpx
 
@@ -116,9 +116,9 @@ def _store(options: Options, asynchronous: bool) -> Store | AsyncStore:
     return store
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Call:
-    """One call's read-only context: what is fixed before its first attempt."""
+class Call(NamedTuple):
+    """One call's read-only context: what is fixed before its first attempt (a tuple: it is
+    built on every call, and a frozen dataclass costs several times more to build)."""
 
     pipeline: Pipeline
     request: httpx.Request
