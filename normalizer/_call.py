@@ -135,7 +135,7 @@ def vendor_call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Ste
                 raw = None
                 if plan in (Plan.READ, Plan.SNIFF):
                     declared = framing.content_length if plan is Plan.SNIFF else None
-                    xml = route.envelope.xml
+                    xml = call.envelope.xml
                     raw = yield Read(response, plan, xml, call.deadline, declared)
             except httpx.TransportError as exc:
                 result, outcome = exc, None
@@ -144,7 +144,7 @@ def vendor_call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Ste
             else:
                 result = response
                 outcome = _classify(call, response, framing, raw, plan)
-                redactor = pipeline.redactor_for(route.mapping)
+                redactor = call.redactor
                 attach(
                     response, outcome, attempts, None if redactor is DEFAULT_REDACTOR else redactor
                 )
@@ -221,7 +221,7 @@ def vendor_call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Ste
             request=request,
             response=result,
             attempts=attempts,
-            redactor=pipeline.redactor_for(route.mapping),
+            redactor=call.redactor,
         )
     return result
 
@@ -262,7 +262,7 @@ def _classify(
         return classify_uninspected(route.mapping, response.status_code, route.path, route.product)
     document = None
     if raw is not None:
-        document = call.pipeline.body.document(response, framing, raw, route.envelope.xml)
+        document = call.pipeline.body.document(response, framing, raw, call.envelope.xml)
     return classify_parsed(route.mapping, document, response.status_code, route.path, route.product)
 
 
@@ -285,8 +285,8 @@ def _inspected(
     spent: int,
 ) -> Signal | None:
     """What an answer tells the vendor's store (None: nothing worth a write)."""
-    route, limits = call.route, call.limits
-    exhausted = _exhausted(call, response) if route.envelope.remaining else 0.0
+    limits = call.limits
+    exhausted = _exhausted(call, response) if call.envelope.remaining else 0.0
     if outcome.ok:
         refund = 0 if call.policy is None else spent or 1
         return _signal(call, clean, probing, at, cooldown=exhausted, refund=refund)
@@ -331,7 +331,7 @@ def _breaks(limits: Limits, error: BaseException) -> bool:
 
 def _wait_headers(call: Call) -> tuple[str, ...]:
     """Retry-After, then the rate-limit headers the vendor's mapping names."""
-    return ("retry-after", *call.route.envelope.retry_after)
+    return ("retry-after", *call.envelope.retry_after)
 
 
 def _exhausted(call: Call, response: httpx.Response) -> float:
@@ -344,7 +344,7 @@ def _exhausted(call: Call, response: httpx.Response) -> float:
     if policy is None:
         return 0.0
     headers = response.headers
-    for name in call.route.envelope.remaining:
+    for name in call.envelope.remaining:
         try:
             left = float(headers.get(name, ""))
         except ValueError:  # absent or unreadable: the next header
@@ -359,7 +359,8 @@ def _cooldown(call: Call, response: httpx.Response, outcome: Outcome, busy: bool
     """The pause every caller of the vendor should take after this answer (of shared scope).
 
     A Retry-After on a busy answer is a rate limit's: the others slow down (the rate limiter)
-    but do not stop, and the call that got it waits it or its turn (:func:`~normalizer._retry.wait_for`).
+    but do not stop, and the call that got it waits it or its turn
+    (:func:`~normalizer._retry.wait_for`).
     On a server failure (maintenance, restart) it is a pause for everyone, learned from the
     response (:func:`_learned`). The mapping's own ``cooldown`` is data the user controls and
     stands as written.
@@ -419,7 +420,7 @@ def _retrying(call: Call) -> Retrying:
         replayable=call.replayable,
         signed_once=bool(resend.nonce) and resend.signed_once(target_of(call.request)),
         paces=call.paces,
-        own_headers=call.route.envelope.retry_after,
+        own_headers=call.envelope.retry_after,
     )
     return Retrying(call.policy, rules)
 

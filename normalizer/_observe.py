@@ -51,7 +51,7 @@ class Observers:
                 call.max_attempts,
                 logger=options.logger,
                 on_outcome=options.on_outcome,
-                redactor=call.pipeline.redactor_for(call.route.mapping),
+                redactor=call.redactor,
                 log_bodies=options.log_bodies,
                 clock=deadline.clock,
                 started=deadline.started,

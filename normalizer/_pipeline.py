@@ -23,7 +23,7 @@ from typing import NamedTuple
 import httpx
 
 from ._body import BodyReader
-from ._mapping import VendorMapping
+from ._mapping import Envelope, VendorMapping
 from ._options import Options
 from ._redact import DEFAULT as DEFAULT_REDACTOR
 from ._redact import Redactor
@@ -133,6 +133,10 @@ class Call(NamedTuple):
     """The adaptive limiter paces busy retries (decided alike under ``set_testing``)."""
     timeout: object
     """The caller's own timeouts, given back when the call ends."""
+    envelope: Envelope
+    """Where the vendor's (or product's) responses keep their fields."""
+    redactor: Redactor
+    """The transport's redactor with the vendor's ``[redact]``."""
 
 
 def _call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Call:
@@ -153,4 +157,6 @@ def _call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Call:
         replayable(request),  # judged before sending: that may turn a stream into bytes
         paces,
         request.extensions.get("timeout"),
+        route.envelope,
+        pipeline.redactor_for(route.mapping),
     )
