@@ -9,8 +9,8 @@ def test_all_names_exist_and_are_public() -> None:
     for name in normalizer.__all__:
         assert hasattr(normalizer, name), name
     public = {n for n in dir(normalizer) if not n.startswith("_")}
-    # the submodules a user imports by name: normalizer.testing, normalizer.redis
-    assert public - {"testing", "redis"} == set(normalizer.__all__) - {"__version__"}
+    # the submodules a user imports by name: normalizer.testing, .redis, .store
+    assert public - {"testing", "redis", "store"} == set(normalizer.__all__) - {"__version__"}
 
 
 def test_testing_module_surface() -> None:
@@ -37,3 +37,11 @@ def test_redis_module_surface() -> None:
     import normalizer.redis
 
     assert normalizer.redis.__all__ == ["AsyncRedisState", "RedisState"]
+
+
+def test_store_module_surface() -> None:
+    import normalizer.store
+
+    for name in normalizer.store.__all__:
+        assert hasattr(normalizer.store, name)
+    assert {"Store", "AsyncStore", "Query", "Admit", "Record"} <= set(normalizer.store.__all__)
