@@ -199,6 +199,8 @@ def vendor_call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Ste
                     waiting = True
                     yield Sleep(turn.turn)
                     waiting = False
+    except GeneratorExit:  # closed unfinished by a driver that stopped: nothing can be asked
+        raise
     except BaseException:
         if probing:  # cancelled (or broken) before its answer: free the probe's slot
             yield Ask(Release(keys))

@@ -1,0 +1,92 @@
+"""The vendor call as a generator of effects: what it asks its driver for, in order, with no
+I/O of its own (the drivers in _transports.py perform them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from normalizer import LocalState, Options, RetryPolicy
+from normalizer._call import Ask, Close, Read, Send, Sleep, Steps, vendor_call
+from normalizer._pipeline import Pipeline
+from normalizer._store import Admit, Pace, Record, Retry
+from normalizer.testing import set_testing
+from tests.conftest import FakeClock
+
+UCPAAS = "https://api.ucpaas.com/2014-06-30/Accounts/a/Calls/callBack"
+
+
+def body(code: str) -> httpx.Response:
+    return httpx.Response(
+        200, json={"resp": {"respCode": code}}, headers={"content-type": "application/json"}
+    )
+
+
+def drive(steps: Steps, replies: list[httpx.Response], state: LocalState) -> list[Any]:
+    """A driver that records each effect and performs it in memory (no network, no sleep)."""
+    seen: list[Any] = []
+    pipeline_body = Pipeline(None, Options(), asynchronous=False).body
+    reply: Any = None
+    while True:
+        try:
+            effect = steps.send(reply)
+        except StopIteration as done:
+            seen.append(done.value)
+            return seen
+        seen.append(effect)
+        if isinstance(effect, Ask):
+            reply = state.ask(effect.question)
+        elif isinstance(effect, Send):
+            reply = replies.pop(0)
+        elif isinstance(effect, Read):
+            response, plan, xml, deadline, declared = effect
+            reply = pipeline_body.read(response, plan, xml, deadline.expired, declared)
+        else:
+            assert isinstance(effect, Sleep | Close)
+            reply = None
+
+
+@pytest.fixture(autouse=True)
+def _real_decisions() -> Any:
+    set_testing(False)
+    yield
+    set_testing(True)
+
+
+def test_a_healthy_call_asks_once_sends_once_and_reads_once(clock: FakeClock) -> None:
+    state = LocalState(clock)
+    pipeline = Pipeline(
+        None, Options(state=state, retry=RetryPolicy(clock=clock)), asynchronous=False
+    )
+    request = httpx.Request("POST", UCPAAS, json={"to": "1"})
+    route = pipeline.router.route(request)
+    assert route is not None
+    seen = drive(vendor_call(pipeline, request, route), [body("000000")], state)
+    assert [type(e) for e in seen[:3]] == [Ask, Send, Read]
+    assert isinstance(seen[3], httpx.Response)  # returned: no store write, no sleep, no retry
+    assert len(seen) == 4
+    assert isinstance(seen[0].question, Admit)
+    assert seen[1].request is request
+
+
+def test_a_busy_answer_is_recorded_paid_waited_paced_and_sent_again(clock: FakeClock) -> None:
+    state = LocalState(clock)
+    policy = RetryPolicy(clock=clock, random=lambda: 1.0)
+    pipeline = Pipeline(None, Options(state=state, retry=policy), asynchronous=False)
+    request = httpx.Request("POST", UCPAAS, json={"to": "1"})
+    route = pipeline.router.route(request)
+    assert route is not None
+    seen = drive(vendor_call(pipeline, request, route), [body("107225"), body("000000")], state)
+    questions = [type(e.question).__name__ for e in seen if isinstance(e, Ask)]
+    assert questions[:4] == ["Admit", "Record", "Retry", "Pace"]
+    assert [type(e) for e in seen if isinstance(e, Send | Sleep)][:3] == [Send, Sleep, Send]
+    recorded = [e.question for e in seen if isinstance(e, Ask)][1]
+    assert isinstance(recorded, Record)
+    assert recorded.signal.slow  # a busy answer of the account slows the vendor down
+    assert any(isinstance(e, Ask) and isinstance(e.question, Retry) for e in seen)
+    assert any(isinstance(e, Ask) and isinstance(e.question, Pace) for e in seen)
+    final = seen[-1]
+    assert isinstance(final, httpx.Response)
+    assert final.extensions["normalizer.attempts"] == 2
