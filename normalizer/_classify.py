@@ -10,25 +10,33 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from ._category import Category
-from ._items import with_items
+from ._items import ItemsReader
 from ._mapping import (
+    _LONGEST_INT,
+    _SHORTEST_INT,
     MAX_CODE_LENGTH,
     CodeTable,
     Entry,
     Envelope,
+    Find,
     HttpRule,
     JsonPath,
     Product,
     Target,
     VendorMapping,
+    WhenRule,
     code_text,
-    first_value,
+    finder,
+    step,
+    text_finder,
+    usable,
+    value_finder,
 )
-from ._outcome import Match, Outcome, make_outcome
+from ._outcome import Match, Outcome, built, derive
 from ._registry import Registry, default_registry
 from ._xml import parse_xml
 
@@ -66,6 +74,7 @@ _NO_CODE = Entry(Category.OK, "success: a 2xx body without a code", "", False, F
 _DELIVERED = Entry(
     Category.OK, "HTTP success, body not inspected (file or no content)", "", False, False
 )
+_UNKNOWN = Entry(Category.UNKNOWN, "", "", False, False)
 
 
 class _Reading(NamedTuple):
@@ -89,9 +98,11 @@ def lookup(
     if isinstance(code, bool) or not isinstance(code, str | int):
         raise TypeError(f"a vendor code is a str or an int, not {type(code).__name__}")
     text, readable = code_text(code)
-    chosen = _product(mapping, product)
-    found = resolve(mapping, text, chosen) if readable else None
-    return _outcome(mapping.id, text, found or _unmapped(chosen, readable))
+    scope = compiled(mapping).scope(_product(mapping, product), False)
+    found = scope.code(text) if readable else None
+    if found is not None:
+        return found  # the prebuilt outcome itself: nothing else in it depends on the call
+    return derive(scope.unmapped if readable else scope.long_code, code=text)
 
 
 def classify(
@@ -118,20 +129,65 @@ def classify(
     if max_body_size < 0:
         raise ValueError("max_body_size must be >= 0")
     mapping = (registry or default_registry()).get(vendor)
-    target = None
+    reader = mapping.compiled or compiled(mapping)
+    chosen = None if product is None else _product(mapping, product)
+    path = None
     if url is not None:
-        target = Target.of_url(url, {k.lower(): v for k, v in (headers or {}).items()})
-    chosen = _product(mapping, product)
-    if chosen is None and target is not None:
-        chosen = mapping.product_for(target)
-    path = target.path if target is not None else None
-    if _oversized(body, max_body_size):
+        chosen, path = reader.route(chosen, url, headers)
+    if body.__class__ is bytes:
+        if len(body) > max_body_size:
+            return classify_unread(mapping, status_code, path, chosen, max_body_size)
+    elif _oversized(body, max_body_size):
         return classify_unread(mapping, status_code, path, chosen, max_body_size)
-    envelope = mapping.envelope_for(chosen)
-    doc = parse_json(body)
-    if doc is None and envelope.xml and isinstance(body, bytes | bytearray | memoryview | str):
-        doc = parse_xml(body)
-    return classify_parsed(mapping, doc, status_code, path, chosen)
+    if chosen is None and path is None:
+        scope = reader._unrouted or reader.scope(None, False)
+    else:
+        scope = reader.scope(chosen, path is not None)
+    return scope.parse(body, status_code, path)
+
+
+def classify_many(
+    vendor: str,
+    bodies: Iterable[Body],
+    *,
+    status_code: int = 200,
+    url: str | None = None,
+    product: str | None = None,
+    registry: Registry | None = None,
+    headers: Mapping[str, str] | None = None,
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+) -> Iterator[Outcome]:
+    """:func:`classify` over many bodies of one vendor, answered by the same URL (delivery
+    reports from a queue, a log replayed): the vendor, product and URL are read once, then
+    each body in turn, lazily, its outcome exactly what :func:`classify` gives it.
+
+    The arguments are checked at once (an unknown vendor or product raises here, not at the
+    first body). Bodies from different URLs or statuses: call :func:`classify` per body, it
+    reuses the same compiled mapping.
+    """
+    if max_body_size < 0:
+        raise ValueError("max_body_size must be >= 0")
+    mapping = (registry or default_registry()).get(vendor)
+    chosen, path = compiled(mapping).route(_product(mapping, product), url, headers)
+    scope = compiled(mapping).scope(chosen, path is not None)
+    return _many(mapping, scope, bodies, status_code, path, chosen, max_body_size)
+
+
+def _many(
+    mapping: VendorMapping,
+    scope: _Scope,
+    bodies: Iterable[Body],
+    status_code: int,
+    path: str | None,
+    product: Product | None,
+    limit: int,
+) -> Iterator[Outcome]:
+    parse = scope.parse
+    for body in bodies:
+        if _oversized(body, limit):
+            yield classify_unread(mapping, status_code, path, product, limit)
+        else:
+            yield parse(body, status_code, path)
 
 
 def _oversized(body: Body, limit: int) -> bool:
@@ -149,13 +205,14 @@ def classify_unread(
 ) -> Outcome:
     """A body over the ``limit`` it may be read up to: never parsed, the status decides (the
     vendor's HTTP rules, the defaults for a non-2xx); else ``unknown``, saying why."""
-    reading = None if status_code is None else _by_status(mapping, product, status_code, path)
-    if reading is None:
+    scope = compiled(mapping).scope(product, path is not None)
+    found = None if status_code is None else scope.status(status_code, path)
+    if found is None:
         entry = dataclasses.replace(
             _UNKNOWN, description=f"body over max_body_size ({limit} bytes): not read"
         )
-        reading = _Reading(entry, Match.MISSING, None if product is None else product.id)
-    return _outcome(mapping.id, None, reading, None, status_code)
+        found = _template(mapping.id, None, _Reading(entry, Match.MISSING, scope.pid))
+    return derive(found, http_status=status_code)
 
 
 def classify_parsed(
@@ -166,76 +223,7 @@ def classify_parsed(
     product: Product | None,
 ) -> Outcome:
     """Classify already-parsed JSON (None when the body was not JSON) for a known vendor."""
-    envelope = mapping.envelope_for(product)
-    raw = first_value(envelope.code, doc)
-    code, readable = (None, False) if raw is None else code_text(raw)
-    reading = _by_field(mapping, product, doc, code, path) if doc is not None else None
-    if reading is None and readable:
-        assert code is not None
-        reading = resolve(mapping, code, product, routed=path is not None)
-    if (
-        reading is None
-        and code is None
-        and (status_code is None or 200 <= status_code < 300)
-        and _is_document(doc, envelope, path)
-        and envelope.no_code_ok(path)
-    ):
-        reading = _Reading(_NO_CODE, Match.NO_CODE, None if product is None else product.id)
-    if reading is None and status_code is not None:
-        reading = _by_status(mapping, product, status_code, path)
-    if reading is None:
-        reading = _unmapped(product, readable) if code is not None else _missing(product)
-    request_id = first_value(envelope.request_id, doc)
-    outcome = _outcome(
-        mapping.id,
-        code,
-        reading,
-        _first_text(envelope.message, doc),
-        status_code,
-        None if request_id is None else str(request_id),
-    )
-    if envelope.items and doc is not None:  # with_items decides which outcomes list items
-
-        def read_item(key: str) -> tuple[Entry, Match] | None:
-            found = resolve(mapping, key, product, routed=path is not None)
-            return None if found is None else (found.entry, found.matched)
-
-        return with_items(outcome, envelope, doc, path, read_item)
-    return outcome
-
-
-def _is_document(doc: object, envelope: Envelope, path: str | None) -> bool:
-    """An object, or a list where an items spec reads the whole document (a webhook's list):
-    a scalar, or any other list, is no success document, whatever ``no_code`` says."""
-    if isinstance(doc, dict):
-        return True
-    return isinstance(doc, list) and any(
-        spec.applies(path) and not jp.segments for spec in envelope.items for jp in spec.container
-    )
-
-
-def _by_field(
-    mapping: VendorMapping,
-    product: Product | None,
-    doc: object,
-    code: str | None,
-    path: str | None,
-) -> _Reading | None:
-    """A ``[[when]]`` rule whose field matches: product rules, then the vendor's."""
-    for table in _tables(mapping, product):
-        for rule in table.when_for(path):
-            if rule.applies(doc, code, path):
-                return _Reading(rule.entry, Match.FIELD, None if product is None else product.id)
-    return None
-
-
-def _tables(mapping: VendorMapping, product: Product | None) -> tuple[CodeTable, ...]:
-    """The tables a product's codes are read through, most specific first."""
-    if product is None:
-        return (mapping.table,)
-    if not product.inherit:
-        return (product.table,)
-    return (product.table, mapping.table)
+    return compiled(mapping).scope(product, path is not None).read(doc, status_code, path)
 
 
 def classify_uninspected(
@@ -246,15 +234,498 @@ def classify_uninspected(
     Vendor HTTP rules come first (MANGO's 204 on stats/result means "not ready"); otherwise
     a 2xx is ok and anything else falls back as usual.
     """
-    reading = _by_status(mapping, product, status_code, path)
-    if reading is None:
-        if 200 <= status_code < 300:
-            reading = _Reading(
-                _DELIVERED, Match.HTTP_STATUS, None if product is None else product.id
-            )
+    scope = compiled(mapping).scope(product, path is not None)
+    found = scope.status(status_code, path)
+    if found is None:
+        found = scope.delivered if 200 <= status_code < 300 else scope.missing
+    return derive(found, http_status=status_code)
+
+
+def compiled(mapping: VendorMapping) -> Compiled:
+    """``mapping`` compiled for classification: built on first use, kept on the mapping."""
+    found = mapping.compiled
+    if found is None:
+        found = Compiled(mapping)
+        object.__setattr__(mapping, "compiled", found)  # derived: set once on the frozen value
+    return found  # type: ignore[no-any-return]
+
+
+_KEPT = 4096
+"""Codes (and routes) remembered per scope; past it they are read each time, never forgotten
+at random: a hostile stream of fresh codes costs time, not memory."""
+
+
+class Compiled:
+    """What classifying a vendor's responses needs, derived from its mapping once.
+
+    One :class:`_Scope` per way responses are read (the vendor-level API, routed or not, and
+    each product), each built on first use; the product and path each URL selects, remembered
+    when the vendor's selectors read no header or query.
+    """
+
+    __slots__ = ("_by_url", "_products", "_routed", "_unrouted", "mapping")
+
+    def __init__(self, mapping: VendorMapping) -> None:
+        self.mapping = mapping
+        self._routed: _Scope | None = None
+        self._unrouted: _Scope | None = None
+        self._products: dict[str, _Scope] = {}
+        headers, query = mapping.selector_names()
+        self._by_url: dict[str, tuple[Product | None, str]] | None = (
+            None if headers or query else {}
+        )
+
+    def scope(self, product: Product | None, routed: bool) -> _Scope:
+        """How responses of ``product`` are read; for the vendor-level API, ``routed`` says
+        whether a request's URL chose it (no product matched), so that a code a family reads
+        differently still has one meaning."""
+        if product is not None:
+            found = self._products.get(product.id)
+            if found is None:
+                found = self._products[product.id] = _Scope(self.mapping, product, False)
+            return found
+        if routed:
+            if self._routed is None:
+                self._routed = _Scope(self.mapping, None, True)
+            return self._routed
+        if self._unrouted is None:
+            self._unrouted = _Scope(self.mapping, None, False)
+        return self._unrouted
+
+    def route(
+        self, product: Product | None, url: str | None, headers: Mapping[str, str] | None
+    ) -> tuple[Product | None, str | None]:
+        """The product (``product`` if named, else the one the URL selects) and URL path."""
+        if url is None:
+            return product, None
+        memo = self._by_url
+        found = None if memo is None else memo.get(url)
+        if found is None:
+            lowered = None if headers is None else {k.lower(): v for k, v in headers.items()}
+            target = Target.of_url(url, lowered)
+            found = (self.mapping.product_for(target), target.path)
+            if memo is not None and len(memo) < _KEPT:
+                memo[url] = found
+        chosen, path = found
+        return (chosen if product is None else product), path
+
+
+_ABSENT: Any = object()
+
+
+class _Scope:
+    """One way a vendor's responses are read, compiled: the envelope's paths as functions, a
+    prebuilt outcome per code (from the tables, read once per code and kept), the rules
+    that do not depend on the code, the item specs."""
+
+    __slots__ = (
+        "_codes",
+        "_list_specs",
+        "_message",
+        "_no_code",
+        "_readings",
+        "_request_id",
+        "_when",
+        "_when_index",
+        "code_of",
+        "delivered",
+        "items",
+        "long_code",
+        "mapping",
+        "missing",
+        "no_code",
+        "pid",
+        "product",
+        "read",
+        "routed",
+        "unmapped",
+        "xml",
+    )
+
+    def __init__(self, mapping: VendorMapping, product: Product | None, routed: bool) -> None:
+        self.mapping = mapping
+        self.product = product
+        self.routed = routed
+        self.pid = pid = None if product is None else product.id
+        envelope = mapping.envelope_for(product)
+        self.xml = envelope.xml
+        self.code_of = value_finder(envelope.code)
+        self._message = text_finder(envelope.message) if envelope.message else None
+        self._request_id = value_finder(envelope.request_id) if envelope.request_id else None
+        self._codes: dict[str, Outcome | None] = {}
+        self._readings: dict[tuple[int, Match], tuple[Entry, Outcome]] = {}
+        self._when = tuple(
+            (rule.paths, rule)
+            for table in _tables(mapping, product)
+            for rule in table.when
+            # the vendor-level API read without a URL never has a path to match
+            if product is not None or routed or rule.paths is None
+        )
+        self._no_code = envelope.no_code
+        self._list_specs = tuple(
+            spec.paths for spec in envelope.items if any(not jp.segments for jp in spec.container)
+        )
+        self.items = ItemsReader(envelope.items, self._item_code) if envelope.items else None
+        self._when_index = self._index_when()
+        self.no_code = self.template(_Reading(_NO_CODE, Match.NO_CODE, pid))
+        self.missing = self.template(_Reading(_UNKNOWN, Match.MISSING, pid))
+        self.unmapped = self.template(_Reading(_UNKNOWN, Match.UNMAPPED, pid))
+        self.long_code = self.template(_Reading(_LONG_CODE, Match.UNMAPPED, pid))
+        self.delivered = self.template(_Reading(_DELIVERED, Match.HTTP_STATUS, pid))
+        self.read = self._compile_read(envelope)
+        """What a document (None: no document) says, with the HTTP status and URL path."""
+
+    def parse(self, body: Body, status: int | None, path: str | None) -> Outcome:
+        """A body not parsed yet (bytes, text, or parsed JSON) read as :meth:`read` does."""
+        loads = fast_loads
+        if body.__class__ is bytes and loads is not None:  # parse_json's usual case, inline
+            flat = body.translate(_DIGITS)
+            if _RUN in flat and flat.count(_RUN) != flat.count(_QUOTED_RUN):
+                doc = _standard(body, True)
+            else:
+                try:
+                    doc = loads(body)
+                except ValueError:
+                    doc = _standard(body, True)
         else:
-            reading = _missing(product)
-    return _outcome(mapping.id, None, reading, None, status_code)
+            doc = parse_json(body)
+        if doc is None and self.xml and isinstance(body, bytes | bytearray | memoryview | str):
+            doc = parse_xml(body)
+        return self.read(doc, status, path)
+
+    def _fallback(
+        self, doc: object, code: str | None, readable: bool, status: int | None, path: str | None
+    ) -> Outcome:
+        """No rule and no table read the code: a success without one, the HTTP status, or
+        unknown."""
+        if (
+            code is None
+            and (status is None or 200 <= status < 300)
+            and self._is_success_document(doc, path)
+        ):
+            return self.no_code
+        found = None if status is None else self.status(status, path)
+        if found is not None:
+            return found
+        if code is None:
+            return self.missing
+        return self.unmapped if readable else self.long_code
+
+    def _compile_read(
+        self, envelope: Envelope
+    ) -> Callable[[object, int | None, str | None], Outcome]:
+        """The scope's :meth:`read`, generated: the envelope's paths written out for an
+        object (``doc.get("result")``), every table, rule and fallback bound in."""
+        lines = [
+            "def read(doc, status, path):",
+            "    if doc.__class__ is dict:",
+            *_first("raw", envelope.code, "usable", "        "),
+            "    else:",
+            "        raw = code_of(doc)",
+            *_READ_CODE,
+        ]
+        if self._when:
+            lines += _when_lines(self._when, self._when_index)
+        lines += _READ_TABLES
+        if envelope.message:
+            lines += [
+                "    if doc.__class__ is dict:",
+                *_first("text", envelope.message, "text", "        "),
+                '        fields["vendor_message"] = text',
+                "    elif doc is not None:",
+                '        fields["vendor_message"] = message_of(doc)',
+            ]
+        if envelope.request_id:
+            lines += [
+                "    if doc.__class__ is dict:",
+                *_first("request_id", envelope.request_id, "usable", "        "),
+                "    else:",
+                "        request_id = request_id_of(doc)",
+                "    if request_id is not None:",
+                '        fields["request_id"] = written(request_id)',
+            ]
+        if self.items is not None:
+            lines += ["    if doc is not None:", "        read_items(fields, doc, path)"]
+        lines += ["    return built(Outcome, fields)"]
+        namespace: dict[str, Any] = {
+            "ABSENT": _ABSENT,
+            "LONGEST": MAX_CODE_LENGTH,
+            "LONGEST_INT": _LONGEST_INT,
+            "Outcome": Outcome,
+            "SHORTEST_INT": _SHORTEST_INT,
+            "WHEN": None if self._when_index is None else [t for _, t in self._when_index],
+            "WHEN_KEYS": _first_keys(rule for _, rule in self._when),
+            "built": built,
+            "by_field": self._by_field,
+            "code_of": self.code_of,
+            "code_text": code_text,
+            "codes_get": self._codes.get,
+            "fallback": self._fallback,
+            "message_of": self._message,
+            "read_items": None if self.items is None else self.items.read,
+            "request_id_of": self._request_id,
+            "resolve_code": self.code,
+            "step": step,
+            "usable": usable,
+            "when_text": _when_text,
+            "written": _written,
+        }
+        # the source is this module's text with the envelope's path segments as repr()
+        # literals: nothing of a mapping file is ever code
+        exec(compile("\n".join(lines), "<normalizer reader>", "exec"), namespace)
+        read: Callable[[object, int | None, str | None], Outcome] = namespace["read"]
+        return read
+
+    def code(self, code: str) -> Outcome | None:
+        """The prebuilt outcome of ``code`` (its ``code`` set, nothing from a response), None
+        when no table, success list or class knows it."""
+        found = self._codes.get(code, _ABSENT)
+        if found is _ABSENT:
+            reading = resolve(self.mapping, code, self.product, routed=self.routed)
+            found = None if reading is None else _template(self.mapping.id, code, reading)
+            if len(self._codes) < _KEPT:
+                self._codes[code] = found
+        return found  # type: ignore[no-any-return]
+
+    def status(self, status: int, path: str | None) -> Outcome | None:
+        """The vendor's HTTP rules, then the defaults for a non-2xx."""
+        reading = _by_status(self.mapping, self.product, status, path)
+        return None if reading is None else self.template(reading)
+
+    def template(self, reading: _Reading) -> Outcome:
+        """The prebuilt outcome of a reading that is no code's (a rule, a fallback), kept per
+        entry: rules and fallbacks live as long as the mapping, so their identity is a key."""
+        key = (id(reading.entry), reading.matched)
+        kept = self._readings.get(key)
+        if kept is not None and kept[0] is reading.entry:
+            return kept[1]
+        template = _template(self.mapping.id, None, reading)
+        self._readings[key] = (reading.entry, template)
+        return template
+
+    def _by_field(self, doc: object, code: str | None, path: str | None) -> Outcome | None:
+        """A ``[[when]]`` rule whose field matches: product rules, then the vendor's."""
+        if self._when_index is not None:  # no rule limited to paths or codes: by value
+            best: tuple[int, Outcome] | None = None
+            for read, by_value in self._when_index:
+                value = read(doc)
+                hit = None if value is None else by_value.get(value)
+                if hit is not None and (best is None or hit[0] < best[0]):
+                    best = hit
+            return None if best is None else best[1]
+        for paths, rule in self._when:
+            if paths is not None and (path is None or paths.match(path) is None):
+                continue
+            if rule.applies(doc, code, path):
+                return self.template(_Reading(rule.entry, Match.FIELD, self.pid))
+        return None
+
+    def _index_when(self) -> tuple[tuple[Find, dict[str, tuple[int, Outcome]]], ...] | None:
+        """The ``[[when]]`` rules as one table per field read: value -> (the first rule's
+        place, its outcome), when no rule is limited to paths or codes (None otherwise)."""
+        if not self._when or any(
+            paths is not None or rule.codes is not None for paths, rule in self._when
+        ):
+            return None
+        tables: dict[tuple[JsonPath, ...], dict[str, tuple[int, Outcome]]] = {}
+        for place, (_, rule) in enumerate(self._when):
+            table = tables.setdefault(rule.field, {})
+            template = self.template(_Reading(rule.entry, Match.FIELD, self.pid))
+            for value in rule.equals:
+                table.setdefault(value, (place, template))
+        return tuple((_when_value(field), table) for field, table in tables.items())
+
+    def _is_success_document(self, doc: object, path: str | None) -> bool:
+        """A body without a code that the envelope's ``no_code`` says is a success: an object,
+        or a list where an items spec reads the whole document (a webhook's list); a scalar,
+        or any other list, is no success document."""
+        rule = self._no_code
+        if rule is False or (rule is not True and (path is None or rule.match(path) is None)):
+            return False
+        if isinstance(doc, dict):
+            return True
+        return isinstance(doc, list) and any(
+            paths is None or (path is not None and paths.match(path) is not None)
+            for paths in self._list_specs
+        )
+
+    def _item_code(self, key: str) -> tuple[Entry, Match] | None:
+        found = resolve(self.mapping, key, self.product, routed=self.routed)
+        return None if found is None else (found.entry, found.matched)
+
+
+_READ_CODE = """\
+    if raw.__class__ is str and len(raw) <= LONGEST:
+        code = raw
+        readable = True
+    elif raw.__class__ is int and SHORTEST_INT < raw < LONGEST_INT:
+        code = str(raw)
+        readable = True
+    elif raw is None:
+        code = None
+        readable = False
+    else:
+        code, readable = code_text(raw)
+    found = None""".splitlines()
+_READ_TABLES = """\
+    if found is None and readable:
+        found = codes_get(code, ABSENT)
+        if found is ABSENT:
+            found = resolve_code(code)
+    if found is None:
+        found = fallback(doc, code, readable, status, path)
+    fields = found.__dict__.copy()
+    fields["code"] = code
+    fields["http_status"] = status""".splitlines()
+
+
+def _when_value(paths: tuple[JsonPath, ...]) -> Find:
+    """What a ``[[when]]`` field holds as a rule compares it: the first path holding
+    anything decides, a string or an int as text (cut as codes are), anything else None."""
+    finds = tuple(finder(p) for p in paths)
+
+    def value(doc: object) -> str | None:
+        for find in finds:
+            found = find(doc)
+            if found is None:
+                continue
+            if isinstance(found, bool) or not isinstance(found, str | int):
+                return None
+            return code_text(found)[0]
+        return None
+
+    return value
+
+
+def _when_lines(
+    rules: tuple[tuple[re.Pattern[str] | None, WhenRule], ...],
+    index: tuple[tuple[Find, dict[str, tuple[int, Outcome]]], ...] | None,
+) -> list[str]:
+    """Lines trying the ``[[when]]`` rules: by value, written out, when each reads one
+    top-level field and none is limited to paths or codes; else through ``by_field``, which an
+    object without any of their fields (the usual response) skips at once."""
+    fields = [rule.field for _, rule in rules]
+    simple = all(len(f) == 1 and len(f[0].segments) == 1 for f in fields)
+    if index is None or not simple:
+        if _first_keys(rule for _, rule in rules) is None:  # a rule reads the whole document
+            return ["    if doc is not None:", "        found = by_field(doc, code, path)"]
+        return [
+            "    if doc is not None and (",
+            "        doc.__class__ is not dict or not WHEN_KEYS.isdisjoint(doc)",
+            "    ):",
+            "        found = by_field(doc, code, path)",
+        ]
+    lines = ["    if doc.__class__ is dict:", "        best = None"]
+    for n, key in enumerate(dict.fromkeys(f[0].segments[0] for f in fields)):
+        lines += [
+            f"        w = doc.get({key!r})",
+            "        if w is not None:",
+            f"            hit = WHEN[{n}].get(",
+            "                w if w.__class__ is str and len(w) <= LONGEST else when_text(w)",
+            "            )",
+            "            if hit is not None and (best is None or hit[0] < best[0]):",
+            "                best = hit",
+        ]
+    return [
+        *lines,
+        "        if best is not None:",
+        "            found = best[1]",
+        "    elif doc is not None:",
+        "        found = by_field(doc, code, path)",
+    ]
+
+
+def _when_text(value: object) -> str | None:
+    """A ``[[when]]`` field's value as a rule compares it: a string or an int as text (cut as
+    codes are), anything else None."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return code_text(value)[0]
+
+
+def _first_keys(rules: Iterable[WhenRule]) -> frozenset[str] | None:
+    """The top-level fields the rules read (None when one reads the whole document)."""
+    keys = set()
+    for rule in rules:
+        for path in rule.field:
+            if not path.segments:
+                return None
+            keys.add(path.segments[0])
+    return frozenset(keys)
+
+
+def _first(name: str, paths: tuple[JsonPath, ...], kind: str, indent: str) -> list[str]:
+    """Lines setting ``name`` to the value at the first of ``paths`` in ``doc`` (an object)
+    that holds one: for ``kind`` "usable" a non-blank string or an int that is no bool (what
+    :func:`first_value` finds), for "text" any string; else None."""
+    lines: list[str] = []
+    for n, path in enumerate(paths):
+        pad = indent + "    " * n
+        if n:
+            lines.append(f"{pad[:-4]}if {name} is None:")
+        lines += [pad + line for line in _walk(name, path)]
+        if kind == "text":
+            lines += [f"{pad}if {name} is not None and not isinstance({name}, str):"]
+        else:
+            lines += [
+                f"{pad}if {name} is not None and {name}.__class__ is not int and not (",
+                f"{pad}    {name}.__class__ is str and {name} and not {name}.isspace()",
+                f"{pad}):",
+            ]
+        lines += [
+            f"{pad}    {name} = None" if kind == "text" else f"{pad}    {name} = usable({name})"
+        ]
+    return lines
+
+
+def _walk(name: str, path: JsonPath) -> list[str]:
+    """Lines setting ``name`` to what ``path`` holds in ``doc`` (an object), or None."""
+    if not path.segments:
+        return [f"{name} = doc"]
+    first, *rest = path.segments
+    lines = [f"{name} = doc.get({first!r})"]
+    for segment in rest:
+        index = int(segment) if segment.isdecimal() else None
+        lines.append(
+            f"{name} = {name}.get({segment!r}) if {name}.__class__ is dict "
+            f"else step({name}, {segment!r}, {index!r})"
+        )
+    return lines
+
+
+def _written(value: str | int) -> str:
+    """A request id as kept: a string as it is, an int written out as a code is."""
+    return value if value.__class__ is str or isinstance(value, str) else code_text(value)[0]
+
+
+def _template(vendor: str, code: str | None, reading: _Reading) -> Outcome:
+    """The outcome a reading makes before the response's own fields are added."""
+    entry = reading.entry
+    return Outcome(
+        category=entry.category,
+        retryable=entry.retryable,
+        vendor=vendor,
+        code=code,
+        message=entry.description,
+        gloss=entry.gloss,
+        product=reading.product,
+        matched=reading.matched,
+        rejected=entry.rejected,
+        call_outcome=entry.call_outcome,
+        candidates=reading.candidates,
+        cooldown=entry.cooldown,
+        delivery_outcome=entry.delivery_outcome,
+        scope=entry.scope,
+    )
+
+
+def _tables(mapping: VendorMapping, product: Product | None) -> tuple[CodeTable, ...]:
+    """The tables a product's codes are read through, most specific first."""
+    if product is None:
+        return (mapping.table,)
+    if not product.inherit:
+        return (product.table,)
+    return (product.table, mapping.table)
 
 
 def resolve(
@@ -340,7 +811,7 @@ def _across_products(
         return _Reading(agreed, Match.EXACT, None)
     message = "; ".join(f"{pid or mapping.id}: {e.description}" for pid, e in listed)
     candidates = tuple(
-        _outcome(mapping.id, code, _Reading(e, Match.EXACT, pid)) for pid, e in listed
+        _template(mapping.id, code, _Reading(e, Match.EXACT, pid)) for pid, e in listed
     )
     return _Reading(
         Entry(Category.UNKNOWN, message, "", False, False), Match.AMBIGUOUS, None, candidates
@@ -370,49 +841,6 @@ def _by_status(
     return None
 
 
-def _missing(product: Product | None) -> _Reading:
-    return _Reading(_UNKNOWN, Match.MISSING, None if product is None else product.id)
-
-
-def _unmapped(product: Product | None, readable: bool) -> _Reading:
-    """A code no table knows, or one too long to be in any (saying so)."""
-    entry = _UNKNOWN if readable else _LONG_CODE
-    return _Reading(entry, Match.UNMAPPED, None if product is None else product.id)
-
-
-_UNKNOWN = Entry(Category.UNKNOWN, "", "", False, False)
-
-
-def _outcome(
-    vendor: str,
-    code: str | None,
-    reading: _Reading,
-    vendor_message: str | None = None,
-    http_status: int | None = None,
-    request_id: str | None = None,
-) -> Outcome:
-    entry = reading.entry
-    return make_outcome(
-        entry.category,
-        entry.retryable,
-        vendor,
-        code,
-        entry.description,
-        entry.gloss,
-        reading.product,
-        vendor_message,
-        http_status,
-        reading.matched,
-        entry.rejected,
-        entry.call_outcome,
-        request_id,
-        reading.candidates,
-        entry.cooldown,
-        entry.delivery_outcome,
-        scope=entry.scope,
-    )
-
-
 def _product(mapping: VendorMapping, product: str | None) -> Product | None:
     if product is None:
         return None
@@ -425,19 +853,6 @@ def _product(mapping: VendorMapping, product: str | None) -> Product | None:
         ) from None
 
 
-def _first_text(paths: tuple[JsonPath, ...], doc: object) -> str | None:
-    if doc is None:
-        return None
-    for path in paths:
-        value = path.find(doc)
-        if isinstance(value, str):
-            return value
-    return None
-
-
-_LONG_DIGITS = re.compile(rb"\d{19}")
-"""A run of digits that may be an integer past 64 bits, which only the standard json keeps."""
-
 fast_loads: Callable[[bytes], Any] | None
 try:  # an optional accelerator, used when the application has it installed
     from orjson import loads as fast_loads
@@ -448,26 +863,52 @@ except ImportError:  # pragma: no cover - depends on the environment
 def parse_json(body: Body, *, lossy: bool = True) -> object:
     """Parsed JSON, or None for anything that is not a JSON document (never raises).
 
-    With orjson installed, bytes are parsed by it (about 8x faster here); whatever it
-    refuses (UTF-16, huge integers, invalid UTF-8) falls back to the standard library.
-    Bytes that are not UTF-8/16/32 are read with a lossy decode, unless ``lossy`` is False.
+    With orjson installed, bytes are parsed by it (about 8x faster here) unless they hold a
+    number of 19 digits or more, which orjson reads as a float past 64 bits: those, and
+    whatever orjson refuses (UTF-16, invalid UTF-8), go to the standard library. Bytes that
+    are not UTF-8/16/32 are read with a lossy decode, unless ``lossy`` is False.
     """
-    if body is None or isinstance(body, Mapping | list):
+    if isinstance(body, bytes):
+        if fast_loads is not None and not long_number(body):
+            try:
+                return fast_loads(body)
+            except ValueError:
+                pass
+        return _standard(body, lossy)
+    if body is None or isinstance(body, dict | list | Mapping):
         return body
-    if not isinstance(body, bytes | bytearray | memoryview | str):
-        return None  # an already-parsed scalar (or anything else) holds no code
-    if fast_loads is not None and isinstance(body, bytes) and _LONG_DIGITS.search(body) is None:
-        try:  # (orjson reads integers past 64 bits as floats: those bodies go to json below)
-            return fast_loads(body)
-        except ValueError:
-            pass
+    if isinstance(body, str):
+        return _standard(body, lossy)
+    if isinstance(body, bytearray | memoryview):
+        return parse_json(bytes(body), lossy=lossy)
+    return None  # an already-parsed scalar (or anything else) holds no code
+
+
+def _standard(body: bytes | str, lossy: bool) -> object:
+    """The standard library's reading of a body (exact numbers, UTF-16 and -32 detected)."""
     try:
-        if isinstance(body, memoryview | bytearray):
-            body = bytes(body)
         return json.loads(body)
     except UnicodeDecodeError:
         # not UTF-8/16/32: the code fields are ASCII, so a lossy decode still finds them
         assert isinstance(body, bytes)
-        return parse_json(body.decode("utf-8", errors="replace")) if lossy else None
+        return _standard(body.decode("utf-8", errors="replace"), lossy) if lossy else None
     except (ValueError, RecursionError):
         return None
+
+
+_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+_RUN = b"0" * 19
+_QUOTED_RUN = b'"' + _RUN
+
+
+def long_number(body: bytes) -> bool:
+    """Whether ``body`` may hold a JSON *number* of 19 digits or more (past 64 bits orjson
+    reads one as a float; the standard library keeps it exact).
+
+    A run of digits that opens a string (Onbuka's 19-digit ``msgId``) is no number: when
+    every run of 19 digits in the body comes right after a quote (and none is 38 digits long),
+    none is. Anything else answers yes, text that only looks like a number included
+    (``"id 1234567890123456789"``): the careful parser reads it the same, only slower.
+    """
+    flat = body.translate(_DIGITS)
+    return _RUN in flat and flat.count(_RUN) != flat.count(_QUOTED_RUN)

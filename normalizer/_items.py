@@ -21,16 +21,34 @@ A response whose own code reports what became of the message (Telnyx's ``message
 with ``errors[]``) keeps its outcome; its items are listed so that "which recipients failed" has
 an answer, and a failed item takes the response's reason, since that is where the vendor put it.
 An item whose code no table knows reads the vendor's own text as its ``message``.
+
+Each spec is compiled once per way a vendor's codes are read (:class:`ItemsReader`): its item
+loop is generated as Python source with every field path written out (``value.get("number")``,
+not a walk over path segments), and each item is a copy of its code's prebuilt fields, so a
+delivery report of a thousand items costs little more than parsing it.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from itertools import count, islice, repeat
+from typing import Any
 
 from ._category import Category, Scope
-from ._mapping import Entry, Envelope, ItemsSpec, JsonPath, code_text, first_value
-from ._outcome import Item, Match, Outcome
+from ._mapping import (
+    MAX_CODE_LENGTH,
+    Entry,
+    Envelope,
+    Find,
+    ItemsSpec,
+    JsonPath,
+    code_text,
+    finder,
+    step,
+    top_level,
+    usable,
+)
+from ._outcome import Item, Match, Outcome, built, derive
 from ._redact import DEFAULT as _REDACTOR
 
 MAX_ITEMS = 10_000
@@ -54,77 +72,102 @@ others failed for good.
 Resolve = Callable[[str], "tuple[Entry, Match] | None"]
 """Reads a top-level code through the vendor's tables (exact, success, classes)."""
 
+Fields = dict[str, Any]
+"""An Outcome's (or Item's) fields, a template's copy being filled in."""
+
 _LISTED = Entry(Category.OK, "listed as accepted", "", False, False)
 _UNKNOWN = Entry(Category.UNKNOWN, "", "", False, False)
+_OK = Entry(Category.OK, "", "", False, False)
+_KEPT = 4096
+"""Item codes remembered per spec (each with its prebuilt item); past it, read each time."""
+
+
+class ItemsReader:
+    """A scope's ``[[items]]`` specs, compiled: which one applies, where its items are, what
+    each item code means (a prebuilt item per code, filled per item with its own fields)."""
+
+    __slots__ = ("_specs",)
+
+    def __init__(self, specs: tuple[ItemsSpec, ...], resolve: Resolve) -> None:
+        self._specs = tuple(_SpecReader(spec, resolve) for spec in specs)
+
+    def read(self, fields: Fields, doc: object, path: str | None) -> None:
+        """Add the response's items to an outcome's ``fields``: an ok outcome's summed up, a
+        delivery or call outcome's listed with its reason; any other failure is left as it is
+        (its code wins)."""
+        ok = fields["category"] is Category.OK
+        if not (ok or fields["delivery_outcome"] or fields["call_outcome"]):
+            return
+        for spec in self._specs:
+            if spec.paths is not None and (path is None or spec.paths.match(path) is None):
+                continue
+            container = spec.container(doc)
+            failed = spec.failed(doc)
+            succeeded = spec.succeeded(doc)
+            if container is None and failed is None and succeeded is None:
+                continue
+            read = _NONE if container is None else spec.read(container)
+            if not ok:  # the response's code already says what became of the message
+                fields["items"] = _explained(read[0], fields)
+            elif spec.report:
+                fields["items"] = read[0]
+            else:
+                cut = container is not None and len(container) > MAX_ITEMS
+                _summed(fields, read, failed or 0, succeeded or 0, cut)
+            return
 
 
 def with_items(
     outcome: Outcome, envelope: Envelope, doc: object, path: str | None, resolve: Resolve
 ) -> Outcome:
-    """``outcome`` with the response's items read: an ok one summed up, a delivery or call
-    outcome's listed with its reason; any other failure is left as it is (its code wins)."""
-    report = outcome.delivery_outcome or outcome.call_outcome
-    if not (outcome.ok or report):
-        return outcome
-    for spec in envelope.items:
-        if not spec.applies(path):
-            continue
-        container = _container(spec, doc)
-        failed = _count(spec.failed, doc)
-        succeeded = _count(spec.succeeded, doc)
-        if container is None and failed is None and succeeded is None:
-            continue
-        items = tuple(_read(spec, container, resolve)) if container is not None else ()
-        if not outcome.ok:  # the response's code already says what became of the message
-            return dataclasses.replace(outcome, items=_explained(items, outcome))
-        if spec.report:
-            return dataclasses.replace(outcome, items=items)
-        cut = container is not None and len(container) > MAX_ITEMS
-        return _summed(outcome, items, failed or 0, succeeded or 0, cut)
-    return outcome
+    """``outcome`` with ``doc``'s items read through ``envelope``'s specs, item codes through
+    ``resolve`` (compiled for this call: the classifier keeps an :class:`ItemsReader` per
+    product instead)."""
+    fields = outcome.__dict__.copy()
+    ItemsReader(envelope.items, resolve).read(fields, doc, path)
+    return built(Outcome, fields)
 
 
-def _summed(
-    outcome: Outcome, items: tuple[Item, ...], failed: int, succeeded: int, cut: bool
-) -> Outcome:
-    # an ok item went out; so did one that reports what became of it, delivered or not
-    failures = [item for item in items if not (item.ok or item.delivery_outcome)]
-    n_failed = max(len(failures), failed)
-    n_ok = max(len(items) - len(failures), succeeded)
+_Read = tuple[tuple[Item, ...], int, "Item | None", bool, bool]
+"""A container's items, then what they sum up to: how many did not go out (not ok, and no
+report of what became of them), the first failed one of the first category of
+:data:`SEVERITY` among them, whether every failed one is retryable, and rejected."""
+_NONE: _Read = ((), 0, None, True, True)
+
+
+def _summed(fields: Fields, read: _Read, failed: int, succeeded: int, cut: bool) -> None:
+    items, failures, worst, retryable, rejected = read
+    fields["items"] = items
+    n_failed = max(failures, failed)
+    n_ok = max(len(items) - failures, succeeded)
     if n_failed == 0:
-        return dataclasses.replace(outcome, items=items)
+        return
     if n_ok:  # some went out: never resent whole
-        return dataclasses.replace(
-            outcome, items=items, partial=True, retryable=False, rejected=False
-        )
-    if not failures:  # a counter says every one failed, and nothing says why
-        return dataclasses.replace(
-            outcome,
+        fields.update(partial=True, retryable=False, rejected=False)
+    elif worst is None:  # a counter says every one failed, and nothing says why
+        fields.update(
             category=Category.UNKNOWN,
             retryable=False,
             rejected=False,
-            items=items,
             message="every item failed (the response gives no reason)",
             gloss="",
         )
-    worst = min(failures, key=lambda item: SEVERITY.index(item.category))
-    return dataclasses.replace(
-        outcome,
-        category=worst.category,
-        # the items past MAX_ITEMS were not read: any of them may have gone out
-        retryable=not cut and all(item.retryable for item in failures),
-        rejected=not cut and all(item.rejected for item in failures),
-        code=worst.code,
-        message=worst.message,
-        gloss=worst.gloss,
-        vendor_message=worst.vendor_message,
-        matched=worst.matched,
-        items=items,
-        scope=worst.scope,
-    )
+    else:
+        fields.update(
+            category=worst.category,
+            # the items past MAX_ITEMS were not read: any of them may have gone out
+            retryable=not cut and retryable,
+            rejected=not cut and rejected,
+            code=worst.code,
+            message=worst.message,
+            gloss=worst.gloss,
+            vendor_message=worst.vendor_message,
+            matched=worst.matched,
+            scope=worst.scope,
+        )
 
 
-def _explained(items: tuple[Item, ...], outcome: Outcome) -> tuple[Item, ...]:
+def _explained(items: tuple[Item, ...], fields: Fields) -> tuple[Item, ...]:
     """The items, each failed one with the reason the response gives for the whole message.
 
     Telnyx keeps a message's ``errors[]`` beside its recipients' statuses ("these errors may
@@ -134,84 +177,250 @@ def _explained(items: tuple[Item, ...], outcome: Outcome) -> tuple[Item, ...]:
     return tuple(
         item
         if item.ok
-        else dataclasses.replace(
+        else derive(
             item,
-            category=outcome.category,
-            retryable=outcome.retryable,
-            code=outcome.code,
-            message=outcome.message or (outcome.vendor_message or ""),
-            gloss=outcome.gloss,
-            vendor_message=outcome.vendor_message,
-            matched=outcome.matched,
-            rejected=outcome.rejected,
+            category=fields["category"],
+            retryable=fields["retryable"],
+            code=fields["code"],
+            message=fields["message"] or (fields["vendor_message"] or ""),
+            gloss=fields["gloss"],
+            vendor_message=fields["vendor_message"],
+            matched=fields["matched"],
+            rejected=fields["rejected"],
         )
         for item in items
     )
 
 
-def _container(spec: ItemsSpec, doc: object) -> list[object] | dict[str, object] | None:
-    for jp in spec.container:
-        value = jp.find(doc)
-        if spec.keyed is not None:
-            if isinstance(value, dict):
-                return value
-        elif isinstance(value, list):
-            return value
-        elif isinstance(value, dict) and jp.segments:
-            return [value]  # one element where a list may stand (XML repeats, or not)
-    return None
+class _SpecReader:
+    """One ``[[items]]`` spec, compiled: where its items are, its counters, its item loop."""
 
+    __slots__ = (
+        "_resolve",
+        "_templates",
+        "container",
+        "failed",
+        "paths",
+        "read",
+        "report",
+        "spec",
+        "succeeded",
+    )
 
-def _count(paths: tuple[JsonPath, ...], doc: object) -> int | None:
-    """A counter's value: a non-negative integer, or a string of up to 18 ASCII digits."""
-    for jp in paths:
-        value = jp.find(doc)
-        if isinstance(value, bool):
-            continue
-        if isinstance(value, int):
-            return max(value, 0)
-        if isinstance(value, str):
-            text = value.strip()
-            if text.isascii() and text.isdigit() and len(text) <= 18:
-                return int(text)
-    return None
-
-
-def _read(
-    spec: ItemsSpec, container: list[object] | dict[str, object], resolve: Resolve
-) -> Iterator[Item]:
-    if isinstance(container, dict):
-        pairs: Iterator[tuple[int | None, str | None, object]] = (
-            (None, str(key), value) for key, value in container.items()
+    def __init__(self, spec: ItemsSpec, resolve: Resolve) -> None:
+        self.spec = spec
+        self.paths = spec.paths
+        self.report = spec.report
+        self.container = _container_finder(spec)
+        self.failed = _counter(spec.failed)
+        self.succeeded = _counter(spec.succeeded)
+        self._resolve = resolve
+        self._templates: dict[str, _Template] = {}
+        self.read: Callable[[list[object] | dict[str, object]], _Read] = _item_loop(
+            spec,
+            self._templates.get,
+            self.template,
+            _template(_LISTED, Match.NO_CODE, None, spec.report)[0],
+            _template(_UNKNOWN, Match.MISSING, None, spec.report)[0],
         )
+        """The container's items (at most :data:`MAX_ITEMS`) and their sum, in one pass."""
+
+    def template(self, code: str) -> _Template:
+        """The prebuilt item fields of ``code`` (its code set), and whether it is known."""
+        found = self._templates.get(code)
+        if found is None:
+            read = _resolve(self.spec, code, self._resolve)
+            entry, matched = read if read is not None else (_UNKNOWN, Match.UNMAPPED)
+            found = _template(entry, matched, code, self.report)
+            if len(self._templates) < _KEPT:
+                self._templates[code] = found
+        return found
+
+
+_Template = tuple[Fields, bool]
+"""An item's fields before the item's own are read, and whether its code is known (an
+unknown code's item takes the vendor's text as its message)."""
+
+
+def _template(entry: Entry, matched: Match, code: str | None, report: bool) -> _Template:
+    item = Item(
+        category=entry.category,
+        retryable=entry.retryable,
+        code=code,
+        message=entry.description,
+        gloss=entry.gloss,
+        matched=matched,
+        rejected=entry.rejected,
+        delivery_outcome=entry.report or report,
+        scope=Scope.RECIPIENT if report else entry.scope,
+    )
+    return item.__dict__, matched not in (Match.UNMAPPED, Match.MISSING)
+
+
+# --- the generated item loop ------------------------------------------------------------------
+
+_LOOP = """
+def read(container):
+    items = []
+    append = items.append
+    failures = 0
+    worst = None
+    worst_rank = 99
+    retryable = rejected = True
+    if isinstance(container, dict):
+        triples = ((None, str(k), v) for k, v in islice(container.items(), MAX_ITEMS))
     else:
-        pairs = ((i, None, value) for i, value in enumerate(container))
-    for n, (index, key, value) in enumerate(pairs):
-        if n >= MAX_ITEMS:
-            return
-        yield _item(spec, index, key, value, resolve)
+        triples = zip(count(), repeat(None), islice(container, MAX_ITEMS))
+    for index, key, value in triples:
+        if not isinstance(value, dict):
+            fields = missing.copy()
+            if key is not None:
+                fields["recipient"] = key
+                fields["number"] = masked(key)
+        else:
+{fields}
+            fields = fields.copy()
+            if text is not None:
+                fields["vendor_message"] = text
+                if not known:  # no table knows the code: the vendor's text says what happened
+                    fields["message"] = text
+            if recipient is not None:
+                fields["recipient"] = recipient
+                n = len(recipient)
+                if KEEP <= n <= LONGEST and recipient.isdecimal():  # the usual number, at once
+                    fields["number"] = STARS[n] + recipient[n - KEEP :]
+                else:
+                    fields["number"] = masked(recipient)
+            if message_id is not None:
+                fields["message_id"] = message_id
+        fields["index"] = index
+        item = new(Item)
+        set_fields(item, "__dict__", fields)
+        append(item)
+        category = fields["category"]
+        # an ok item went out; so did one that reports what became of it, delivered or not
+        if category is not OK and not fields["delivery_outcome"]:
+            failures += 1
+            rank = RANK[category]
+            if rank < worst_rank:
+                worst = item
+                worst_rank = rank
+            if not fields["retryable"]:
+                retryable = False
+            if not fields["rejected"]:
+                rejected = False
+    return tuple(items), failures, worst, retryable, rejected
+"""
 
 
-def _item(
-    spec: ItemsSpec, index: int | None, key: str | None, value: object, resolve: Resolve
-) -> Item:
-    if not isinstance(value, dict):
-        return _make(_UNKNOWN, Match.MISSING, None, None, key, None, index, spec.report)
-    by_id = spec.keyed == "message_id"
-    recipient = _text(spec.number, value) or (None if by_id else key)
-    message_id = _text(spec.message_id, value) or (key if by_id else None)
-    text = _text(spec.message, value)
-    if not spec.code:  # listed at all means accepted
-        return _make(_LISTED, Match.NO_CODE, None, text, recipient, message_id, index, spec.report)
-    code = _text(spec.code, value)
-    if code is None:
-        return _make(_UNKNOWN, Match.MISSING, None, text, recipient, message_id, index, spec.report)
-    found = _resolve(spec, code, resolve)
-    entry, matched = found if found is not None else (_UNKNOWN, Match.UNMAPPED)
-    return _make(entry, matched, code, text, recipient, message_id, index, spec.report)
+def _item_loop(
+    spec: ItemsSpec,
+    known: Callable[[str], _Template | None],
+    template: Callable[[str], _Template],
+    listed: Fields,
+    missing: Fields,
+) -> Callable[[list[object] | dict[str, object]], _Read]:
+    """The spec's item loop, generated: every field path written out for the item at hand."""
+    body = [
+        *_field("recipient", spec.number),
+        *_field("message_id", spec.message_id),
+        *(["message_id = message_id or key"] if spec.keyed == "message_id" else []),
+        *(["if recipient is None:", "    recipient = key"] if spec.keyed != "message_id" else []),
+        *_field("text", spec.message),
+    ]
+    if spec.code:
+        body += _field("code", spec.code)
+        body += [
+            "if code is None:",
+            "    fields, known = missing, False",
+            "else:",
+            "    fields, known = known_code(code) or template(code)",
+        ]
+    else:  # listed at all means accepted
+        body += ["fields, known = listed, True"]
+    source = _LOOP.replace("{fields}", "\n".join(" " * 12 + line for line in body))
+    namespace: dict[str, Any] = {
+        "MAX_ITEMS": MAX_ITEMS,
+        "LONGEST": MAX_CODE_LENGTH,
+        "KEEP": _KEEP,
+        "STARS": _STARS,
+        "OK": Category.OK,
+        "RANK": {category: rank for rank, category in enumerate(SEVERITY)},
+        "Item": Item,
+        "count": count,
+        "cut": _cut,
+        "islice": islice,
+        "known_code": known,
+        "listed": listed,
+        "masked": _masked,
+        "missing": missing,
+        "new": object.__new__,
+        "repeat": repeat,
+        "set_fields": object.__setattr__,
+        "step": step,
+        "template": template,
+    }
+    # the source is this module's text and the paths' segments as repr() literals: nothing
+    # of a mapping file is ever code
+    exec(compile(source, "<normalizer item loop>", "exec"), namespace)
+    read: Callable[[list[object] | dict[str, object]], _Read] = namespace["read"]
+    return read
 
 
-_OK = Entry(Category.OK, "", "", False, False)
+def _field(name: str, paths: tuple[JsonPath, ...]) -> list[str]:
+    """Lines setting ``name`` to the item field at the first of ``paths`` holding a usable
+    value (a non-blank string or an int), as text cut as an outcome's code is."""
+    lines = [f"{name} = None"]
+    indent = ""
+    longest = MAX_CODE_LENGTH
+    for n, path in enumerate(paths):
+        if n:
+            lines.append(f"{indent}if {name} is None:")
+            indent += "    "
+        lines += [indent + line for line in _walk(path)]
+        lines += [
+            f"{indent}if v.__class__ is str and 0 < len(v) <= {longest} and not v.isspace():",
+            f"{indent}    {name} = v",
+            f"{indent}elif v is not None:",
+            f"{indent}    {name} = cut(v)",
+        ]
+    return lines
+
+
+def _walk(path: JsonPath) -> list[str]:
+    """Lines setting ``v`` to what ``path`` holds in the item ``value`` (a dict), or None."""
+    if not path.segments:
+        return ["v = value"]
+    first, *rest = path.segments
+    lines = [f"v = value.get({first!r})"]
+    for segment in rest:
+        index = int(segment) if segment.isdecimal() else None
+        lines.append(
+            f"v = v.get({segment!r}) if v.__class__ is dict else step(v, {segment!r}, {index!r})"
+        )
+    return lines
+
+
+def _cut(value: object) -> str | None:
+    """An item field that is no short string: usable (else None), and cut as codes are."""
+    found = usable(value)
+    return None if found is None else code_text(found)[0]
+
+
+_KEEP: int = _REDACTOR._keep
+"""The digits a masked number keeps (the default redactor's, as logs show them)."""
+_STARS = tuple("*" * max(0, n - _KEEP) for n in range(MAX_CODE_LENGTH + 1))
+"""The mask of an all-digit number of each length, as ``Redactor.number`` writes it."""
+
+
+def _masked(number: str) -> str:
+    """``number`` redacted as in logs; the usual all-digit number (a leading + allowed)
+    without a regular expression's substitution."""
+    if number.isdecimal():
+        return _REDACTOR._mask_digits(number)
+    if number[:1] == "+" and number[1:].isdecimal():
+        return _REDACTOR._mask_digits(number[1:])
+    return _REDACTOR.number(number)
 
 
 def _resolve(spec: ItemsSpec, code: str, resolve: Resolve) -> tuple[Entry, Match] | None:
@@ -240,41 +449,61 @@ def _resolve(spec: ItemsSpec, code: str, resolve: Resolve) -> tuple[Entry, Match
     return None
 
 
-def _make(
-    entry: Entry,
-    matched: Match,
-    code: str | None,
-    text: str | None,
-    recipient: str | None,
-    message_id: str | None,
-    index: int | None,
-    report: bool,
-) -> Item:
-    known = matched not in (Match.UNMAPPED, Match.MISSING)
-    return Item(
-        category=entry.category,
-        retryable=entry.retryable,
-        code=code,
-        # no table knows the code: the vendor's own text is all that says what happened
-        message=entry.description if known or text is None else text,
-        gloss=entry.gloss,
-        vendor_message=text,
-        number=None if recipient is None else _REDACTOR.number(recipient),
-        message_id=message_id,
-        index=index,
-        matched=matched,
-        rejected=entry.rejected,
-        delivery_outcome=entry.report or report,
-        recipient=recipient,
-        scope=Scope.RECIPIENT if report else entry.scope,
-    )
+def _container_finder(spec: ItemsSpec) -> Find:
+    """Where the items are: a list (an object alone where a list may stand, as XML repeats
+    or not), or an object keyed by number or message id."""
+    finds = tuple((finder(jp), bool(jp.segments)) for jp in spec.container)
+    keyed = spec.keyed is not None
+
+    def container(doc: object) -> list[object] | dict[str, object] | None:
+        for find, nested in finds:
+            value = find(doc)
+            if keyed:
+                if isinstance(value, dict):
+                    return value
+            elif isinstance(value, list):
+                return value
+            elif isinstance(value, dict) and nested:
+                return [value]
+        return None
+
+    return container
 
 
-def _text(paths: tuple[JsonPath, ...], doc: object) -> str | None:
-    """An item field as text, cut as an outcome's code is (a vendor's 500 KB field, or an int
-    whose decimal text alone costs quadratic time, never reaches an Item whole)."""
-    value = first_value(paths, doc)
-    return None if value is None else code_text(value)[0]
+def _counter(paths: tuple[JsonPath, ...]) -> Find:
+    """A counter's value: a non-negative integer, or a string of up to 18 ASCII digits."""
+    keys = top_level(paths)
+    if keys is not None and len(keys) == 1:
+        ((key, index),) = keys
+
+        def counted_key(doc: object) -> int | None:
+            value = doc.get(key) if doc.__class__ is dict else step(doc, key, index)
+            return None if value is None else _count(value)
+
+        return counted_key
+    finds = tuple(finder(jp) for jp in paths)
+
+    def counted(doc: object) -> int | None:
+        for find in finds:
+            value = find(doc)
+            found = None if value is None else _count(value)
+            if found is not None:
+                return found
+        return None
+
+    return counted
+
+
+def _count(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return max(value, 0)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit() and len(text) <= 18:
+            return int(text)
+    return None
 
 
 def retry_recipients(outcome: Outcome) -> list[str]:

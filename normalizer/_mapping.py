@@ -11,8 +11,7 @@ import dataclasses
 import fnmatch
 import math
 import re
-import tomllib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -53,16 +52,32 @@ FORMAT_VERSION = 1
 MAX_COOLDOWN = 86400
 """The longest pause (seconds) a mapping entry may ask for."""
 
-_ID = re.compile(r"[a-z][a-z0-9_]*\Z")
-_CODE = re.compile(rf"\S{{1,{MAX_CODE_LENGTH}}}\Z")
-_CLASS = re.compile(r"-?[0-9x]*x[0-9x]*\Z")
-_STATUS = re.compile(r"(?:[1-5][0-9][0-9]|[1-5]xx)\Z")
-_HOST = re.compile(r"(?:\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(?::[0-9]+)?\Z")
+
+class _Lazy:
+    """A pattern compiled when first used: files are validated when read, never at import."""
+
+    __slots__ = ("_compiled", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._compiled: re.Pattern[str] | None = None
+
+    def match(self, value: str) -> re.Match[str] | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self._text)
+        return self._compiled.match(value)
+
+
+_ID = _Lazy(r"[a-z][a-z0-9_]*\Z")
+_CODE = _Lazy(rf"\S{{1,{MAX_CODE_LENGTH}}}\Z")
+_CLASS = _Lazy(r"-?[0-9x]*x[0-9x]*\Z")
+_STATUS = _Lazy(r"(?:[1-5][0-9][0-9]|[1-5]xx)\Z")
+_HOST = _Lazy(r"(?:\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(?::[0-9]+)?\Z")
 _CATEGORIES = {c.value: c for c in Category}
 _SCOPES = {s.value: s for s in Scope}
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True)
 class Origin:
     """Where an entry was set: the file and dotted key, the document it cites, what was written."""
 
@@ -74,7 +89,7 @@ class Origin:
     """Which of ``retryable`` / ``rejected`` the file wrote; the others are defaults."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True)
 class Entry:
     """What one vendor code (or HTTP status rule) means."""
 
@@ -100,7 +115,7 @@ class Entry:
         return self.call_outcome or self.delivery_outcome
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True)
 class JsonPath:
     """A dotted path into parsed JSON: ``resp.respCode``; an integer segment indexes a list."""
 
@@ -165,7 +180,7 @@ class Target:
         return self._query.get(name)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True)
 class Selector:
     """Which requests something applies to: hosts, path globs, header and query value globs.
 
@@ -200,7 +215,7 @@ class Selector:
         return True
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True)
 class ItemsSpec:
     """Where a batch response keeps its per-recipient (or per-part, per-task) results."""
 
@@ -225,7 +240,7 @@ class ItemsSpec:
         return self.paths is None or (path is not None and self.paths.match(path) is not None)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True)
 class Envelope:
     """Where a vendor's body puts its status code, text, request id and items; what is ok."""
 
@@ -250,7 +265,7 @@ class Envelope:
         return path is not None and rule.match(path) is not None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True)
 class HttpRule:
     """HTTP status fallback: ``status`` is "503" or a class like "5xx"; ``paths`` limit it."""
 
@@ -268,7 +283,7 @@ class HttpRule:
         return self.paths is None or (path is not None and self.paths.match(path) is not None)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True)
 class WhenRule:
     """A body field other than the code deciding the outcome (MANGO's "report not ready")."""
 
@@ -297,7 +312,7 @@ class WhenRule:
         return False
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True)
 class CodeTable:
     """Codes, nearest-class rules, field and HTTP rules: the part a vendor and a product share."""
 
@@ -310,6 +325,10 @@ class CodeTable:
     _when_by_path: dict[str | None, tuple[WhenRule, ...]] = dataclasses.field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (the compiled cache) without the per-path cache of ``when_for``."""
+        return {**self.__dict__, "_when_by_path": {}}
 
     def when_for(self, path: str | None) -> tuple[WhenRule, ...]:
         """The ``[[when]]`` rules that can apply on ``path`` (cached: most apply on few paths)."""
@@ -363,7 +382,7 @@ class CodeTable:
         return best
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True)
 class Product:
     """One product or API family of a vendor, with a code table of its own.
 
@@ -380,7 +399,7 @@ class Product:
     source: str = ""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True)
 class Alias:
     """Another host or white-label brand of the same platform (same envelope, codes)."""
 
@@ -392,7 +411,7 @@ class Alias:
     """Which of the alias's paths select which product."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True)
 class Redaction:
     """A vendor's own secrets (``[redact]``): data, so that a new vendor needs no code."""
 
@@ -402,7 +421,7 @@ class Redaction:
     """URL path segments whose next segment is a secret (``Accounts`` -> the account id)."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True)
 class Resend:
     """What a vendor's requests do, as far as sending one again is concerned (``[resend]``).
 
@@ -437,7 +456,7 @@ class Resend:
         return any(s.matches(target) for s in self.nonce)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True)
 class VendorMapping:
     """Everything normalizer knows about one vendor, validated and immutable."""
 
@@ -460,6 +479,14 @@ class VendorMapping:
     the rate limiter never sends faster."""
     resend: Resend = Resend()
     """Which requests may be sent again after an ambiguous failure, and which never."""
+    compiled: Any = dataclasses.field(default=None, init=False, repr=False, compare=False)
+    """What classification needs, derived from the fields above when the vendor is first
+    classified (``normalizer._classify.compiled``); never pickled."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("compiled", None)
+        return state
 
     @property
     def hosts(self) -> tuple[str, ...]:
@@ -555,6 +582,131 @@ def first_value(paths: tuple[JsonPath, ...], doc: object) -> str | int | None:
     return None
 
 
+Find = Callable[[object], Any]
+"""A compiled :class:`JsonPath` (or list of them): the document in, the value (or None) out."""
+
+
+def finder(path: JsonPath) -> Find:
+    """``path.find`` as a function built once, its steps decided when the mapping is compiled:
+    a segment that is a number is also a list index (``data.0.status``)."""
+    steps = tuple((seg, int(seg) if seg.isdecimal() else None) for seg in path.segments)
+    if not steps:
+        return _whole
+    if len(steps) == 1:
+        ((key, index),) = steps
+
+        def find_one(doc: object) -> object:
+            if doc.__class__ is dict:
+                return doc.get(key)
+            return step(doc, key, index)
+
+        return find_one
+
+    def find(doc: object) -> object:
+        node = doc
+        for key, index in steps:
+            node = node.get(key) if node.__class__ is dict else step(node, key, index)
+            if node is None:
+                return None
+        return node
+
+    return find
+
+
+def _whole(doc: object) -> object:
+    return doc
+
+
+def step(node: object, key: str, index: int | None) -> object:
+    """One step of a path from ``node``: an object's field, or a list's element at ``index``
+    (the segment, when it is a number); None anywhere else."""
+    if isinstance(node, dict):
+        return node.get(key)
+    if index is not None and isinstance(node, list) and index < len(node):
+        return node[index]
+    return None
+
+
+def top_level(paths: tuple[JsonPath, ...]) -> tuple[tuple[str, int | None], ...] | None:
+    """The paths' keys when each is one segment (the usual ``code``, ``status``), else None:
+    readers of top-level fields skip the general walk."""
+    if not all(len(p.segments) == 1 for p in paths):
+        return None
+    return tuple(
+        (p.segments[0], int(p.segments[0]) if p.segments[0].isdecimal() else None) for p in paths
+    )
+
+
+def value_finder(paths: tuple[JsonPath, ...]) -> Find:
+    """:func:`first_value` over ``paths``, compiled: the first non-blank string or int."""
+    keys = top_level(paths)
+    if keys is not None and len(keys) == 1:
+        ((key, index),) = keys
+
+        def first_key(doc: object) -> str | int | None:
+            value = doc.get(key) if doc.__class__ is dict else step(doc, key, index)
+            if value.__class__ is str:
+                return value if value.strip() else None
+            return usable(value)
+
+        return first_key
+    finds = tuple(finder(p) for p in paths)
+    if keys is not None:
+        names = tuple(key for key, _ in keys)
+
+        def first_of_keys(doc: object) -> str | int | None:
+            if doc.__class__ is not dict:
+                return first(doc)
+            for key in names:
+                value = doc.get(key)
+                if value is not None:
+                    value = usable(value)
+                    if value is not None:
+                        return value
+            return None
+
+    def first(doc: object) -> str | int | None:
+        for find in finds:
+            value = usable(find(doc))
+            if value is not None:
+                return value
+        return None
+
+    return first if keys is None else first_of_keys
+
+
+def usable(value: object) -> str | int | None:
+    """``value`` if it may be a code (a non-blank string, an int that is no bool), else None."""
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def text_finder(paths: tuple[JsonPath, ...]) -> Find:
+    """The first of ``paths`` holding a string (an empty one too), compiled."""
+    keys = top_level(paths)
+    if keys is not None and len(keys) == 1:
+        ((key, index),) = keys
+
+        def text_key(doc: object) -> str | None:
+            value = doc.get(key) if doc.__class__ is dict else step(doc, key, index)
+            return value if isinstance(value, str) else None
+
+        return text_key
+    finds = tuple(finder(p) for p in paths)
+
+    def text(doc: object) -> str | None:
+        for find in finds:
+            value = find(doc)
+            if isinstance(value, str):
+                return value
+        return None
+
+    return text
+
+
 def _host_matches(pattern: str, host: str) -> bool:
     host = host.lower()
     if pattern.startswith("*."):
@@ -587,6 +739,8 @@ _TABLE_KEYS = ("codes", "classes", "http", "when", "items")
 
 def read_file(path: str | Path) -> dict[str, Any]:
     """Parse and validate one mapping file; returns its checked document (not yet built)."""
+    import tomllib  # here: a process whose mappings come from the compiled cache never needs it
+
     try:
         with open(path, "rb") as fh:
             doc = tomllib.load(fh)
@@ -801,8 +955,8 @@ def _check_selector(ck: _Checker, spec: dict[str, Any], key: str) -> None:
                     raise ck.fail(f"{where}.{name}", "must list at least one value glob")
 
 
-_REDACT_NAME = re.compile(r"[^\s=&:;,/]+\Z")
-_SEGMENT = re.compile(r"[^\s/?#]+\Z")
+_REDACT_NAME = _Lazy(r"[^\s=&:;,/]+\Z")
+_SEGMENT = _Lazy(r"[^\s/?#]+\Z")
 
 
 def _check_redact(ck: _Checker, value: object) -> None:
@@ -820,8 +974,8 @@ def _check_redact(ck: _Checker, value: object) -> None:
             )
 
 
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")  # an RFC 9110 token
-_METHOD = re.compile(r"[A-Z]+\Z")
+_HEADER_NAME = _Lazy(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")  # an RFC 9110 token
+_METHOD = _Lazy(r"[A-Z]+\Z")
 READ_METHODS = ("GET", "HEAD")
 """The methods a ``reads`` selector covers unless it lists its own."""
 

@@ -1,10 +1,15 @@
-"""The value a classified vendor response becomes."""
+"""The value a classified vendor response becomes, and the one way one is built.
+
+Every :class:`Outcome` (and :class:`Item`) the classifier returns is *derived*: a template
+built once per mapping entry (the dataclass's own constructor, with every field the entry
+decides) copied with the few fields the response itself carries set, by :func:`derive`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._category import Category, Scope
 from ._redact import DEFAULT as _REDACTOR
@@ -44,7 +49,7 @@ class Match(enum.StrEnum):
     """A ``[[when]]`` rule on another field of the body decided (MANGO's "report not ready")."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True)
 class Item:
     """One recipient's (message part's, task's) result inside a batch response or report.
 
@@ -168,61 +173,29 @@ def _repr(value: Item | Outcome) -> str:
 
 _new = object.__new__
 _set = object.__setattr__
+Built = TypeVar("Built", Outcome, Item)
 
 
-def make_outcome(
-    category: Category,
-    retryable: bool,
-    vendor: str,
-    code: str | None,
-    message: str,
-    gloss: str,
-    product: str | None,
-    vendor_message: str | None,
-    http_status: int | None,
-    matched: Match,
-    rejected: bool,
-    call_outcome: bool,
-    request_id: str | None,
-    candidates: tuple[Outcome, ...],
-    cooldown: float,
-    delivery_outcome: bool = False,
-    items: tuple[Item, ...] = (),
-    partial: bool = False,
-    scope: Scope = Scope.REQUEST,
-) -> Outcome:
-    """Build an Outcome on the hot path: one dict instead of fifteen frozen ``__setattr__``.
+def derive(template: Built, /, **changes: Any) -> Built:
+    """``template`` with ``changes``: how every Outcome and Item past its template is built.
 
-    A frozen dataclass's ``__init__`` pays a Python-level ``object.__setattr__`` per field,
-    more than half of classifying a small body; the instance is the same either way.
+    A frozen dataclass's ``__init__`` (and so ``dataclasses.replace``) pays a Python-level
+    ``object.__setattr__`` per field, more than classifying a small body costs: here the
+    template's fields are copied as one dict, the changed ones set, and the instance is the
+    same as the constructor's. ``changes`` must name fields of the class.
     """
-    outcome = _new(Outcome)
-    _set(
-        outcome,
-        "__dict__",
-        {
-            "category": category,
-            "retryable": retryable,
-            "vendor": vendor,
-            "code": code,
-            "message": message,
-            "gloss": gloss,
-            "product": product,
-            "vendor_message": vendor_message,
-            "http_status": http_status,
-            "matched": matched,
-            "rejected": rejected,
-            "call_outcome": call_outcome,
-            "request_id": request_id,
-            "candidates": candidates,
-            "cooldown": cooldown,
-            "delivery_outcome": delivery_outcome,
-            "items": items,
-            "partial": partial,
-            "scope": scope,
-        },
-    )
-    return outcome
+    fields = template.__dict__.copy()
+    fields.update(changes)
+    return built(type(template), fields)
+
+
+def built(cls: type[Built], fields: dict[str, Any]) -> Built:
+    """An instance of ``cls`` with exactly ``fields`` (all of them, a template's copy): the one
+    place an Outcome or Item is made without its constructor. :func:`derive` is the usual way
+    in; the item reader copies a template's fields itself, a thousand items a report."""
+    value = _new(cls)
+    _set(value, "__dict__", fields)
+    return value
 
 
 def outcome_of(response: httpx.Response) -> Outcome | None:

@@ -387,9 +387,9 @@ def reference_classify(
                 message = value
                 break
     request_id = first_value(envelope.request_id, doc)
-    outcome = build(
-        mapping.id, code, reading, message, status, None if request_id is None else str(request_id)
-    )
+    if request_id is not None:  # a string as it is, an int written out as a code is
+        request_id = request_id if isinstance(request_id, str) else text_of(request_id)[0]
+    outcome = build(mapping.id, code, reading, message, status, request_id)
     if envelope.items and doc is not None:
         return with_items(mapping, product, outcome, envelope, doc, path)
     return outcome
