@@ -20,7 +20,9 @@ one :class:`~normalizer._observe.Observers` (logs, the metrics hook, OpenTelemet
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+import time
+from collections.abc import Callable, Generator
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 import httpx
@@ -29,20 +31,23 @@ from ._body import CHALLENGE_KEY, Framing, Plan
 from ._category import Category
 from ._classify import classify_parsed, classify_uninspected
 from ._exceptions import CircuitOpenError, RateLimitedError, VendorError
-from ._mapping import MAX_COOLDOWN
+from ._mapping import MAX_COOLDOWN, Envelope
 from ._observe import Observers
 from ._outcome import Outcome, attach, outcome_of
-from ._pipeline import Call, Pipeline
+from ._pipeline import Pipeline
 from ._redact import DEFAULT as DEFAULT_REDACTOR
+from ._redact import Redactor
 from ._retry import (
     TRANSIENT,
     Attempt,
-    Deadline,
     Decision,
     Retrying,
     RetryPolicy,
     Rules,
+    effective_attempts,
+    is_testing,
     paid,
+    replayable,
     retry_after,
     retry_cost,
 )
@@ -51,6 +56,7 @@ from ._store import (
     Admission,
     Admit,
     GiveBack,
+    Keys,
     Limits,
     Pace,
     Question,
@@ -104,9 +110,127 @@ Result = httpx.Response | httpx.TransportError
 Steps = Generator[Effect, Any, httpx.Response]
 
 
+class Deadline(NamedTuple):
+    """One call's deadline (:attr:`RetryPolicy.deadline`), its arithmetic in one place: how
+    long the call has run, how much is left, how long an attempt may take (its httpx
+    timeouts), whether a body still trickling in should be handed on unread."""
+
+    clock: Callable[[], float]
+    started: float
+    ends: float | None
+    """The clock's time the call must be over by (None: no deadline)."""
+
+    @classmethod
+    def start(cls, policy: RetryPolicy | None) -> Deadline:
+        clock = time.monotonic if policy is None else policy.clock
+        started = clock()
+        seconds = None if policy is None else policy.deadline
+        return cls(clock, started, None if seconds is None else started + seconds)
+
+    def elapsed(self) -> float:
+        return self.clock() - self.started
+
+    def cap(self, seconds: float) -> float:
+        """``seconds``, or what is left of the deadline if that is less."""
+        ends = self.ends
+        return seconds if ends is None else max(0.0, min(seconds, ends - self.clock()))
+
+    def leaves(self, wait: float) -> bool:
+        """Whether the call has time left once it has waited ``wait`` seconds."""
+        ends = self.ends
+        return ends is None or self.clock() + wait < ends
+
+    def expired(self) -> bool:
+        """The deadline passed: stop reading a trickling body, hand the rest on unread."""
+        ends = self.ends
+        return ends is not None and self.clock() >= ends - 0.001
+
+    def bound(self, request: httpx.Request, timeout: object) -> None:
+        """Bound the next attempt's httpx timeouts by what is left (``timeout``: the caller's
+        own, as the call began: each attempt bounds it anew)."""
+        ends = self.ends
+        if ends is None:
+            return
+        left = max(0.001, ends - self.clock())
+        if type(timeout) is dict:
+            values = timeout.values()
+            if None not in values and max(values) <= left:
+                if request.extensions.get("timeout") is not timeout:
+                    self.restore(request, timeout)
+                return  # the usual case: httpx's timeouts are shorter than the deadline
+        current = timeout if isinstance(timeout, dict) else {}
+        request.extensions = {
+            **request.extensions,
+            "timeout": {
+                kind: left if current.get(kind) is None else min(float(current[kind]), left)
+                for kind in ("connect", "read", "write", "pool")
+            },
+        }
+
+    @staticmethod
+    def restore(request: httpx.Request, timeout: object) -> None:
+        """Give the caller's request its own timeouts back (a redirect or a resend of the same
+        request starts from them, not from what was left of this call's deadline)."""
+        extensions = request.extensions
+        if extensions.get("timeout") is not timeout:
+            extensions = dict(extensions)
+            if timeout is None:
+                extensions.pop("timeout", None)
+            else:
+                extensions["timeout"] = timeout
+            request.extensions = extensions
+
+
+class Call(NamedTuple):
+    """One call's read-only context: what is fixed before its first attempt (a tuple: it is
+    built on every call, and a frozen dataclass costs several times more to build)."""
+
+    pipeline: Pipeline
+    request: httpx.Request
+    route: Route
+    keys: Keys
+    limits: Limits
+    policy: RetryPolicy | None
+    deadline: Deadline
+    max_attempts: int
+    replayable: bool
+    paces: bool
+    """The adaptive limiter paces busy retries (decided alike under ``set_testing``)."""
+    timeout: object
+    """The caller's own timeouts, given back when the call ends."""
+    envelope: Envelope
+    """Where the vendor's (or product's) responses keep their fields."""
+    redactor: Redactor
+    """The transport's redactor with the vendor's ``[redact]``."""
+
+
+def _start(pipeline: Pipeline, request: httpx.Request, route: Route) -> Call:
+    """The read-only context of one call of ``request`` on ``route``."""
+    keys, limits = pipeline.keys(route)
+    paces = limits.adaptive
+    if limits.limiter is not None and is_testing():  # nothing waits for a turn
+        limits = replace(limits, limiter=None)
+    policy = pipeline.policy
+    return Call(
+        pipeline,
+        request,
+        route,
+        keys,
+        limits,
+        policy,
+        Deadline.start(policy),
+        1 if policy is None else effective_attempts(policy),
+        replayable(request),  # judged before sending: that may turn a stream into bytes
+        paces,
+        request.extensions.get("timeout"),
+        route.envelope,
+        pipeline.redactor_for(route.mapping),
+    )
+
+
 def vendor_call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Steps:
     """One vendor call, from its admission to its report (see the module's drawing)."""
-    call = pipeline.call(request, route)
+    call = _start(pipeline, request, route)
     keys, limits, policy = call.keys, call.limits, call.policy
     observe = Observers.of(call)
     # admit: may the call go out now, and when?

@@ -10,7 +10,8 @@ transport needs is built here in one place, so the transports only run the stage
     Store         budget, rate, circuit, cooldown per vendor       (_store.py, _limiter.py)
     CallLog       events and the metrics hook                      (_logging.py)
 
-and :func:`normalizer._call.vendor_call` carries one request through them.
+and :func:`normalizer._call.vendor_call` carries one request through them, its own context
+(:class:`normalizer._call.Call`) built from them.
 """
 
 from __future__ import annotations
@@ -18,16 +19,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
-from typing import NamedTuple
-
-import httpx
 
 from ._body import BodyReader
-from ._mapping import Envelope, VendorMapping
+from ._mapping import VendorMapping
 from ._options import Options
 from ._redact import DEFAULT as DEFAULT_REDACTOR
 from ._redact import Redactor
-from ._retry import Deadline, RetryPolicy, effective_attempts, is_testing, replayable
 from ._router import Route, Router
 from ._store import AsyncLocal, AsyncStore, Keys, Limits, LocalState, Store
 from ._telemetry import CallSpan, resolve
@@ -51,10 +48,6 @@ class Pipeline:
         self.telemetry = resolve(options.telemetry)
         self._keys: dict[tuple[str, str | None], tuple[VendorMapping, Keys, Limits]] = {}
         self._redactors: dict[str, tuple[VendorMapping, Redactor]] = {}
-
-    def call(self, request: httpx.Request, route: Route) -> Call:
-        """The read-only context of one call of ``request`` on ``route``."""
-        return _call(self, request, route)
 
     def keys(self, route: Route) -> tuple[Keys, Limits]:
         """Where a route's state lives, and the limits that apply to it (its vendor's published
@@ -114,49 +107,3 @@ def _store(options: Options, asynchronous: bool) -> Store | AsyncStore:
     if isinstance(store, AsyncStore):
         raise TypeError("an async state store needs AsyncNormalizingTransport")
     return store
-
-
-class Call(NamedTuple):
-    """One call's read-only context: what is fixed before its first attempt (a tuple: it is
-    built on every call, and a frozen dataclass costs several times more to build)."""
-
-    pipeline: Pipeline
-    request: httpx.Request
-    route: Route
-    keys: Keys
-    limits: Limits
-    policy: RetryPolicy | None
-    deadline: Deadline
-    max_attempts: int
-    replayable: bool
-    paces: bool
-    """The adaptive limiter paces busy retries (decided alike under ``set_testing``)."""
-    timeout: object
-    """The caller's own timeouts, given back when the call ends."""
-    envelope: Envelope
-    """Where the vendor's (or product's) responses keep their fields."""
-    redactor: Redactor
-    """The transport's redactor with the vendor's ``[redact]``."""
-
-
-def _call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Call:
-    keys, limits = pipeline.keys(route)
-    paces = limits.adaptive
-    if limits.limiter is not None and is_testing():  # nothing waits for a turn
-        limits = replace(limits, limiter=None)
-    policy = pipeline.policy
-    return Call(
-        pipeline,
-        request,
-        route,
-        keys,
-        limits,
-        policy,
-        Deadline.start(policy),
-        1 if policy is None else effective_attempts(policy),
-        replayable(request),  # judged before sending: that may turn a stream into bytes
-        paces,
-        request.extensions.get("timeout"),
-        route.envelope,
-        pipeline.redactor_for(route.mapping),
-    )
