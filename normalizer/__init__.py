@@ -1,7 +1,7 @@
 """normalizer: telephony, SMS and call-center vendor APIs behind one well-mannered taxonomy."""
 
 from ._category import Category, Scope
-from ._classify import classify, lookup
+from ._classify import classify, classify_many, lookup
 from ._client import AsyncClient, Client
 from ._exceptions import (
     AuthError,
@@ -71,6 +71,7 @@ __all__ = [
     "VendorMapping",
     "__version__",
     "classify",
+    "classify_many",
     "lookup",
     "outcome_of",
     "raise_for_outcome",

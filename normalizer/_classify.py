@@ -11,7 +11,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from ._category import Category
 from ._items import ItemsReader
@@ -77,13 +77,22 @@ _DELIVERED = Entry(
 _UNKNOWN = Entry(Category.UNKNOWN, "", "", False, False)
 
 
-class _Reading(NamedTuple):
+class _Reading:
     """How a code was read, before the response's own fields are added."""
 
-    entry: Entry
-    matched: Match
-    product: str | None
-    candidates: tuple[Outcome, ...] = ()
+    __slots__ = ("candidates", "entry", "matched", "product")
+
+    def __init__(
+        self,
+        entry: Entry,
+        matched: Match,
+        product: str | None,
+        candidates: tuple[Outcome, ...] = (),
+    ) -> None:
+        self.entry = entry
+        self.matched = matched
+        self.product = product
+        self.candidates = candidates
 
 
 def lookup(
@@ -372,8 +381,9 @@ class _Scope:
         self.unmapped = self.template(_Reading(_UNKNOWN, Match.UNMAPPED, pid))
         self.long_code = self.template(_Reading(_LONG_CODE, Match.UNMAPPED, pid))
         self.delivered = self.template(_Reading(_DELIVERED, Match.HTTP_STATUS, pid))
-        self.read = self._compile_read(envelope)
-        """What a document (None: no document) says, with the HTTP status and URL path."""
+        self.read: Callable[[object, int | None, str | None], Outcome] = self._first_read
+        """What a document (None: no document) says, with the HTTP status and URL path:
+        generated on first use (a lookup never needs it)."""
 
     def parse(self, body: Body, status: int | None, path: str | None) -> Outcome:
         """A body not parsed yet (bytes, text, or parsed JSON) read as :meth:`read` does."""
@@ -410,6 +420,10 @@ class _Scope:
         if code is None:
             return self.missing
         return self.unmapped if readable else self.long_code
+
+    def _first_read(self, doc: object, status: int | None, path: str | None) -> Outcome:
+        self.read = self._compile_read(self.mapping.envelope_for(self.product))
+        return self.read(doc, status, path)
 
     def _compile_read(
         self, envelope: Envelope

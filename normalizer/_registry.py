@@ -3,11 +3,20 @@
 Built-in vendors are read lazily, one file when its vendor is first used, so importing
 normalizer costs nothing and a process that talks to one vendor parses one file. Registering a
 file that names hosts reads them all once, to warn when two vendors claim one host.
+
+What a file becomes is kept in a per-user cache on disk (:class:`MappingCache`), keyed by the
+content of every file a mapping is built from, so a fresh process reads a vendor without
+parsing TOML; the files stay the source of truth, the cache is only ever a faster way to the
+same result.
 """
 
 from __future__ import annotations
 
+import functools
+import gc
+import hashlib
 import os
+import stat
 import sys
 import threading
 import warnings
@@ -16,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import MappingError, UnregisteredVendorError
-from ._mapping import Target, VendorMapping, _host_matches, build, merge, read_file
+from ._mapping import Target, VendorMapping, _host_matches, build, merge, read_bytes, read_file
 
 ENV_VAR = "NORMALIZER_MAPPINGS"
+CACHE_VAR = "NORMALIZER_CACHE_DIR"
+"""Where the compiled mappings are kept; set to an empty string to keep none."""
 _HOSTS_KEPT = 1024
 
 
@@ -49,6 +60,156 @@ def expand(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return files
 
 
+class MappingCache:
+    """Mapping files as they are built, kept on disk so a fresh process need not parse TOML.
+
+    Each entry is keyed by a SHA-256 of the cache's format, this Python and the code that
+    builds mappings, and the path and content of every file the entry comes from: an entry
+    whose files changed is never found (stale entries are pruned), and one that cannot be
+    read (absent, truncated, another version's) reads as missing. Every failure here is
+    silent; the caller parses the files as if there were no cache.
+
+    Entries are pickles, and unpickling can run code: an entry is read only from a directory
+    that belongs to this user and no one else may enter (mode 0700, created so, never
+    followed through a symlink), only when the file itself belongs to this user, is a regular
+    file and no one else may write it (checked on the opened file, so it cannot be swapped
+    after the check). Anyone who could plant a pickle there could already run code as this
+    user. Where that cannot be checked (no ``os.getuid``: Windows), nothing is cached.
+    """
+
+    FORMAT = 1
+    KEPT = 256
+    """Entries kept; past it the oldest are removed."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._usable: bool | None = None
+
+    @classmethod
+    def default(cls) -> MappingCache | None:
+        """``$NORMALIZER_CACHE_DIR`` (an empty value: no cache), else the user's cache
+        directory: ``$XDG_CACHE_HOME/normalizer`` or ``~/.cache/normalizer``."""
+        if not hasattr(os, "getuid"):
+            return None
+        chosen = os.environ.get(CACHE_VAR)
+        if chosen is not None:
+            return cls(Path(chosen)) if chosen else None
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        return cls(Path(base) / "normalizer")
+
+    def key(self, kind: str, files: Iterable[tuple[str, bytes]]) -> str:
+        """The entry name for ``kind`` built from ``files`` (path, content digest)."""
+        digest = hashlib.sha256(self.fingerprint())
+        digest.update(kind.encode())
+        for path, content in files:
+            digest.update(b"\0" + path.encode("utf-8", "surrogateescape") + b"\0" + content)
+        return f"{kind}-{digest.hexdigest()}.pickle"
+
+    def fingerprint(self) -> bytes:
+        """What an entry depends on besides its files: this code, this Python."""
+        return _fingerprint()
+
+    def load(self, name: str) -> Any:
+        """The entry ``name``, or None (absent, unreadable, or not safe to read)."""
+        if not self._safe_root(create=False):
+            return None
+        try:
+            fd = os.open(self.root / name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if (
+                not stat.S_ISREG(info.st_mode)
+                or info.st_uid != os.getuid()
+                or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+            ):
+                return None
+            with os.fdopen(fd, "rb") as fh:
+                fd = -1
+                data = fh.read()
+            return _unpickled(data)
+        except Exception:  # a truncated or foreign entry reads as missing
+            return None
+        finally:
+            if fd >= 0:
+                os.close(fd)
+
+    def store(self, name: str, value: object) -> None:
+        """Keep ``value`` as entry ``name`` (written whole or not at all)."""
+        if not self._safe_root(create=True):
+            return
+        import pickle
+        import tempfile
+
+        try:
+            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            fd, temporary = tempfile.mkstemp(dir=self.root, prefix=".tmp-")  # mode 0600
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.replace(temporary, self.root / name)
+            except BaseException:
+                os.unlink(temporary)
+                raise
+            self._prune()
+        except Exception:  # a full disk or a read-only home: no cache, nothing else changes
+            return
+
+    def _safe_root(self, *, create: bool) -> bool:
+        """Whether the directory is this user's alone (made so when ``create``)."""
+        if self._usable:
+            return True
+        try:
+            if create and not os.path.lexists(self.root):
+                os.makedirs(self.root, mode=0o700, exist_ok=True)
+            info = os.lstat(self.root)
+        except OSError:
+            return False
+        self._usable = (
+            stat.S_ISDIR(info.st_mode)
+            and info.st_uid == os.getuid()
+            and not info.st_mode & (stat.S_IRWXG | stat.S_IRWXO)
+        )
+        return self._usable
+
+    def _prune(self) -> None:
+        entries = sorted(self.root.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
+        for old in entries[: max(0, len(entries) - self.KEPT)]:
+            old.unlink(missing_ok=True)
+
+
+_NO_CACHE: Any = object()
+
+
+def _unpickled(data: bytes) -> Any:
+    """``pickle.loads`` without the garbage collector's passes over the thousands of objects
+    it makes (none of which can be garbage yet): a third of the time otherwise."""
+    try:
+        from _pickle import loads
+    except ImportError:  # pragma: no cover - an interpreter without the C pickle
+        from pickle import loads
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return loads(data)
+    finally:
+        if paused:
+            gc.enable()
+
+
+@functools.cache
+def _fingerprint() -> bytes:
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256(f"{MappingCache.FORMAT} {sys.version}".encode())
+    for name in ("_mapping.py", "_category.py", "_registry.py"):
+        try:
+            digest.update((here / name).read_bytes())
+        except OSError:
+            digest.update(name.encode())
+    return digest.digest()
+
+
 class Registry:
     """Vendor mappings by id.
 
@@ -57,9 +218,18 @@ class Registry:
     ``vendor.id`` defines (or replaces) a vendor; one with ``vendor.extends`` overlays it.
     """
 
-    def __init__(self, *, builtin: Path | None = None, environ: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        builtin: Path | None = None,
+        environ: bool = True,
+        cache: MappingCache | None = _NO_CACHE,
+    ) -> None:
         self._builtin = builtin_dir() if builtin is None else builtin
         self._environ = environ
+        self._cache = MappingCache.default() if cache is _NO_CACHE else cache
+        self._digests: dict[str, bytes] = {}
+        """The content digest of every file read, by path: part of a built mapping's key."""
         self._lock = threading.RLock()
         self._started = False
         self._builtin_ids: frozenset[str] = frozenset()
@@ -139,7 +309,7 @@ class Registry:
         Files are validated before anything changes, so a bad file leaves the registry as it was.
         """
         self._start()
-        loaded = [(str(path), read_file(path)) for path in expand(paths)]
+        loaded = [(str(path), self._read(path)) for path in expand(paths)]
         touched: list[str] = []
         with self._lock:
             for file, doc in loaded:
@@ -200,19 +370,72 @@ class Registry:
                 f"no vendor {vendor!r} to extend (known: {', '.join(sorted(known))})",
             )
         path = self._builtin / f"{vendor}.toml"
-        doc = read_file(path)
+        doc = self._read(path)
         if doc["vendor"].get("id") != vendor:
             raise MappingError(path, "vendor.id", f"must be {vendor!r}, the file's name")
         return [(str(path), doc)]
 
     def _build(self, vendor: str) -> VendorMapping:
+        cache = self._cache
+        if cache is None:
+            return self._parse(vendor)
+        files = [file for file, _ in self._docs.get(vendor, ())]
+        replaced = vendor in self._builtin_ids and (files or [""])[0] != self._builtin_file(vendor)
+        if not files:
+            files = [self._builtin_file(vendor)]
+        elif replaced:
+            files.append(self._builtin_file(vendor))  # its [redact] is kept
+        name = self._entry_name(cache, "mapping", files)
+        if name is not None:
+            cached = cache.load(name)
+            if isinstance(cached, VendorMapping) and cached.id == vendor:
+                return cached
+        mapping = self._parse(vendor)
+        name = self._entry_name(cache, "mapping", files)  # as the files were when parsed
+        if name is not None:
+            cache.store(name, mapping)
+        return mapping
+
+    def _parse(self, vendor: str) -> VendorMapping:
         docs = self._docs.get(vendor) or self._base_docs(vendor, None)
         doc = docs[0][1]
-        if vendor in self._builtin_ids and docs[0][0] != str(self._builtin / f"{vendor}.toml"):
+        if vendor in self._builtin_ids and docs[0][0] != self._builtin_file(vendor):
             doc = _with_redaction(doc, self._base_docs(vendor, None)[0][1])
         for _, overlay in docs[1:]:
             doc = merge(doc, overlay)
         return build(doc, [file for file, _ in docs])
+
+    def _builtin_file(self, vendor: str) -> str:
+        return str(self._builtin / f"{vendor}.toml")
+
+    def _read(self, path: str | Path) -> dict[str, Any]:
+        """A mapping file's checked document: from the cache when its content was read before."""
+        content = read_bytes(path)
+        self._digests[str(path)] = hashlib.sha256(content).digest()
+        cache = self._cache
+        name = None if cache is None else self._entry_name(cache, "document", [str(path)])
+        if cache is not None and name is not None:
+            cached = cache.load(name)
+            if isinstance(cached, dict):
+                return cached
+        doc = read_file(path, content)
+        if cache is not None and name is not None:
+            cache.store(name, doc)
+        return doc
+
+    def _entry_name(self, cache: MappingCache, kind: str, files: list[str]) -> str | None:
+        """The cache entry of what ``files`` build (None: a file is not readable)."""
+        digests = []
+        for file in files:
+            digest = self._digests.get(file)
+            if digest is None:
+                try:
+                    digest = hashlib.sha256(read_bytes(file)).digest()
+                except MappingError:
+                    return None  # parsing it says why
+                self._digests[file] = digest
+            digests.append((file, digest))
+        return cache.key(kind, digests)
 
 
 def _with_redaction(doc: dict[str, Any], builtin: dict[str, Any]) -> dict[str, Any]:

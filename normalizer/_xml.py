@@ -18,7 +18,6 @@ import codecs
 import re
 from encodings.aliases import aliases
 from typing import Any
-from xml.parsers import expat
 
 MAX_DEPTH = 64
 MAX_ELEMENTS = 100_000
@@ -37,6 +36,8 @@ def parse_xml(body: bytes | bytearray | memoryview | str) -> object:
     data = _text(bytes(body) if isinstance(body, bytearray | memoryview) else body)
     if data is None or not data.lstrip().startswith("<"):
         return None
+    from xml.parsers import expat  # here: most processes never meet an XML body
+
     parser = expat.ParserCreate()
     parser.StartDoctypeDeclHandler = _refuse
     parser.EntityDeclHandler = _refuse

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
-from collections.abc import Callable
+import pickle
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -500,3 +502,107 @@ def test_an_xml_body_in_no_document_encoding_is_unknown_never_raises(codec: str)
     assert (out.category, out.matched) == (Category.UNKNOWN, Match.MISSING)
     failed = normalizer.classify("ucpaas", body.encode(), status_code=502)
     assert failed.category is Category.SERVER
+
+
+# --- many bodies at once, and the compiled form (issue 28) -------------------------------------
+
+
+def test_classify_many_reads_each_body_as_classify_does(registry: Registry) -> None:
+    url = "https://api.acme.test/v1/voice/call"
+    bodies: list[normalizer._classify.Body] = [
+        b'{"status": "-9", "reason": "slow down"}',
+        '{"status": "-3"}',
+        {"status": "-1", "reason": "who are you"},
+        b"<html>502</html>",
+        None,
+        b'{"status": "-9", "pad": "' + b"x" * 2000 + b'"}',  # over the cap below
+    ]
+    many = normalizer.classify_many(
+        "acme", bodies, url=url, status_code=200, registry=registry, max_body_size=1000
+    )
+    one_by_one = [
+        classify("acme", b, url=url, status_code=200, registry=registry, max_body_size=1000)
+        for b in bodies
+    ]
+    assert list(many) == one_by_one
+    assert [o.category for o in one_by_one] == ["busy", "billing", "auth", *["unknown"] * 3]
+    assert one_by_one[-1].message == "body over max_body_size (1000 bytes): not read"
+
+
+def test_classify_many_checks_its_arguments_at_once_and_reads_lazily(registry: Registry) -> None:
+    with pytest.raises(UnregisteredVendorError):
+        normalizer.classify_many("nope", [], registry=registry)
+    with pytest.raises(ValueError, match="no product 'fax'"):
+        normalizer.classify_many("acme", [], product="fax", registry=registry)
+    with pytest.raises(ValueError, match="max_body_size"):
+        normalizer.classify_many("acme", [], registry=registry, max_body_size=-1)
+
+    def queue() -> Iterator[bytes]:
+        yield b'{"code": "107225"}'
+        raise AssertionError("read past what was asked for")
+
+    first = next(normalizer.classify_many("acme", queue(), registry=registry))
+    assert first.category is Category.BUSY
+
+
+def test_a_string_of_19_digits_is_parsed_by_orjson_a_number_by_json(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if classify_module.fast_loads is None:
+        pytest.skip("orjson is not installed")
+    careful: list[object] = []
+    real = json.loads
+
+    def counting(body: bytes | str) -> object:
+        careful.append(body)
+        return real(body)
+
+    monkeypatch.setattr("normalizer._classify.json.loads", counting)
+    onbuka = (
+        b'{"status": "0", "array": [{"msgId": "2108021054011000095", "number": "91856321412"}]}'
+    )
+    out = normalizer.classify("onbuka", onbuka, url="https://api.onbuka.com/v3/sendSms")
+    assert out.items[0].message_id == "2108021054011000095"
+    assert careful == []  # an id that is a string: orjson read it
+    for number in (b"12345678901234567890123", b"-12345678901234567890", b" 1234567890123456789"):
+        body = b'{"code": ' + number + b', "msg": "x"}'
+        assert classify_module.long_number(body)
+        assert classify_module.parse_json(body) == {"code": int(number), "msg": "x"}
+    assert len(careful) == 3  # a number orjson would read as a float: the careful parser
+    for text in (b'{"id": "a1234567890123456789012"}', b'["12345678901234567890"]'):
+        assert classify_module.long_number(text) is (text[8:9] == b"a")
+
+
+def test_an_outcome_is_built_from_its_code_template_not_its_constructor(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = b'{"resp": {"code": "107225", "desc": "busy now", "callId": 42}}'
+    first = classify("acme", body, registry=registry)
+    built: list[object] = []
+    real = Outcome.__init__
+
+    def counting(self: Outcome, *args: object, **kwargs: object) -> None:
+        built.append(args)
+        real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Outcome, "__init__", counting)
+    again = [
+        classify("acme", body.replace(b"42", str(n).encode()), registry=registry) for n in range(50)
+    ]
+    assert built == []  # every one a copy of the code's prebuilt outcome
+    assert again[7] == dataclasses.replace(first, request_id="7")
+    assert lookup("acme", "107225", registry=registry) is lookup(
+        "acme", "107225", registry=registry
+    )
+
+
+def test_a_vendor_mapping_is_compiled_once_and_never_pickled(registry: Registry) -> None:
+    mapping = registry.get("acme")
+    classify("acme", {"code": "0"}, registry=registry)
+    compiled = mapping.compiled
+    assert compiled is not None
+    classify("acme", {"code": "5001"}, url="https://api.acme.test/v1/sms/x", registry=registry)
+    assert mapping.compiled is compiled
+    back = pickle.loads(pickle.dumps(mapping))
+    assert back.compiled is None
+    assert back == mapping

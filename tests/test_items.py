@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -460,3 +461,28 @@ def test_an_items_fields_are_cut_as_an_outcomes_code_is(reg: Registry) -> None:
     assert first.category is Category.UNKNOWN
     assert len(first.recipient or "") == 64
     assert second.code == "\u2026"  # a 5000-digit int is not even written out
+
+
+def test_items_are_copies_of_their_codes_prebuilt_item(
+    reg: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report of many items builds one Item per distinct code, then copies it per item."""
+    body = {"messages": [msg(str(n % 3), to=f"4477009000{n:02d}") for n in range(60)]}
+    classify("batch", body, url=SEND, registry=reg)  # the codes' items prebuilt
+    built: list[object] = []
+    real = normalizer.Item.__init__
+
+    def counting(self: normalizer.Item, *args: object, **kwargs: object) -> None:
+        built.append(kwargs)
+        real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(normalizer.Item, "__init__", counting)
+    fresh = {"messages": [msg(str(n % 3), to=f"4477009001{n:02d}") for n in range(60)]}
+    out = classify("batch", fresh, url=SEND, registry=reg)
+    assert built == []
+    assert len(out.items) == 60
+    assert (out.items[4].code, out.items[4].number, out.items[4].index) == ("1", "********0104", 4)
+    assert out.items[4] == dataclasses.replace(
+        out.items[1], number="********0104", index=4, message_id="id-0104"
+    )
+    assert out.items[4].recipient == "447700900104"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
+import pytest
+
 import normalizer
-from normalizer import Category, Outcome
+from normalizer import Category, Item, Outcome, Scope
+from normalizer._outcome import derive
 
 SMS = "https://rest.nexmo.com/sms/json"
 
@@ -36,3 +40,29 @@ def test_an_ambiguous_outcome_pickles_with_its_candidates() -> None:
     assert back.matched is normalizer.Match.AMBIGUOUS
     assert {c.product for c in back.candidates} == {c.product for c in outcome.candidates}
     assert len(back.candidates) == 2
+
+
+def test_derive_is_the_constructor_with_some_fields_changed() -> None:
+    """The one way an outcome is built past its template (issue 27 item 5): the same value the
+    constructor gives, the template untouched."""
+    template = Outcome(Category.BUSY, True, "mango", "5001", "Перегрузка", scope=Scope.VENDOR)
+    out = derive(template, vendor_message="overloaded", http_status=200)
+    assert out == Outcome(
+        Category.BUSY,
+        True,
+        "mango",
+        "5001",
+        "Перегрузка",
+        vendor_message="overloaded",
+        http_status=200,
+        scope=Scope.VENDOR,
+    )
+    assert hash(out) == hash(
+        dataclasses.replace(template, vendor_message="overloaded", http_status=200)
+    )
+    assert template.vendor_message is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        out.code = "1"  # type: ignore[misc]
+    assert pickle.loads(pickle.dumps(out)) == out
+    item = derive(Item(Category.OK, False, code="0"), index=3, recipient="447700900000")
+    assert (item.index, item.recipient, item.ok) == (3, "447700900000", True)

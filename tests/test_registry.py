@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -9,7 +13,15 @@ import pytest
 
 import normalizer
 from normalizer import Category, MappingError, Match, Registry, UnregisteredVendorError, lookup
-from normalizer._registry import ENV_VAR, MappingWarning, builtin_dir, default_registry
+from normalizer._registry import (
+    CACHE_VAR,
+    ENV_VAR,
+    MappingCache,
+    MappingWarning,
+    builtin_dir,
+    default_registry,
+)
+from tests.conftest import ACME
 
 OVERLAY = """
 format = 1
@@ -292,3 +304,139 @@ def test_own_hosts_and_overlays_do_not_warn(registry: Registry, tmp_path: Path) 
     )
     registry.register(overlay)
     assert registry.get("acme").detect.hosts == ("api.acme.test",)
+
+
+# --- the compiled cache: what a file becomes, kept on disk (issue 28) -------------------------
+
+
+def cached_registry(builtin: Path, cache: Path) -> Registry:
+    return Registry(builtin=builtin, environ=False, cache=MappingCache(cache))
+
+
+def never_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("a mapping file was parsed")
+
+    monkeypatch.setattr("normalizer._registry.read_file", refuse)
+
+
+def acme_dir(tmp_path: Path, text: str = ACME) -> Path:
+    builtin = tmp_path / "builtin"
+    builtin.mkdir(exist_ok=True)
+    (builtin / "acme.toml").write_text(text, encoding="utf-8")
+    return builtin
+
+
+def test_a_fresh_registry_reads_a_vendor_from_the_cache_without_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builtin, cache = acme_dir(tmp_path), tmp_path / "cache"
+    parsed = cached_registry(builtin, cache).get("acme")
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    assert [p.name.split("-")[0] for p in sorted(cache.glob("*.pickle"))] == [
+        "document",
+        "mapping",
+    ]
+    never_parsed(monkeypatch)
+    cached = cached_registry(builtin, cache).get("acme")
+    assert cached == parsed
+    assert cached is not parsed
+    assert cached.table.codes["107225"].origin == parsed.table.codes["107225"].origin
+    assert lookup("acme", "2219", registry=cached_registry(builtin, cache)).matched is Match.CLASS
+
+
+def test_a_process_reading_from_the_cache_never_imports_tomllib(tmp_path: Path) -> None:
+    code = (
+        "import sys, normalizer\n"
+        "assert normalizer.lookup('twilio', '21211').category == 'validation'\n"
+        "print('tomllib' in sys.modules)\n"
+    )
+    env = {**os.environ, CACHE_VAR: str(tmp_path / "cache")}
+    runs = [
+        subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
+    assert [r.stdout.strip() for r in runs] == ["True", "False"]
+
+
+def test_a_changed_file_is_parsed_again(tmp_path: Path) -> None:
+    builtin, cache = acme_dir(tmp_path), tmp_path / "cache"
+    assert cached_registry(builtin, cache).get("acme").table.codes["5000"].category == "server"
+    acme_dir(
+        tmp_path, ACME.replace('"5000" = { category = "server"', '"5000" = { category = "busy"')
+    )
+    assert cached_registry(builtin, cache).get("acme").table.codes["5000"].category == "busy"
+
+
+def test_an_overlay_is_part_of_the_key(tmp_path: Path) -> None:
+    builtin, cache = acme_dir(tmp_path), tmp_path / "cache"
+    patch = tmp_path / "patch.toml"
+    patch.write_text(OVERLAY, encoding="utf-8")
+    first = cached_registry(builtin, cache)
+    first.register(patch)
+    assert first.get("acme").table.codes["5000"].category == "busy"
+    patch.write_text(OVERLAY.replace('category = "busy"', 'category = "billing"', 1), "utf-8")
+    second = cached_registry(builtin, cache)
+    second.register(patch)
+    assert second.get("acme").table.codes["5000"].category == "billing"
+    assert cached_registry(builtin, cache).get("acme").table.codes["5000"].category == "server"
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a pickle", b"\x80\x05garbage"])
+def test_a_corrupt_entry_reads_as_missing(tmp_path: Path, damage: bytes) -> None:
+    builtin, cache = acme_dir(tmp_path), tmp_path / "cache"
+    cached_registry(builtin, cache).get("acme")
+    for entry in cache.glob("*.pickle"):
+        entry.write_bytes(damage)
+    assert cached_registry(builtin, cache).get("acme").id == "acme"
+
+
+def test_an_entry_anyone_else_may_write_is_never_unpickled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builtin, cache = acme_dir(tmp_path), tmp_path / "cache"
+    cached_registry(builtin, cache).get("acme")
+    loaded: list[bytes] = []
+    monkeypatch.setattr("normalizer._registry._unpickled", loaded.append)
+    entries = sorted(cache.glob("*.pickle"))
+    for entry in entries:
+        entry.chmod(0o622)  # group and others may write it
+    cached_registry(builtin, cache).get("acme")
+    assert loaded == []
+    for entry in entries:
+        entry.chmod(0o600)
+    cache.chmod(0o755)  # a directory others may enter
+    cached_registry(builtin, cache).get("acme")
+    assert loaded == []
+    cache.chmod(0o700)
+    cached_registry(builtin, cache).get("acme")
+    assert b"VendorMapping" in loaded[0]  # this user's own entry, in this user's directory
+
+
+def test_a_symlinked_cache_directory_is_not_used(tmp_path: Path) -> None:
+    builtin, real = acme_dir(tmp_path), tmp_path / "real"
+    cached_registry(builtin, real).get("acme")
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    cache = MappingCache(link)
+    assert cache.load(next(real.glob("mapping-*")).name) is None
+    cache.store("mapping-x.pickle", {"planted": True})
+    assert not (real / "mapping-x.pickle").exists()
+
+
+def test_the_cache_is_off_with_an_empty_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CACHE_VAR, "")
+    assert MappingCache.default() is None
+    monkeypatch.setenv(CACHE_VAR, "/somewhere")
+    assert getattr(MappingCache.default(), "root", None) == Path("/somewhere")
+    monkeypatch.delenv(CACHE_VAR)
+    monkeypatch.setenv("XDG_CACHE_HOME", "/xdg")
+    assert getattr(MappingCache.default(), "root", None) == Path("/xdg/normalizer")
+
+
+def test_an_unwritable_cache_changes_nothing(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory", encoding="utf-8")
+    reg = cached_registry(acme_dir(tmp_path), blocked / "cache")
+    assert reg.get("acme").id == "acme"
