@@ -220,8 +220,8 @@ class _SpecReader:
             spec,
             self._templates.get,
             self.template,
-            _template(_LISTED, Match.NO_CODE, None, spec.report)[0],
-            _template(_UNKNOWN, Match.MISSING, None, spec.report)[0],
+            _template(_LISTED, Match.NO_CODE, None, spec.report),
+            _template(_UNKNOWN, Match.MISSING, None, spec.report),
         )
         """The container's items (at most :data:`MAX_ITEMS`) and their sum, in one pass."""
 
@@ -237,9 +237,10 @@ class _SpecReader:
         return found
 
 
-_Template = tuple[Fields, bool]
-"""An item's fields before the item's own are read, and whether its code is known (an
-unknown code's item takes the vendor's text as its message)."""
+_Template = tuple[Fields, bool, bool]
+"""An item's fields before the item's own are read; whether its code is known (an unknown
+code's item takes the vendor's text as its message); whether it failed (not ok, and no
+report of what became of the message: an ok item went out, so did a delivered or not one)."""
 
 
 def _template(entry: Entry, matched: Match, code: str | None, report: bool) -> _Template:
@@ -254,7 +255,8 @@ def _template(entry: Entry, matched: Match, code: str | None, report: bool) -> _
         delivery_outcome=entry.report or report,
         scope=Scope.RECIPIENT if report else entry.scope,
     )
-    return item.__dict__, matched not in (Match.UNMAPPED, Match.MISSING)
+    known = matched not in (Match.UNMAPPED, Match.MISSING)
+    return item.__dict__, known, not (item.ok or item.delivery_outcome)
 
 
 # --- the generated item loop ------------------------------------------------------------------
@@ -272,8 +274,9 @@ def read(container):
     else:
         triples = zip(count(), repeat(None), islice(container, MAX_ITEMS))
     for index, key, value in triples:
-        if not isinstance(value, dict):
-            fields = missing.copy()
+        if value.__class__ is not dict and not isinstance(value, dict):
+            fields, known, failed = missing
+            fields = fields.copy()
             if key is not None:
                 fields["recipient"] = key
                 fields["number"] = masked(key)
@@ -286,9 +289,10 @@ def read(container):
                     fields["message"] = text
             if recipient is not None:
                 fields["recipient"] = recipient
-                n = len(recipient)
-                if KEEP <= n <= LONGEST and recipient.isdecimal():  # the usual number, at once
-                    fields["number"] = STARS[n] + recipient[n - KEEP :]
+                digits = recipient[1:] if recipient[:1] == "+" else recipient
+                n = len(digits)
+                if KEEP <= n <= LONGEST and digits.isdecimal():  # the usual number, at once
+                    fields["number"] = STARS[n] + digits[n - KEEP :]
                 else:
                     fields["number"] = masked(recipient)
             if message_id is not None:
@@ -297,11 +301,9 @@ def read(container):
         item = new(Item)
         set_fields(item, "__dict__", fields)
         append(item)
-        category = fields["category"]
-        # an ok item went out; so did one that reports what became of it, delivered or not
-        if category is not OK and not fields["delivery_outcome"]:
+        if failed:  # not ok, and no report of what became of it
             failures += 1
-            rank = RANK[category]
+            rank = RANK[fields["category"]]
             if rank < worst_rank:
                 worst = item
                 worst_rank = rank
@@ -317,8 +319,8 @@ def _item_loop(
     spec: ItemsSpec,
     known: Callable[[str], _Template | None],
     template: Callable[[str], _Template],
-    listed: Fields,
-    missing: Fields,
+    listed: _Template,
+    missing: _Template,
 ) -> Callable[[list[object] | dict[str, object]], _Read]:
     """The spec's item loop, generated: every field path written out for the item at hand."""
     body = [
@@ -332,19 +334,19 @@ def _item_loop(
         body += _field("code", spec.code)
         body += [
             "if code is None:",
-            "    fields, known = missing, False",
+            "    fields, known, failed = missing",
+            "    known = False",
             "else:",
-            "    fields, known = known_code(code) or template(code)",
+            "    fields, known, failed = known_code(code) or template(code)",
         ]
     else:  # listed at all means accepted
-        body += ["fields, known = listed, True"]
+        body += ["fields, known, failed = listed"]
     source = _LOOP.replace("{fields}", "\n".join(" " * 12 + line for line in body))
     namespace: dict[str, Any] = {
         "MAX_ITEMS": MAX_ITEMS,
         "LONGEST": MAX_CODE_LENGTH,
         "KEEP": _KEEP,
         "STARS": _STARS,
-        "OK": Category.OK,
         "RANK": {category: rank for rank, category in enumerate(SEVERITY)},
         "Item": Item,
         "count": count,
@@ -478,6 +480,8 @@ def _counter(paths: tuple[JsonPath, ...]) -> Find:
 
         def counted_key(doc: object) -> int | None:
             value = doc.get(key) if doc.__class__ is dict else step(doc, key, index)
+            if value.__class__ is str and value.isdigit() and value.isascii() and len(value) <= 18:
+                return int(value)  # the usual "2": what _count reads it as, at once
             return None if value is None else _count(value)
 
         return counted_key
