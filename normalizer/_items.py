@@ -216,14 +216,20 @@ class _SpecReader:
         self.succeeded = _counter(spec.succeeded)
         self._resolve = resolve
         self._templates: dict[str, _Template] = {}
-        self.read: Callable[[list[object] | dict[str, object]], _Read] = _item_loop(
+        self.read: Callable[[list[object] | dict[str, object]], _Read] = self._first_read
+        """The container's items (at most :data:`MAX_ITEMS`) and their sum, in one pass:
+        generated on first use (a lookup never needs it)."""
+
+    def _first_read(self, container: list[object] | dict[str, object]) -> _Read:
+        spec = self.spec
+        self.read = _item_loop(
             spec,
             self._templates.get,
             self.template,
             _template(_LISTED, Match.NO_CODE, None, spec.report),
             _template(_UNKNOWN, Match.MISSING, None, spec.report),
         )
-        """The container's items (at most :data:`MAX_ITEMS`) and their sum, in one pass."""
+        return self.read(container)
 
     def template(self, code: str) -> _Template:
         """The prebuilt item fields of ``code`` (its code set), and whether it is known."""
