@@ -103,6 +103,16 @@ class Close(NamedTuple):
     response: httpx.Response
 
 
+class Stopped(Exception):
+    """A ``StopIteration`` an effect raised (a user's mock transport out of replies), carried
+    through the call: thrown into a generator as it is, Python would turn it into a
+    ``RuntimeError``. The driver raises the original again."""
+
+    def __init__(self, error: StopIteration) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 Effect = Send | Read | Ask | Sleep | Close
 Result = httpx.Response | httpx.TransportError
 """What one attempt ends with: a response, or the transport error it raised."""
@@ -269,9 +279,8 @@ def vendor_call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Ste
                 result = response
                 outcome = _classify(call, response, framing, raw, plan)
                 redactor = call.redactor
-                attach(
-                    response, outcome, attempts, None if redactor is DEFAULT_REDACTOR else redactor
-                )
+                kept = None if redactor is DEFAULT_REDACTOR else redactor
+                attach(response, outcome, attempts, kept, call.route.mapping.resend)
                 observe.attempt(attempts, response, outcome, hop=_challenge(request, response))
                 signal = _inspected(call, response, outcome, clean, probing, at, spent)
             # record what it showed
@@ -301,6 +310,8 @@ def vendor_call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Ste
                         probing = answer.verdict == "probe"
                     else:  # taken, then the cooldown ruled the retry out
                         yield Ask(Refund(keys, limits, cost))
+                        if answer.verdict == "probe":  # a probe that will not go: the next may
+                            yield Ask(Release(keys))
             observe.decided(attempts, result, decision)
             if not decision.retry:
                 break
@@ -317,6 +328,9 @@ def vendor_call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Ste
                     decision = Decision(False, "rate_limited")
                     spent -= cost
                     yield Ask(Refund(keys, limits, cost))
+                    if probing:  # the probe it was given will not go: the next call may
+                        probing = False
+                        yield Ask(Release(keys))
                     break
                 at = turn.at
                 if turn.turn:
@@ -566,4 +580,15 @@ def _kept(result: Result) -> bool:
     return not isinstance(result, httpx.Response) or isinstance(result.stream, httpx.ByteStream)
 
 
-__all__ = ["Ask", "Call", "Close", "Effect", "Read", "Send", "Sleep", "Steps", "vendor_call"]
+__all__ = [
+    "Ask",
+    "Call",
+    "Close",
+    "Effect",
+    "Read",
+    "Send",
+    "Sleep",
+    "Steps",
+    "Stopped",
+    "vendor_call",
+]

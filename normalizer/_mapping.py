@@ -490,9 +490,10 @@ class Resend:
     of it and the method decides, as RFC 9110 says.
     """
 
-    acts_through_get: bool = False
-    """Some operation that acts (sends, calls, changes) is a GET: a GET is then safe to resend
-    only when ``reads`` declares its operation."""
+    acts_through: frozenset[str] = frozenset()
+    """Idempotent methods (RFC 9110) some operation of the vendor's acts through (sends, calls,
+    plays into a call): a request with one of them is resent only when ``reads`` declares its
+    operation. GET brings HEAD with it (a server acting on GET acts on HEAD)."""
     reads: tuple[tuple[frozenset[str], Selector], ...] = ()
     """Operations that only read, with the methods they are reads for (GET and HEAD unless
     the file says more: the same path may list with GET and send with POST)."""
@@ -1052,13 +1053,18 @@ def _check_resend(ck: _Checker, value: object, *, overlay: bool) -> None:
     are signed once. Every rule decides whether a message may go out twice: its source is
     required, and no selector may be empty (it would match every request)."""
     resend = ck.table(value, "resend")
-    ck.keys(resend, "resend", ("source", "acts_through_get", "reads", "idempotency", "nonce"))
+    ck.keys(resend, "resend", ("source", "acts_through", "reads", "idempotency", "nonce"))
     if "source" in resend:
         ck.string(resend["source"], "resend.source")
     elif not overlay:
         raise ck.fail("resend.source", "missing: say where these rules come from")
-    if "acts_through_get" in resend:
-        ck.boolean(resend["acts_through_get"], "resend.acts_through_get")
+    for i, method in enumerate(ck.strings(resend.get("acts_through", []), "resend.acts_through")):
+        if method not in _IDEMPOTENT:
+            raise ck.fail(
+                f"resend.acts_through[{i}]",
+                f"{method!r} is not an idempotent method ({', '.join(sorted(_IDEMPOTENT))}): "
+                "other methods are never resent after an ambiguous failure anyway",
+            )
     extra = {"reads": ("methods",), "idempotency": ("header",), "nonce": ()}
     for field, more in extra.items():
         for i, spec in enumerate(ck.array(resend.get(field, []), f"resend.{field}")):
@@ -1533,9 +1539,17 @@ def _redaction(spec: Mapping[str, Any]) -> Redaction:
     )
 
 
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
+
+
+def _acting(methods: Sequence[str]) -> frozenset[str]:
+    acting = frozenset(methods)
+    return acting | {"HEAD"} if "GET" in acting else acting
+
+
 def _resend(spec: Mapping[str, Any]) -> Resend:
     return Resend(
-        acts_through_get=spec.get("acts_through_get", False),
+        acts_through=_acting(spec.get("acts_through", ())),
         reads=tuple(
             (frozenset(s.get("methods") or READ_METHODS), _selector(s))
             for s in spec.get("reads", ())

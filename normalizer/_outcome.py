@@ -26,6 +26,8 @@ ATTEMPTS_KEY = "normalizer.attempts"
 REDACTOR_KEY = "normalizer.redactor"
 """The redactor of the call (the transport's, extended with the vendor's ``[redact]``), in
 ``response.extensions``: :func:`normalizer.raise_for_outcome` masks its message with it."""
+RESEND_KEY = "normalizer.resend"
+"""The ``[resend]`` rules of the mapping the response was read with (for user retries)."""
 
 
 class Match(enum.StrEnum):
@@ -205,11 +207,21 @@ def outcome_of(response: httpx.Response) -> Outcome | None:
 
 
 def attach(
-    response: httpx.Response, outcome: Outcome, attempts: int, redactor: Redactor | None = None
+    response: httpx.Response,
+    outcome: Outcome,
+    attempts: int,
+    redactor: Redactor | None = None,
+    resend: object = None,
 ) -> None:
     """Keep ``outcome`` (and the attempt count) on the response for the caller, and the
-    call's ``redactor``, so that ``raise_for_outcome`` masks what the call's logs mask."""
-    extensions = {**response.extensions, OUTCOME_KEY: outcome, ATTEMPTS_KEY: attempts}
+    call's ``redactor``, so that ``raise_for_outcome`` masks what the call's logs mask, and the
+    vendor's ``[resend]`` rules, so that a user's own retry judges the request as the call did."""
+    extensions = {
+        **response.extensions,
+        OUTCOME_KEY: outcome,
+        ATTEMPTS_KEY: attempts,
+        RESEND_KEY: resend,
+    }
     if redactor is not None:
         extensions[REDACTOR_KEY] = redactor
     response.extensions = extensions

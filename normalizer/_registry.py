@@ -400,7 +400,8 @@ class Registry:
         docs = self._docs.get(vendor) or self._base_docs(vendor, None)
         doc = docs[0][1]
         if vendor in self._builtin_ids and docs[0][0] != self._builtin_file(vendor):
-            doc = _with_redaction(doc, self._base_docs(vendor, None)[0][1])
+            builtin = self._base_docs(vendor, None)[0][1]
+            doc = _with_resend(_with_redaction(doc, builtin), builtin)
         for _, overlay in docs[1:]:
             doc = merge(doc, overlay)
         return build(doc, [file for file, _ in docs])
@@ -449,6 +450,15 @@ def _with_redaction(doc: dict[str, Any], builtin: dict[str, Any]) -> dict[str, A
     mine = doc.get("redact", {})
     fields = ("keys", "after_segments")
     return {**doc, "redact": {f: [*mine.get(f, []), *theirs.get(f, [])] for f in fields}}
+
+
+def _with_resend(doc: dict[str, Any], builtin: dict[str, Any]) -> dict[str, Any]:
+    """A file replacing a built-in vendor keeps the built-in's ``[resend]`` unless it declares
+    its own: a copy of the codes made before the vendor's send safety was written must not
+    make its GET sends safe to resend again."""
+    if "resend" in doc or "resend" not in builtin:
+        return doc
+    return {**doc, "resend": builtin["resend"]}
 
 
 def _declared_hosts(doc: dict[str, Any]) -> Iterator[tuple[str, str]]:

@@ -30,14 +30,14 @@ from ._category import Category
 from ._exceptions import UnregisteredVendorError, VendorError
 from ._limiter import ROUNDING, SETTLE
 from ._mapping import Resend
-from ._outcome import Outcome, outcome_of
+from ._outcome import RESEND_KEY, Outcome, outcome_of
 from ._registry import default_registry
 from ._router import REQUEST_KEY, target_of
 from ._store import Admission
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 """Methods whose repetition has no further effect (RFC 9110 idempotent methods), unless the
-vendor acts through GET (its mapping's ``[resend] acts_through_get``)."""
+vendor acts through the method (its mapping's ``[resend] acts_through``)."""
 
 NO_RESEND = Resend()
 
@@ -381,7 +381,7 @@ def resend_safety(attempt: Attempt, policy: RetryPolicy) -> str | None:
         return "idempotency_key"
     if rules.reads and rules.reads_only(method, target_of(request)):
         return "read_operation"
-    if method in SAFE_METHODS and not (rules.acts_through_get and method == "GET"):
+    if method in SAFE_METHODS and method not in rules.acts_through:
         return "safe_method"
     return None
 
@@ -502,7 +502,7 @@ def _attempt_in(state: tenacity.RetryCallState) -> Attempt | None:
         exc = state.outcome.exception()
         if not isinstance(exc, VendorError):
             return None
-        rules = _rules_for(exc.outcome)
+        rules = _rules_for(exc.outcome, exc.response)
         return Attempt(
             exc.request,
             state.attempt_number,
@@ -516,7 +516,7 @@ def _attempt_in(state: tenacity.RetryCallState) -> Attempt | None:
         return result
     if isinstance(result, httpx.Response):
         outcome = outcome_of(result)
-        number, rules = state.attempt_number, _rules_for(outcome)
+        number, rules = state.attempt_number, _rules_for(outcome, result)
         return Attempt(
             _request_of(result),
             number,
@@ -531,10 +531,15 @@ def _attempt_in(state: tenacity.RetryCallState) -> Attempt | None:
     return None
 
 
-def _rules_for(outcome: Outcome | None) -> Resend:
+def _rules_for(outcome: Outcome | None, response: httpx.Response | None = None) -> Resend:
     """The ``[resend]`` rules of the outcome's vendor (a user's retry resends the same
     operation, so whether it may act twice is the same question; a one-time signature is not,
-    since user code signs anew)."""
+    since user code signs anew): those of the mapping the call was read with, kept on its
+    response (a private :class:`Registry`'s included), else the default registry's."""
+    if response is not None:
+        kept = response.extensions.get(RESEND_KEY)
+        if isinstance(kept, Resend):
+            return kept
     if outcome is None:
         return NO_RESEND
     try:
@@ -581,7 +586,9 @@ class wait_vendor(wait_base):
         attempt = _attempt_in(retry_state)
         if attempt is None:
             return self.policy.backoff(None, retry_state.attempt_number)
-        return wait_for(attempt, self.policy, self.rules)[0]
+        # a longer pause is :class:`stop_vendor`'s to refuse; a decorator without it still
+        # never sleeps a vendor's day-long Retry-After (or an HTTP date in 2099)
+        return min(wait_for(attempt, self.policy, self.rules)[0], self.policy.max_retry_after)
 
 
 class stop_vendor(tenacity.stop.stop_base):
@@ -600,7 +607,7 @@ class stop_vendor(tenacity.stop.stop_base):
         attempt = _attempt_in(retry_state)
         if attempt is None:
             return retry_state.attempt_number >= (self.rules.max_attempts or 1)
-        delay = retry_state.upcoming_sleep
+        delay = wait_for(attempt, self.policy, self.rules)[0]  # the vendor's own ask, uncut
         return stops(attempt, delay, self.policy, self.rules) is not None
 
 

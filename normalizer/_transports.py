@@ -18,7 +18,7 @@ from typing import Any, Unpack
 import httpx
 
 from ._body import asettle, settle
-from ._call import Ask, Close, Read, Send, Sleep, Steps, vendor_call
+from ._call import Ask, Close, Read, Send, Sleep, Steps, Stopped, vendor_call
 from ._exceptions import PartialFailure, VendorError
 from ._options import Options, OptionsKwargs
 from ._outcome import ATTEMPTS_KEY, REDACTOR_KEY, outcome_of
@@ -84,6 +84,8 @@ class NormalizingTransport(httpx.BaseTransport):
             except StopIteration as done:
                 response: httpx.Response = done.value
                 return response
+            except Stopped as stopped:
+                raise stopped.error from None
             reply = error = None
             try:
                 if isinstance(effect, Ask):
@@ -103,6 +105,8 @@ class NormalizingTransport(httpx.BaseTransport):
                 else:
                     assert isinstance(effect, Close)
                     settle(effect.response)
+            except StopIteration as exc:
+                error = Stopped(exc)
             except BaseException as exc:  # the call decides what an error means
                 error = exc
 
@@ -169,6 +173,8 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
             except StopIteration as done:
                 response: httpx.Response = done.value
                 return response
+            except Stopped as stopped:
+                raise stopped.error from None
             reply = error = None
             try:
                 if isinstance(effect, Ask):
@@ -190,6 +196,8 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
                 else:
                     assert isinstance(effect, Close)
                     await asettle(effect.response)
+            except StopIteration as exc:
+                error = Stopped(exc)
             except BaseException as exc:
                 error = exc
 

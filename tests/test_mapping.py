@@ -56,7 +56,7 @@ BAD = [
     (MINIMAL + "surprise = 1\n", "envelope.surprise", "unknown key"),
     (MINIMAL + 'remaining = ["x ratelimit"]\n', "envelope.remaining[0]", "not a header name"),
     (MINIMAL + 'retry_after = ["a:b"]\n', "envelope.retry_after[0]", "not a header name"),
-    (MINIMAL + "[resend]\nacts_through_get = true\n", "resend.source", "missing"),
+    (MINIMAL + '[resend]\nacts_through = ["GET"]\n', "resend.source", "missing"),
     (MINIMAL + '[resend]\nsource = "s"\nreads = [{}]\n', "resend.reads[0]", "every request"),
     (
         MINIMAL + '[resend]\nsource = "s"\nnonce = [{ path = ["/x"] }]\n',
@@ -85,9 +85,9 @@ BAD = [
         "every request",
     ),
     (
-        MINIMAL + '[resend]\nsource = "s"\nacts_through_get = "yes"\n',
-        "resend.acts_through_get",
-        "true or false",
+        MINIMAL + '[resend]\nsource = "s"\nacts_through = ["POST"]\n',
+        "resend.acts_through[0]",
+        "not an idempotent method",
     ),
     (
         MINIMAL + '[codes]\n"1" = { category = "busy", description = "d", cooldown = "5s" }\n',
@@ -364,13 +364,13 @@ def test_an_overlay_adds_reads_and_nonces_and_replaces_the_rest(
     from normalizer._mapping import Target, build, merge
 
     base = (
-        MINIMAL + '[resend]\nsource = "s"\nacts_through_get = true\nreads = [{ paths = ["/a"] }]\n'
+        MINIMAL + '[resend]\nsource = "s"\nacts_through = ["GET"]\nreads = [{ paths = ["/a"] }]\n'
     )
     patch = 'format = 1\n[vendor]\nextends = "mini"\n[resend]\nreads = [{ paths = ["/b"] }]\n'
-    patch += "acts_through_get = false\n"
+    patch += "acts_through = []\n"
     doc = merge(read_file(write_mapping(base)), read_file(write_mapping(patch, "patch.toml")))
     resend = build(doc, ("mini.toml", "patch.toml")).resend
-    assert not resend.acts_through_get
+    assert not resend.acts_through
     assert resend.source == "s"
     reads = [resend.reads_only("GET", Target("h", p)) for p in ("/a", "/b", "/c")]
     assert reads == [True, True, False]

@@ -636,7 +636,7 @@ code = ["code"]
 "BUSY" = { category = "busy", description = "throttled, nothing done" }
 [resend]
 source = "tests"
-acts_through_get = true
+acts_through = ["GET"]
 reads = [
   { query = { Action = ["Query*"] }, methods = ["GET", "POST"] },
   { paths = ["/balance"] },
@@ -769,6 +769,7 @@ def test_user_retries_read_the_vendors_rules_too() -> None:
         ("infobip", "https://x.api.infobip.com/sms/1/logs", True),
         ("vonage", "https://rest.nexmo.com/sms/json?to=447700900000&text=hi", False),
         ("vonage", "https://rest.nexmo.com/account/get-balance", True),
+        ("aliyun_sms", "https://dysmsapi.aliyuncs.com/?Action=SendSms&m=HEAD", False),
         ("onbuka", "https://api.onbuka.com/v3/sendSms?numbers=91856321412", False),
         ("onbuka", "https://api.onbuka.com/v3/getReport?msgIds=1", True),
         ("tencent_sms", "https://sms.tencentcloudapi.com/?Action=SendSms", False),
@@ -781,8 +782,21 @@ def test_user_retries_read_the_vendors_rules_too() -> None:
 )
 def test_every_vendors_sends_through_get(vendor: str, url: str, safe: bool) -> None:
     rules = normalizer.Registry().get(vendor).resend
-    attempt = Attempt(httpx.Request("GET", url), 1, exception=httpx.ReadTimeout("x"), resend=rules)
+    method = "HEAD" if url.endswith("m=HEAD") else "GET"  # a server acting on GET acts on HEAD
+    attempt = Attempt(httpx.Request(method, url), 1, exception=httpx.ReadTimeout("x"), resend=rules)
     assert decide(attempt, RetryPolicy()).retry is safe
+
+
+def test_a_put_that_plays_into_a_call_is_not_resent() -> None:
+    rules = normalizer.Registry().get("vonage").resend
+    talk = httpx.Request("PUT", "https://api.nexmo.com/v1/calls/63f61863/talk", json={"text": "x"})
+    attempt = Attempt(talk, 1, exception=httpx.ReadTimeout("x"), resend=rules)
+    assert decide(attempt, RetryPolicy()).why == "not_safe_to_resend"
+    twilio = normalizer.Registry().get("twilio").resend  # acts through no idempotent method
+    put = httpx.Request("PUT", "https://api.twilio.com/x")
+    assert decide(
+        Attempt(put, 1, exception=httpx.ReadTimeout("x"), resend=twilio), RetryPolicy()
+    ).retry
 
 
 def test_a_tencent_read_is_known_by_its_action_header() -> None:
@@ -861,4 +875,5 @@ def test_stop_vendor_stops_on_attempts_long_pauses_and_the_deadline() -> None:
     assert not stop(state(1, None, 0.4, 0.0))
     assert stop(state(3, None, 0.4, 0.0))  # attempts used up
     assert stop(state(1, "60", 60.0, 0.0))  # a pause the policy will not take
-    assert stop(state(2, None, 0.8, 4.5))  # the wait would pass the 5 s deadline
+    assert stop(state(2, "1", 1.0, 4.5))  # the wait would pass the 5 s deadline
+    assert not stop(state(2, "1", 1.0, 3.5))
