@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,6 +15,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+# the compiled-mapping cache of this test run, not the user's (~/.cache/normalizer)
+os.environ.setdefault("NORMALIZER_CACHE_DIR", tempfile.mkdtemp(prefix="normalizer-cache-"))
 
 from normalizer import LocalState, Outcome, Registry, outcome_of
 from normalizer._store import Store
