@@ -18,7 +18,7 @@ from typing import Any, Unpack
 import httpx
 
 from ._body import asettle, settle
-from ._call import Ask, Close, Read, Send, Sleep, Steps, Stopped, vendor_call
+from ._call import Ask, Close, Effect, Read, Send, Sleep, Steps, Stopped, vendor_call
 from ._exceptions import PartialFailure, VendorError
 from ._options import Options, OptionsKwargs
 from ._outcome import ATTEMPTS_KEY, REDACTOR_KEY, outcome_of
@@ -79,13 +79,9 @@ class NormalizingTransport(httpx.BaseTransport):
         reply: Any = None
         error: BaseException | None = None
         while True:
-            try:
-                effect = steps.send(reply) if error is None else steps.throw(error)
-            except StopIteration as done:
-                response: httpx.Response = done.value
-                return response
-            except Stopped as stopped:
-                raise stopped.error from None
+            effect = _next(steps, reply, error)
+            if isinstance(effect, httpx.Response):
+                return effect
             reply = error = None
             try:
                 if isinstance(effect, Ask):
@@ -168,13 +164,9 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         reply: Any = None
         error: BaseException | None = None
         while True:
-            try:
-                effect = steps.send(reply) if error is None else steps.throw(error)
-            except StopIteration as done:
-                response: httpx.Response = done.value
-                return response
-            except Stopped as stopped:
-                raise stopped.error from None
+            effect = _next(steps, reply, error)
+            if isinstance(effect, httpx.Response):
+                return effect
             reply = error = None
             try:
                 if isinstance(effect, Ask):
@@ -210,6 +202,18 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._transport.aclose()
+
+
+def _next(steps: Steps, reply: Any, error: BaseException | None) -> Effect | httpx.Response:
+    """The call's next effect, given what the last one gave (or raised); its response when it
+    is over. An effect's ``StopIteration`` went in as :class:`Stopped`: it comes out as itself."""
+    try:
+        return steps.send(reply) if error is None else steps.throw(error)
+    except StopIteration as done:
+        response: httpx.Response = done.value
+        return response
+    except Stopped as stopped:
+        raise stopped.error from None
 
 
 _NESTED: contextvars.ContextVar[bool] = contextvars.ContextVar("normalizer_nested", default=False)
