@@ -11,9 +11,10 @@ differs between them. Read from top to bottom, one call meets each stage once::
                 ^                                              │
                 └──── pace <── sleep <── pay (budget, circuit) ┘
 
-Everything it decides comes from pure rules elsewhere: :func:`~normalizer._retry.decide` and
-:func:`~normalizer._retry.paid` (send again? after how long?), the :class:`Deadline`
-arithmetic, the store's questions (:mod:`normalizer._store`); what it tells the world goes to
+What it decides comes from rules kept apart: tenacity's strategies on a call's first failure
+(:class:`~normalizer._retry.Retrying`: send again? after how long? stop?) and
+:func:`~normalizer._retry.paid` once the store has answered; the :class:`Deadline`
+arithmetic; the store's questions (:mod:`normalizer._store`). What it tells the world goes to
 one :class:`~normalizer._observe.Observers` (logs, the metrics hook, OpenTelemetry).
 """
 
@@ -578,17 +579,3 @@ def _kept(result: Result) -> bool:
     """The result can stand as the call's answer later: an error, or a response whose body
     normalizer read whole (nothing to release, still readable once the call gives up)."""
     return not isinstance(result, httpx.Response) or isinstance(result.stream, httpx.ByteStream)
-
-
-__all__ = [
-    "Ask",
-    "Call",
-    "Close",
-    "Effect",
-    "Read",
-    "Send",
-    "Sleep",
-    "Steps",
-    "Stopped",
-    "vendor_call",
-]
