@@ -212,7 +212,7 @@ class Target:
         self.host = host.lower()
         self.path = path
         self._raw_query = query
-        self._query: dict[str, str] | None = None
+        self._query: dict[str, str | None] | None = None
         self._headers = headers
 
     @classmethod
@@ -231,10 +231,16 @@ class Target:
         return self._headers.get(name)
 
     def query(self, name: str) -> str | None:
+        """A query parameter's value; None when absent, or given more than once (servers
+        differ on which one counts: ``?Action=SendSms&Action=QuerySendDetails`` is no read)."""
         if self._query is None:
             raw = self._raw_query
             text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
-            self._query = dict(parse_qsl(text, keep_blank_values=True)) if text else {}
+            pairs = parse_qsl(text, keep_blank_values=True) if text else []
+            query: dict[str, str | None] = {}
+            for key, value in pairs:
+                query[key] = None if key in query else value
+            self._query = query
         return self._query.get(name)
 
 

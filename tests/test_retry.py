@@ -877,3 +877,13 @@ def test_stop_vendor_stops_on_attempts_long_pauses_and_the_deadline() -> None:
     assert stop(state(1, "60", 60.0, 0.0))  # a pause the policy will not take
     assert stop(state(2, "1", 1.0, 4.5))  # the wait would pass the 5 s deadline
     assert not stop(state(2, "1", 1.0, 3.5))
+
+
+def test_a_query_parameter_given_twice_is_no_read() -> None:
+    rules = normalizer.Registry().get("aliyun_sms").resend
+    from normalizer._mapping import Target
+
+    twice = Target("dysmsapi.aliyuncs.com", "/", "Action=SendSms&Action=QuerySendDetails")
+    once = Target("dysmsapi.aliyuncs.com", "/", "Action=QuerySendDetails")
+    assert not rules.reads_only("GET", twice)  # the server may take the first: a send
+    assert rules.reads_only("GET", once)
