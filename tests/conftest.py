@@ -16,12 +16,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-# the compiled-mapping cache of this test run, not the user's (~/.cache/normalizer)
-os.environ.setdefault("NORMALIZER_CACHE_DIR", tempfile.mkdtemp(prefix="normalizer-cache-"))
+# the compiled-mapping cache of this test run, not the user's (~/.cache/normalizer); passed on
+# to the fresh interpreters the tests start
+CACHE = "NORMALIZER_CACHE_DIR"
+os.environ.setdefault(CACHE, tempfile.mkdtemp(prefix="normalizer-cache-"))
 
-from normalizer import LocalState, Outcome, Registry, outcome_of
-from normalizer._store import Store
-from normalizer.testing import set_testing
+from normalizer import LocalState, Outcome, Registry, outcome_of  # noqa: E402 - cache set first
+from normalizer._store import Store  # noqa: E402
+from normalizer.testing import set_testing  # noqa: E402
 
 ACME = """
 format = 1
@@ -212,7 +214,7 @@ def run_example(code: str) -> None:
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PYTHONUTF8": "1", "PATH": ""},
+        env={"PYTHONUTF8": "1", "PATH": "", CACHE: os.environ[CACHE]},
     )
     assert proc.returncode == 0, proc.stderr
 

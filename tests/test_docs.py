@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -22,7 +23,7 @@ import pytest
 
 from docs import hooks
 from normalizer import Category
-from tests.conftest import run_example
+from tests.conftest import CACHE, run_example
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -167,7 +168,7 @@ def test_site_builds_strictly(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=300,
-        env={"PYTHONUTF8": "1", "PATH": "", "NO_MKDOCS_2_WARNING": "1"},
+        env={"PYTHONUTF8": "1", "PATH": "", "NO_MKDOCS_2_WARNING": "1", CACHE: os.environ[CACHE]},
     )
     assert proc.returncode == 0, proc.stderr
     assert time.monotonic() - started < 120
