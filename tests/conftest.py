@@ -22,6 +22,7 @@ CACHE = "NORMALIZER_CACHE_DIR"
 os.environ.setdefault(CACHE, tempfile.mkdtemp(prefix="normalizer-cache-"))
 
 from normalizer import LocalState, Outcome, Registry, outcome_of  # noqa: E402 - cache set first
+from normalizer import _xml as xml_module  # noqa: E402
 from normalizer._store import Store  # noqa: E402
 from normalizer.testing import set_testing  # noqa: E402
 
@@ -233,3 +234,18 @@ def store(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[Store]:
     client = redis.Redis.from_url(server.url)
     with RedisState(client, account=uuid.uuid4().hex, clock=clock) as state:
         yield state
+
+
+@pytest.fixture
+def declaration_windows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How much text each search for an XML declaration's encoding saw."""
+    windows: list[int] = []
+    pattern = xml_module._ENCODING
+
+    class Recorder:
+        def search(self, data: bytes, pos: int, endpos: int) -> object:
+            windows.append(endpos - pos)
+            return pattern.search(data, pos, endpos)
+
+    monkeypatch.setattr(xml_module, "_ENCODING", Recorder())
+    return windows

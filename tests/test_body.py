@@ -212,21 +212,6 @@ def serving_async(raw: bytes, headers: dict[str, str]) -> httpx.MockTransport:
     return httpx.MockTransport(vendor)
 
 
-@pytest.fixture
-def declaration_windows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How much text each search for an XML declaration's encoding saw."""
-    windows: list[int] = []
-    pattern = xml_module._ENCODING
-
-    class Recorder:
-        def search(self, data: bytes, pos: int, endpos: int) -> object:
-            windows.append(endpos - pos)
-            return pattern.search(data, pos, endpos)
-
-    monkeypatch.setattr(xml_module, "_ENCODING", Recorder())
-    return windows
-
-
 def read_through(response: httpx.Response, raw: bytes) -> None:
     """The caller reads the vendor's body, whole and as text."""
     assert response.content == raw

@@ -276,21 +276,6 @@ def test_sync_client_from_16_threads(server: FaultServer) -> None:
     assert 0 <= tokens <= 500
 
 
-@pytest.fixture
-def declaration_windows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How much text each search for an XML declaration's encoding saw."""
-    windows: list[int] = []
-    pattern = xml_module._ENCODING
-
-    class Recorder:
-        def search(self, data: bytes, pos: int, endpos: int) -> object:
-            windows.append(endpos - pos)
-            return pattern.search(data, pos, endpos)
-
-    monkeypatch.setattr(xml_module, "_ENCODING", Recorder())
-    return windows
-
-
 def check_hostile(path: str, response: httpx.Response) -> None:
     """Unknown, passed through byte for byte, readable; a code kept only cut."""
     found = outcome(response)
