@@ -6,9 +6,9 @@ transport needs is built here in one place, so the transports only run the stage
     Router        which vendor and product a request goes to       (_router.py)
     BodyReader    which bodies to read, and their documents        (_body.py)
     classify      the document read through the vendor's mapping   (_classify.py)
-    RetryPolicy   the rules of :func:`decide` and :func:`paid`     (_retry.py)
+    RetryPolicy   tenacity's strategies, and :func:`paid`          (_retry.py)
     Store         budget, rate, circuit, cooldown per vendor       (_store.py, _limiter.py)
-    CallLog       events and the metrics hook                      (_logging.py)
+    Telemetry     OpenTelemetry, beside the logs (_observe.py)    (_telemetry.py)
 
 and :func:`normalizer._call.vendor_call` carries one request through them, its own context
 (:class:`normalizer._call.Call`) built from them.
