@@ -213,11 +213,14 @@ class Call(NamedTuple):
     """Where the vendor's (or product's) responses keep their fields."""
     redactor: Redactor
     """The transport's redactor with the vendor's ``[redact]``."""
+    admit: Admit | None
+    """The question before the first attempt, when it is the route's usual one."""
 
 
 def _start(pipeline: Pipeline, request: httpx.Request, route: Route) -> Call:
     """The read-only context of one call of ``request`` on ``route``."""
-    keys, limits = pipeline.keys(route)
+    prepared = pipeline.prepare(route)
+    limits = prepared.limits
     paces = limits.adaptive
     if limits.limiter is not None and is_testing():  # nothing waits for a turn
         limits = replace(limits, limiter=None)
@@ -226,7 +229,7 @@ def _start(pipeline: Pipeline, request: httpx.Request, route: Route) -> Call:
         pipeline,
         request,
         route,
-        keys,
+        prepared.keys,
         limits,
         policy,
         Deadline.start(policy),
@@ -234,8 +237,9 @@ def _start(pipeline: Pipeline, request: httpx.Request, route: Route) -> Call:
         replayable(request),  # judged before sending: that may turn a stream into bytes
         paces,
         request.extensions.get("timeout"),
-        route.envelope,
-        pipeline.redactor_for(route.mapping),
+        prepared.envelope,
+        prepared.redactor,
+        prepared.admit if limits is prepared.limits else None,
     )
 
 
@@ -245,7 +249,7 @@ def vendor_call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Ste
     keys, limits, policy = call.keys, call.limits, call.policy
     observe = Observers.of(call)
     # admit: may the call go out now, and when?
-    admission: Admission = yield Ask(Admit(keys, limits, _patience(call)))
+    admission: Admission = yield Ask(call.admit or Admit(keys, limits, _patience(call)))
     probing = admission.verdict == "probe"
     clean, at = admission.clean, admission.at
     waiting = False  # holding a rate-limiter turn not yet used

@@ -19,15 +19,30 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
+from typing import NamedTuple
 
 from ._body import BodyReader
-from ._mapping import VendorMapping
+from ._mapping import Envelope, VendorMapping
 from ._options import Options
 from ._redact import DEFAULT as DEFAULT_REDACTOR
 from ._redact import Redactor
 from ._router import Route, Router
-from ._store import AsyncLocal, AsyncStore, Keys, Limits, LocalState, Store
+from ._store import Admit, AsyncLocal, AsyncStore, Keys, Limits, LocalState, Store
 from ._telemetry import CallSpan, resolve
+
+
+class Prepared(NamedTuple):
+    """What every call on one route (a vendor, or one of its products) shares."""
+
+    mapping: VendorMapping
+    keys: Keys
+    limits: Limits
+    envelope: Envelope
+    """Where the vendor's (or product's) responses keep their fields."""
+    redactor: Redactor
+    """The transport's redactor with the vendor's ``[redact]``."""
+    admit: Admit | None
+    """The question before each call, when it is always the same (no rate limiter)."""
 
 
 class Pipeline:
@@ -46,25 +61,41 @@ class Pipeline:
         )
         self.store = _store(options, asynchronous)
         self.telemetry = resolve(options.telemetry)
-        self._keys: dict[tuple[str, str | None], tuple[VendorMapping, Keys, Limits]] = {}
+        self._prepared: dict[tuple[str, str | None], Prepared] = {}
         self._redactors: dict[str, tuple[VendorMapping, Redactor]] = {}
+
+    def prepare(self, route: Route) -> Prepared:
+        """What every call on ``route`` shares, built on its first call: one small dict entry
+        per vendor and product, built again only when its mapping is replaced."""
+        mapping = route.mapping
+        product = route.product
+        name = (mapping.id, None if product is None else product.id)
+        found = self._prepared.get(name)
+        if found is not None and found.mapping is mapping:
+            return found
+        limiter = self.limits.limiter
+        ceiling = math.inf if limiter is None else limiter.ceiling(mapping.rate)
+        if limiter is not None and not limiter.adaptive and ceiling == math.inf:
+            limiter = None  # static, and nothing published: nothing to limit
+        keys = Keys.of(*name, self.limits.breaker)
+        limits = replace(self.limits, limiter=limiter, ceiling=ceiling)
+        found = self._prepared[name] = Prepared(
+            mapping,
+            keys,
+            limits,
+            mapping.envelope_for(product),
+            self.redactor_for(mapping),
+            # with no rate limiter the question before a call is always the same one
+            Admit(keys, limits, math.inf) if limiter is None else None,
+        )
+        self._watch(keys, limits)
+        return found
 
     def keys(self, route: Route) -> tuple[Keys, Limits]:
         """Where a route's state lives, and the limits that apply to it (its vendor's published
-        rate is the limiter's ceiling): one small dict entry per vendor and product."""
-        mapping = route.mapping
-        name = (mapping.id, None if route.product is None else route.product.id)
-        found = self._keys.get(name)
-        if found is None or found[0] is not mapping:  # built again only for a new mapping
-            limiter = self.limits.limiter
-            ceiling = math.inf if limiter is None else limiter.ceiling(mapping.rate)
-            if limiter is not None and not limiter.adaptive and ceiling == math.inf:
-                limiter = None  # static, and nothing published: nothing to limit
-            keys = Keys.of(*name, self.limits.breaker)
-            limits = replace(self.limits, limiter=limiter, ceiling=ceiling)
-            found = self._keys[name] = (mapping, keys, limits)
-            self._watch(keys, limits)
-        return found[1], found[2]
+        rate is the limiter's ceiling)."""
+        prepared = self.prepare(route)
+        return prepared.keys, prepared.limits
 
     def _watch(self, keys: Keys, limits: Limits) -> None:
         """Show the vendor's retry budget and rate on the telemetry gauges (in-process stores)."""

@@ -373,3 +373,28 @@ def test_more_codings_than_a_server_applies_are_not_undone() -> None:
         response = client.post(MANGO)
     assert outcome(response).category is Category.UNKNOWN
     assert response.json() == {"result": 3103}  # the caller's httpx still undoes them all
+
+
+def test_framing_reads_httpx_own_header_store_and_the_public_one_alike() -> None:
+    """Framing reads httpx's private ``_list`` for speed: it must hold what the public ``raw``
+    gives (whatever the case), so a change in httpx is caught here, and a Headers without it
+    is read through ``raw``."""
+    from normalizer._body import Framing
+
+    response = httpx.Response(
+        200,
+        headers=[
+            ("Content-TYPE", "Application/JSON; charset=UTF-8"),
+            ("content-length", " 12 "),
+            ("X-Other", "1"),
+            ("Content-Encoding", " GZip"),
+        ],
+    )
+    assert Framing.of(response) == Framing("application/json; charset=utf-8", 12, "gzip")
+    public = [(name, name.lower(), value) for name, value in response.headers.raw]
+    assert body_module._triples(response.headers) == public
+
+    class Elsewhere:  # a Headers keeping its items some other way: only ``raw`` is read
+        raw = response.headers.raw
+
+    assert body_module._triples(Elsewhere()) == public  # type: ignore[arg-type]
