@@ -62,8 +62,8 @@ worker, a Celery result): it pickles, and ``type(exc)(*exc.args)`` rebuilds it, 
 Celery rebuilds an exception from JSON. ``args`` are therefore what ``__init__`` takes, as JSON
 values: ``(path, key, reason)``, ``(vendor, known)``, ``(vendor, circuit, retry_after,
 reason)``, ``(vendor, retry_after)``, and for a :class:`VendorError` ``(message, vendor, code,
-category, product, retryable, attempts, status_code, vendor_message)`` (the last two added
-later: seven rebuild too). What crosses for a :class:`VendorError`:
+category, product, retryable, attempts, status_code, vendor_message)`` (the first seven
+alone rebuild too: a result an earlier version stored). What crosses for a :class:`VendorError`:
 
 - pickled: the message, ``attempts`` and the ``outcome``, with every ``vendor_message`` (its
   own, its items' and its candidates') masked by the call's redactor, every item's

@@ -103,6 +103,7 @@ def test_raise_for_outcome_uses_the_clients_redactor() -> None:
     assert "ORDER-42" not in message
     assert "ACC-SID-7" not in message
     assert "vendor said: '*** refused'" in message
+    assert info.value.vendor_message == "*** refused"
     assert "/Accounts/***/Calls/callBack" in message
 
 
@@ -310,6 +311,20 @@ def test_a_real_code_is_shown_and_crosses_unchanged() -> None:
     err = normalizer.ValidationError(Outcome(Category.VALIDATION, False, "tencent_sms", code))
     assert str(err) == f"tencent_sms code {code}: validation"
     assert pickle.loads(pickle.dumps(err)).outcome.code == code
+
+
+def test_every_mapped_code_is_itself_on_the_exception() -> None:
+    """``exc.code`` is masked and bounded, yet equals the vendor's code for every code a
+    mapping lists: ``except ...: if exc.code == "0200001"`` works."""
+    codes = {
+        code
+        for mapping in normalizer.Registry(environ=False).all()
+        for table in (mapping.table, *(p.table for p in mapping.products.values()))
+        for code in table.codes
+    }
+    assert len(codes) > 1000
+    for code in codes:
+        assert normalizer.ServerError(Outcome(Category.SERVER, True, "x", code)).code == code
 
 
 def test_the_mappings_message_is_one_bounded_line_too() -> None:
