@@ -419,6 +419,7 @@ def test_the_flat_attributes_cross_a_process_boundary_without_a_number(cross: st
     assert back.vendor_message == err.vendor_message
     assert back.vendor_message == "no balance to send to *********8000, nor to *******8000"
     assert back.outcome.http_status == 402
+    assert back.outcome.vendor_message == back.vendor_message
     for text in (str(back), back.code, back.vendor_message, repr(back.args)):
         assert DIGITS not in text
 
