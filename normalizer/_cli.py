@@ -1,4 +1,9 @@
-"""The ``normalizer`` command line: look codes up, list vendors and tables, lint mapping files."""
+"""The ``normalizer`` command line: look codes up, list vendors and tables, lint mapping files.
+
+``normalizer --version`` (and ``python -m normalizer --version``) prints the installed
+distribution's version, ``telco-normalizer X.Y.Z``: what a bug report needs and what
+``pip install -U telco-normalizer`` changes.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="normalizer",
         description="Telephony/SMS vendor result codes, read through one taxonomy.",
     )
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     explain = sub.add_parser("explain", help="what a vendor code means")
@@ -78,6 +84,47 @@ def _parser() -> argparse.ArgumentParser:
     reset.add_argument("--prefix", default="normalizer", help="as given to RedisState")
     reset.set_defaults(run=_reset)
     return parser
+
+
+DISTRIBUTION = "telco-normalizer"
+
+
+def version() -> str:
+    """The installed distribution's version; the package's ``__version__`` when it runs from a
+    source tree that was never installed (no distribution metadata to read)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed(DISTRIBUTION)
+    except PackageNotFoundError:
+        from . import __version__
+
+        return __version__
+
+
+class _Version(argparse.Action):
+    """``--version``: as argparse's own, but the metadata is read only when asked for, not on
+    every command's start."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(
+            option_strings,
+            dest=argparse.SUPPRESS,
+            default=argparse.SUPPRESS,
+            nargs=0,
+            help="print the version of telco-normalizer and exit",
+        )
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        print(f"{DISTRIBUTION} {version()}")
+        parser.exit()
 
 
 def outcome_dict(outcome: Outcome) -> dict[str, Any]:

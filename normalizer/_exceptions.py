@@ -10,16 +10,40 @@ The whole tree::
     ├── RateLimitedError         the rate limiter's next turn for the call is later than it can
     │                            wait (carries vendor, retry_after)
     └── VendorError              a vendor answered with a non-ok outcome (carries outcome,
-        │                        request, response); raised only when asked for
+        │                        vendor, code, status_code, vendor_message, request,
+        │                        response, attempts); raised only when asked for
         ├── AuthError
         ├── ValidationError
         ├── BillingError
         ├── BusyError
         ├── NotFoundError
         ├── ServerError
-        ├── UnknownVendorError   the outcome is ``unknown``: unmapped, ambiguous or no code
+        ├── UnknownOutcomeError  the outcome is ``unknown``: unmapped, ambiguous or no code
         └── PartialFailure       some items of a batch went out, some failed (carries
                                  ``failed``); raised only by ``raise_for_outcome(r, partial=True)``
+
+    kept alias: UnknownVendorError is UnknownOutcomeError (the same class)
+
+The names say what is unknown. A :class:`VendorError` subclass is named for what the vendor's
+answer meant, so the one for an ``unknown`` outcome is :class:`UnknownOutcomeError`: the vendor
+is known and answered, its answer is not. Its first name, ``UnknownVendorError``, read as "no
+such vendor", which is :class:`UnregisteredVendorError` (no loaded mapping, built-in or
+registered, defines the id); a caller catching one for the other caught nothing. The old name
+stays, the same class, so ``except UnknownVendorError`` catches what it always caught.
+``VendorNotFoundError`` was not taken for the unregistered id: beside :class:`NotFoundError`
+(the vendor answered ``not_found``) it reads as a vendor's answer too.
+
+Every :class:`VendorError` carries, beside its ``outcome``, the attributes a user of vendor SDKs
+reaches for first (twilio's ``TwilioRestException`` has ``code``, ``status`` and ``msg``):
+
+- ``vendor``: the vendor id (``"twilio"``);
+- ``code``: the vendor's code as a string, or None when the answer had none; cut to 64
+  characters, masked and put on one line as in the message (a real code is itself);
+- ``status_code``: the HTTP status of the response (``outcome.http_status``), or None for an
+  outcome not read from a response;
+- ``vendor_message``: the vendor's own text, or None; masked with the call's redactor, at most
+  500 characters and on one line, as the call's log line carries it. ``outcome.vendor_message``
+  is the text as the vendor sent it, for code that needs it whole: never log that one.
 
 Classifying never raises because of what a vendor sent: outcomes are values. A
 :class:`VendorError` is raised by :func:`normalizer.raise_for_outcome`, or by a client or
@@ -38,15 +62,18 @@ worker, a Celery result): it pickles, and ``type(exc)(*exc.args)`` rebuilds it, 
 Celery rebuilds an exception from JSON. ``args`` are therefore what ``__init__`` takes, as JSON
 values: ``(path, key, reason)``, ``(vendor, known)``, ``(vendor, circuit, retry_after,
 reason)``, ``(vendor, retry_after)``, and for a :class:`VendorError` ``(message, vendor, code,
-category, product, retryable, attempts)``. What crosses for a :class:`VendorError`:
+category, product, retryable, attempts, status_code, vendor_message)`` (the first seven
+alone rebuild too: a result an earlier version stored). What crosses for a :class:`VendorError`:
 
 - pickled: the message, ``attempts`` and the ``outcome``, with every ``vendor_message`` (its
   own, its items' and its candidates') masked by the call's redactor, every item's
   ``recipient`` dropped (``number`` is already masked) and a code longer than 64 characters cut
   as in the message; ``request`` and ``response`` are dropped and read ``None`` (they hold
   connections, streams and the request's credentials);
+- pickled and rebuilt alike: ``vendor``, ``code``, ``status_code`` and ``vendor_message`` as
+  they were (already masked and bounded);
 - rebuilt from ``args`` (Celery's JSON): the message, and an ``outcome`` with vendor, code,
-  category, product and retryable only.
+  category, product, retryable, http_status and vendor_message (as the attribute) only.
 
 No phone number crosses in clear, and nothing else that is not in the message or the outcome.
 An :class:`~normalizer.Outcome` pickled on its own is whole (recipients included): it is a
@@ -72,6 +99,9 @@ CODE_SHOWN = 64
 """The most characters of a vendor's code a message shows (the longest mapped code has 45)."""
 TEXT_SHOWN = 200
 """The most characters of the mapping's or the vendor's text, or of the URL, a message shows."""
+TEXT_KEPT = 500
+"""The most characters of the vendor's text :attr:`VendorError.vendor_message` keeps (as many
+as the call's log line carries)."""
 
 
 class NormalizerError(Exception):
@@ -93,7 +123,11 @@ class MappingError(NormalizerError, ValueError):
 
 
 class UnregisteredVendorError(NormalizerError, LookupError):
-    """No loaded mapping defines ``vendor``; ``known`` lists the ids that are defined."""
+    """No loaded mapping defines ``vendor``; ``known`` lists the ids that are defined.
+
+    A mistake in the caller's vendor id (or a mapping file not registered), never a vendor's
+    answer: an answer nobody can read is :class:`UnknownOutcomeError`.
+    """
 
     def __init__(self, vendor: str, known: Iterable[str]) -> None:
         self.vendor = vendor
@@ -101,7 +135,8 @@ class UnregisteredVendorError(NormalizerError, LookupError):
         super().__init__(vendor, self.known)  # what __init__ takes: rebuilt across processes
 
     def __str__(self) -> str:  # LookupError would show args like a KeyError
-        return f"unknown vendor {self.vendor!r}; known vendors: {', '.join(self.known) or '(none)'}"
+        known = ", ".join(self.known) or "(none)"
+        return f"no mapping defines vendor {self.vendor!r}; known vendors: {known}"
 
 
 class CircuitOpenError(NormalizerError):
@@ -153,15 +188,30 @@ class VendorError(NormalizerError):
     ``attempts`` counts the attempts made. The message names vendor, code, category, the
     vendor's text, method and URL, on one bounded line, with secrets and phone numbers masked.
 
-    ``VendorError(message, vendor, code, category, product, retryable, attempts)``, the
-    exception's ``args``, rebuilds it on the other side of a process boundary (Celery):
-    the message as it was, an outcome of those fields alone, no request or response.
+    The flat attributes are the outcome's as they may be logged and sent to an error tracker:
+    ``vendor`` (the vendor id), ``code`` (the vendor's code, at most 64 characters, masked;
+    None when there was none), ``status_code`` (the HTTP status, None without a response) and
+    ``vendor_message`` (the vendor's own text, masked, at most 500 characters, one line).
+
+    ``VendorError(message, vendor, code, category, product, retryable, attempts, status_code,
+    vendor_message)``, the exception's ``args``, rebuilds it on the other side of a process
+    boundary (Celery): the message and the flat attributes as they were, an outcome of those
+    fields alone, no request or response.
     """
 
     outcome: Outcome
     request: httpx.Request | None
     response: httpx.Response | None
     attempts: int
+    vendor: str
+    """The vendor id, as ``outcome.vendor``."""
+    code: str | None
+    """The vendor's code (at most 64 characters, masked, one line); None when it sent none."""
+    status_code: int | None
+    """The HTTP status of the vendor's response; None for an outcome not read from one."""
+    vendor_message: str | None
+    """The vendor's own text, masked with the call's redactor, at most 500 characters, one
+    line; None when it sent none. ``outcome.vendor_message`` is the text unmasked."""
 
     @overload
     def __init__(
@@ -184,6 +234,8 @@ class VendorError(NormalizerError):
         product: str | None = None,
         retryable: bool = False,
         attempts: int = 1,
+        status_code: int | None = None,
+        vendor_message: str | None = None,
         /,
     ) -> None: ...
 
@@ -196,6 +248,8 @@ class VendorError(NormalizerError):
         product: str | None = None,
         retryable: bool = False,
         attempts: int = 1,
+        status_code: int | None = None,
+        vendor_message: str | None = None,
         *,
         request: httpx.Request | None = None,
         response: httpx.Response | None = None,
@@ -206,15 +260,28 @@ class VendorError(NormalizerError):
             if vendor is None or category is None:
                 raise TypeError("VendorError(message, vendor, code, category, ...) needs all four")
             message = outcome
-            outcome = Outcome(Category(category), retryable, vendor, code, product=product)
-            code_shown = code
+            outcome = Outcome(
+                Category(category),
+                retryable,
+                vendor,
+                code,
+                product=product,
+                vendor_message=vendor_message,
+                http_status=status_code,
+            )
+            code_shown, text_kept = code, vendor_message
         else:
             code_shown = _code(outcome.code, self._redactor)
+            text_kept = _text(outcome.vendor_message, self._redactor)
             message = _describe(outcome, code_shown, request, attempts, self._redactor)
         self.outcome = outcome
         self.request = request
         self.response = response
         self.attempts = attempts
+        self.vendor = outcome.vendor
+        self.code = code_shown
+        self.status_code = outcome.http_status
+        self.vendor_message = text_kept
         super().__init__(
             message,
             outcome.vendor,
@@ -223,6 +290,8 @@ class VendorError(NormalizerError):
             outcome.product,
             outcome.retryable,
             attempts,
+            outcome.http_status,
+            text_kept,
         )
 
     def __str__(self) -> str:
@@ -238,7 +307,7 @@ class VendorError(NormalizerError):
     @staticmethod
     def for_outcome(outcome: Outcome) -> type[VendorError]:
         """The exception class for an outcome's category."""
-        return _BY_CATEGORY.get(outcome.category, UnknownVendorError)
+        return _BY_CATEGORY.get(outcome.category, UnknownOutcomeError)
 
 
 class AuthError(VendorError):
@@ -265,8 +334,18 @@ class ServerError(VendorError):
     """A vendor-side failure; retries were exhausted or not safe."""
 
 
-class UnknownVendorError(VendorError):
-    """The outcome is unknown: an unmapped or ambiguous code, or no code at all."""
+class UnknownOutcomeError(VendorError):
+    """The outcome is unknown: an unmapped or ambiguous code, or no code at all.
+
+    The vendor is known and answered; what it answered is not. (A vendor id no mapping defines
+    is :class:`UnregisteredVendorError`.) Also reachable as ``UnknownVendorError``, its first
+    name, kept as an alias of this same class.
+    """
+
+
+UnknownVendorError = UnknownOutcomeError
+"""Kept alias of :class:`UnknownOutcomeError` (the same class): its first name, which read as
+"no such vendor". New code should use ``UnknownOutcomeError``."""
 
 
 class PartialFailure(VendorError):
@@ -324,6 +403,12 @@ def _code(code: str | None, redactor: Redactor) -> str | None:
     """The code as a message shows it and as it crosses a process boundary: a real code is
     itself; a vendor-controlled 500 KB field is cut, masked and put on one line."""
     return None if code is None else _line(_shown(code, CODE_SHOWN, redactor))
+
+
+def _text(text: str | None, redactor: Redactor) -> str | None:
+    """The vendor's text as :attr:`VendorError.vendor_message` keeps it: masked, cut and on one
+    line, as the call's log line carries it."""
+    return None if text is None else _line(_shown(text, TEXT_KEPT, redactor))
 
 
 def _shown(text: str, limit: int, redactor: Redactor | None = None) -> str:

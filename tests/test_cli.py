@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import subprocess
 import sys
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from normalizer._cli import main
+import normalizer
+from normalizer._cli import main, version
 from tests.conftest import ACME
 
 MAPPINGS = Path(__file__).resolve().parents[1] / "mappings"
@@ -138,3 +140,36 @@ def test_python_dash_m_entry_point() -> None:
         check=True,
     )
     assert "busy" in proc.stdout
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--version`` prints the installed distribution's version, as pip knows it."""
+    installed = importlib.metadata.version("telco-normalizer")
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    out, err = capsys.readouterr()
+    assert out == f"telco-normalizer {installed}\n"
+    assert err == ""
+    assert normalizer.__version__ == installed  # the package and its metadata agree
+
+
+def test_version_from_a_source_tree_never_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    assert version() == normalizer.__version__
+
+
+@pytest.mark.parametrize("command", ["python -m normalizer", "normalizer"])
+def test_version_from_a_shell(command: str) -> None:
+    if command == "normalizer":
+        script = Path(sys.executable).with_name("normalizer")
+        if not script.exists():
+            pytest.skip("the console script is not installed next to this interpreter")
+        argv = [str(script)]
+    else:
+        argv = [sys.executable, "-m", "normalizer"]
+    proc = subprocess.run([*argv, "--version"], capture_output=True, text=True, check=True)
+    assert proc.stdout == f"telco-normalizer {importlib.metadata.version('telco-normalizer')}\n"

@@ -22,7 +22,7 @@ PAIRS = [
     (Category.BUSY, normalizer.BusyError),
     (Category.NOT_FOUND, normalizer.NotFoundError),
     (Category.SERVER, normalizer.ServerError),
-    (Category.UNKNOWN, normalizer.UnknownVendorError),
+    (Category.UNKNOWN, normalizer.UnknownOutcomeError),
 ]
 
 
@@ -64,7 +64,27 @@ def test_mapping_and_lookup_errors_are_normalizer_errors() -> None:
     assert issubclass(normalizer.MappingError, ValueError)
     assert issubclass(normalizer.UnregisteredVendorError, LookupError)
     err = normalizer.UnregisteredVendorError("x", ["b", "a"])
-    assert str(err) == "unknown vendor 'x'; known vendors: a, b"
+    assert str(err) == "no mapping defines vendor 'x'; known vendors: a, b"
+
+
+def test_the_unknown_outcome_and_the_unregistered_vendor_cannot_be_confused() -> None:
+    """An answer nobody can read and a vendor id nobody defines are apart in name and in
+    the tree; the first name of the one for answers is the same class, so old code still
+    catches what it caught."""
+    assert normalizer.UnknownVendorError is normalizer.UnknownOutcomeError
+    assert issubclass(normalizer.UnknownOutcomeError, VendorError)
+    assert not issubclass(normalizer.UnregisteredVendorError, VendorError)
+    assert not issubclass(normalizer.UnknownOutcomeError, LookupError)
+    outcome = Outcome(Category.UNKNOWN, False, "mango", "98765")
+    assert VendorError.for_outcome(outcome) is normalizer.UnknownOutcomeError
+    with pytest.raises(normalizer.UnknownVendorError):  # the old name still catches it
+        raise VendorError.for_outcome(outcome)(outcome)
+    with pytest.raises(normalizer.UnregisteredVendorError) as info:
+        normalizer.lookup("no_such_vendor", "1")
+    assert not isinstance(info.value, normalizer.UnknownVendorError)
+    assert "no mapping defines vendor 'no_such_vendor'" in str(info.value)
+    err = pickle.loads(pickle.dumps(normalizer.UnknownVendorError(outcome)))
+    assert type(err) is normalizer.UnknownOutcomeError
 
 
 def test_raise_for_outcome_uses_the_clients_redactor() -> None:
@@ -83,6 +103,7 @@ def test_raise_for_outcome_uses_the_clients_redactor() -> None:
     assert "ORDER-42" not in message
     assert "ACC-SID-7" not in message
     assert "vendor said: '*** refused'" in message
+    assert info.value.vendor_message == "*** refused"
     assert "/Accounts/***/Calls/callBack" in message
 
 
@@ -158,7 +179,9 @@ EXAMPLES: dict[type[Exception], Exception] = {
 def _facts(err: Exception) -> dict[str, object]:
     """What must survive the crossing: the message, and vendor, code and category."""
     facts: dict[str, object] = {"type": type(err), "message": str(err)}
-    for name in ("vendor", "circuit", "retry_after", "reason", "path", "key", "known"):
+    names: tuple[str, ...] = ("vendor", "circuit", "retry_after", "reason", "path", "key", "known")
+    names += ("code", "status_code", "vendor_message")  # a VendorError's flat attributes
+    for name in names:
         if hasattr(err, name):
             facts[name] = getattr(err, name)
     if isinstance(err, VendorError):
@@ -264,7 +287,7 @@ def test_a_500_kb_code_makes_a_short_single_line_message() -> None:
     newline and a phone number in, one short line out, and the same code crosses processes."""
     code = "E42\nforged log line " + NUMBER + " " + "x" * 500_000
     outcome = Outcome(Category.UNKNOWN, False, "onbuka", code, vendor_message="y" * 500_000)
-    err = normalizer.UnknownVendorError(outcome)
+    err = normalizer.UnknownOutcomeError(outcome)
     message = str(err)
     assert len(message) < 600
     assert "\n" not in message
@@ -277,6 +300,10 @@ def test_a_500_kb_code_makes_a_short_single_line_message() -> None:
     assert back.outcome.code is not None
     assert len(back.outcome.code) < 100
     assert DIGITS not in back.outcome.code
+    assert err.code == back.code == back.outcome.code
+    assert err.vendor_message is not None
+    assert len(err.vendor_message) == 503  # 500 and "..."
+    assert back.vendor_message == err.vendor_message
 
 
 def test_a_real_code_is_shown_and_crosses_unchanged() -> None:
@@ -286,9 +313,126 @@ def test_a_real_code_is_shown_and_crosses_unchanged() -> None:
     assert pickle.loads(pickle.dumps(err)).outcome.code == code
 
 
+def test_every_mapped_code_is_itself_on_the_exception() -> None:
+    """``exc.code`` is masked and bounded, yet equals the vendor's code for every code a
+    mapping lists: ``except ...: if exc.code == "0200001"`` works."""
+    codes = {
+        code
+        for mapping in normalizer.Registry(environ=False).all()
+        for table in (mapping.table, *(p.table for p in mapping.products.values()))
+        for code in table.codes
+    }
+    assert len(codes) > 1000
+    for code in codes:
+        assert normalizer.ServerError(Outcome(Category.SERVER, True, "x", code)).code == code
+
+
 def test_the_mappings_message_is_one_bounded_line_too() -> None:
     outcome = Outcome(Category.AUTH, False, "acme", "1", "first line\nsecond line" + "z" * 5000)
     message = str(normalizer.AuthError(outcome))
     assert "first line\\nsecond line" in message
     assert "\n" not in message
     assert len(message) < 300
+
+
+# The flat attributes a user of vendor SDKs expects (twilio's TwilioRestException: code,
+# status, msg): vendor, code, status_code and vendor_message, masked and bounded.
+
+
+def test_a_vendor_error_has_flat_attributes_beside_its_outcome() -> None:
+    body = {"code": 21211, "message": "The 'To' number +15005550001 is not a valid phone number."}
+    client = normalizer.Client(
+        "twilio",
+        transport=httpx.MockTransport(lambda request: httpx.Response(400, json=body)),
+        raise_on_error=True,
+    )
+    with client, pytest.raises(normalizer.ValidationError) as info:
+        client.post("https://api.twilio.com/2010-04-01/Accounts/AC123/Messages.json")
+    err = info.value
+    assert err.vendor == "twilio"
+    assert err.code == "21211"
+    assert err.status_code == 400
+    assert err.vendor_message == "The 'To' number *******0001 is not a valid phone number."
+    assert "5005550001" not in str(err)
+    assert (err.vendor, err.code, err.status_code) == (
+        err.outcome.vendor,
+        err.outcome.code,
+        err.outcome.http_status,
+    )
+    assert err.outcome.vendor_message == body["message"]  # the outcome keeps it whole
+
+
+def test_the_flat_attributes_are_none_when_the_vendor_said_nothing() -> None:
+    err = normalizer.ServerError(Outcome(Category.SERVER, True, "mango", None))
+    assert (err.vendor, err.code, err.status_code, err.vendor_message) == (
+        "mango",
+        None,
+        None,
+        None,
+    )
+    back = type(err)(*json.loads(json.dumps(err.args)))
+    assert (back.vendor, back.code, back.status_code, back.vendor_message) == (
+        "mango",
+        None,
+        None,
+        None,
+    )
+
+
+def test_the_flat_attributes_use_the_calls_redactor_and_stay_one_line() -> None:
+    outcome = Outcome(
+        Category.AUTH,
+        False,
+        "ucpaas",
+        "100\n500 " + NUMBER,
+        vendor_message=f"ORDER-42 for {NUMBER}\nforged line",
+        http_status=401,
+    )
+    redactor = normalizer.Redactor(patterns=[r"ORDER-\d+"])
+    err = normalizer.AuthError(outcome, redactor=redactor)
+    assert err.vendor_message == "*** for *********8000\\nforged line"
+    assert err.code == "100\\n500 *********8000"
+    assert err.status_code == 401
+
+
+@pytest.mark.parametrize("cross", ["pickle", "celery"])
+def test_the_flat_attributes_cross_a_process_boundary_without_a_number(cross: str) -> None:
+    outcome = _outcome(
+        Category.BILLING,
+        code=f"E{NUMBER}",
+        vendor_message=f"no balance to send to {NUMBER}, nor to {DIGITS}",
+        http_status=402,
+    )
+    err = normalizer.BillingError(outcome, attempts=2)
+    if cross == "pickle":
+        pickled = pickle.dumps(err)
+        assert DIGITS.encode() not in pickled
+        back = pickle.loads(pickled)
+    else:
+        data = json.dumps(err.args)
+        assert DIGITS not in data
+        back = type(err)(*json.loads(data))
+    assert type(back) is normalizer.BillingError
+    assert back.vendor == "onbuka"
+    assert back.code == err.code == "E*********8000"
+    assert back.status_code == 402
+    assert back.vendor_message == err.vendor_message
+    assert back.vendor_message == "no balance to send to *********8000, nor to *******8000"
+    assert back.outcome.http_status == 402
+    assert back.outcome.vendor_message == back.vendor_message
+    for text in (str(back), back.code, back.vendor_message, repr(back.args)):
+        assert DIGITS not in text
+
+
+def test_seven_args_as_before_still_rebuild() -> None:
+    """A result stored by a worker running the version before the flat attributes."""
+    args: list[Any] = ["onbuka/sms code -15: busy", "onbuka", "-15", "busy", "sms", True, 3]
+    err = normalizer.BusyError(*args)
+    assert (err.vendor, err.code, err.status_code, err.vendor_message) == (
+        "onbuka",
+        "-15",
+        None,
+        None,
+    )
+    assert err.attempts == 3
+    assert str(err) == "onbuka/sms code -15: busy"
