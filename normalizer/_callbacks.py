@@ -120,6 +120,9 @@ def classify_callback(
     """
     if max_body_size < 0:
         raise ValueError("max_body_size must be >= 0")
+    if secret is not None and not secret:
+        # an unset environment variable read as "": anyone can sign with an empty key
+        raise ValueError("secret must not be empty (None: verify nothing)")
     reg = registry or default_registry()
     mappings = (reg.get(vendor),) if vendor is not None else reg.all()
     raw = body.encode() if isinstance(body, str) else bytes(body)
@@ -142,11 +145,13 @@ def classify_callback(
             raise SignatureError(vendor or "", "the body fits several callbacks' shapes")
         return _ambiguous(parsed, readings.values())
     if not readings:
-        if secret is not None:
-            raise SignatureError(
-                vendor or "", "no callback shape fits the body: where its signature is is unknown"
-            )
-        if vendor is not None:
+        if vendor is None:
+            if secret is not None:
+                raise SignatureError("", "no vendor's callback shape fits the body: pass vendor=")
+        else:
+            if secret is not None:  # another webhook of the vendor's: signed as its callbacks are
+                signatures = dict.fromkeys(s for c in mappings[0].callbacks for s in c.signatures)
+                _verify(vendor, "a webhook", tuple(signatures), parsed, raw, lowered, url, secret)
             return classify_parsed(mappings[0], parsed.doc, None, None, None)
         return _unknown(
             f"not a callback any vendor's mapping describes ({parsed.media or 'no content type'},"
@@ -155,7 +160,7 @@ def classify_callback(
         )
     mapping, spec = found[0]
     if secret is not None:
-        _verify(mapping.id, spec, parsed, raw, lowered, url, secret)
+        _verify(mapping.id, spec.id, spec.signatures, parsed, raw, lowered, url, secret)
     return _read(mapping, spec, parsed.payload(spec))
 
 
@@ -239,30 +244,31 @@ def _ambiguous(parsed: _Parsed, found: Any) -> Outcome:
 
 def _verify(
     vendor: str,
-    spec: Callback,
+    what: str,
+    signatures: tuple[Signature, ...],
     parsed: _Parsed,
     raw: bytes,
     headers: Mapping[str, str],
     url: str | None,
     secret: str,
 ) -> None:
-    if not spec.signatures:
-        raise SignatureError(
-            vendor, f"{spec.id}: the vendor does not sign this callback (nothing to verify)"
-        )
+    """Raise :class:`SignatureError` unless the first of ``signatures`` the request carries
+    verifies (the vendor's declared schemes; none carried, or none declared, raises too)."""
+    if not signatures:
+        raise SignatureError(vendor, f"{what}: the vendor does not sign it (nothing to verify)")
     fields = parsed.doc if isinstance(parsed.doc, dict) else {}
-    for sig in spec.signatures:
+    for sig in signatures:
         value = headers.get(sig.header) if sig.header else fields.get(sig.field)
         if value is None:
             continue
         if not isinstance(value, str):
-            raise SignatureError(vendor, f"{sig.carrier} is given twice")
+            raise SignatureError(vendor, f"{what}: {sig.carrier} is given twice")
         reason = _check(sig, value, parsed, fields, raw, url, secret)
         if reason is not None:
-            raise SignatureError(vendor, f"{spec.id}: {reason}")
+            raise SignatureError(vendor, f"{what}: {reason}")
         return
-    where = " or ".join(sig.carrier for sig in spec.signatures)
-    raise SignatureError(vendor, f"{spec.id}: no signature ({where} absent)")
+    where = " or ".join(dict.fromkeys(sig.carrier for sig in signatures))
+    raise SignatureError(vendor, f"{what}: no signature ({where} absent)")
 
 
 def _check(

@@ -135,6 +135,12 @@ def test_an_unsigned_vendor_with_a_secret_raises() -> None:
         normalizer.classify_callback(TENCENT, JSON, secret="s3cr3t")
 
 
+def test_an_empty_secret_is_refused() -> None:
+    # an unset environment variable read as "" would let anyone sign with an empty key
+    with pytest.raises(ValueError, match="secret must not be empty"):
+        normalizer.classify_callback(TWILIO, FORM, url="https://x.example/", secret="")
+
+
 def test_garbage_with_a_secret_raises() -> None:
     with pytest.raises(SignatureError, match="no vendor's callback shape"):
         normalizer.classify_callback(b"junk", FORM, secret="s3cr3t")
