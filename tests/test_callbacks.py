@@ -413,3 +413,39 @@ def test_telnyx_message_webhook() -> None:
     assert (out.vendor, out.code) == ("telnyx", "40008")
     not_event = {**webhook, "data": {**webhook["data"], "record_type": "message"}}  # type: ignore[dict-item]
     assert normalizer.classify_callback(json.dumps(not_event).encode(), JSON).vendor == ""
+
+
+def test_aliyun_smsreport_http_push() -> None:
+    # https://help.aliyun.com/document_detail/101867.html, the documented example and a failure
+    reports = [
+        {
+            "phone_number": "1381111****",
+            "send_time": "2017-01-01 00:00:00",
+            "report_time": "2017-01-01 00:00:00",
+            "success": True,
+            "err_code": "DELIVERED",
+            "err_msg": "用户接收成功",
+            "sms_size": "1",
+            "biz_id": "12345********",
+            "out_id": "67890**",
+        },
+        {
+            "phone_number": "1381112****",
+            "send_time": "2017-01-01 00:00:00",
+            "report_time": "2017-01-01 00:00:05",
+            "success": False,
+            "err_code": "MK:0001",
+            "err_msg": "空号",
+            "sms_size": "1",
+            "biz_id": "12345********",
+            "out_id": "67891**",
+        },
+    ]
+    body = json.dumps(reports, ensure_ascii=False).encode()
+    out = normalizer.classify_callback(body, JSON)
+    assert (out.vendor, out.product, out.category) == ("aliyun_sms", "report", Category.OK)
+    assert [(i.code, i.category, i.vendor_message) for i in out.items] == [
+        ("DELIVERED", Category.OK, "用户接收成功"),
+        ("MK:0001", Category.UNKNOWN, "空号"),  # carrier codes are not listed: never guessed
+    ]
+    assert all(i.delivery_outcome for i in out.items)
