@@ -12,7 +12,7 @@ fit read ``unknown``: a callback is never guessed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -233,8 +233,8 @@ def _unknown(message: str, candidates: tuple[Outcome, ...] = ()) -> Outcome:
     )
 
 
-def _ambiguous(parsed: _Parsed, found: Any) -> Outcome:
-    pairs: list[tuple[VendorMapping, Callback]] = list(found)
+def _ambiguous(parsed: _Parsed, found: Iterable[tuple[VendorMapping, Callback]]) -> Outcome:
+    pairs = list(found)
     names = ", ".join(f"{m.id} {s.id}" for m, s in pairs)
     candidates = tuple(_read(m, s, parsed.payload(s)) for m, s in pairs)
     vendors = {m.id for m, _ in pairs}
@@ -261,8 +261,8 @@ def _verify(
         value = headers.get(sig.header) if sig.header else fields.get(sig.field)
         if value is None:
             continue
-        if not isinstance(value, str):
-            raise SignatureError(vendor, f"{what}: {sig.carrier} is given twice")
+        if not isinstance(value, str):  # a form field given twice, or JSON that is no text
+            raise SignatureError(vendor, f"{what}: {sig.carrier} is not one text value")
         reason = _check(sig, value, parsed, fields, raw, url, secret)
         if reason is not None:
             raise SignatureError(vendor, f"{what}: {reason}")

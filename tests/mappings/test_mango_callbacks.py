@@ -197,3 +197,9 @@ def test_key_and_sign_are_masked_in_logs() -> None:
     assert KEY not in line
     assert sign not in line
     assert "json=" in line
+
+
+def test_a_sign_given_twice_raises() -> None:
+    body = form(SMS) + b"&sign=" + b"0" * 64
+    with pytest.raises(SignatureError, match="not one text value"):
+        normalizer.classify_callback(body, FORM, secret=SALT)
