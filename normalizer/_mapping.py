@@ -545,8 +545,8 @@ class VendorMapping:
     the rate limiter never sends faster."""
     resend: Resend = Resend()  # noqa: RUF009 (a frozen value, shared safely)
     """Which requests may be sent again after an ambiguous failure, and which never."""
-    callbacks: tuple[Any, ...] = ()
-    """The callbacks the vendor posts (``normalizer._callback_spec.Callback``): their shapes,
+    callbacks: tuple[_callback_spec.Callback, ...] = ()
+    """The callbacks the vendor posts (``[[callbacks]]``): their shapes and signatures,
     read by :func:`normalizer.classify_callback`."""
     compiled: Any = dataclasses.field(default=None, init=False, repr=False, compare=False)
     """What classification needs, derived from the fields above when the vendor is first
