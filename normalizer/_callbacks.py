@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ._callback_spec import Callback, Signature
 from ._category import Category
-from ._classify import DEFAULT_MAX_BODY_SIZE, classify, classify_parsed, parse_json
+from ._classify import DEFAULT_MAX_BODY_SIZE, classify_parsed, classify_unread, parse_json
 from ._exceptions import NormalizerError
 from ._mapping import VendorMapping
 from ._outcome import Match, Outcome
@@ -131,7 +131,7 @@ def classify_callback(
         if secret is not None:
             raise SignatureError(vendor or "", f"body over max_body_size ({max_body_size} bytes)")
         if vendor is not None:
-            return classify(vendor, raw, registry=reg, max_body_size=max_body_size)
+            return classify_unread(mappings[0], None, None, None, max_body_size)
         return _unknown(f"body over max_body_size ({max_body_size} bytes): not read")
     parsed = _parse(raw, lowered.get("content-type", ""), url)
     found: list[tuple[VendorMapping, Callback]] = []

@@ -107,7 +107,7 @@ def test_oversize_body_is_never_read() -> None:
     assert "max_body_size" in out.message
     assert out.items == ()
     named = normalizer.classify_callback(big, JSON, vendor="tencent_sms", max_body_size=10)
-    assert (named.vendor, named.category) == ("tencent_sms", Category.UNKNOWN)
+    assert (named.vendor, named.category, named.http_status) == ("tencent_sms", "unknown", None)
     assert "max_body_size" in named.message
     # at the cap exactly, it is read
     assert normalizer.classify_callback(TENCENT, JSON, max_body_size=len(TENCENT)).vendor == (
