@@ -1,5 +1,6 @@
 """normalizer: telephony, SMS and call-center vendor APIs behind one well-mannered taxonomy."""
 
+from ._callbacks import SignatureError, classify_callback
 from ._category import Category, Scope
 from ._classify import classify, classify_many, lookup
 from ._client import AsyncClient, Client
@@ -63,6 +64,7 @@ __all__ = [
     "RetryPolicy",
     "Scope",
     "ServerError",
+    "SignatureError",
     "Telemetry",
     "UnknownOutcomeError",
     "UnknownVendorError",
@@ -73,6 +75,7 @@ __all__ = [
     "VendorMapping",
     "__version__",
     "classify",
+    "classify_callback",
     "classify_many",
     "lookup",
     "outcome_of",

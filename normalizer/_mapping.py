@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar, dataclass_transform
 from urllib.parse import parse_qsl, urlsplit
 
+from . import _callback_spec
 from ._category import Category, Scope
 from ._exceptions import MappingError
 
@@ -544,6 +545,9 @@ class VendorMapping:
     the rate limiter never sends faster."""
     resend: Resend = Resend()  # noqa: RUF009 (a frozen value, shared safely)
     """Which requests may be sent again after an ambiguous failure, and which never."""
+    callbacks: tuple[_callback_spec.Callback, ...] = ()
+    """The callbacks the vendor posts (``[[callbacks]]``): their shapes and signatures,
+    read by :func:`normalizer.classify_callback`."""
     compiled: Any = dataclasses.field(default=None, init=False, repr=False, compare=False)
     """What classification needs, derived from the fields above when the vendor is first
     classified (``normalizer._classify.compiled``); never pickled."""
@@ -931,6 +935,7 @@ def _check_document(doc: dict[str, Any], path: str | Path | None) -> None:
             "aliases",
             "redact",
             "resend",
+            "callbacks",
         ),
     )
     fmt = doc.get("format")
@@ -990,6 +995,9 @@ def _check_document(doc: dict[str, Any], path: str | Path | None) -> None:
             _check_globs(ck, globs, f"{key}.products.{pid}")
             if not globs:
                 raise ck.fail(f"{key}.products.{pid}", "must list at least one path glob")
+    if "callbacks" in doc:  # the callbacks a vendor posts (normalizer._callback_spec)
+        products = None if overlay else list(doc.get("products", {}))
+        _callback_spec.check(ck, doc["callbacks"], products)
 
 
 def _sections(
@@ -1305,6 +1313,8 @@ def merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
                 for field in ("reads", "idempotency", "nonce")
             },
         }
+    if "callbacks" in overlay:  # an overlay's come first and replace the vendor's of their id
+        out["callbacks"] = [*overlay["callbacks"], *base.get("callbacks", [])]
     if "redact" in overlay:  # an overlay adds secrets; it never unmasks the vendor's
         old = base.get("redact", {})
         out["redact"] = {
@@ -1509,6 +1519,7 @@ def build(doc: dict[str, Any], files: Sequence[str]) -> VendorMapping:
         redact=_redaction(doc.get("redact", {})),
         rate=parse_rate(vendor["rate"]) if "rate" in vendor else None,
         resend=_resend(doc.get("resend", {})),
+        callbacks=_callback_spec.build(b.ck, doc.get("callbacks", ()), products),
     )
     _check_success(b.ck, mapping)
     return mapping

@@ -202,7 +202,7 @@ def _unpickled(data: bytes) -> Any:
 def _fingerprint() -> bytes:
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256(f"{MappingCache.FORMAT} {sys.version}".encode())
-    for name in ("_mapping.py", "_category.py", "_registry.py"):
+    for name in ("_mapping.py", "_category.py", "_registry.py", "_callback_spec.py"):
         try:
             digest.update((here / name).read_bytes())
         except OSError:

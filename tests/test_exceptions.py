@@ -173,6 +173,7 @@ EXAMPLES: dict[type[Exception], Exception] = {
     normalizer.VendorError: _vendor_error(normalizer.VendorError, Category.UNKNOWN),
     **{cls: _vendor_error(cls, category) for category, cls in PAIRS},
     normalizer.PartialFailure: _partial(),
+    normalizer.SignatureError: normalizer.SignatureError("mango", "sms: sha256 differs"),
 }
 
 
