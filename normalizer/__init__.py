@@ -1,6 +1,6 @@
 """normalizer: telephony, SMS and call-center vendor APIs behind one well-mannered taxonomy."""
 
-from ._callbacks import SignatureError, classify_callback
+from ._callbacks import classify_callback
 from ._category import Category, Scope
 from ._classify import classify, classify_many, lookup
 from ._client import AsyncClient, Client
@@ -15,6 +15,7 @@ from ._exceptions import (
     PartialFailure,
     RateLimitedError,
     ServerError,
+    SignatureError,
     UnknownOutcomeError,
     UnknownVendorError,
     UnregisteredVendorError,

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 from ._callback_spec import Callback, Signature
 from ._category import Category
 from ._classify import DEFAULT_MAX_BODY_SIZE, classify_parsed, classify_unread, parse_json
-from ._exceptions import NormalizerError
+from ._exceptions import SignatureError
 from ._mapping import VendorMapping
 from ._outcome import Match, Outcome
 from ._registry import Registry, default_registry
@@ -36,24 +36,6 @@ FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 _MAX_FIELDS = 1000
 """Form fields read at most: a body with more is no vendor's callback."""
-
-
-class SignatureError(NormalizerError):
-    """A callback's signature was asked for (a ``secret`` was given) and does not verify: it is
-    absent, wrong, or the body cannot be attributed to one callback whose signature is known.
-
-    Raised rather than returned so that no forged report is ever handled as data: answer the
-    request with 401/403 and do nothing else. The message names the vendor and what is wrong,
-    never the signature, the secret or any field's value. ``args`` are ``(vendor, reason)``.
-    """
-
-    def __init__(self, vendor: str, reason: str) -> None:
-        super().__init__(vendor, reason)
-        self.vendor = vendor
-        self.reason = reason
-
-    def __str__(self) -> str:
-        return f"{self.vendor or 'callback'}: signature not verified: {self.reason}"
 
 
 class _Parsed:

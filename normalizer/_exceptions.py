@@ -9,6 +9,8 @@ The whole tree::
     │                            asked for a pause (carries vendor, retry_after, reason)
     ├── RateLimitedError         the rate limiter's next turn for the call is later than it can
     │                            wait (carries vendor, retry_after)
+    ├── SignatureError           a callback's signature was asked for and does not verify
+    │                            (carries vendor, reason); raised by ``classify_callback``
     └── VendorError              a vendor answered with a non-ok outcome (carries outcome,
         │                        vendor, code, status_code, vendor_message, request,
         │                        response, attempts); raised only when asked for
@@ -452,3 +454,21 @@ def _crossing_item(item: Item, redactor: Redactor) -> Item:
 
 def _mask(text: str | None, redactor: Redactor) -> str | None:
     return None if text is None else redactor.text(text)
+
+
+class SignatureError(NormalizerError):
+    """A callback's signature was asked for (a ``secret`` was given) and does not verify: it is
+    absent, wrong, or the body cannot be attributed to one callback whose signature is known.
+
+    Raised rather than returned so that no forged report is ever handled as data: answer the
+    request with 401/403 and do nothing else. The message names the vendor and what is wrong,
+    never the signature, the secret or any field's value. ``args`` are ``(vendor, reason)``.
+    """
+
+    def __init__(self, vendor: str, reason: str) -> None:
+        super().__init__(vendor, reason)
+        self.vendor = vendor
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{self.vendor or 'callback'}: signature not verified: {self.reason}"
