@@ -442,7 +442,7 @@ def _inspected(
         at,
         failed=breaker is not None and outcome.category in breaker.categories,
         cooldown=max(exhausted, _cooldown(call, response, outcome, busy)),
-        slow=busy,
+        slow=busy or outcome.overload,  # an overloaded vendor slows every caller down too
     )
 
 
