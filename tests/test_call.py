@@ -125,4 +125,6 @@ def test_an_overload_answer_slows_the_vendor_down_and_counts_as_a_failure(
         state,
     )
     records = [e.question for e in plain if isinstance(e, Ask) and isinstance(e.question, Record)]
-    assert records and records[0].signal.failed and not records[0].signal.slow
+    assert records
+    assert records[0].signal.failed
+    assert not records[0].signal.slow

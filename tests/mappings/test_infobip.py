@@ -510,4 +510,5 @@ def test_flooding_limits_carry_their_hourly_window() -> None:
             "recipient",
             3600.0,
         ), code
-        assert found.retryable and not found.scope.shared
+        assert found.retryable
+        assert not found.scope.shared
