@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from normalizer import (
+    AsyncNormalizingTransport,
     Category,
     MappingError,
     Match,
@@ -183,3 +184,59 @@ def test_page_rules_are_validated(write_mapping: Callable[[str, str], Path], rul
     )
     with pytest.raises(MappingError, match=r"page\[0\]"):
         Registry(builtin=path.parent, environ=False).get("bad")
+
+
+def test_a_products_page_rule_comes_before_the_vendors_and_an_overlay_before_both(
+    tmp_path: Path,
+) -> None:
+    builtin = tmp_path / "builtin"
+    builtin.mkdir()
+    (builtin / "limits.toml").write_text(
+        LIMITS
+        + """
+[products.sms]
+paths = ["/sms/*"]
+
+[[products.sms.page]]
+contains = ["Bad Account Credentials"]
+category = "billing"
+description = "the product's own reading"
+""",
+        encoding="utf-8",
+    )
+    reg = Registry(builtin=builtin, environ=False)
+    on_sms = classify(
+        "limits", PAGE, status_code=402, url="https://api.limits.test/sms/send", registry=reg
+    )
+    assert (on_sms.category, on_sms.product, on_sms.matched) == (
+        Category.BILLING,
+        "sms",
+        Match.PAGE,
+    )
+    elsewhere = classify(
+        "limits", PAGE, status_code=402, url="https://api.limits.test/x", registry=reg
+    )
+    assert elsewhere.category is Category.AUTH  # the vendor's rule
+    overlay = tmp_path / "overlay.toml"
+    overlay.write_text(
+        'format = 1\n[vendor]\nextends = "limits"\n[[page]]\ncontains = ["Credentials"]\n'
+        'category = "validation"\ndescription = "the overlay\'s reading"\n',
+        encoding="utf-8",
+    )
+    reg.register(overlay)
+    assert classify("limits", PAGE, status_code=402, registry=reg).category is Category.VALIDATION
+
+
+@pytest.mark.anyio
+async def test_a_gateway_page_is_read_through_the_async_transport(reg: Registry) -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(402, content=PAGE, headers={"content-type": "text/html"})
+
+    transport = AsyncNormalizingTransport(
+        transport=httpx.MockTransport(handler), registry=reg, retry=None
+    )
+    async with httpx.AsyncClient(transport=transport) as client:
+        response = await client.post("https://api.limits.test/send", json={"to": "1"})
+    found = outcome(response)
+    assert (found.category, found.matched) == (Category.AUTH, Match.PAGE)
+    assert response.content == PAGE
