@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import httpx
 
 from ._classify import DEFAULT_MAX_BODY_SIZE as DEFAULT_MAX_BODY_SIZE
-from ._classify import parse_json
+from ._classify import Page, parse_json
 from ._inflate import inflate
 from ._router import Route
 from ._xml import parse_xml, text_codec
@@ -146,7 +146,6 @@ class BodyReader:
         chunks: list[bytes] = []
         size = 0
         undecided = plan is Plan.SNIFF
-        document = True
         iterator = iter(stream)
         try:
             for chunk in iterator:
@@ -155,12 +154,11 @@ class BodyReader:
                 if undecided:  # only the new chunk: blanks before it decide nothing
                     verdict = opens_document(chunk, xml)
                     undecided = verdict is None
-                    if verdict is False:
-                        if declared is None or declared > self.max_body_size:
-                            response.stream = _Replay(chunks, iterator, stream)
-                            return None
-                        document = False  # small and declared: read it to its end, so no
-                        # half-read stream is left for the caller (trio warns of those)
+                    # a small declared page is read to its end (no half-read stream is
+                    # left for the caller, trio warns of those): its words may count
+                    if verdict is False and (declared is None or declared > self.max_body_size):
+                        response.stream = _Replay(chunks, iterator, stream)
+                        return None
                 if size > self.max_body_size or (expired is not None and expired()):
                     response.stream = _Replay(chunks, iterator, stream)
                     return None
@@ -170,7 +168,7 @@ class BodyReader:
         stream.close()
         body = b"".join(chunks)
         response.stream = httpx.ByteStream(body)
-        return body if document else None
+        return body  # a small page too: its words may say what it is ([[page]])
 
     async def aread(
         self,
@@ -186,7 +184,6 @@ class BodyReader:
         chunks: list[bytes] = []
         size = 0
         undecided = plan is Plan.SNIFF
-        document = True
         iterator = stream.__aiter__()
         try:
             async for chunk in iterator:
@@ -195,12 +192,11 @@ class BodyReader:
                 if undecided:
                     verdict = opens_document(chunk, xml)
                     undecided = verdict is None
-                    if verdict is False:
-                        if declared is None or declared > self.max_body_size:
-                            response.stream = _AsyncReplay(chunks, iterator, stream)
-                            return None
-                        document = False  # small and declared: read it to its end, so no
-                        # half-read stream is left for the caller (trio warns of those)
+                    # a small declared page is read to its end (no half-read stream is
+                    # left for the caller, trio warns of those): its words may count
+                    if verdict is False and (declared is None or declared > self.max_body_size):
+                        response.stream = _AsyncReplay(chunks, iterator, stream)
+                        return None
                 if size > self.max_body_size or (expired is not None and expired()):
                     response.stream = _AsyncReplay(chunks, iterator, stream)
                     return None
@@ -210,12 +206,14 @@ class BodyReader:
         await stream.aclose()
         body = b"".join(chunks)
         response.stream = httpx.ByteStream(body)
-        return body if document else None
+        return body  # a small page too: its words may say what it is ([[page]])
 
     def document(
         self, response: httpx.Response, framing: Framing, body: bytes, xml: bool
     ) -> object:
-        """The parsed JSON (or XML) a buffered body holds, or None.
+        """The parsed JSON (or XML) a buffered body holds; a :class:`Page` for a body that
+        holds none (an HTML or text page, read by the mapping's ``[[page]]`` rules); None for
+        an empty one.
 
         When the document is exactly what ``response.json()`` would return, the response keeps
         it for the caller's first ``.json()``: a large body is parsed once.
@@ -228,6 +226,8 @@ class BodyReader:
         doc = parse_json(text)
         if doc is None and xml:
             doc = parse_xml(text)
+        if doc is None and text:
+            return Page(text)  # a gateway's HTML or text page: its words, for [[page]] rules
         return doc
 
 

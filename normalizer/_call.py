@@ -286,8 +286,13 @@ def vendor_call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Ste
                 redactor = call.redactor
                 kept = None if redactor is DEFAULT_REDACTOR else redactor
                 attach(response, outcome, attempts, kept, call.route.mapping.resend)
-                observe.attempt(attempts, response, outcome, hop=_challenge(request, response))
-                signal = _inspected(call, response, outcome, clean, probing, at, spent)
+                hop = _challenge(request, response)
+                observe.attempt(attempts, response, outcome, hop=hop)
+                # an auth flow's challenge is a hop, not the vendor's answer: nothing to record
+                # (MANGO's 401 carries a cooldown that must not hold back the answered request)
+                signal = (
+                    None if hop else _inspected(call, response, outcome, clean, probing, at, spent)
+                )
             # record what it showed
             if signal is not None:
                 clean = False
@@ -446,7 +451,7 @@ def _inspected(
         at,
         failed=breaker is not None and outcome.category in breaker.categories,
         cooldown=max(exhausted, _cooldown(call, response, outcome, busy)),
-        slow=busy,
+        slow=busy or outcome.overload,  # an overloaded vendor slows every caller down too
     )
 
 

@@ -16,15 +16,31 @@ class Category(enum.StrEnum):
     AUTH = "auth"
     """Credentials, signature, token, expired timestamp, IP whitelist, permission."""
     VALIDATION = "validation"
-    """The request is wrong (parameters, duplicates, state, rejected content): fix the request."""
+    """The request is wrong (parameters, duplicates, state, rejected content): fix the request.
+
+    A sending limit is never validation (fixing the request does not help, waiting does),
+    except a limit on the request's own shape: too many numbers in one request, a body too
+    large. Each code is read by its text, not by its name's prefix."""
     BILLING = "billing"
-    """Balance, fees, account frozen by billing, usage caps: pay or talk to the vendor."""
+    """Balance, fees, account frozen by billing, usage caps: pay or talk to the vendor.
+
+    A quota (a daily or monthly cap, of the account or of one number) is billing: it passes
+    when the period turns or the cap is raised, never on a prompt retry, and it is not a rate,
+    so it never slows the other calls (the rate limiter)."""
     BUSY = "busy"
-    """Transient capacity: busy, rate and concurrency limits, no free resource. Retryable."""
+    """Transient capacity: busy, rate and concurrency limits, no free resource. Retryable.
+
+    A frequency limit on one number or template is busy with that narrow scope
+    (:attr:`Scope.RECIPIENT` or :attr:`Scope.RESOURCE`): it never slows the whole vendor and
+    is no reason to try the same number elsewhere; the window the vendor's text names is the
+    outcome's ``retry_after``. A rate limit of the whole account is busy of account scope."""
     NOT_FOUND = "not_found"
     """A referenced object (task, call, file, app, number) does not exist."""
     SERVER = "server"
-    """Vendor-side failure: internal error, overload, restart, database. Retryable by default."""
+    """Vendor-side failure: internal error, overload, restart, database. Retryable by default.
+
+    An overload (the mapping's ``overload = true``) also slows every call to the vendor, as
+    an account's rate limit does, besides counting for the circuit breaker."""
     UNKNOWN = "unknown"
     """A code nobody mapped, an ambiguous one, or no code at all. Never guessed."""
 
@@ -41,8 +57,9 @@ class Scope(enum.StrEnum):
     """Whom an answer is about, which decides who else should act on it.
 
     An overloaded vendor or account concerns every call to it: only those answers feed the
-    circuit breaker, the cooldown and the rate limiter. A busy agent, line or callee, or one
-    recipient's daily cap, concerns one call: it is answered (retried or not) by that call.
+    circuit breaker, the cooldown and the rate limiter. A busy agent, line or callee, one
+    recipient's frequency limit or daily cap, concerns one call: it is answered (retried or
+    not) by that call, and never slows the vendor down.
     """
 
     VENDOR = "vendor"

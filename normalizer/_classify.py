@@ -25,6 +25,7 @@ from ._mapping import (
     Find,
     HttpRule,
     JsonPath,
+    PageRule,
     Product,
     Target,
     VendorMapping,
@@ -75,6 +76,30 @@ _DELIVERED = Entry(
     Category.OK, "HTTP success, body not inspected (file or no content)", "", False, False
 )
 _UNKNOWN = Entry(Category.UNKNOWN, "", "", False, False)
+
+PAGE_TEXT = 16384
+"""How much of a page (characters, or bytes before decoding) its ``[[page]]`` rules read: a
+gateway's error page says what it is near its top."""
+
+
+class Page:
+    """A body that is no document (an HTML or plain-text page a vendor's gateway wrote), as
+    text for the mapping's ``[[page]]`` rules: its first :data:`PAGE_TEXT` characters, blanks
+    collapsed and case folded, so that a phrase broken over lines still matches."""
+
+    __slots__ = ("_folded", "text")
+
+    def __init__(self, body: bytes | bytearray | memoryview | str) -> None:
+        if isinstance(body, str):
+            self.text = body[:PAGE_TEXT]
+        else:
+            self.text = bytes(body[:PAGE_TEXT]).decode("utf-8", errors="replace")
+        self._folded: str | None = None
+
+    def folded(self) -> str:
+        if self._folded is None:
+            self._folded = " ".join(self.text.split()).casefold()
+        return self._folded
 
 
 class _Reading:
@@ -231,8 +256,12 @@ def classify_parsed(
     path: str | None,
     product: Product | None,
 ) -> Outcome:
-    """Classify already-parsed JSON (None when the body was not JSON) for a known vendor."""
-    return compiled(mapping).scope(product, path is not None).read(doc, status_code, path)
+    """Classify already-parsed JSON (None when the body was not JSON, a :class:`Page` when
+    it was text) for a known vendor."""
+    scope = compiled(mapping).scope(product, path is not None)
+    if doc.__class__ is Page:
+        return scope.read_page(doc, status_code, path)
+    return scope.read(doc, status_code, path)
 
 
 def classify_uninspected(
@@ -332,6 +361,7 @@ class _Scope:
         "_list_specs",
         "_message",
         "_no_code",
+        "_pages",
         "_readings",
         "_request_id",
         "_when",
@@ -370,6 +400,12 @@ class _Scope:
             # the vendor-level API read without a URL never has a path to match
             if product is not None or routed or rule.paths is None
         )
+        self._pages: tuple[PageRule, ...] = tuple(
+            rule
+            for table in _tables(mapping, product)
+            for rule in table.pages
+            if product is not None or routed or rule.paths is None
+        )
         self._no_code = envelope.no_code
         self._list_specs = tuple(
             spec.paths for spec in envelope.items if any(not jp.segments for jp in spec.container)
@@ -401,7 +437,44 @@ class _Scope:
             doc = parse_json(body)
         if doc is None and self.xml and isinstance(body, bytes | bytearray | memoryview | str):
             doc = parse_xml(body)
+        if doc is None and self._pages and isinstance(body, bytes | bytearray | memoryview | str):
+            return self.read_page(Page(body), status, path)
         return self.read(doc, status, path)
+
+    def read_page(self, page: Page, status: int | None, path: str | None) -> Outcome:
+        """A body that is no document: the first ``[[page]]`` rule (product, then vendor)
+        whose words it holds, else what an unreadable body gives (the HTTP status)."""
+        if self._pages:
+            text = page.folded()
+            for rule in self._pages:
+                if rule.applies(text, status, path):
+                    found = self.template(_Reading(rule.entry, Match.PAGE, self.pid))
+                    return derive(found, http_status=status)
+        return self.read(None, status, path)
+
+    def _ok_on_error(
+        self, found: Outcome, code: str | None, status: int, path: str | None
+    ) -> Outcome:
+        """A success read on a 4xx/5xx answer stands only where the entry says the vendor
+        documents it (``ok_on_http_error``); otherwise the status decides, the code kept: a
+        code that once meant "done, with a warning" (Twilio 20001) must never turn an error
+        answer into a success."""
+        if found.matched is Match.FIELD:
+            documented = any(
+                rule.entry.ok_on_http_error
+                and self.template(_Reading(rule.entry, Match.FIELD, self.pid)) is found
+                for _, rule in self._when
+            )
+        else:
+            reading = (
+                None
+                if code is None
+                else resolve(self.mapping, code, self.product, routed=self.routed)
+            )
+            documented = reading is not None and reading.entry.ok_on_http_error
+        if documented:
+            return found
+        return self.status(status, path) or found
 
     def _fallback(
         self, doc: object, code: str | None, readable: bool, status: int | None, path: str | None
@@ -463,6 +536,8 @@ class _Scope:
         lines += ["    return built(Outcome, fields)"]
         namespace: dict[str, Any] = {
             "ABSENT": _ABSENT,
+            "OK": Category.OK,
+            "ok_on_error": self._ok_on_error,
             "LONGEST": MAX_CODE_LENGTH,
             "LONGEST_INT": _LONGEST_INT,
             "Outcome": Outcome,
@@ -588,6 +663,8 @@ _READ_TABLES = """\
             found = resolve_code(code)
     if found is None:
         found = fallback(doc, code, readable, status, path)
+    elif status is not None and status >= 400 and found.category is OK:
+        found = ok_on_error(found, code, status, path)
     fields = found.__dict__.copy()
     fields["code"] = code
     fields["http_status"] = status""".splitlines()
@@ -730,6 +807,8 @@ def _template(vendor: str, code: str | None, reading: _Reading) -> Outcome:
         cooldown=entry.cooldown,
         delivery_outcome=entry.delivery_outcome,
         scope=entry.scope,
+        retry_after=entry.retry_after,
+        overload=entry.overload,
     )
 
 

@@ -163,6 +163,12 @@ class Entry:
     origin: Origin | None = dataclasses.field(default=None, compare=False, repr=False)
     scope: Scope = None  # type: ignore[assignment]  # None: the category's default
     """Whom the answer is about (see :class:`Scope`); defaulted from the category."""
+    retry_after: float = 0.0
+    """Seconds the vendor's text says the same request must wait (a per-number window)."""
+    overload: bool = False
+    """The vendor says it is overloaded: every call slows down, as after a rate limit."""
+    ok_on_http_error: bool = False
+    """A success code the vendor documents on a 4xx/5xx answer (else that status decides)."""
 
     def __post_init__(self) -> None:
         if self.scope is None:
@@ -349,6 +355,31 @@ class HttpRule:
 
 
 @frozen_value
+class PageRule:
+    """Words of a page the vendor's gateway writes (HTML or plain text, no document) deciding
+    the outcome: any of ``contains`` (compared without case), on ``status`` and ``paths``."""
+
+    contains: tuple[str, ...]
+    """Casefolded phrases; the page matches when it holds any of them."""
+    status: str | None
+    paths: re.Pattern[str] | None
+    entry: Entry
+
+    def applies(self, text: str, status: int | None, path: str | None) -> bool:
+        if self.status is not None:
+            if status is None:
+                return False
+            written = str(status)
+            if self.status[1:] == "xx" and written[0] != self.status[0]:
+                return False
+            if self.status[1:] != "xx" and written != self.status:
+                return False
+        if self.paths is not None and (path is None or self.paths.match(path) is None):
+            return False
+        return any(phrase in text for phrase in self.contains)
+
+
+@frozen_value
 class WhenRule:
     """A body field other than the code deciding the outcome (MANGO's "report not ready")."""
 
@@ -386,6 +417,8 @@ class CodeTable:
     """Class pattern ("221x") -> the code it is read as ("2210")."""
     http: tuple[HttpRule, ...] = ()
     when: tuple[WhenRule, ...] = ()
+    pages: tuple[PageRule, ...] = ()
+    """``[[page]]`` rules: the words of a gateway's error page (a body that is no document)."""
     _trie: dict[int, dict[str, Any]] = dataclasses.field(init=False, repr=False, compare=False)
     _when_by_path: dict[str | None, tuple[WhenRule, ...]] = dataclasses.field(
         init=False, repr=False, compare=False, default_factory=dict
@@ -801,9 +834,12 @@ _ENTRY_KEYS = (
     "cooldown",
     "scope",
     "source",
+    "retry_after",
+    "overload",
+    "ok_on_http_error",
 )
 _SELECTOR_KEYS = ("hosts", "paths", "headers", "query")
-_TABLE_KEYS = ("codes", "classes", "http", "when", "items")
+_TABLE_KEYS = ("codes", "classes", "http", "when", "page", "items")
 
 
 def read_bytes(path: str | Path) -> bytes:
@@ -850,7 +886,7 @@ def _stamp(scope: dict[str, Any], file: str, prefix: str, cited: str | None) -> 
 
     for code, entry in scope.get("codes", {}).items():
         mark(entry, _join(prefix, f"codes.{_quote(code)}"))
-    for kind in ("http", "when"):
+    for kind in ("http", "when", "page"):
         for i, rule in enumerate(scope.get(kind, [])):
             mark(rule, _join(prefix, f"{kind}[{i}]"))
     for i, spec in enumerate(scope.get("items", [])):
@@ -1180,6 +1216,26 @@ def _check_table(ck: _Checker, doc: dict[str, Any], prefix: str) -> None:
             ck.codes(rule["codes"], f"{key}.codes")
         if "paths" in rule:
             _check_globs(ck, rule["paths"], f"{key}.paths")
+    for i, rule in enumerate(ck.array(doc.get("page", []), _join(prefix, "page"))):
+        key = _join(prefix, f"page[{i}]")
+        rule = ck.table(rule, key)
+        _check_entry(ck, rule, key, ("contains", "status", "paths", *_ENTRY_KEYS))
+        contains = rule.get("contains")
+        if not isinstance(contains, list) or not contains:
+            raise ck.fail(f"{key}.contains", "must list at least one phrase of the page")
+        for j, phrase in enumerate(contains):
+            if not isinstance(phrase, str) or len(phrase.strip()) < 3:
+                raise ck.fail(f"{key}.contains[{j}]", "must be a phrase of at least 3 characters")
+        if "status" in rule:
+            status = rule["status"]
+            if isinstance(status, int) and not isinstance(status, bool):
+                status = str(status)
+            if not isinstance(status, str) or not _STATUS.match(status):
+                raise ck.fail(
+                    f"{key}.status", f"{rule['status']!r} is not an HTTP status ('402') or class"
+                )
+        if "paths" in rule:
+            _check_globs(ck, rule["paths"], f"{key}.paths")
     for i, spec in enumerate(ck.array(doc.get("items", []), _join(prefix, "items"))):
         key = _join(prefix, f"items[{i}]")
         spec = ck.table(spec, key)
@@ -1258,6 +1314,39 @@ def _check_entry(ck: _Checker, value: object, key: str, allowed: Sequence[str]) 
             raise ck.fail(f"{key}.cooldown", f"must be a number of seconds, not {_kind(seconds)}")
         if not 0 < seconds <= MAX_COOLDOWN:
             raise ck.fail(f"{key}.cooldown", f"must be more than 0 and at most {MAX_COOLDOWN}")
+    for flag in ("overload", "ok_on_http_error"):
+        if flag in entry:
+            ck.boolean(entry[flag], f"{key}.{flag}")
+    if "retry_after" in entry:
+        seconds = entry["retry_after"]
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise ck.fail(
+                f"{key}.retry_after", f"must be a number of seconds, not {_kind(seconds)}"
+            )
+        if not 0 < seconds <= MAX_COOLDOWN:
+            raise ck.fail(f"{key}.retry_after", f"must be more than 0 and at most {MAX_COOLDOWN}")
+        report = bool(entry.get("call_outcome") or entry.get("delivery_outcome"))
+        default = _CATEGORIES[category].retryable_by_default and not report
+        retryable = entry.get("retryable", default)
+        if not retryable:
+            raise ck.fail(
+                f"{key}.retry_after",
+                "a wait before the same request passes needs a retryable entry (busy, or "
+                "retryable = true)",
+            )
+    if entry.get("overload"):
+        report = bool(entry.get("call_outcome") or entry.get("delivery_outcome"))
+        scope = entry.get("scope") or Scope.default(_CATEGORIES[category], report).value
+        if category not in ("server", "busy") or not _SCOPES[scope].shared:
+            raise ck.fail(
+                f"{key}.overload",
+                f"an overload slows every call to the vendor: it needs category server or busy "
+                f"and scope vendor or account (this entry: {category}, {scope})",
+            )
+    if entry.get("ok_on_http_error") and category != "ok":
+        raise ck.fail(
+            f"{key}.ok_on_http_error", f"only a success (category ok) may say it, not {category}"
+        )
 
 
 def _join(prefix: str, key: str) -> str:
@@ -1327,7 +1416,7 @@ def merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
 def _merge_table(out: dict[str, Any], base: dict[str, Any], overlay: dict[str, Any]) -> None:
     out["codes"] = {**base.get("codes", {}), **overlay.get("codes", {})}
     out["classes"] = {**base.get("classes", {}), **overlay.get("classes", {})}
-    for rules in ("http", "when", "items"):  # an overlay's rules are tried first
+    for rules in ("http", "when", "page", "items"):  # an overlay's rules are tried first
         out[rules] = [*overlay.get(rules, []), *base.get(rules, [])]
 
 
@@ -1352,6 +1441,9 @@ class _Builder:
             cooldown=float(raw.get("cooldown", 0.0)),
             delivery_outcome=raw.get("delivery_outcome", False),
             scope=_SCOPES[raw["scope"]] if "scope" in raw else Scope.default(category, report),
+            retry_after=float(raw.get("retry_after", 0.0)),
+            overload=raw.get("overload", False),
+            ok_on_http_error=raw.get("ok_on_http_error", False),
             origin=Origin(
                 file=raw.get(FILE_KEY, self.default_file),
                 key=raw.get(AT_KEY, key),
@@ -1392,7 +1484,16 @@ class _Builder:
             )
             for i, raw in enumerate(spec.get("when", []))
         )
-        return CodeTable(codes, classes, http, when)
+        pages = tuple(
+            PageRule(
+                tuple(phrase.strip().casefold() for phrase in raw["contains"]),
+                str(raw["status"]) if "status" in raw else None,
+                _globs(raw.get("paths", [])),
+                self.entry(raw, _join(prefix, f"page[{i}]"), source),
+            )
+            for i, raw in enumerate(spec.get("page", []))
+        )
+        return CodeTable(codes, classes, http, when, pages)
 
     def envelope(
         self,

@@ -49,6 +49,9 @@ class Match(enum.StrEnum):
     """No code was found in a 2xx body, and the mapping says such a body is a success."""
     FIELD = "field"
     """A ``[[when]]`` rule on another field of the body decided (MANGO's "report not ready")."""
+    PAGE = "page"
+    """A ``[[page]]`` rule read the words of a page the vendor's gateway wrote (an HTML or
+    text body, no document)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,6 +129,14 @@ class Outcome:
     scope: Scope = Scope.REQUEST
     """Whom the answer is about: only ``vendor`` and ``account`` answers slow or stop other
     calls (the limiter, cooldown and circuit breaker); see :class:`Scope`."""
+    retry_after: float = 0.0
+    """Seconds the vendor's text says the same request must wait before it can pass (a
+    per-number frequency window: Tencent's 30 seconds); 0 when it names none. A response's
+    ``Retry-After`` header, when present, comes first; whether a call waits that long is the
+    retry policy's ``max_retry_after``."""
+    overload: bool = False
+    """The vendor says it is overloaded: besides counting for the circuit breaker, the answer
+    slows every call to the vendor (the adaptive rate limiter), as a rate limit does."""
 
     @property
     def ok(self) -> bool:

@@ -235,7 +235,8 @@ def resendable(attempt: Attempt, policy: RetryPolicy, rules: Rules = NO_RULES) -
 
 def wait_for(attempt: Attempt, policy: RetryPolicy, rules: Rules = NO_RULES) -> tuple[float, str]:
     """How long to wait before sending again, and where that came from (the *wait* strategy):
-    the vendor's Retry-After (or its own wait header), else the category's backoff; for a busy
+    the vendor's Retry-After (or its own wait header), else the window the mapping entry says
+    the vendor's text names (``Outcome.retry_after``), else the category's backoff; for a busy
     answer of the whole account while the adaptive limiter paces (``rules.paces``), a short
     settling wait instead (``rate_limit``: the limiter's turn follows).
 
@@ -247,6 +248,8 @@ def wait_for(attempt: Attempt, policy: RetryPolicy, rules: Rules = NO_RULES) -> 
     """
     outcome, number = attempt.outcome, attempt.number
     after = retry_after(attempt.response, attempt.wait_headers)
+    if after is None and outcome is not None and outcome.retry_after:
+        after = outcome.retry_after  # the window the vendor's text names (its mapping entry)
     if (
         rules.paces
         and outcome is not None

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from normalizer import LocalState, Options, RetryPolicy
+from normalizer import CircuitBreaker, LocalState, Options, RetryPolicy
 from normalizer._call import Ask, Close, Read, Send, Sleep, Steps, vendor_call
 from normalizer._pipeline import Pipeline
 from normalizer._store import Admit, Pace, Record, Retry
@@ -90,3 +90,41 @@ def test_a_busy_answer_is_recorded_paid_waited_paced_and_sent_again(clock: FakeC
     final = seen[-1]
     assert isinstance(final, httpx.Response)
     assert final.extensions["normalizer.attempts"] == 2
+
+
+def test_an_overload_answer_slows_the_vendor_down_and_counts_as_a_failure(
+    clock: FakeClock,
+) -> None:
+    # MANGO 5001 Перегрузка (seed table, mappings/mango.toml overload = true): a server answer
+    # that, like an account's rate limit, feeds the adaptive limiter (issue 31)
+    state = LocalState(clock)
+    policy = RetryPolicy(clock=clock, random=lambda: 1.0)
+    options = Options(state=state, retry=policy, circuit=CircuitBreaker())
+    pipeline = Pipeline(None, options, asynchronous=False)
+    request = httpx.Request("POST", "https://app.mango-office.ru/vpbx/commands/callback")
+    route = pipeline.router.route(request)
+    assert route is not None
+    overloaded = httpx.Response(
+        200, json={"result": 5001}, headers={"content-type": "application/json"}
+    )
+    done = httpx.Response(200, json={"result": 1000}, headers={"content-type": "application/json"})
+    seen = drive(vendor_call(pipeline, request, route), [overloaded, done], state)
+    recorded = [e.question for e in seen if isinstance(e, Ask)][1]
+    assert isinstance(recorded, Record)
+    assert recorded.signal.slow  # the adaptive limiter slows every call to MANGO
+    assert recorded.signal.failed  # and the circuit breaker counts it, as before
+    # an internal error that is no overload does not slow anyone down
+    plain = drive(
+        vendor_call(pipeline, request, route),
+        [
+            httpx.Response(
+                200, json={"result": 5000}, headers={"content-type": "application/json"}
+            ),
+            done,
+        ],
+        state,
+    )
+    records = [e.question for e in plain if isinstance(e, Ask) and isinstance(e.question, Record)]
+    assert records
+    assert records[0].signal.failed
+    assert not records[0].signal.slow

@@ -79,6 +79,9 @@ class Reading:
     matched: Match = Match.EXACT
     product: str | None = None
     candidates: tuple[Outcome, ...] = ()
+    retry_after: float = 0.0
+    overload: bool = False
+    ok_on_http_error: bool = False
 
     def __post_init__(self) -> None:
         if self.scope is None:
@@ -99,6 +102,9 @@ def of(entry: Entry, matched: Match, product: str | None) -> Reading:
         entry.scope,
         matched,
         product,
+        retry_after=entry.retry_after,
+        overload=entry.overload,
+        ok_on_http_error=entry.ok_on_http_error,
     )
 
 
@@ -336,6 +342,8 @@ def build(
         cooldown=r.cooldown,
         delivery_outcome=r.delivery_outcome,
         scope=r.scope or Scope.REQUEST,
+        retry_after=r.retry_after,
+        overload=r.overload,
     )
 
 
@@ -355,6 +363,15 @@ def reference_classify(
     if reading is None and readable:
         assert code is not None
         reading = resolve(mapping, code, product, routed=path is not None)
+    if (
+        reading is not None
+        and reading.category is Category.OK
+        and status is not None
+        and status >= 400
+        and not reading.ok_on_http_error
+    ):
+        # a success code never turns an error status into success (issue 31)
+        reading = by_status(mapping, product, status, path) or reading
     if (
         reading is None
         and code is None

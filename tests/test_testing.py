@@ -243,7 +243,7 @@ SHAPES: list[tuple[str, str | None, str | int, int, object, Category]] = [
             "Message": "触发云通信流控限制",
             "RequestId": "F655A8D5-B967-440B-8683-DAD6FF8DE990",
         },
-        Category.VALIDATION,
+        Category.BUSY,  # a per-number frequency limit, never validation (issue 31)
     ),
     # the envelope of each mapping, HTTP 200 (sources in the mapping files' headers)
     ("mango", None, "5001", 200, {"result": 5001, "message": "Перегрузка"}, Category.SERVER),
@@ -285,7 +285,7 @@ SHAPES: list[tuple[str, str | None, str | int, int, object, Category]] = [
         "160038",
         200,
         {"statusCode": "160038", "statusMsg": "【短信】短信验证码发送过频繁"},
-        Category.VALIDATION,
+        Category.BUSY,  # a frequency limit (issue 31)
     ),
 ]
 

@@ -6,7 +6,9 @@ Token <token>"); public client code: a PHP client's Options.php (/service/cloud/
 operation,cancelphonecall,list,detail,robot,recording,case}) and a TypeScript client's
 airudder.constant.ts ("code: 0" on /service/sms/message/v2/send, "code: 200" on auth and
 workflow endpoints). The predictive-dialer family (/service/callcenter/) has a numbering of
-its own whose table is not public: its codes must never be read with the seed table.
+its own, from a dialer user's public client (sajinavi2006/julomvp
+mvp/src/juloserver/juloserver/minisquad/clients/airudder_pds.py, AIRudderErrorCodes): its
+codes are never read with the seed table.
 """
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ def test_dialer_family_is_kept_apart() -> None:
     dialer = mapping["products"]["dialer"]
     assert dialer["paths"] == ["/service/callcenter/*"]
     assert dialer["inherit"] is False
-    assert dialer["codes"] == {}  # no public table: nothing invented
+    # the dialer user's table (AIRudderErrorCodes): 10201-10901, 60 codes
+    assert len(dialer["codes"]) == 60
+    assert dialer["codes"]["10301"]["description"] == "Invalid app key"
     assert mapping["detect"]["hosts"] == ["api.airudder.com"]
 
 
@@ -63,17 +67,22 @@ def test_10301_reads_differently_per_family() -> None:
     )
     dialer = classify(VENDOR, MISSING_PARAMS, url=f"{HOST}/service/callcenter/task/create")
     assert dialer.product == "dialer"
-    assert dialer.category is Category.UNKNOWN  # never the seed's "parameters are missing"
-    assert dialer.matched is Match.UNMAPPED
-    assert dialer.message != "One or more parameters are missing."
+    # the dialer's own 10301: "Invalid app key" (AIRudderErrorCodes), never the seed's
+    # "parameters are missing"
+    assert (dialer.category, dialer.matched) == (Category.AUTH, Match.EXACT)
+    assert dialer.message == "Invalid app key"
     assert dialer.vendor_message == "One or more parameters are missing."
 
 
-def test_lookup_without_product_keeps_the_seed_meaning() -> None:
+def test_lookup_without_product_never_guesses_between_the_tables() -> None:
+    # 10301 means "parameters missing" to the seed's API and "invalid app key" to the dialer
     o = lookup(VENDOR, "10301")
-    assert o.matched is Match.EXACT
-    assert o.category is Category.VALIDATION
-    assert lookup(VENDOR, "10301", product="dialer").matched is Match.UNMAPPED
+    assert o.matched is Match.AMBIGUOUS
+    assert {(c.product, c.category) for c in o.candidates} == {
+        (None, Category.VALIDATION),
+        ("dialer", Category.AUTH),
+    }
+    assert lookup(VENDOR, "10301", product="dialer").category is Category.AUTH
 
 
 def test_client_cloud_task_error() -> None:
@@ -85,13 +94,30 @@ def test_client_cloud_task_error() -> None:
     assert o.category is Category.VALIDATION
 
 
-def test_client_dialer_error_is_unknown() -> None:
+def test_client_dialer_error_reads_the_dialer_table() -> None:
     with _client(200, MISSING_PARAMS) as client:
         response = client.post(f"{HOST}/service/callcenter/agent/login", json={})
     o = _outcome(response)
     assert (o.vendor, o.product) == (VENDOR, "dialer")
-    assert o.category is Category.UNKNOWN
+    assert o.category is Category.AUTH  # 10301 Invalid app key
     assert o.retryable is False
+
+
+@pytest.mark.parametrize(
+    ("code", "category"),
+    [
+        ("10201", Category.SERVER),  # Internal error
+        ("10506", Category.NOT_FOUND),  # Task is not found
+        ("10510", Category.VALIDATION),  # Incorrect phone number
+        ("10813", Category.AUTH),  # Expired user token
+        ("10611", Category.BUSY),  # The call of the CallID is not finished
+    ],
+)
+def test_dialer_codes_through_a_client(code: str, category: Category) -> None:
+    body = {"code": int(code), "status": "Error"}
+    with _client(200, body) as client:
+        o = _outcome(client.post(f"{HOST}/service/callcenter/call/predict/querytasklist", json={}))
+    assert (o.product, o.code, o.category, o.matched) == ("dialer", code, category, Match.EXACT)
 
 
 @pytest.mark.parametrize(

@@ -104,7 +104,7 @@ def test_sms_table_holds_no_code_the_source_lacks() -> None:
 
 PINNED = [
     # (product, code, category, retryable, rejected)
-    ("sms", "isv.BUSINESS_LIMIT_CONTROL", Category.VALIDATION, False, False),
+    ("sms", "isv.BUSINESS_LIMIT_CONTROL", Category.BUSY, True, True),  # issue 31
     ("sms", "isv.DAY_LIMIT_CONTROL", Category.BILLING, False, False),
     ("sms", "isv.MONTH_LIMIT_CONTROL", Category.BILLING, False, False),
     ("sms", "isv.AMOUNT_NOT_ENOUGH", Category.BILLING, False, False),
@@ -119,7 +119,7 @@ PINNED = [
     ("sms", "isv.DENY_IP_RANGE", Category.AUTH, False, False),
     ("sms", "SignatureDoesNotMatch", Category.AUTH, False, False),
     ("sms", "isv.NO_AVAILABLE_SHORT_URL", Category.NOT_FOUND, False, False),
-    ("voice", "isv.BUSINESS_LIMIT_CONTROL", Category.VALIDATION, False, False),
+    ("voice", "isv.BUSINESS_LIMIT_CONTROL", Category.BUSY, True, True),
     ("voice", "isv.AMOUNT_NOT_ENOUGH", Category.BILLING, False, False),
     ("voice", "isv.TTS_TEMPLATE_ILLEGAL", Category.VALIDATION, False, False),
     ("voice", "isv.VOICE_CALL_FAIL", Category.SERVER, True, False),
@@ -151,7 +151,7 @@ def test_voice_text_differs_from_sms_text_for_the_same_code() -> None:
     # both read the same, so a lookup without a product still resolves
     alone = lookup(VENDOR, "isv.BUSINESS_LIMIT_CONTROL")
     assert alone.matched is Match.EXACT
-    assert alone.category is Category.VALIDATION
+    assert alone.category is Category.BUSY
 
 
 def test_gateway_codes_are_shared_by_both_products() -> None:
@@ -255,15 +255,56 @@ def test_minute_level_flow_control_is_busy() -> None:
     assert outcome.retryable is True
     assert outcome.rejected is True
     assert outcome.cooldown == 0  # per recipient number: never pause every call
+    assert outcome.retry_after == 60  # 1 per minute per number
 
 
-@pytest.mark.parametrize("message", ["触发天级流控Permits:10", "触发分钟级流控Permits:3"])
-def test_other_flow_control_levels_are_not_busy(message: str) -> None:
-    outcome = through_client(SMS, 200, body("isv.BUSINESS_LIMIT_CONTROL", message))
-    assert outcome.category is Category.VALIDATION
-    assert outcome.matched is Match.EXACT
+def test_hour_level_flow_control_is_busy_for_an_hour() -> None:
+    # 触发小时级流控Permits:5 (real answers quoted in public client code): a frequency limit of
+    # one number whose window is an hour (issue 31: never validation)
+    outcome = through_client(
+        SMS, 200, body("isv.BUSINESS_LIMIT_CONTROL", "触发小时级流控Permits:5")
+    )
+    assert (outcome.category, outcome.matched, outcome.scope) == (
+        Category.BUSY,
+        Match.FIELD,
+        "recipient",
+    )
+    assert outcome.retry_after == 3600
+    assert outcome.cooldown == 0
+    assert not outcome.scope.shared
+
+
+def test_day_level_flow_control_is_that_numbers_daily_quota() -> None:
+    outcome = through_client(SMS, 200, body("isv.BUSINESS_LIMIT_CONTROL", "触发天级流控Permits:10"))
+    assert (outcome.category, outcome.matched, outcome.scope) == (
+        Category.BILLING,
+        Match.FIELD,
+        "recipient",
+    )
     assert outcome.retryable is False
+
+
+def test_an_unknown_flow_control_level_is_still_a_limit() -> None:
+    # a console-raised limit says another permit count: the code's own reading, busy of the
+    # number, never validation (issue 31)
+    message = "触发分钟级流控Permits:3"
+    outcome = through_client(SMS, 200, body("isv.BUSINESS_LIMIT_CONTROL", message))
+    assert (outcome.category, outcome.matched, outcome.scope) == (
+        Category.BUSY,
+        Match.EXACT,
+        "recipient",
+    )
+    assert outcome.retry_after == 0
     assert outcome.vendor_message == message
+
+
+def test_daily_application_caps_are_billing() -> None:
+    for code in (
+        "isv.SIGN_COUNT_OVER_LIMIT",
+        "isv.TEMPLATE_COUNT_OVER_LIMIT",
+        "isv.SMS_OVER_LIMIT",
+    ):
+        assert lookup(VENDOR, code, product="sms").category is Category.BILLING, code
 
 
 def test_minute_rule_only_applies_to_its_code() -> None:

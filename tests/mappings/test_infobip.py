@@ -204,7 +204,7 @@ PINNED = [
     ("REJECTED_NOT_ENOUGH_CREDITS", Category.BILLING, False, False),
     ("REJECTED_PREPAID_PACKAGE_EXPIRED", Category.BILLING, False, False),
     ("REJECTED_DND", Category.VALIDATION, False, False),
-    ("REJECTED_FLOODING_FILTER", Category.VALIDATION, False, False),
+    ("REJECTED_FLOODING_FILTER", Category.BUSY, True, True),  # a frequency limit (issue 31)
     ("REJECTED_DESTINATION_NOT_REGISTERED", Category.AUTH, False, False),
     ("REJECTED_SYSTEM_ERROR", Category.SERVER, True, True),
     ("EXPIRED_EXPIRED", Category.BUSY, True, False),
@@ -213,7 +213,8 @@ PINNED = [
     ("EC_UNKNOWN_SUBSCRIBER", Category.NOT_FOUND, False, False),
     ("EC_ABSENT_SUBSCRIBER_SM", Category.BUSY, True, False),
     ("EC_LIMIT_REACHED", Category.BUSY, True, False),
-    ("EC_QUOTA_REACHED", Category.VALIDATION, True, False),
+    ("EC_QUOTA_REACHED", Category.BILLING, False, False),  # a daily quota (issue 31)
+    ("EC_SIGNALS_HARD_LIMIT_REACHED", Category.BILLING, False, False),
     ("EC_CONTENT_BLOCKED", Category.VALIDATION, False, False),
     ("EC_MONTHLY_LIMIT_REACHED", Category.BILLING, False, False),
     ("EC_ACCOUNT_ACCESS_DENIED", Category.AUTH, False, False),
@@ -490,6 +491,24 @@ def test_flooding_filter_in_a_send_concerns_that_number_only() -> None:
     assert outcome.partial is True
     assert outcome.items[1].scope == "recipient"
     alone = post(httpx.Response(200, json=sent(flooding)))
-    assert alone.category is Category.VALIDATION
+    assert alone.category is Category.BUSY  # waiting passes a frequency limit (issue 31)
     assert alone.scope == "recipient"
     assert not alone.scope.shared
+
+
+def test_flooding_limits_carry_their_hourly_window() -> None:
+    # "a single number can only receive 20 varied and 6 identical messages per hour"
+    # (response-status-and-error-codes): the window is the outcome's retry_after
+    for code in (
+        "REJECTED_FLOODING_FILTER",
+        "EC_DESTINATION_FLOODING",
+        "EC_DESTINATION_TXT_FLOODING",
+    ):
+        found = lookup(VENDOR, code)
+        assert (found.category, found.scope, found.retry_after) == (
+            Category.BUSY,
+            "recipient",
+            3600.0,
+        ), code
+        assert found.retryable
+        assert not found.scope.shared

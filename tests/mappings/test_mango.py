@@ -7,9 +7,12 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
-from normalizer import Category, classify, lookup
+import normalizer
+from normalizer import Category, CircuitOpenError, LocalState, classify, lookup
+from tests.conftest import FakeClock
 
 SEED = "002_70b3d05360f7addc.txt"
 MAPPING = Path(__file__).resolve().parents[2] / "mappings" / "mango.toml"
@@ -286,6 +289,32 @@ def test_classify_401_is_auth() -> None:
     o = classify("mango", b"", status_code=401)
     assert o.matched == "http_status"
     assert o.category == Category.AUTH
+    # API v1.9 §1.4.1: more than 1 invalid request in 2 minutes blocks access for 2 minutes;
+    # every caller holds back that long so that retries do not prolong the block
+    assert (o.cooldown, o.scope, o.retryable) == (120.0, "account", False)
+
+
+def test_after_a_401_the_fleet_holds_back_instead_of_prolonging_the_block() -> None:
+    clock = FakeClock()
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(401)
+
+    client = normalizer.Client(
+        transport=httpx.MockTransport(handler),
+        retry=normalizer.RetryPolicy(clock=clock, max_attempts=1),
+        state=LocalState(clock),
+    )
+    url = "https://app.mango-office.ru/vpbx/commands/callback"
+    with client:
+        first = client.post(url, data={"vpbx_api_key": "k", "sign": "s", "json": "{}"})
+        assert normalizer.outcome_of(first).category == Category.AUTH  # type: ignore[union-attr]
+        with pytest.raises(CircuitOpenError) as info:  # 120 s > max_retry_after: fail fast
+            client.post(url, data={"vpbx_api_key": "k", "sign": "s", "json": "{}"})
+    assert len(sent) == 1  # the second request never reached MANGO
+    assert info.value.reason == "cooldown"
 
 
 def test_classify_204_on_stats_result_is_not_ready() -> None:
@@ -349,3 +378,18 @@ def test_scope_of_report_not_ready_is_the_request() -> None:
         assert o.scope == "request", status
     # a failed report job keeps the server default
     assert classify("mango", {"result": 1000, "status": "error"}, url=url).scope == "vendor"
+
+
+def test_overload_slows_every_call_and_an_internal_error_does_not() -> None:
+    # seed table: 5001 Перегрузка (overload) vs 5000 Ошибка сервера: both server, only the
+    # overload feeds the adaptive rate limiter (Outcome.overload, issue 31)
+    overload = lookup("mango", "5001")
+    assert (overload.category, overload.scope, overload.overload) == (
+        Category.SERVER,
+        "vendor",
+        True,
+    )
+    assert not lookup("mango", "5000").overload
+    # the usage caps of the seed table are quotas (billing), never validation
+    assert lookup("mango", "2211").category is Category.BILLING  # дневной лимит
+    assert lookup("mango", "2212").category is Category.BILLING  # месячный лимит

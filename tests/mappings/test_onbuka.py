@@ -243,7 +243,7 @@ def test_classify_int_status_from_voice_and_call_center_urls() -> None:
 SCOPES = [
     # (product, code, scope): explicit where the text names whom the answer is about
     ("sms", "-15", "account"),  # Query too frequently
-    ("sms", "-28", "recipient"),  # Period phone send limit (validation)
+    ("sms", "-28", "recipient"),  # Period phone send limit (billing: a quota, issue 31)
     ("sms", "-12", "vendor"),  # Due to platform issue, bulk submission has been failed
     ("voice", "-37", "account"),  # ... exceeds the maximum concurrent task limit
     ("ai_voice", "-47", "vendor"),  # Network is busy, please try again later
@@ -273,3 +273,13 @@ def test_busy_agent_does_not_slow_down_the_account() -> None:
     assert outcome.category is Category.BUSY
     assert outcome.scope == "resource"
     assert not outcome.scope.shared
+
+
+def test_period_phone_send_limit_is_that_numbers_quota() -> None:
+    # seed table (sms): -28 Period phone send limit, beside -27 Period total send limit: both
+    # caps for a period, quotas (billing), never validation (issue 31); -28 concerns one number
+    found = lookup("onbuka", "-28", product="sms")
+    assert (found.category, found.scope, found.retryable) == (Category.BILLING, "recipient", False)
+    assert lookup("onbuka", "-27", product="sms").category is Category.BILLING
+    # -28 means something else in the intelligent voice table: no product, no guess
+    assert lookup("onbuka", "-28").matched == "ambiguous"

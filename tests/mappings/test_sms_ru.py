@@ -77,8 +77,10 @@ PINNED: list[tuple[str, Category, bool, bool, bool]] = [
     ("211", Category.NOT_FOUND, False, False, False),
     ("220", Category.BUSY, True, True, False),
     ("221", Category.VALIDATION, False, False, False),
-    ("230", Category.VALIDATION, False, False, False),
-    ("231", Category.VALIDATION, False, False, False),
+    ("230", Category.BILLING, False, False, False),  # a daily quota (issue 31)
+    ("231", Category.BUSY, True, True, False),  # a per-minute limit (issue 31)
+    ("232", Category.BILLING, False, False, False),
+    ("233", Category.BUSY, True, True, False),
     ("300", Category.AUTH, False, False, False),
     ("304", Category.BUSY, True, True, False),
     ("500", Category.SERVER, True, False, False),
@@ -319,9 +321,11 @@ def test_per_number_cap_in_a_send_concerns_that_number_only() -> None:
         "balance": 4122.56,
     }
     o = send(body)
-    assert o.category is Category.VALIDATION
+    assert o.category is Category.BUSY  # a frequency limit: waiting passes it (issue 31)
     assert o.scope == "recipient"
     assert not o.scope.shared
+    # "в минуту": the window the text names is the wait
+    assert lookup(VENDOR, "231").retry_after == 60
 
 
 def test_service_unavailable_concerns_the_platform() -> None:

@@ -19,7 +19,8 @@ import httpx
 import pytest
 
 import normalizer
-from normalizer import Category, Match, classify, lookup
+from normalizer import Category, Match, RetryPolicy, classify, lookup
+from normalizer._retry import Attempt, decide
 from tests.mappings.conftest import source_file
 
 VENDOR = "tencent_sms"
@@ -195,12 +196,17 @@ PINNED: list[tuple[str, Category, bool, bool]] = [
     ("UnauthorizedOperation.SmsSdkAppIdVerifyFail", Category.AUTH, False, False),
     ("UnauthorizedOperation.IndividualUserMarketingSmsPermissionDeny", Category.AUTH, False, False),
     ("IpNotInWhitelist", Category.AUTH, False, False),
-    ("LimitExceeded.PhoneNumberDailyLimit", Category.VALIDATION, False, False),
-    ("LimitExceeded.PhoneNumberOneHourLimit", Category.VALIDATION, False, False),
-    ("LimitExceeded.PhoneNumberThirtySecondLimit", Category.VALIDATION, False, False),
-    ("LimitExceeded.PhoneNumberSameContentDailyLimit", Category.VALIDATION, False, False),
-    ("LimitExceeded.DeliveryFrequencyLimit", Category.VALIDATION, False, False),
-    ("LimitExceeded.AppDailyLimit", Category.VALIDATION, False, False),
+    ("LimitExceeded.PhoneNumberDailyLimit", Category.BILLING, False, False),
+    ("LimitExceeded.PhoneNumberOneHourLimit", Category.BUSY, True, True),
+    ("LimitExceeded.PhoneNumberThirtySecondLimit", Category.BUSY, True, True),
+    ("LimitExceeded.PhoneNumberSameContentDailyLimit", Category.BILLING, False, False),
+    ("LimitExceeded.DeliveryFrequencyLimit", Category.BUSY, True, True),
+    ("LimitExceeded.AppDailyLimit", Category.BILLING, False, False),
+    ("LimitExceeded.DailyLimit", Category.BILLING, False, False),
+    ("LimitExceeded", Category.BILLING, False, False),
+    ("RequestSizeLimitExceeded", Category.VALIDATION, False, False),
+    ("InternalError.SigVerificationFail", Category.AUTH, False, False),
+    ("UnauthorizedOperation.SerivceSuspendDueToArrears", Category.BILLING, False, False),
     ("LimitExceeded.PhoneNumberCountLimit", Category.VALIDATION, False, False),
     ("FailedOperation.PhoneNumberInBlacklist", Category.VALIDATION, False, False),
     ("FailedOperation.TemplateIncorrectOrUnapproved", Category.VALIDATION, False, False),
@@ -220,7 +226,7 @@ PINNED: list[tuple[str, Category, bool, bool]] = [
     ("InternalError.SendAndRecvFail", Category.SERVER, True, False),
     ("InternalError.ParseBackendResponseFail", Category.SERVER, True, False),
     ("InternalError.OtherError", Category.SERVER, True, False),
-    ("InternalError.JsonParseFail", Category.SERVER, True, True),
+    ("InternalError.JsonParseFail", Category.VALIDATION, False, False),
     ("ServiceUnavailable", Category.SERVER, True, True),
     ("FailedOperation", Category.UNKNOWN, False, False),
 ]
@@ -253,10 +259,20 @@ def test_what_the_sdk_retries_is_busy_here() -> None:
         assert outcome.retryable is True, code
 
 
-def test_no_other_limit_exceeded_code_is_busy(sdk_codes: dict[str, str]) -> None:
-    busy = {c for c in sdk_codes if c.startswith("LimitExceeded.")}
-    busy = {c for c in busy if lookup(VENDOR, c).category is Category.BUSY}
-    assert busy == {"LimitExceeded.GlobalSmsSendingRateLimit"}
+def test_limit_exceeded_codes_are_read_by_their_text(sdk_codes: dict[str, str]) -> None:
+    # a limit is never validation unless it limits the request's shape (issue 31): rates and
+    # frequency windows are busy, daily caps billing
+    family = {c: lookup(VENDOR, c).category for c in sdk_codes if c.startswith("LimitExceeded.")}
+    assert {c for c, category in family.items() if category is Category.BUSY} == {
+        "LimitExceeded.GlobalSmsSendingRateLimit",
+        "LimitExceeded.DeliveryFrequencyLimit",
+        "LimitExceeded.PhoneNumberOneHourLimit",
+        "LimitExceeded.PhoneNumberThirtySecondLimit",
+    }
+    assert {c for c, category in family.items() if category is Category.VALIDATION} == {
+        "LimitExceeded.PhoneNumberCountLimit",  # more than 200 numbers in one request
+        "LimitExceeded.AppCountryOrRegionInBlacklist",  # a country not allowed: no volume
+    }
 
 
 def test_every_unauthorized_operation_is_auth_but_arrears(sdk_codes: dict[str, str]) -> None:
@@ -295,7 +311,7 @@ def test_ok_all_numbers_sent() -> None:
     ("code", "category"),
     [
         ("AuthFailure.SignatureFailure", Category.AUTH),
-        ("LimitExceeded.PhoneNumberDailyLimit", Category.VALIDATION),
+        ("LimitExceeded.PhoneNumberCountLimit", Category.VALIDATION),
         ("FailedOperation.InsufficientBalanceInSmsPackage", Category.BILLING),
         ("RequestLimitExceeded", Category.BUSY),
         ("FailedOperation.TemplateIdNotExist", Category.NOT_FOUND),
@@ -365,7 +381,7 @@ def test_send_sms_mixed_numbers_is_partial() -> None:
     assert first.category is Category.OK
     assert first.code == "Ok"
     assert first.message_id == "5000:104571066915705"
-    assert daily.category is Category.VALIDATION
+    assert daily.category is Category.BILLING  # a per-number daily quota (issue 31)
     assert daily.matched == Match.EXACT
     assert daily.code == "LimitExceeded.PhoneNumberDailyLimit"
     assert daily.message.startswith("单个手机号日下发短信条数超过设定的上限")
@@ -660,7 +676,7 @@ SCOPES: list[tuple[str, str]] = [
     ("UnauthorizedOperation.ServiceSuspendDueToArrears", "account"),  # billing
     ("AuthFailure.SignatureFailure", "account"),  # auth
     ("InternalError.Timeout", "vendor"),  # server
-    ("LimitExceeded.AppDailyLimit", "request"),  # validation
+    ("LimitExceeded.AppDailyLimit", "account"),  # billing: the application's daily quota
 ]
 
 
@@ -687,7 +703,7 @@ def test_a_per_number_cap_in_a_batch_concerns_that_number_only() -> None:
             }
         }
     )
-    assert outcome.category is Category.VALIDATION
+    assert outcome.category is Category.BUSY  # a frequency window: waiting passes it
     (item,) = outcome.items
     assert item.scope == "recipient"
     assert outcome.scope == "recipient"
@@ -699,3 +715,46 @@ def test_root_account_rate_limit_is_shared() -> None:
     assert outcome.category is Category.BUSY
     assert outcome.scope == "account"
     assert outcome.scope.shared
+
+
+# ---------------------------------------------------------------- limits, issue 31
+
+
+def test_the_thirty_second_window_is_waited_for_that_number_only() -> None:
+    # 单个手机号30秒内下发短信条数超过设定的上限 (errorcodes.py; doc 382/59177): the text names the
+    # window, so the outcome carries it; a retry waits it (within max_retry_after), and the
+    # answer never slows the other numbers (recipient scope: no limiter, no cooldown)
+    found = lookup(VENDOR, "LimitExceeded.PhoneNumberThirtySecondLimit")
+    assert (found.category, found.scope, found.retry_after) == (Category.BUSY, "recipient", 30.0)
+    assert not found.scope.shared
+    request = httpx.Request("POST", "https://sms.tencentcloudapi.com/")
+    attempt = Attempt(request, 1, httpx.Response(200), found)
+    decision = decide(attempt, RetryPolicy(random=lambda: 1.0))
+    assert (decision.retry, decision.delay, decision.delay_from) == (True, 30.0, "retry_after")
+    hourly = lookup(VENDOR, "LimitExceeded.PhoneNumberOneHourLimit")
+    assert hourly.retry_after == 3600.0
+    stopped = decide(Attempt(request, 1, httpx.Response(200), hourly), RetryPolicy())
+    assert (stopped.retry, stopped.why) == (False, "retry_after_too_long")
+
+
+def test_a_daily_quota_is_billing_and_no_rate() -> None:
+    # 业务短信日下发条数超过设定的上限 / 单个手机号日下发短信条数超过设定的上限 (382/59177)
+    for code in ("LimitExceeded.AppDailyLimit", "LimitExceeded.DailyLimit"):
+        assert lookup(VENDOR, code).category is Category.BILLING
+    per_number = lookup(VENDOR, "LimitExceeded.PhoneNumberDailyLimit")
+    assert (per_number.category, per_number.scope) == (Category.BILLING, "recipient")
+    assert not per_number.retryable
+
+
+def test_internal_error_codes_that_are_the_callers() -> None:
+    # TencentCloud/tencentcloud-sdk-nodejs issue #36: the maintainer reads JsonParseFail as
+    # "你的参数不是合法的json": resending the same body cannot pass
+    body = post(error_body("InternalError.JsonParseFail", "request json body parse fail"))
+    assert (body.category, body.retryable, body.rejected) == (Category.VALIDATION, False, False)
+    assert lookup(VENDOR, "InternalError.SigVerificationFail").category is Category.AUTH
+
+
+def test_the_2019_spelling_of_arrears_is_billing() -> None:
+    # tencentcloud-sdk-go sms/v20210111/client.go lists this spelling among its possible answers
+    found = post(error_body("UnauthorizedOperation.SerivceSuspendDueToArrears", "欠费被停止服务"))
+    assert (found.category, found.matched) == (Category.BILLING, Match.EXACT)

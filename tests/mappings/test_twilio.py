@@ -170,7 +170,9 @@ DELIVERY: list[tuple[str, Category, bool]] = [
     ("30008", Category.SERVER, True),
     ("30017", Category.BUSY, True),
     ("30022", Category.BUSY, True),
-    ("30023", Category.VALIDATION, False),
+    ("30023", Category.BILLING, False),  # a daily cap is a quota (issue 31)
+    ("30027", Category.BILLING, False),
+    ("63038", Category.BILLING, False),
     ("30034", Category.VALIDATION, False),
     ("63016", Category.VALIDATION, False),
 ]
@@ -494,3 +496,29 @@ def test_callee_busy_status_callback_concerns_the_callee() -> None:
     assert outcome.category is Category.BUSY
     assert outcome.scope == "recipient"
     assert not outcome.scope.shared
+
+
+# ---------------------------------------------------------------- issue 31
+
+
+def test_20001_on_an_error_status_is_read_by_the_status() -> None:
+    # 20001 was a warning ("were not recognized and were ignored", the dictionary: ok); Twilio now
+    # answers it with HTTP 400 for an invalid parameter: an ok code never turns an error into
+    # success, the status decides and the code is kept
+    body = {"code": 20001, "message": "Invalid parameter", "status": 400}
+    found = normalizer.classify(VENDOR, body, status_code=400)
+    assert (found.category, found.code, found.matched) == (
+        Category.VALIDATION,
+        "20001",
+        "http_status",
+    )
+    assert not found.ok
+    unprocessable = normalizer.classify(VENDOR, body, status_code=422)
+    assert unprocessable.category is Category.VALIDATION
+    assert normalizer.classify(VENDOR, {"code": 20001}, status_code=200).ok
+
+
+def test_daily_caps_are_billing_and_never_slow_the_account() -> None:
+    for code in ("30023", "30027", "63038"):
+        found = lookup(VENDOR, code)
+        assert (found.category, found.retryable) == (Category.BILLING, False), code

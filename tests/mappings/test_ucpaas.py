@@ -242,3 +242,13 @@ def test_only_account_and_platform_busy_codes_are_shared() -> None:
         busy = [c for c, e in table.items() if e["category"] == "busy"]
         got = {c for c in busy if lookup(VENDOR, c, product=product).scope.shared}
         assert got == shared, product
+
+
+def test_message_overflow_is_an_overload_of_the_platform() -> None:
+    # seed table: 107226 消息溢出: the platform's queue overflowed (issue 31): a server answer that
+    # also slows every call down (Outcome.overload feeds the adaptive limiter)
+    found = lookup(VENDOR, "107226")
+    assert (found.category, found.scope, found.overload) == (Category.SERVER, "vendor", True)
+    assert found.rejected
+    assert found.retryable
+    assert not lookup(VENDOR, "107999").overload  # an internal error is no overload

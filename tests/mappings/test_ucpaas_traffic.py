@@ -109,8 +109,8 @@ REST_PINNED: list[tuple[str, Category, bool, bool]] = [
     ("105107", Category.VALIDATION, False, False),  # 黑名单
     ("105110", Category.NOT_FOUND, False, False),  # 短信模板ID不存在
     ("105111", Category.VALIDATION, False, False),  # template not approved
-    ("105116", Category.VALIDATION, False, False),  # per-number daily cap: not busy
-    ("105122", Category.VALIDATION, False, False),  # per-number daily cap: not busy
+    ("105116", Category.BILLING, False, False),  # per-number daily cap: a quota (issue 31)
+    ("105122", Category.BILLING, False, False),  # per-number daily cap: a quota (issue 31)
     # a 30-second window on content just sent: waiting and resending sends it twice
     ("105130", Category.BUSY, False, True),
     ("105131", Category.BUSY, False, True),
@@ -167,8 +167,9 @@ def test_family_codes_only_the_family_knows_resolve_without_product() -> None:
     o = lookup(VENDOR, "105147")
     assert o.matched is Match.EXACT
     assert o.product == "sms"
-    assert o.category is Category.VALIDATION  # a per-number cap: a retry cannot succeed
-    assert o.retryable is False
+    assert o.category is Category.BUSY  # a per-number frequency limit: waiting passes it
+    assert o.retryable is True
+    assert o.scope == "recipient"
 
 
 @pytest.mark.parametrize(
@@ -178,7 +179,7 @@ def test_family_codes_only_the_family_knows_resolve_without_product() -> None:
         ("300002", Category.UNKNOWN),
         ("300003", Category.VALIDATION),
         ("300004", Category.VALIDATION),
-        ("300005", Category.VALIDATION),
+        ("300005", Category.BUSY),  # 超频: a frequency limit (issue 31)
         ("300006", Category.BUSY),
     ],
 )
@@ -187,7 +188,7 @@ def test_delivery_statuses(code: str, category: Category) -> None:
     assert o.category is category
     assert o.delivery_outcome is True
     assert o.call_outcome is False
-    assert o.retryable is (code == "300006")
+    assert o.retryable is (code in ("300005", "300006"))
 
 
 def test_sms_platform_rate_limits_are_busy() -> None:
@@ -233,9 +234,10 @@ def test_open_platform_success() -> None:
 
 def test_open_platform_frequency_cap() -> None:
     o = classify(VENDOR, OPEN_FREQ, url=SMS_URL)
-    assert (o.category, o.code, o.product) == (Category.VALIDATION, "105147", "sms")
+    assert (o.category, o.code, o.product) == (Category.BUSY, "105147", "sms")
     assert o.vendor_message == "对同个号码发送短信超过限定频率"
-    assert o.retryable is False
+    assert o.retryable is True  # a frequency limit passes with waiting (issue 31)
+    assert not o.scope.shared  # and never slows the other numbers
 
 
 def test_open_platform_body_is_not_read_with_the_rest_envelope() -> None:
@@ -272,7 +274,7 @@ def test_rest_failure_counter_applies_to_template_sms_only() -> None:
         (
             '<?xml version="1.0" encoding="UTF-8"?><resp><respCode>105122</respCode></resp>',
             "105122",
-            Category.VALIDATION,
+            Category.BILLING,
         ),
         ("<resp><respCode>101116</respCode></resp>", "101116", Category.AUTH),
     ],
@@ -326,7 +328,7 @@ def test_client_detects_the_sms_platform() -> None:
         response = client.post(SMS_URL, json={"templateid": "494998", "mobile": "13814170516"})
     o = _outcome(response)
     assert (o.vendor, o.product, o.code) == (VENDOR, "sms", "105147")
-    assert o.category is Category.VALIDATION
+    assert o.category is Category.BUSY
 
 
 def test_client_batch_report_items() -> None:
@@ -363,7 +365,7 @@ def test_client_batch_report_items() -> None:
     assert o.category is Category.OK
     assert o.partial is True
     assert o.retryable is False
-    assert [i.category for i in o.items] == [Category.OK, Category.VALIDATION]
+    assert [i.category for i in o.items] == [Category.OK, Category.BUSY]
     bad = o.items[1]
     assert (bad.code, bad.index) == ("105147", 1)
     assert bad.number is not None

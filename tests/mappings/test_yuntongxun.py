@@ -257,17 +257,17 @@ PINNED: list[tuple[str, Category, bool, bool]] = [
     ("160001", Category.SERVER, True, False),
     ("160010", Category.SERVER, True, False),
     ("160014", Category.SERVER, True, False),
-    ("160015", Category.VALIDATION, False, False),
+    ("160015", Category.BUSY, True, True),  # a frequency limit (issue 31)
     ("160016", Category.BUSY, True, True),
     ("160019", Category.VALIDATION, False, False),
-    ("160021", Category.VALIDATION, False, False),
-    ("160022", Category.VALIDATION, False, False),
+    ("160021", Category.BILLING, False, False),
+    ("160022", Category.BILLING, False, False),  # a daily quota (issue 31)
     ("160032", Category.VALIDATION, False, False),
     ("160034", Category.VALIDATION, False, False),
-    ("160038", Category.VALIDATION, False, False),
-    ("160039", Category.VALIDATION, False, False),
-    ("160040", Category.VALIDATION, False, False),
-    ("160041", Category.VALIDATION, False, False),
+    ("160038", Category.BUSY, True, True),
+    ("160039", Category.BILLING, False, False),
+    ("160040", Category.BILLING, False, False),
+    ("160041", Category.BILLING, False, False),
     ("160050", Category.SERVER, True, False),
     ("160051", Category.VALIDATION, False, False),
     ("160053", Category.AUTH, False, False),
@@ -309,11 +309,14 @@ def test_internal_error_range_is_read_through_its_class() -> None:
     assert lookup(VENDOR, "111127").matched == "unmapped"  # a gap in the table stays a gap
 
 
-def test_no_per_number_cap_is_busy() -> None:
-    for code in ("160015", "160021", "160022", "160038", "160039", "160040", "160041"):
+def test_per_number_limits_are_never_validation() -> None:
+    # issue 31: a daily cap of a number is a quota (billing), a frequency limit busy
+    for code in ("160021", "160022", "160039", "160040", "160041"):
         o = lookup(VENDOR, code)
-        assert o.category is Category.VALIDATION, code
+        assert (o.category, o.scope) == (Category.BILLING, "recipient"), code
         assert o.retryable is False, code
+    for code in ("160015", "160038"):
+        assert lookup(VENDOR, code).category is Category.BUSY, code
 
 
 def test_sms_codes_belong_to_the_sms_product() -> None:
@@ -391,7 +394,7 @@ def test_every_documented_host_is_detected(host: str) -> None:
     url = f"https://{host}:8883/2013-12-26/Accounts/{SID}/SMS/TemplateSMS?sig=0A1B2C"
     o = post(url, {"statusCode": "160038", "statusMsg": "短信验证码发送过频繁"})
     assert o.vendor == VENDOR
-    assert o.category is Category.VALIDATION
+    assert o.category is Category.BUSY  # a frequency limit of the number (issue 31)
 
 
 def test_international_sms_path_is_the_sms_product() -> None:
@@ -495,7 +498,7 @@ SCOPES: list[tuple[str, str | None, str]] = [
     ("112314", "sms", "account"),  # billing: 短信下发超过当日发送限制
     ("111109", None, "account"),  # auth
     ("160001", "sms", "vendor"),  # server: 短信通道繁忙
-    ("160038", "sms", "request"),  # validation: no number named in its text
+    ("160038", "sms", "recipient"),  # busy: a verification code's frequency limit is its number's
 ]
 
 
@@ -518,3 +521,16 @@ def test_concurrent_calls_to_one_number_do_not_slow_the_account() -> None:
     o = post(VOICE_URL, {"statusCode": "111111", "statusMsg": "【账号】超过规定的并发数"})
     assert o.scope == "account"
     assert o.scope.shared
+
+
+def test_channel_busy_is_an_overload_and_per_number_limits_stay_with_their_number() -> None:
+    # 160001~160010 【短信】短信通道繁忙 (REST错误码): the channel's capacity: slows every call
+    for code in expand("160001~160010"):
+        found = lookup(VENDOR, code)
+        assert (found.category, found.overload, found.scope) == (Category.SERVER, True, "vendor")
+    # 【短信】短信验证码发送过频繁 / 限制对单号码的发送次数: frequency limits of one number, never
+    # shared (no limiter, no cooldown), never validation
+    for code in ("160015", "160038"):
+        found = lookup(VENDOR, code)
+        assert (found.category, found.scope) == (Category.BUSY, "recipient"), code
+        assert not found.scope.shared
