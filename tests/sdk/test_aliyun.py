@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import pytest
+import requests
 import responses
 from alibabacloud_dysmsapi20170525 import models as sms_models
 from alibabacloud_dysmsapi20170525.client import Client
@@ -19,6 +20,8 @@ from alibabacloud_tea_openapi import models as open_api_models
 
 import normalizer
 from normalizer import Category, Outcome
+from normalizer._registry import default_registry
+from normalizer._sdk import chain
 from tests.sdk.conftest import call, retrying
 
 ENDPOINT = re.compile(r"https://dysmsapi\.aliyuncs\.com/.*")
@@ -144,3 +147,34 @@ def test_the_day_limit_is_not_retried() -> None:
     assert isinstance(outcome, Outcome)
     assert not outcome.retryable
     assert len(nonces) == 1
+
+
+@pytest.mark.parametrize(
+    ("failure", "sent"),
+    [(requests.exceptions.ConnectTimeout("connect timed out"), 2),
+     (requests.exceptions.ReadTimeout("read timed out"), 1)],
+    ids=["never-sent", "maybe-sent"],
+)  # fmt: skip
+def test_a_transport_failure_the_sdk_gave_up_on_is_judged_by_what_it_wraps(
+    failure: Exception, sent: int
+) -> None:
+    """darabonba raises UnretryableException(inner_exception=RetryError from the requests
+    error): no answer (classify_exception reads None), resent only when it never left."""
+    sdk = client()
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, ENDPOINT, body=failure)
+        with pytest.raises(Exception) as info:  # noqa: PT011 - the SDK's own class
+            sdk.send_sms(REQUEST)
+    assert normalizer.classify_exception(info.value) is None
+    aliyun = (default_registry().get("aliyun_sms"),)
+    assert failure in [link for link, _ in chain(info.value, aliyun)]  # [sdk] wraps
+
+    def attempt() -> Outcome:
+        return normalizer.classify("aliyun_sms", sdk.send_sms(REQUEST), product="sms")
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add(responses.POST, ENDPOINT, body=failure)
+        mock.add(responses.POST, ENDPOINT, json=OK)
+        result = call(attempt, retrying(vendor="aliyun_sms", product="sms"))
+        assert len(mock.calls) == sent
+    assert isinstance(result, Outcome) == (sent == 2)
