@@ -1652,7 +1652,7 @@ def load_file(path: str | Path) -> VendorMapping:
 
 _ATTR = _Lazy(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 _DOTTED_CLASS = _Lazy(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+\Z")
-_SDK_ATTRS = ("code", "message", "status", "request_id", "body", "url", "wraps")
+_SDK_ATTRS = ("code", "message", "status", "request_id", "body", "url", "headers", "wraps")
 _SDK_ERROR_KEYS = ("classes", *_SDK_ATTRS, "text", "product", "transport", "source")
 _SDK_MODEL_KEYS = ("classes", "body", "status", "at", "product", "source")
 
@@ -1673,6 +1673,9 @@ class SdkError:
     """The vendor's whole response body (parsed, text or bytes): read as a response is."""
     url: tuple[str, ...] = ()
     """The request's URL: selects the product as for a response."""
+    headers: tuple[str, ...] = ()
+    """The answer's HTTP headers (a mapping): a Retry-After in them is waited as the
+    transports wait it."""
     wraps: tuple[str, ...] = ()
     """Attributes holding another exception the SDK wrapped (besides ``__cause__``)."""
     text: re.Pattern[str] | None = None

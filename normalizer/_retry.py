@@ -33,7 +33,8 @@ from ._mapping import Resend
 from ._outcome import RESEND_KEY, Outcome, outcome_of
 from ._registry import default_registry
 from ._router import REQUEST_KEY, target_of
-from ._sdk import classify_exception, transport_failure, vendor_error_in
+from ._sdk import answer as sdk_answer
+from ._sdk import transport_failure, vendor_error_in
 from ._store import Admission
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
@@ -543,13 +544,26 @@ _Hint = tuple[str | None, str | None] | None
 def _sdk_attempt(exc: BaseException, state: tenacity.RetryCallState, hint: _Hint) -> Attempt | None:
     """A vendor SDK's exception as an attempt: the answer it carries (there is no request:
     only an answer the vendor refused before acting is resent, unless the policy's
-    ``idempotent`` says every call may be), else the transport failure it wraps, judged as
-    the transports judge httpx's (never sent, or may have acted); None for anything else."""
+    ``idempotent`` says every call may be; the answer's headers, where the SDK keeps them,
+    give its Retry-After), else the transport failure it wraps, judged as the transports
+    judge httpx's (never sent, or may have acted); None for anything else."""
     vendor, product = hint or (None, None)
-    outcome = classify_exception(exc, vendor=vendor, product=product)
+    found = sdk_answer(exc, vendor=vendor, product=product)
     number, elapsed = state.attempt_number, state.seconds_since_start
-    if outcome is not None:
-        return Attempt(None, number, outcome=outcome, elapsed=elapsed, resend=_rules_for(outcome))
+    if found is not None:
+        outcome, headers, mapping = found
+        response = None
+        if headers:  # only for its wait headers: Retry-After, then the vendor's own
+            response = httpx.Response(outcome.http_status or 200, headers=dict(headers))
+        return Attempt(
+            None,
+            number,
+            response,
+            outcome,
+            elapsed=elapsed,
+            resend=_rules_for(outcome),
+            wait_headers=("retry-after", *(mapping.envelope.retry_after if mapping else ())),
+        )
     failure = transport_failure(exc, vendor=vendor)
     if failure is not None:
         return Attempt(None, number, exception=failure, elapsed=elapsed)

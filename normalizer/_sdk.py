@@ -17,7 +17,7 @@ exception's MRO, and models are converted by what they can do (``to_map()``, ``_
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -109,15 +109,39 @@ def classify_exception(
     error (Tencent's ``ClientNetworkError``) is no vendor answer (None, unless a
     :class:`~normalizer.VendorError` inside it says what the vendor answered: its outcome).
     """
+    found = answer(exc, vendor=vendor, product=product, registry=registry)
+    return None if found is None else found.outcome
+
+
+class Answer(NamedTuple):
+    """What an SDK's exception says the vendor answered: the outcome, the headers of the
+    answer where the SDK keeps them (for a Retry-After), and the vendor whose ``[sdk]`` table
+    read it (None for a :class:`VendorError`'s outcome)."""
+
+    outcome: Outcome
+    headers: Mapping[str, str] | None = None
+    mapping: VendorMapping | None = None
+
+
+def answer(
+    exc: BaseException,
+    *,
+    vendor: str | None = None,
+    product: str | None = None,
+    registry: Registry | None = None,
+) -> Answer | None:
+    """:func:`classify_exception`'s reading with the headers beside it (for the waits)."""
     mappings = _mappings(vendor, registry or default_registry())
     for link, found in chain(exc, mappings):
         if isinstance(link, VendorError):
-            return link.outcome
+            return Answer(link.outcome)
         if found is None:
             continue
-        outcome = _read(link, found[0], found[1], product, registry)
+        mapping, spec = found
+        outcome = _read(link, mapping, spec, product, registry)
         if outcome is not None:
-            return outcome
+            headers = _first(link, spec.headers)
+            return Answer(outcome, headers if isinstance(headers, Mapping) else None, mapping)
     return None
 
 

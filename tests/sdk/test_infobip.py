@@ -3,9 +3,11 @@ urllib3, which ``responses`` does not mock)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+import tenacity
 from infobip_api_client import ApiClient, Configuration
 from infobip_api_client.api.sms_api import SmsApi
 from infobip_api_client.exceptions import ApiException
@@ -107,3 +109,13 @@ def test_a_rejected_message_in_the_returned_model_is_a_failed_item(
         Category.VALIDATION,
         "m-3026",
     )
+
+
+def test_a_retry_after_in_the_exception_s_headers_is_waited() -> None:
+    limited = ApiException(status=429, body=json.dumps(error("E429", "Too many requests sent.")))
+    limited.headers = {"Retry-After": "3"}  # as ApiException keeps http_resp.getheaders()
+    state = tenacity.RetryCallState(tenacity.Retrying(), None, (), {})
+    state.set_exception((ApiException, limited, None))
+    assert normalizer.wait_vendor()(state) == 3.0
+    limited.headers = None
+    assert normalizer.wait_vendor(normalizer.RetryPolicy(random=lambda: 0.5))(state) == 0.5

@@ -133,3 +133,18 @@ def test_a_messages_api_rate_limit_is_retried_exactly_as_the_transport_would() -
     assert sent.message_uuid == accepted["message_uuid"]
     answers = [(429, throttled), (202, accepted)]
     assert requests_sent == 2 == transport_attempts("vonage", "POST", MESSAGES_URL, answers)
+
+
+def test_a_retry_after_the_sdk_keeps_is_waited_as_the_transport_waits_it() -> None:
+    throttled = {"type": "https://developer.nexmo.com/api-errors#throttled", "title": "Throttled"}
+    accepted = {"message_uuid": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"}
+    waits: list[float] = []
+    with responses.RequestsMock() as mock:
+        mock.add(
+            responses.POST, MESSAGES_URL, json=throttled, status=429, headers={"Retry-After": "7"}
+        )
+        mock.add(responses.POST, MESSAGES_URL, json=accepted, status=202)
+        client = vonage()
+        retry = retrying().copy(sleep=waits.append)
+        retry(lambda: client.messages.send(Sms(to="447700900000", from_="Acme", text="hi")))
+    assert waits == [7.0]  # the vendor's own pause, not the busy category's pace
