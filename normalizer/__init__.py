@@ -31,6 +31,7 @@ from ._outcome import Item, Match, Outcome, outcome_of
 from ._redact import Redactor
 from ._registry import MappingWarning, Registry, register_mappings
 from ._retry import RetryPolicy, retry_if_retryable, stop_vendor, wait_vendor
+from ._sdk import classify_exception
 from ._store import CircuitBreaker, LocalState
 from ._telemetry import Telemetry
 from ._transports import AsyncNormalizingTransport, NormalizingTransport, raise_for_outcome
@@ -77,6 +78,7 @@ __all__ = [
     "__version__",
     "classify",
     "classify_callback",
+    "classify_exception",
     "classify_many",
     "lookup",
     "outcome_of",

@@ -141,7 +141,7 @@ def lookup(
 
 def classify(
     vendor: str,
-    body: Body,
+    body: Body | Any,
     *,
     status_code: int = 200,
     url: str | None = None,
@@ -152,9 +152,10 @@ def classify(
 ) -> Outcome:
     """Classify a vendor response or webhook payload.
 
-    ``body`` may be bytes, str, or already-parsed JSON. When ``product`` is None and ``url`` is
-    given, the product comes from the mapping's selectors, which may also read the request's
-    ``headers`` (Tencent's ``X-TC-Action``).
+    ``body`` may be bytes, str, already-parsed JSON, or what a vendor's SDK returned (a Tea,
+    Tencent Cloud, pydantic or Twilio model, converted as its ``[sdk]`` table says). When
+    ``product`` is None and ``url`` is given, the product comes from the mapping's selectors,
+    which may also read the request's ``headers`` (Tencent's ``X-TC-Action``).
 
     A body longer than ``max_body_size`` (bytes; characters for a str), the cap the clients
     read responses up to, is never parsed: as for a client, the HTTP status decides, and a
@@ -171,13 +172,22 @@ def classify(
     if body.__class__ is bytes:
         if len(body) > max_body_size:
             return classify_unread(mapping, status_code, path, chosen, max_body_size)
-    elif _oversized(body, max_body_size):
-        return classify_unread(mapping, status_code, path, chosen, max_body_size)
+    else:
+        if body.__class__ not in _READ_AS_IS:  # maybe an SDK's response model
+            from ._sdk import sdk_document  # imports this module: here, not at its top
+
+            body, status_code = sdk_document(mapping, body, status_code)
+        if _oversized(body, max_body_size):
+            return classify_unread(mapping, status_code, path, chosen, max_body_size)
     if chosen is None and path is None:
         scope = reader._unrouted or reader.scope(None, False)
     else:
         scope = reader.scope(chosen, path is not None)
     return scope.parse(body, status_code, path)
+
+
+_READ_AS_IS = frozenset({str, dict, list, bytearray, memoryview, type(None)})
+"""Body types read as they are; anything else may be an SDK's model, converted first."""
 
 
 def classify_many(

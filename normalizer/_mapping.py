@@ -581,6 +581,8 @@ class VendorMapping:
     callbacks: tuple[_callback_spec.Callback, ...] = ()
     """The callbacks the vendor posts (``[[callbacks]]``): their shapes and signatures,
     read by :func:`normalizer.classify_callback`."""
+    sdk: Sdk = dataclasses.field(default_factory=lambda: Sdk())
+    """How the vendor's own SDKs carry its answers: their exceptions and response models."""
     compiled: Any = dataclasses.field(default=None, init=False, repr=False, compare=False)
     """What classification needs, derived from the fields above when the vendor is first
     classified (``normalizer._classify.compiled``); never pickled."""
@@ -972,6 +974,7 @@ def _check_document(doc: dict[str, Any], path: str | Path | None) -> None:
             "redact",
             "resend",
             "callbacks",
+            "sdk",
         ),
     )
     fmt = doc.get("format")
@@ -1016,6 +1019,8 @@ def _check_document(doc: dict[str, Any], path: str | Path | None) -> None:
         _check_redact(ck, doc["redact"])
     if "resend" in doc:
         _check_resend(ck, doc["resend"], overlay=overlay)
+    if "sdk" in doc:
+        check_sdk(ck, doc["sdk"])
     for key, product in _sections(
         ck, doc, "products", "product", ("inherit", "envelope", *_TABLE_KEYS)
     ):
@@ -1404,6 +1409,8 @@ def merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
         }
     if "callbacks" in overlay:  # an overlay's come first and replace the vendor's of their id
         out["callbacks"] = [*overlay["callbacks"], *base.get("callbacks", [])]
+    if "sdk" in overlay:
+        out["sdk"] = merge_sdk(base.get("sdk", {}), overlay["sdk"])
     if "redact" in overlay:  # an overlay adds secrets; it never unmasks the vendor's
         old = base.get("redact", {})
         out["redact"] = {
@@ -1621,6 +1628,7 @@ def build(doc: dict[str, Any], files: Sequence[str]) -> VendorMapping:
         rate=parse_rate(vendor["rate"]) if "rate" in vendor else None,
         resend=_resend(doc.get("resend", {})),
         callbacks=_callback_spec.build(b.ck, doc.get("callbacks", ()), products),
+        sdk=build_sdk(b.ck, doc.get("sdk", {}), products),
     )
     _check_success(b.ck, mapping)
     return mapping
@@ -1746,3 +1754,169 @@ def load_file(path: str | Path) -> VendorMapping:
             "an overlay needs the vendor it extends: register it instead of loading it alone",
         )
     return build(doc, (str(path),))
+
+
+# --- vendor SDKs: [sdk] ----------------------------------------------------------------------
+#
+# Which exception classes of a vendor's own SDK carry its answers, and in which attributes;
+# which response models its SDK returns, and where their content sits in the vendor's JSON.
+# Data, so that a new SDK (or a new major version) is a file change: normalizer._sdk reads it.
+
+_ATTR = _Lazy(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+_DOTTED_CLASS = _Lazy(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+\Z")
+_SDK_ATTRS = ("code", "message", "status", "request_id", "body", "url", "headers", "wraps")
+_SDK_ERROR_KEYS = ("classes", *_SDK_ATTRS, "text", "product", "transport", "source")
+_SDK_MODEL_KEYS = ("classes", "body", "status", "at", "product", "source")
+
+
+@frozen_value
+class SdkError:
+    """One family of an SDK's exceptions (``[[sdk.errors]]``): the attributes (dotted paths,
+    the first holding a value wins) that carry the vendor's answer."""
+
+    classes: tuple[str, ...]
+    """Module-qualified class names, matched along the exception's MRO (never imported)."""
+    code: tuple[str, ...] = ()
+    message: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    """The HTTP status of the answer."""
+    request_id: tuple[str, ...] = ()
+    body: tuple[str, ...] = ()
+    """The vendor's whole response body (parsed, text or bytes): read as a response is."""
+    url: tuple[str, ...] = ()
+    """The request's URL: selects the product as for a response."""
+    headers: tuple[str, ...] = ()
+    """The answer's HTTP headers (a mapping): a Retry-After in them is waited as the
+    transports wait it."""
+    wraps: tuple[str, ...] = ()
+    """Attributes holding another exception the SDK wrapped (besides ``__cause__``)."""
+    text: re.Pattern[str] | None = None
+    """A pattern over ``str(exc)`` with groups ``code`` (and ``message``), for an SDK that
+    puts the vendor's code only in its exception's text."""
+    product: str | None = None
+    """The product every exception of these classes belongs to."""
+    transport: frozenset[str] = frozenset()
+    """Codes the SDK raises for a transport failure (no answer): its cause decides."""
+    source: str = ""
+
+
+@frozen_value
+class SdkModel:
+    """One family of an SDK's response models (``[[sdk.models]]``)."""
+
+    classes: tuple[str, ...]
+    body: tuple[str, ...] = ()
+    """Attributes holding the response body's model, when the model wraps a whole response."""
+    status: tuple[str, ...] = ()
+    """Attributes holding the HTTP status, when the model carries one."""
+    at: str = ""
+    """The dotted JSON path where the model's content sits in the vendor's JSON (Tencent's
+    ``Response``); empty: the model is the whole document."""
+    product: str | None = None
+    source: str = ""
+
+
+@frozen_value
+class Sdk:
+    """A vendor's ``[sdk]`` table: empty for a vendor without one."""
+
+    errors: tuple[SdkError, ...] = ()
+    models: tuple[SdkModel, ...] = ()
+    source: str = ""
+
+
+def check_sdk(ck: _Checker, value: object) -> None:
+    """``[sdk]``: ``[[sdk.errors]]`` and ``[[sdk.models]]``, each naming its classes (dotted,
+    module-qualified) and its source; attribute names are dotted Python identifiers."""
+    sdk = ck.table(value, "sdk")
+    ck.keys(sdk, "sdk", ("source", "errors", "models"))
+    if "source" in sdk:
+        ck.string(sdk["source"], "sdk.source")
+    for field, allowed in (("errors", _SDK_ERROR_KEYS), ("models", _SDK_MODEL_KEYS)):
+        for i, raw in enumerate(ck.array(sdk.get(field, []), f"sdk.{field}")):
+            key = f"sdk.{field}[{i}]"
+            spec = ck.table(raw, key)
+            ck.keys(spec, key, allowed)
+            if "source" in spec:
+                ck.string(spec["source"], f"{key}.source")
+            elif "source" not in sdk:
+                raise ck.fail(f"{key}.source", "missing: say which SDK file these come from")
+            classes = ck.strings(spec.get("classes", []), f"{key}.classes")
+            if not classes:
+                raise ck.fail(f"{key}.classes", "must list at least one class")
+            for j, name in enumerate(classes):
+                if not _DOTTED_CLASS.match(name):
+                    raise ck.fail(
+                        f"{key}.classes[{j}]",
+                        f"{name!r} is not a module-qualified class name (package.module.Class)",
+                    )
+            for attr in _SDK_ATTRS:
+                if attr not in spec or attr not in allowed:
+                    continue
+                for j, name in enumerate(ck.strings(spec[attr], f"{key}.{attr}")):
+                    if not _ATTR.match(name):
+                        raise ck.fail(f"{key}.{attr}[{j}]", f"{name!r} is not a dotted attribute")
+            if "at" in spec:
+                at = ck.string(spec["at"], f"{key}.at")
+                if any(not seg.strip() or seg != seg.strip() for seg in at.split(".")):
+                    raise ck.fail(f"{key}.at", f"{at!r} is not a dotted path")
+            if "product" in spec:
+                ck.string(spec["product"], f"{key}.product")
+            if "transport" in spec:
+                ck.codes(spec["transport"], f"{key}.transport")
+            if "text" in spec:
+                text = ck.string(spec["text"], f"{key}.text")
+                try:
+                    pattern = re.compile(text)
+                except re.error as exc:
+                    raise ck.fail(f"{key}.text", f"not a regular expression: {exc}") from None
+                if "code" not in pattern.groupindex:
+                    raise ck.fail(f"{key}.text", "needs a group named 'code': (?P<code>...)")
+            if field == "errors" and not any(
+                k in spec for k in ("code", "status", "body", "text", "wraps", "transport")
+            ):
+                raise ck.fail(key, "reads nothing: give code, status, body, text or wraps")
+
+
+def merge_sdk(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """An overlay's ``[sdk]`` entries are tried before the vendor's (a newer SDK first)."""
+    out = {**base, **{k: v for k, v in overlay.items() if k not in ("errors", "models")}}
+    for field in ("errors", "models"):
+        out[field] = [*overlay.get(field, []), *base.get(field, [])]
+    return out
+
+
+def build_sdk(ck: _Checker, spec: Mapping[str, Any], products: Mapping[str, Any]) -> Sdk:
+    """The checked ``[sdk]`` table as values; a ``product`` must be one of the vendor's."""
+    default = spec.get("source", "")
+
+    def product(raw: Mapping[str, Any], key: str) -> str | None:
+        pid = raw.get("product")
+        if pid is not None and pid not in products:
+            known = ", ".join(products) or "(none)"
+            raise ck.fail(f"{key}.product", f"no product {pid!r} (products: {known})")
+        return pid
+
+    errors = tuple(
+        SdkError(
+            classes=tuple(raw["classes"]),
+            **{attr: tuple(raw.get(attr, ())) for attr in _SDK_ATTRS},
+            text=re.compile(raw["text"]) if "text" in raw else None,
+            product=product(raw, f"sdk.errors[{i}]"),
+            transport=frozenset(raw.get("transport", ())),
+            source=raw.get("source", default),
+        )
+        for i, raw in enumerate(spec.get("errors", ()))
+    )
+    models = tuple(
+        SdkModel(
+            classes=tuple(raw["classes"]),
+            body=tuple(raw.get("body", ())),
+            status=tuple(raw.get("status", ())),
+            at=raw.get("at", ""),
+            product=product(raw, f"sdk.models[{i}]"),
+            source=raw.get("source", default),
+        )
+        for i, raw in enumerate(spec.get("models", ()))
+    )
+    return Sdk(errors, models, default)

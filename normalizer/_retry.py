@@ -33,6 +33,8 @@ from ._mapping import Resend
 from ._outcome import RESEND_KEY, Outcome, outcome_of
 from ._registry import default_registry
 from ._router import REQUEST_KEY, target_of
+from ._sdk import answer as sdk_answer
+from ._sdk import transport_failure, vendor_error_in
 from ._store import Admission
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
@@ -372,8 +374,8 @@ def resend_safety(attempt: Attempt, policy: RetryPolicy) -> str | None:
     header the vendor does not honour, or a reference it only echoes back, proves nothing.
     """
     request = attempt.request
-    if request is None:
-        return None
+    if request is None:  # a bare Outcome, an SDK's answer: only the caller's word is known
+        return "idempotent" if policy.idempotent else None
     said = _said(request)
     if said is None:
         said = policy.idempotent
@@ -497,14 +499,18 @@ async def _no_async_sleep(seconds: float) -> None:
 # --- the strategies, as tenacity's: the transports' retries and users' own decorators ---------
 
 
-def _attempt_in(state: tenacity.RetryCallState) -> Attempt | None:
+def _attempt_in(state: tenacity.RetryCallState, hint: _Hint = None) -> Attempt | None:
     """The tenacity attempt as normalizer sees it: the transports' own :class:`Attempt`, or
-    what user code returned or raised (a Response, an Outcome, a VendorError)."""
+    what user code returned or raised (a Response, an Outcome, a VendorError, a vendor SDK's
+    exception: ``hint`` is the vendor and product it was asked to read those as)."""
     assert state.outcome is not None
     if state.outcome.failed:
         exc = state.outcome.exception()
         if not isinstance(exc, VendorError):
-            return None
+            inner = vendor_error_in(exc) if exc is not None else None
+            if inner is None:
+                return None if exc is None else _sdk_attempt(exc, state, hint)
+            exc = inner  # an SDK wrapped a normalizer transport's error: judged as it
         rules = _rules_for(exc.outcome, exc.response)
         return Attempt(
             exc.request,
@@ -531,6 +537,39 @@ def _attempt_in(state: tenacity.RetryCallState) -> Attempt | None:
     if isinstance(result, Outcome):
         number = state.attempt_number
         return Attempt(None, number, outcome=result, elapsed=state.seconds_since_start)
+    return None
+
+
+_Hint = tuple[str | None, str | None] | None
+"""The vendor and product a user's strategy reads SDK exceptions as (None: any vendor's)."""
+
+
+def _sdk_attempt(exc: BaseException, state: tenacity.RetryCallState, hint: _Hint) -> Attempt | None:
+    """A vendor SDK's exception as an attempt: the answer it carries (there is no request:
+    only an answer the vendor refused before acting is resent, unless the policy's
+    ``idempotent`` says every call may be; the answer's headers, where the SDK keeps them,
+    give its Retry-After), else the transport failure it wraps, judged as the transports
+    judge httpx's (never sent, or may have acted); None for anything else."""
+    vendor, product = hint or (None, None)
+    found = sdk_answer(exc, vendor=vendor, product=product)
+    number, elapsed = state.attempt_number, state.seconds_since_start
+    if found is not None:
+        outcome, headers, mapping = found
+        response = None
+        if headers:  # only for its wait headers: Retry-After, then the vendor's own
+            response = httpx.Response(outcome.http_status or 200, headers=dict(headers))
+        return Attempt(
+            None,
+            number,
+            response,
+            outcome,
+            elapsed=elapsed,
+            resend=_rules_for(outcome),
+            wait_headers=("retry-after", *(mapping.envelope.retry_after if mapping else ())),
+        )
+    failure = transport_failure(exc, vendor=vendor)
+    if failure is not None:
+        return Attempt(None, number, exception=failure, elapsed=elapsed)
     return None
 
 
@@ -562,18 +601,31 @@ class retry_if_retryable(tenacity.retry_base):
     """Retry as the transports do: while the call raised a :class:`VendorError`, or returned a
     response (or :class:`Outcome`), whose failure may be sent again (:func:`resendable`).
 
-    The request comes from the error or the response; without one (a bare Outcome) only an
-    outcome the vendor refused before acting is retried. How long to wait is
+    A vendor SDK's exception is read with :func:`normalizer.classify_exception` (``vendor``
+    and ``product`` narrow it, as there); a transport failure it wraps is judged as the
+    transports judge httpx's: resent when it never left, not when it may have acted.
+
+    The request comes from the error or the response; without one (a bare Outcome, an SDK's
+    exception) only an outcome the vendor refused before acting is retried, unless the
+    policy says every call may be resent (``RetryPolicy(idempotent=True)``). How long to wait is
     :class:`wait_vendor`'s, when to stop :class:`stop_vendor`'s (or your own ``stop``).
     Compose with ``|`` and ``&``.
     """
 
-    def __init__(self, policy: RetryPolicy | None = None, rules: Rules = NO_RULES) -> None:
+    def __init__(
+        self,
+        policy: RetryPolicy | None = None,
+        rules: Rules = NO_RULES,
+        *,
+        vendor: str | None = None,
+        product: str | None = None,
+    ) -> None:
         self.policy = policy or _DEFAULT_POLICY
         self.rules = rules
+        self.hint: _Hint = (vendor, product)
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        attempt = _attempt_in(retry_state)
+        attempt = _attempt_in(retry_state, self.hint)
         return attempt is not None and resendable(attempt, self.policy, self.rules).retry
 
 
@@ -581,12 +633,20 @@ class wait_vendor(wait_base):
     """Wait as the transports do (:func:`wait_for`): the vendor's Retry-After or the
     category's pace (full jitter). Compose with tenacity's own waits using ``+``."""
 
-    def __init__(self, policy: RetryPolicy | None = None, rules: Rules = NO_RULES) -> None:
+    def __init__(
+        self,
+        policy: RetryPolicy | None = None,
+        rules: Rules = NO_RULES,
+        *,
+        vendor: str | None = None,
+        product: str | None = None,
+    ) -> None:
         self.policy = policy or _DEFAULT_POLICY
         self.rules = rules
+        self.hint: _Hint = (vendor, product)
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        attempt = _attempt_in(retry_state)
+        attempt = _attempt_in(retry_state, self.hint)
         if attempt is None:
             return self.policy.backoff(None, retry_state.attempt_number)
         # a longer pause is :class:`stop_vendor`'s to refuse; a decorator without it still
@@ -600,14 +660,22 @@ class stop_vendor(tenacity.stop.stop_base):
     take), or one that would pass the ``deadline`` (counted from the first attempt). Compose
     with tenacity's own stops using ``|``."""
 
-    def __init__(self, policy: RetryPolicy | None = None, rules: Rules = NO_RULES) -> None:
+    def __init__(
+        self,
+        policy: RetryPolicy | None = None,
+        rules: Rules = NO_RULES,
+        *,
+        vendor: str | None = None,
+        product: str | None = None,
+    ) -> None:
         self.policy = policy or _DEFAULT_POLICY
         if rules.max_attempts is None:
             rules = rules._replace(max_attempts=self.policy.max_attempts)
         self.rules = rules
+        self.hint: _Hint = (vendor, product)
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        attempt = _attempt_in(retry_state)
+        attempt = _attempt_in(retry_state, self.hint)
         if attempt is None:
             return retry_state.attempt_number >= (self.rules.max_attempts or 1)
         delay = wait_for(attempt, self.policy, self.rules)[0]  # the vendor's own ask, uncut

@@ -46,6 +46,7 @@ GUIDES = [
     "mappings.md",
     "adding-a-vendor.md",
     "limitations.md",
+    "sdks.md",
     "reference/api.md",
 ]
 
