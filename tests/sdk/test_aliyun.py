@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 import responses
+import tenacity
 from alibabacloud_dysmsapi20170525 import models as sms_models
 from alibabacloud_dysmsapi20170525.client import Client
 from alibabacloud_tea_openapi import models as open_api_models
@@ -90,7 +91,7 @@ def test_a_raised_error_reads_its_body(
     [
         ("isv.MOBILE_NUMBER_ILLEGAL", "invalid mobile number", Category.VALIDATION, False),
         ("isv.AMOUNT_NOT_ENOUGH", "账户余额不足", Category.BILLING, False),
-        ("isv.BUSINESS_LIMIT_CONTROL", "触发天级流控Permits:10", Category.VALIDATION, False),
+        ("isv.BUSINESS_LIMIT_CONTROL", "触发天级流控Permits:10", Category.BILLING, False),  # quota
         ("isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1", Category.BUSY, True),
     ],
     ids=["validation", "billing", "day-limit", "minute-limit"],
@@ -118,12 +119,16 @@ def test_a_busy_answer_is_retried_and_the_sdk_signs_each_attempt_anew() -> None:
     assert len(set(nonces)) == 2  # a fresh SignatureNonce: the transport could not do this
 
 
-def test_a_minute_limit_returned_in_the_model_is_retried() -> None:
+def test_a_minute_limit_returned_in_the_model_waits_its_window_or_stops() -> None:
+    """The per-number minute limit names its window (60 s, issue 31): the helpers wait it, and
+    with the policy's 60 s deadline it leaves no time, so the call stops after one request
+    rather than sending again early into the same limit."""
     answers = [(200, answer("isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1")), (200, OK)]
-    outcome, nonces = send(answers)
-    assert isinstance(outcome, Outcome)
-    assert outcome.ok
-    assert len(nonces) == 2
+    result, nonces = send(answers)
+    assert isinstance(result, tenacity.RetryError)
+    last = result.last_attempt.result()
+    assert (last.category, last.retry_after) == (Category.BUSY, 60.0)
+    assert len(nonces) == 1
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,7 @@ def test_a_per_number_limit_in_the_returned_model_is_an_item() -> None:
     (failed,) = outcome.failed_items
     assert (failed.code, failed.category, failed.number) == (
         "LimitExceeded.PhoneNumberDailyLimit",
-        Category.VALIDATION,
+        Category.BILLING,  # a per-number daily quota (issue 31), of recipient scope
         "*********8001",
     )
     assert failed.recipient == "+8613800138001"
