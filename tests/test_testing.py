@@ -287,6 +287,35 @@ SHAPES: list[tuple[str, str | None, str | int, int, object, Category]] = [
         {"statusCode": "160038", "statusMsg": "【短信】短信验证码发送过频繁"},
         Category.BUSY,  # a frequency limit (issue 31)
     ),
+    # Plivo, Sinch, Clickatell (issue 32): normalizer/testing.py has no _SHAPES entry for them
+    # yet, so vendor_response writes their envelope's first paths with HTTP 200. Plivo's message
+    # record (GET .../Message/{uuid}/) carries error_code with HTTP 200
+    # (https://plivo.com/docs/messaging/troubleshooting/error-codes)
+    ("plivo", None, "30", 200, {"error_code": "30", "error": "Spam detected"}, Category.VALIDATION),
+    # Sinch's {"code", "text"} body (documented with HTTP 400/403:
+    # https://developers.sinch.com/docs/sms/api-reference/status-codes)
+    (
+        "sinch",
+        None,
+        "syntax_invalid_json",
+        200,
+        {
+            "code": "syntax_invalid_json",
+            "text": "The JSON in the request is invalid or does not conform to the API "
+            "specification.",
+        },
+        Category.VALIDATION,
+    ),
+    # Clickatell One API {"error": {"code", "description"}} (documented with HTTP 400 for 43:
+    # https://docs.clickatell.com/channels/one-api/one-api-errors-table/)
+    (
+        "clickatell",
+        "platform",
+        43,
+        200,
+        {"error": {"code": 43, "description": "Rate limit"}},
+        Category.BUSY,
+    ),
 ]
 
 
