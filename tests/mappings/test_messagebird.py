@@ -203,3 +203,54 @@ def test_access_key_query_parameter_is_masked() -> None:
     redactor = normalizer.Redactor().extended(keys=mapping.redact.keys)
     masked = redactor.url("https://rest.messagebird.com/balance?access_key=live_abc123")
     assert "live_abc123" not in masked
+
+
+# ---------------------------------------------------------------- Bird's Channels API
+# https://docs.bird.com/api/channels-api/message-status-and-interactions/message-failure-codes
+
+CHANNEL_MESSAGE = "https://api.bird.com/workspaces/w1/channels/c1/messages/m1"
+
+
+def test_channels_failure_code_is_read() -> None:
+    # the page's example message
+    body = {
+        "id": "m1",
+        "status": "delivery_failed",
+        "reason": "details: unknown subscriber; reason: unknown_subscriber; code: 1",
+        "direction": "outgoing",
+        "details": "unknown_subscriber",
+        "failure": {"code": 15005, "source": {"name": "sms-messagebird", "code": "1"}},
+    }
+    o = call(200, body, CHANNEL_MESSAGE)
+    assert (o.vendor, o.product, o.code, o.category) == (VENDOR, "channels", "15005", "validation")
+    assert o.delivery_outcome is True
+
+
+def test_channels_failed_status_without_a_code_is_unknown() -> None:
+    o = call(200, {"id": "m1", "status": "sending_failed"}, CHANNEL_MESSAGE)
+    assert (o.category, o.matched) == (Category.UNKNOWN, Match.FIELD)
+
+
+def test_channels_accepted_message_is_ok() -> None:
+    # "202 Message was accepted for processing"
+    o = call(
+        202,
+        {"id": "m1", "status": "accepted"},
+        "https://api.bird.com/workspaces/w1/channels/c1/messages",
+    )
+    assert (o.product, o.category, o.request_id) == ("channels", Category.OK, "m1")
+
+
+def test_rest_numbers_are_not_read_on_bird_channels() -> None:
+    # REST code 2 (access key) means nothing to the Channels API: the HTTP status decides
+    o = call(403, errors(2, "Request not allowed (incorrect access_key)"), CHANNEL_MESSAGE)
+    assert (o.product, o.matched) == ("channels", Match.HTTP_STATUS)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://bird.com/en-us/docs/guides/errors", "https://docs.bird.com/api/channels-api"]
+)
+def test_bird_web_pages_are_not_claimed(url: str) -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, text="<html></html>"))
+    with normalizer.Client(transport=transport, retry=None) as client:
+        assert normalizer.outcome_of(client.get(url)) is None
