@@ -255,6 +255,39 @@ SHAPES: list[tuple[str, str | None, str | int, int, object, Category]] = [
         {"code": 10403, "message": "Task name already exists."},
         Category.VALIDATION,
     ),
+    # issue 32's vendors (sources in their mapping files' headers): the errorMessage "None" of
+    # Africa's Talking's Voice answers; an Exotel SMSMessage; a message of Bird's Channels API
+    # with a failure; a Gupshup failed message event
+    ("africastalking", None, "None", 200, {"errorMessage": "None"}, Category.OK),
+    (
+        "exotel",
+        None,
+        23035,
+        200,
+        {
+            "SMSMessage": {
+                "DetailedStatusCode": 23035,
+                "DetailedStatus": "FAILED_SUBSCRIBER_UNAVAILABLE",
+            }
+        },
+        Category.BUSY,
+    ),
+    (
+        "messagebird",
+        "channels",
+        15005,
+        200,
+        {"failure": {"code": 15005}, "reason": "unknown_subscriber"},
+        Category.VALIDATION,
+    ),
+    (
+        "gupshup",
+        "events",
+        1002,
+        200,
+        {"payload": {"payload": {"code": 1002, "reason": "Number Not Exist On WhatsApp"}}},
+        Category.VALIDATION,
+    ),
     (
         "onbuka",
         "sms",
