@@ -2,8 +2,8 @@
 
 The corpus is read by ``benchmarks/accuracy.py``; these tests keep every record well formed and
 sourced, keep the holdout clean of material a mapping already cites, make sure reading the whole
-corpus never crashes, and check the issue's floors on the holdout (expected to fail until the
-mapping fixes land: ``xfail(strict=False)`` flips to a pass by itself then).
+corpus never crashes, and check the issue's floors on the holdout (95% right with the vendor named,
+90% auto-detected).
 """
 
 from __future__ import annotations
@@ -104,11 +104,6 @@ def test_the_benchmark_script_prints_its_table(capsys: pytest.CaptureFixture[str
         assert heading in out
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 31's floors (95% named, 90% auto-detected) are not met on the holdout yet: "
-    "the mapping fixes of the other engineers are to land (run benchmarks/accuracy.py)",
-)
 def test_the_holdout_meets_the_floors() -> None:
     report = accuracy.measure(RECORDS, splits=("holdout",))
     named, auto = report.named["holdout", "all"], report.auto["holdout", "all"]

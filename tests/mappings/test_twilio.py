@@ -522,3 +522,25 @@ def test_daily_caps_are_billing_and_never_slow_the_account() -> None:
     for code in ("30023", "30027", "63038"):
         found = lookup(VENDOR, code)
         assert (found.category, found.retryable) == (Category.BILLING, False), code
+
+
+def test_a_logged_alert_or_notification_is_no_failure_of_the_request_that_fetched_it() -> None:
+    """Monitor Alerts and Notifications log past errors (their ``error_code`` is the logged
+    one): fetching them succeeded. Bodies: twilio-python's tests/integration/monitor/v1/
+    test_alert.py and tests/integration/api/v2010/account/test_notification.py."""
+    alert = {"account_sid": "AC1", "alert_text": "Msg&ErrorCode=11200", "error_code": "11200",
+             "log_level": "error", "sid": "NO1"}  # fmt: skip
+    notification = {"account_sid": "AC1", "error_code": "11200", "log": "0", "sid": "NO1"}
+    monitor = "https://monitor.twilio.com/v1/Alerts/NO1"
+    api = "https://api.twilio.com/2010-04-01/Accounts/AC1/Notifications/NO1.json"
+    for url, body in ((monitor, alert), (api, notification)):
+        outcome = normalizer.classify("twilio", body, url=url)
+        assert (outcome.product, outcome.ok) == ("logs", True)
+    error = {"code": 20404, "message": "The requested resource was not found", "status": 404}
+    assert (
+        normalizer.classify("twilio", error, url=monitor, status_code=404).category == "not_found"
+    )
+    # the same field on a Message resource is that message's failure
+    message = {"sid": "SM1", "status": "undelivered", "error_code": 30003}
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/SM1.json"
+    assert not normalizer.classify("twilio", message, url=url).ok
