@@ -316,6 +316,22 @@ _SHAPES: dict[tuple[str, str | None], _Shape] = {
         ),
         numeric=False,
     ),
+    ("sinch", None): _Shape(
+        source="https://developers.sinch.com/docs/sms/api-reference/status-codes (400 and 403 "
+        "answer {code, text}; which code comes with which status, as listed there)",
+        bodies=(_Body("error", {"code": _CODE, "text": _MESSAGE}),),
+        statuses={**_ERROR_STATUS, "validation": 400},
+        codes={"unknown_group": 403, "unknown_campaign": 403, "missing_callback_url": 403},
+        numeric=False,
+    ),
+    ("clickatell", "platform"): _Shape(
+        source="https://docs.clickatell.com/channels/one-api/one-api-errors-table/ (One API "
+        "error {code, description}; 43 Rate limit with HTTP 400)",
+        bodies=(_Body("error", {"error": {"code": _CODE, "description": _MESSAGE}}),),
+        statuses={**_ERROR_STATUS, "validation": 400},
+        codes={"43": 400},
+        numeric=True,
+    ),
     ("sms_ru", None): _Shape(
         source="https://sms.ru/api/send (json=1: status, status_code, status_text; HTTP 200)",
         bodies=(

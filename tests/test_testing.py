@@ -320,10 +320,8 @@ SHAPES: list[tuple[str, str | None, str | int, int, object, Category]] = [
         {"statusCode": "160038", "statusMsg": "【短信】短信验证码发送过频繁"},
         Category.BUSY,  # a frequency limit (issue 31)
     ),
-    # Plivo, Sinch, Clickatell (issue 32): normalizer/testing.py has no _SHAPES entry for them
-    # yet, so vendor_response writes their envelope's first paths with HTTP 200. Plivo's message
-    # record (GET .../Message/{uuid}/) carries error_code with HTTP 200
-    # (https://plivo.com/docs/messaging/troubleshooting/error-codes)
+    # Plivo's message record (GET .../Message/{uuid}/) carries error_code with HTTP 200
+    # (https://plivo.com/docs/messaging/troubleshooting/error-codes): its envelope, as written
     ("plivo", None, "30", 200, {"error_code": "30", "error": "Spam detected"}, Category.VALIDATION),
     # Sinch's {"code", "text"} body (documented with HTTP 400/403:
     # https://developers.sinch.com/docs/sms/api-reference/status-codes)
@@ -331,7 +329,7 @@ SHAPES: list[tuple[str, str | None, str | int, int, object, Category]] = [
         "sinch",
         None,
         "syntax_invalid_json",
-        200,
+        400,
         {
             "code": "syntax_invalid_json",
             "text": "The JSON in the request is invalid or does not conform to the API "
@@ -339,13 +337,25 @@ SHAPES: list[tuple[str, str | None, str | int, int, object, Category]] = [
         },
         Category.VALIDATION,
     ),
+    (
+        "sinch",
+        None,
+        "unknown_group",
+        403,
+        {
+            "code": "unknown_group",
+            "text": "A referenced group ID is unknown. This could happen if the ID is invalid or "
+            "if the group has been deleted.",
+        },
+        Category.NOT_FOUND,
+    ),
     # Clickatell One API {"error": {"code", "description"}} (documented with HTTP 400 for 43:
     # https://docs.clickatell.com/channels/one-api/one-api-errors-table/)
     (
         "clickatell",
         "platform",
         43,
-        200,
+        400,
         {"error": {"code": 43, "description": "Rate limit"}},
         Category.BUSY,
     ),
