@@ -53,7 +53,6 @@ def test_send_answer_one_number() -> None:
     assert o.product == "sms"
     assert o.code == "0"
     assert o.category is Category.OK
-    assert o.request_id == "12345"
 
 
 def test_send_on_moderation_is_accepted() -> None:
