@@ -359,6 +359,19 @@ SHAPES: list[tuple[str, str | None, str | int, int, object, Category]] = [
         {"error": {"code": 43, "description": "Rate limit"}},
         Category.BUSY,
     ),
+    # issue 32: SMSC.ru's fmt=3 error {"error": "описание", "error_code": N}, always HTTP 200
+    ("smsc", None, 2, 200, {"error_code": 2, "error": "Неверный логин или пароль."}, Category.AUTH),
+    # SMS Aero v1 {"result": "reject", "reason": ...} (smsaero_python check_response)
+    ("smsaero", None, "reject", 200, {"result": "reject", "reason": "reject"}, Category.VALIDATION),
+    (
+        "huawei_sms",
+        None,
+        "E000510",
+        200,
+        {"code": "E000510", "description": "The SMS fails to be sent. For details, see status."},
+        Category.VALIDATION,
+    ),
+    ("submail", None, "101", 200, {"code": "101", "msg": "不正确的 APP ID"}, Category.AUTH),
 ]
 
 
