@@ -597,7 +597,24 @@ def _request_of(response: httpx.Response) -> httpx.Request | None:
         return None
 
 
-class retry_if_retryable(tenacity.retry_base):
+class _Strategy:
+    """What the three tenacity strategies below are built from: the policy and rules they
+    judge by, and the vendor/product hint for an SDK's exception."""
+
+    def __init__(
+        self,
+        policy: RetryPolicy | None = None,
+        rules: Rules = NO_RULES,
+        *,
+        vendor: str | None = None,
+        product: str | None = None,
+    ) -> None:
+        self.policy = policy or _DEFAULT_POLICY
+        self.rules = rules
+        self.hint: _Hint = (vendor, product)
+
+
+class retry_if_retryable(_Strategy, tenacity.retry_base):
     """Retry as the transports do: while the call raised a :class:`VendorError`, or returned a
     response (or :class:`Outcome`), whose failure may be sent again (:func:`resendable`).
 
@@ -612,38 +629,14 @@ class retry_if_retryable(tenacity.retry_base):
     Compose with ``|`` and ``&``.
     """
 
-    def __init__(
-        self,
-        policy: RetryPolicy | None = None,
-        rules: Rules = NO_RULES,
-        *,
-        vendor: str | None = None,
-        product: str | None = None,
-    ) -> None:
-        self.policy = policy or _DEFAULT_POLICY
-        self.rules = rules
-        self.hint: _Hint = (vendor, product)
-
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         attempt = _attempt_in(retry_state, self.hint)
         return attempt is not None and resendable(attempt, self.policy, self.rules).retry
 
 
-class wait_vendor(wait_base):
+class wait_vendor(_Strategy, wait_base):
     """Wait as the transports do (:func:`wait_for`): the vendor's Retry-After or the
     category's pace (full jitter). Compose with tenacity's own waits using ``+``."""
-
-    def __init__(
-        self,
-        policy: RetryPolicy | None = None,
-        rules: Rules = NO_RULES,
-        *,
-        vendor: str | None = None,
-        product: str | None = None,
-    ) -> None:
-        self.policy = policy or _DEFAULT_POLICY
-        self.rules = rules
-        self.hint: _Hint = (vendor, product)
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
         attempt = _attempt_in(retry_state, self.hint)
@@ -654,7 +647,7 @@ class wait_vendor(wait_base):
         return min(wait_for(attempt, self.policy, self.rules)[0], self.policy.max_retry_after)
 
 
-class stop_vendor(tenacity.stop.stop_base):
+class stop_vendor(_Strategy, tenacity.stop.stop_base):
     """Stop as the transports do (:func:`stops`): after the policy's ``max_attempts``, before
     a wait longer than ``max_retry_after`` (the vendor asked for a pause this call will not
     take), or one that would pass the ``deadline`` (counted from the first attempt). Compose
@@ -668,11 +661,9 @@ class stop_vendor(tenacity.stop.stop_base):
         vendor: str | None = None,
         product: str | None = None,
     ) -> None:
-        self.policy = policy or _DEFAULT_POLICY
-        if rules.max_attempts is None:
-            rules = rules._replace(max_attempts=self.policy.max_attempts)
-        self.rules = rules
-        self.hint: _Hint = (vendor, product)
+        super().__init__(policy, rules, vendor=vendor, product=product)
+        if self.rules.max_attempts is None:
+            self.rules = self.rules._replace(max_attempts=self.policy.max_attempts)
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         attempt = _attempt_in(retry_state, self.hint)
