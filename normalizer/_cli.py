@@ -169,6 +169,13 @@ def _explain(args: argparse.Namespace, registry: Registry) -> int:
         f"{_yes(outcome.rejected)}   scope: {outcome.scope.value}"
         + ("   call outcome" if outcome.call_outcome else "")
     )
+    pauses = [
+        f"{name}: {seconds:g} s"
+        for name, seconds in (("window", outcome.retry_after), ("cooldown", outcome.cooldown))
+        if seconds
+    ]
+    if pauses or outcome.overload:
+        print("  " + "   ".join(pauses + (["overload: yes"] if outcome.overload else [])))
     for candidate in outcome.candidates:
         print(
             f"  - {candidate.product}: {candidate.category.value}: {candidate.message}"

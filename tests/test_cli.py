@@ -173,3 +173,13 @@ def test_version_from_a_shell(command: str) -> None:
         argv = [sys.executable, "-m", "normalizer"]
     proc = subprocess.run([*argv, "--version"], capture_output=True, text=True, check=True)
     assert proc.stdout == f"telco-normalizer {importlib.metadata.version('telco-normalizer')}\n"
+
+
+def test_explain_shows_a_limits_window_and_an_overload(capsys: pytest.CaptureFixture[str]) -> None:
+    """The fields issue 31 added to entries: the window a limit names, an overload answer."""
+    assert main(["explain", "tencent_sms", "LimitExceeded.PhoneNumberThirtySecondLimit"]) == 0
+    assert "window: 30 s" in capsys.readouterr().out
+    assert main(["explain", "mango", "5001"]) == 0
+    out = capsys.readouterr().out
+    assert "overload: yes" in out
+    assert "window" not in out
