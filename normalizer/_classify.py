@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -25,6 +24,7 @@ from ._mapping import (
     Find,
     HttpRule,
     JsonPath,
+    Lazy,
     PageRule,
     Product,
     Target,
@@ -699,7 +699,7 @@ def _when_value(paths: tuple[JsonPath, ...]) -> Find:
 
 
 def _when_lines(
-    rules: tuple[tuple[re.Pattern[str] | None, WhenRule], ...],
+    rules: tuple[tuple[Lazy | None, WhenRule], ...],
     index: tuple[tuple[Find, dict[str, tuple[int, Outcome]]], ...] | None,
 ) -> list[str]:
     """Lines trying the ``[[when]]`` rules: by value, written out, when each reads one

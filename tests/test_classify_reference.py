@@ -35,6 +35,7 @@ from normalizer._mapping import (
     Envelope,
     ItemsSpec,
     JsonPath,
+    Lazy,
     Product,
     Target,
     VendorMapping,
@@ -152,7 +153,7 @@ def text_of(value: str | int) -> tuple[str, bool]:
     return value, True
 
 
-def glob_matches(pattern: re.Pattern[str] | None, path: str | None) -> bool:
+def glob_matches(pattern: Lazy | None, path: str | None) -> bool:
     return pattern is None or (path is not None and pattern.match(path) is not None)
 
 
@@ -712,7 +713,7 @@ def put(doc: dict[str, Any], segments: tuple[str, ...], value: object) -> None:
             node = node.setdefault(seg, fresh)
 
 
-def concrete(pattern: re.Pattern[str] | None) -> list[str]:
+def concrete(pattern: Lazy | None) -> list[str]:
     """Paths that a selector's globs match (each glob's ``*`` written as one segment)."""
     if pattern is None:
         return []
