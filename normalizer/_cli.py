@@ -17,7 +17,16 @@ from typing import Any
 from ._category import Category
 from ._classify import lookup, resolve
 from ._exceptions import MappingError, NormalizerError
-from ._mapping import CodeTable, Entry, Origin, VendorMapping, build, merge, read_file
+from ._mapping import (
+    CodeTable,
+    Entry,
+    Origin,
+    VendorMapping,
+    build,
+    check_all,
+    merge,
+    read_file,
+)
 from ._outcome import Match, Outcome
 from ._redact import DEFAULT as DEFAULT_REDACTOR
 from ._registry import Registry, builtin_dir, default_registry, expand
@@ -323,6 +332,12 @@ def _lint(args: argparse.Namespace, registry: Registry) -> int:
         print(f"FAIL {exc}")
         return 1
     for path in files:
+        errors = check_all(path)
+        if errors:  # every mistake of the file, not only the first that loading would stop at
+            failures += 1
+            for error in errors:
+                print(f"FAIL {error}")
+            continue
         try:
             doc = read_file(path)
             vendor = doc["vendor"]
