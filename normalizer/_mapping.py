@@ -983,10 +983,18 @@ def _check_document(
 ) -> list[MappingError]:
     """Check a parsed file: raises at the first mistake, or (``collect``) returns them all."""
     ck = _Checker(path, collect=collect)
+    with ck.part():
+        if "draft" in doc:  # `normalizer draft` wrote it: its categories are guesses
+            raise ck.fail(
+                "draft",
+                "a draft is never loaded: review every entry (those marked REVIEW first), "
+                "then delete the [draft] table",
+            )
     ck.keys(
         doc,
         "",
         (
+            "draft",
             "format",
             "vendor",
             "detect",

@@ -83,3 +83,17 @@ def test_a_section_of_the_wrong_shape_does_not_hide_the_rest(tmp_path: Path) -> 
         head + '[codes]\n"1" = { category = "bsy", description = "x" }\n', encoding="utf-8"
     )
     assert [e.key for e in check_all(path)] == ['codes."1".category', "products"]
+
+
+def test_a_draft_is_refused_until_its_marker_is_removed(tmp_path: Path) -> None:
+    good = MANY.split("[codes]")[0].replace('colour = "red"\n', "")
+    good += '[codes]\n"1" = { category = "busy", description = "x" }\n'
+    path = tmp_path / "acme.toml"
+    path.write_text(good + '[draft]\ntable = "acme.md"\n', encoding="utf-8")
+    with pytest.raises(MappingError) as caught:
+        load_file(path)
+    assert (caught.value.key, str(path)) == ("draft", str(caught.value.path))
+    assert "a draft is never loaded" in caught.value.reason
+    assert [e.key for e in check_all(path)] == ["draft"]
+    path.write_text(good, encoding="utf-8")
+    assert load_file(path).id == "acme"
