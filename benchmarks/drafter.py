@@ -4,48 +4,20 @@ mappings (tests/drafter/frozen/, kept as the mappings stood before the audit's f
 Each vendor's table (its codes and descriptions, no gloss: what a vendor publishes) is drafted
 by a drafter that learned from every other vendor's frozen entries only, and compared with the
 reviewed category. ``python benchmarks/drafter.py`` prints the per-vendor table; ``--unseen``
-also drafts the published tables in tests/drafter/unseen/ (vendors no mapping knows).
+also drafts the published tables of tests/drafter/unseen/ (vendors no mapping knows) with a
+drafter that learned from every frozen table.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from normalizer._draft import Drafter, leave_one_out, read_table  # noqa: E402
-
-FROZEN = ROOT / "tests" / "drafter" / "frozen"
-UNSEEN = ROOT / "tests" / "drafter" / "unseen"
-
-
-def frozen() -> dict[str, list[dict[str, object]]]:
-    """The frozen reviewed entries, by vendor."""
-    out = {}
-    for path in sorted(FROZEN.glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        out[data["vendor"]] = data["codes"]
-    return out
-
-
-def unseen(drafter: Drafter) -> dict[str, tuple[int, int]]:
-    """Published tables of vendors without a mapping, each with the categories a person gave
-    its codes (``<name>.expected.json``): vendor -> (agree, codes)."""
-    out = {}
-    for expected_path in sorted(UNSEEN.glob("*.expected.json")):
-        name = expected_path.name.removesuffix(".expected.json")
-        table = next(p for p in UNSEEN.glob(f"{name}.*") if p != expected_path)
-        expected = json.loads(expected_path.read_text(encoding="utf-8"))["categories"]
-        rows = dict(read_table(table.read_text(encoding="utf-8")))
-        agree = sum(
-            drafter.read(rows.get(code, ""), code).category == category
-            for code, category in expected.items()
-        )
-        out[name] = (agree, len(expected))
-    return out
+from normalizer._draft import Drafter, _vendor_weight, leave_one_out  # noqa: E402
+from tests.drafter.tables import frozen, unseen  # noqa: E402
 
 
 def table(title: str, result: dict[str, tuple[int, int]]) -> None:
@@ -65,7 +37,7 @@ def main() -> None:
     if "--unseen" in sys.argv:
         drafter = Drafter()
         for rows in tables.values():
-            drafter.learn(rows, weight=10.0 / len(rows) ** 0.5)
+            drafter.learn(rows, weight=_vendor_weight(len(rows)))
         table("Tables no mapping knows", unseen(drafter))
 
 
