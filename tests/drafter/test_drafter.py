@@ -175,3 +175,14 @@ def test_tables_no_mapping_knows() -> None:
     assert set(result) == {"megafon", "intis", "plivo", "toughradius"}
     agree = sum(a for a, _ in result.values()) / sum(n for _, n in result.values())
     assert agree >= UNSEEN_FLOOR
+
+
+def test_a_builtin_vendor_is_drafted_without_its_own_file() -> None:
+    from normalizer._draft import builtin_drafter, reviewed_rows
+    from normalizer._mapping import read_file
+    from normalizer._registry import builtin_dir
+
+    own = list(reviewed_rows(read_file(builtin_dir() / "sms_ru.toml")))
+    total = len(builtin_drafter().examples)
+    assert own
+    assert len(builtin_drafter("SMS.ru").examples) == total - len(own)
