@@ -111,9 +111,10 @@ def features(text: str, code: str = "") -> dict[str, str]:
     for stem, word in stems:
         out.setdefault("w:" + stem, word)
     for (a, wa), (b, wb) in itertools.pairwise(stems):
-        out.setdefault(f"b:{a} {b}", f"{wa} {wb}")
+        if WORD_BIGRAMS:
+            out.setdefault(f"b:{a} {b}", f"{wa} {wb}")
     for run in _HAN.findall(text):
-        for ch in run:
+        for ch in run if HAN_UNIGRAMS else ():
             out.setdefault("h:" + ch, ch)
         for i in range(len(run) - 1):
             out.setdefault("h:" + run[i : i + 2], run[i : i + 2])
@@ -163,7 +164,7 @@ class Drafter:
     def learn(self, rows: Iterable[Mapping[str, Any]], weight: float = 1.0) -> None:
         """Learn from reviewed entries (``code``, ``description``, ``gloss``, ``category``)."""
         for row in rows:
-            text = f"{row['description']} {row.get('gloss', '')}"
+            text = f"{row['description']} {row.get('gloss', '') if TRAIN_GLOSS else ''}"
             names = [*features(text, row["code"]), *self._matched(text, row["code"])]
             self.examples.append((names, CATEGORIES.index(row["category"]), weight))
         self.fitted = False
@@ -234,7 +235,7 @@ class Drafter:
             for names, label, weight in self.examples
         ]
         order = random.Random(0)
-        for _ in range(EPOCHS):
+        for _ in range(int(EPOCHS)):
             order.shuffle(data)
             for names, label, weight, offset in data:
                 rows = [weights.setdefault(n, [0.0] * k) for n in names]
@@ -247,17 +248,23 @@ class Drafter:
                 total = sum(exps)
                 step = RATE * weight / math.sqrt(len(names) + 1)
                 grad = [step * (e / total - (i == label)) for i, e in enumerate(exps)]
+                keep = 1.0 - DECAY * step
                 for row in rows:
                     for i in range(k):
-                        row[i] -= grad[i]
+                        row[i] = row[i] * keep - grad[i]
         self.weights = weights
         self.fitted = True
 
 
 BIAS = 1.0
+HAN_UNIGRAMS = True
+WORD_BIGRAMS = False
+TRAIN_GLOSS = True
+VENDOR_POWER = 0.5
 LEXICON_WEIGHT = 1.0
 CODE_WEIGHT = 0.5
 EPOCHS = 8
+DECAY = 0.0
 RATE = 0.15
 
 
@@ -411,9 +418,10 @@ def builtin_drafter(leave_out: str | None = None) -> Drafter:
     from ._registry import builtin_dir
 
     drafter = Drafter()
+    left_out = None if leave_out is None else vendor_id(leave_out)
     for path in sorted(builtin_dir().glob("*.toml")):
         doc = read_file(path)
-        if doc["vendor"].get("id") != leave_out:
+        if doc["vendor"].get("id") != left_out:
             rows = list(reviewed_rows(doc))
             drafter.learn(rows, weight=_vendor_weight(len(rows)))
     return drafter
@@ -421,7 +429,7 @@ def builtin_drafter(leave_out: str | None = None) -> Drafter:
 
 def _vendor_weight(n: int) -> float:
     """A large table (Twilio's 750 codes) should not drown the small ones' way of writing."""
-    return 10.0 / math.sqrt(max(1, n))
+    return 10.0 / max(1, n) ** VENDOR_POWER
 
 
 # --- the draft file -------------------------------------------------------------------------
@@ -431,9 +439,7 @@ def draft(vendor: str, text: str, drafter: Drafter, *, table: str = "-") -> str:
     """A draft mapping file (TOML) for ``vendor`` from its published ``text``: every code with
     its suggested category and retryable, the words that decided and a confidence, the rows
     below ``REVIEW_BELOW`` marked REVIEW, and a ``[draft]`` table the loader refuses."""
-    vid = re.sub(r"[^a-z0-9_]+", "_", vendor.lower()).strip("_") or "vendor"
-    if not vid[0].isalpha():
-        vid = "v_" + vid
+    vid = vendor_id(vendor)
     rows = read_table(text)
     readings = [(code, message, drafter.read(message, code)) for code, message in rows]
     review = [code for code, _, reading in readings if reading.review]
@@ -469,6 +475,12 @@ def draft(vendor: str, text: str, drafter: Drafter, *, table: str = "-") -> str:
             f"description = {_toml(message)}, retryable = {str(reading.retryable).lower()} }}"
         )
     return "\n".join(out) + "\n"
+
+
+def vendor_id(name: str) -> str:
+    """A mapping id ([a-z][a-z0-9_]*) made from a vendor's name: ``Acme SMS`` -> ``acme_sms``."""
+    vid = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_") or "vendor"
+    return vid if vid[0].isalpha() else "v_" + vid
 
 
 def _toml(text: str) -> str:
