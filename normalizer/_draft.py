@@ -429,7 +429,7 @@ def builtin_drafter(leave_out: str | None = None) -> Drafter:
 
 def _vendor_weight(n: int) -> float:
     """A large table (Twilio's 750 codes) should not drown the small ones' way of writing."""
-    return 10.0 / max(1, n) ** VENDOR_POWER
+    return 10.0 / math.pow(max(1, n), VENDOR_POWER)
 
 
 # --- the draft file -------------------------------------------------------------------------
