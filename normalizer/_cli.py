@@ -1,4 +1,5 @@
-"""The ``normalizer`` command line: look codes up, list vendors and tables, lint mapping files.
+"""The ``normalizer`` command line: look codes up, list vendors and tables, lint, draft and audit
+mapping files.
 
 ``normalizer --version`` (and ``python -m normalizer --version``) prints the installed
 distribution's version, ``telco-normalizer X.Y.Z``: what a bug report needs and what
@@ -12,12 +13,22 @@ import dataclasses
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from ._category import Category
 from ._classify import lookup, resolve
 from ._exceptions import MappingError, NormalizerError
-from ._mapping import CodeTable, Entry, Origin, VendorMapping, build, merge, read_file
+from ._mapping import (
+    CodeTable,
+    Entry,
+    Origin,
+    VendorMapping,
+    build,
+    check_all,
+    merge,
+    read_file,
+)
 from ._outcome import Match, Outcome
 from ._redact import DEFAULT as DEFAULT_REDACTOR
 from ._registry import Registry, builtin_dir, default_registry, expand
@@ -74,6 +85,24 @@ def _parser() -> argparse.ArgumentParser:
     lint = sub.add_parser("lint", help="validate mapping files (default: the built-in ones)")
     lint.add_argument("paths", nargs="*", help="mapping files or directories")
     lint.set_defaults(run=_lint)
+
+    draft = sub.add_parser(
+        "draft", help="draft a mapping file from a vendor's published code table (to review)"
+    )
+    draft.add_argument("vendor", help="the vendor's name (its id is made from it)")
+    draft.add_argument("file", help="the table: Markdown, HTML, CSV or text lines ('-': stdin)")
+    draft.set_defaults(run=_draft)
+
+    audit = sub.add_parser(
+        "audit", help="list mapping entries whose category their own text contradicts"
+    )
+    audit.add_argument("paths", nargs="*", help="mapping files or directories (default: built-in)")
+    audit.add_argument(
+        "--reviewed",
+        metavar="FILE",
+        help="reviewed exceptions (default: mappings/audit/reviewed.toml)",
+    )
+    audit.set_defaults(run=_audit)
 
     reset = sub.add_parser(
         "reset", help="clear a vendor's retry budget, circuit and cooldown in a shared Redis store"
@@ -330,6 +359,12 @@ def _lint(args: argparse.Namespace, registry: Registry) -> int:
         print(f"FAIL {exc}")
         return 1
     for path in files:
+        errors = check_all(path)
+        if errors:  # every mistake of the file, not only the first that loading would stop at
+            failures += 1
+            for error in errors:
+                print(f"FAIL {error}")
+            continue
         try:
             doc = read_file(path)
             vendor = doc["vendor"]
@@ -346,6 +381,48 @@ def _lint(args: argparse.Namespace, registry: Registry) -> int:
         print(f"ok   {path}: {mapping.id}, {mapping.code_count} codes")
     print(f"{len(files) - failures} ok, {failures} failed")
     return 1 if failures else 0
+
+
+def _draft(args: argparse.Namespace, registry: Registry) -> int:
+    """A draft mapping on standard output, from what the built-in mappings teach (never from
+    the vendor's own built-in file, if it has one: a draft is read from the table alone)."""
+    from ._draft import builtin_drafter, draft
+
+    if args.file == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(args.file).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read {args.file}: {exc}") from None
+    drafter = builtin_drafter(leave_out=args.vendor)
+    out = draft(args.vendor, text, drafter, table=args.file)
+    if "\n[codes]\n#" not in out:
+        raise ValueError(f"{args.file}: no code table found (codes with their texts, one a row)")
+    sys.stdout.write(out)
+    return 0
+
+
+def _audit(args: argparse.Namespace, registry: Registry) -> int:
+    """Findings print with the phrases that decided; reviewed exceptions print with their
+    reason and pass; an open finding fails (exit 1)."""
+    from ._audit import REVIEWED, audit, load_reviewed
+
+    files = expand(args.paths or [str(builtin_dir())])
+    reviewed = load_reviewed(args.reviewed or builtin_dir() / REVIEWED)
+    report = audit(files, reviewed)
+    for finding, exc in report.reviewed:
+        print(f"reviewed {finding.vendor} {finding.key}: {finding.category}: {exc.reason}")
+    for exc in report.stale:
+        print(f"stale    {exc.vendor} {exc.key}: no such finding any more (remove it)")
+    for f in report.open:
+        words = ", ".join(repr(w) for w in f.words)
+        print(
+            f"FINDING  {f.vendor} {f.key}: {f.category}, but its text says "
+            f"{' or '.join(f.suggested)} ({words}): {f.text}"
+        )
+    print(f"{len(report.open)} open, {len(report.reviewed)} reviewed, {len(report.stale)} stale")
+    return 1 if report.open else 0
 
 
 def _reset(args: argparse.Namespace, registry: Registry) -> int:

@@ -919,13 +919,32 @@ def _stamp(scope: dict[str, Any], file: str, prefix: str, cited: str | None) -> 
 
 
 class _Checker:
-    """Type and shape checks for one file, each failure naming the file and the key."""
+    """Type and shape checks for one file, each failure naming the file and the key.
 
-    def __init__(self, path: str | Path | None) -> None:
+    Loading stops at the first failure (it raises). ``collect=True`` is lint's mode: a failure
+    inside a ``part()`` (one entry, rule, product, section) is kept in ``errors`` and the check
+    goes on with the next part, so one run lists every mistake of a file.
+    """
+
+    def __init__(self, path: str | Path | None, *, collect: bool = False) -> None:
         self.path = path
+        self.errors: list[MappingError] | None = [] if collect else None
 
     def fail(self, key: str, reason: str) -> MappingError:
         return MappingError(self.path, key, reason)
+
+    def part(self) -> _Checker:
+        """``with ck.part():`` one independent part of the file (see the class)."""
+        return self
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> bool:
+        if self.errors is None or not isinstance(exc, MappingError):
+            return False
+        self.errors.append(exc)
+        return True
 
     def table(self, value: object, key: str) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -941,7 +960,8 @@ class _Checker:
         for name in value:
             if name not in allowed:
                 hint = ", ".join(allowed)
-                raise self.fail(_join(key, name), f"unknown key (expected one of: {hint})")
+                with self.part():
+                    raise self.fail(_join(key, name), f"unknown key (expected one of: {hint})")
 
     def string(self, value: object, key: str, *, empty: bool = False) -> str:
         if not isinstance(value, str):
@@ -978,12 +998,23 @@ class _Checker:
                 raise self.fail(f"{key}[{i}]", f"{code!r} is not a code")
 
 
-def _check_document(doc: dict[str, Any], path: str | Path | None) -> None:
-    ck = _Checker(path)
+def _check_document(
+    doc: dict[str, Any], path: str | Path | None, *, collect: bool = False
+) -> list[MappingError]:
+    """Check a parsed file: raises at the first mistake, or (``collect``) returns them all."""
+    ck = _Checker(path, collect=collect)
+    with ck.part():
+        if "draft" in doc:  # `normalizer draft` wrote it: its categories are guesses
+            raise ck.fail(
+                "draft",
+                "a draft is never loaded: review every entry (those marked REVIEW first), "
+                "then delete the [draft] table",
+            )
     ck.keys(
         doc,
         "",
         (
+            "draft",
             "format",
             "vendor",
             "detect",
@@ -997,14 +1028,87 @@ def _check_document(doc: dict[str, Any], path: str | Path | None) -> None:
             "sdk",
         ),
     )
-    fmt = doc.get("format")
-    if fmt != FORMAT_VERSION:
-        raise ck.fail("format", f"must be {FORMAT_VERSION} (got {fmt!r})")
-    if "vendor" not in doc:
-        raise ck.fail("vendor", "missing")
-    vendor = ck.table(doc["vendor"], "vendor")
-    ck.keys(vendor, "vendor", ("id", "extends", "name", "source", "rate", "rate_source"))
+    with ck.part():
+        fmt = doc.get("format")
+        if fmt != FORMAT_VERSION:
+            raise ck.fail("format", f"must be {FORMAT_VERSION} (got {fmt!r})")
+    vendor = None
+    with ck.part():
+        if "vendor" not in doc:
+            raise ck.fail("vendor", "missing")
+        vendor = ck.table(doc["vendor"], "vendor")
+    if vendor is None:  # lint: nothing further can be read without it
+        return ck.errors or []
     overlay = "extends" in vendor
+    with ck.part():
+        _check_vendor(ck, vendor, overlay)
+    with ck.part():
+        if "detect" in doc:
+            detect = ck.table(doc["detect"], "detect")
+            ck.keys(detect, "detect", _SELECTOR_KEYS)
+            _check_selector(ck, detect, "detect")
+    with ck.part():
+        if "envelope" in doc:
+            _check_envelope(ck, doc["envelope"], "envelope", partial=overlay)
+        elif not overlay:
+            raise ck.fail("envelope", "missing (at least envelope.code)")
+    with ck.part():
+        _check_table(ck, doc, "")
+    with ck.part():
+        if "redact" in doc:
+            _check_redact(ck, doc["redact"])
+    with ck.part():
+        if "resend" in doc:
+            _check_resend(ck, doc["resend"], overlay=overlay)
+    with ck.part():
+        if "sdk" in doc:
+            check_sdk(ck, doc["sdk"])
+    with ck.part():  # [products] or [aliases] may be no table at all
+        for key, value in _sections(ck, doc, "products"):
+            with ck.part():
+                product = _section(ck, key, value, "product", ("inherit", "envelope", *_TABLE_KEYS))
+                if "inherit" in product:
+                    ck.boolean(product["inherit"], f"{key}.inherit")
+                if "envelope" in product:
+                    _check_envelope(ck, product["envelope"], f"{key}.envelope", partial=True)
+                _check_table(ck, product, key)
+    with ck.part():  # [products] or [aliases] may be no table at all
+        for key, value in _sections(ck, doc, "aliases"):
+            with ck.part():
+                alias = _section(ck, key, value, "alias", ("products",))
+                if not alias.get("hosts"):
+                    raise ck.fail(f"{key}.hosts", "missing (an alias is other hosts of the vendor)")
+                for pid, globs in ck.table(alias.get("products", {}), f"{key}.products").items():
+                    _check_globs(ck, globs, f"{key}.products.{pid}")
+                    if not globs:
+                        raise ck.fail(f"{key}.products.{pid}", "must list at least one path glob")
+    with ck.part():
+        if "callbacks" in doc:  # the callbacks a vendor posts (normalizer._callback_spec)
+            products = None if overlay else list(doc.get("products", {}))
+            _callback_spec.check(ck, doc["callbacks"], products)
+    return ck.errors or []
+
+
+def check_all(path: str | Path, content: bytes | None = None) -> list[MappingError]:
+    """Every mistake of one mapping file (lint's reading; loading stops at the first). A file
+    that is no TOML at all has one mistake, that one."""
+    import tomllib
+
+    if content is None:
+        content = read_bytes(path)
+    try:
+        doc = tomllib.loads(content.decode("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        return [MappingError(path, "", f"not valid TOML: {exc}")]
+    except UnicodeDecodeError as exc:
+        return [MappingError(path, "", f"not UTF-8 text: {exc.reason}")]
+    except RecursionError:
+        return [MappingError(path, "", "not valid TOML: arrays or tables nested too deeply")]
+    return _check_document(doc, path, collect=True)
+
+
+def _check_vendor(ck: _Checker, vendor: dict[str, Any], overlay: bool) -> None:
+    ck.keys(vendor, "vendor", ("id", "extends", "name", "source", "rate", "rate_source"))
     if overlay == ("id" in vendor):
         raise ck.fail("vendor", "needs exactly one of 'id' (a vendor) or 'extends' (an overlay)")
     id_key = "vendor.extends" if overlay else "vendor.id"
@@ -1026,56 +1130,28 @@ def _check_document(doc: dict[str, Any], path: str | Path | None) -> None:
             raise ck.fail("vendor.rate_source", "missing: say where the published limit is")
     if "rate_source" in vendor:
         ck.string(vendor["rate_source"], "vendor.rate_source")
-    if "detect" in doc:
-        detect = ck.table(doc["detect"], "detect")
-        ck.keys(detect, "detect", _SELECTOR_KEYS)
-        _check_selector(ck, detect, "detect")
-    if "envelope" in doc:
-        _check_envelope(ck, doc["envelope"], "envelope", partial=overlay)
-    elif not overlay:
-        raise ck.fail("envelope", "missing (at least envelope.code)")
-    _check_table(ck, doc, "")
-    if "redact" in doc:
-        _check_redact(ck, doc["redact"])
-    if "resend" in doc:
-        _check_resend(ck, doc["resend"], overlay=overlay)
-    if "sdk" in doc:
-        check_sdk(ck, doc["sdk"])
-    for key, product in _sections(
-        ck, doc, "products", "product", ("inherit", "envelope", *_TABLE_KEYS)
-    ):
-        if "inherit" in product:
-            ck.boolean(product["inherit"], f"{key}.inherit")
-        if "envelope" in product:
-            _check_envelope(ck, product["envelope"], f"{key}.envelope", partial=True)
-        _check_table(ck, product, key)
-    for key, alias in _sections(ck, doc, "aliases", "alias", ("products",)):
-        if not alias.get("hosts"):
-            raise ck.fail(f"{key}.hosts", "missing (an alias is other hosts of the vendor)")
-        for pid, globs in ck.table(alias.get("products", {}), f"{key}.products").items():
-            _check_globs(ck, globs, f"{key}.products.{pid}")
-            if not globs:
-                raise ck.fail(f"{key}.products.{pid}", "must list at least one path glob")
-    if "callbacks" in doc:  # the callbacks a vendor posts (normalizer._callback_spec)
-        products = None if overlay else list(doc.get("products", {}))
-        _callback_spec.check(ck, doc["callbacks"], products)
 
 
-def _sections(
-    ck: _Checker, doc: dict[str, Any], section: str, kind: str, extra: Sequence[str]
-) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The named tables of ``[products.*]`` or ``[aliases.*]``, their common keys checked."""
+def _sections(ck: _Checker, doc: dict[str, Any], section: str) -> Iterator[tuple[str, object]]:
+    """The named tables of ``[products.*]`` or ``[aliases.*]``, with their keys."""
     for name, value in ck.table(doc.get(section, {}), section).items():
-        key = f"{section}.{name}"
-        if not _ID.match(name):
-            raise ck.fail(key, f"{name!r} is not a {kind} id ([a-z][a-z0-9_]*)")
-        spec = ck.table(value, key)
-        ck.keys(spec, key, ("name", "source", *_SELECTOR_KEYS, *extra))
-        for field in ("name", "source"):
-            if field in spec:
-                ck.string(spec[field], f"{key}.{field}", empty=field == "source")
-        _check_selector(ck, spec, key)
-        yield key, spec
+        yield f"{section}.{name}", value
+
+
+def _section(
+    ck: _Checker, key: str, value: object, kind: str, extra: Sequence[str]
+) -> dict[str, Any]:
+    """One ``[products.*]`` or ``[aliases.*]`` table, its common keys checked."""
+    name = key.split(".", 1)[1]
+    if not _ID.match(name):
+        raise ck.fail(key, f"{name!r} is not a {kind} id ([a-z][a-z0-9_]*)")
+    spec = ck.table(value, key)
+    ck.keys(spec, key, ("name", "source", *_SELECTOR_KEYS, *extra))
+    for field in ("name", "source"):
+        if field in spec:
+            ck.string(spec[field], f"{key}.{field}", empty=field == "source")
+    _check_selector(ck, spec, key)
+    return spec
 
 
 def _check_selector(ck: _Checker, spec: dict[str, Any], key: str) -> None:
@@ -1197,109 +1273,118 @@ def _check_table(ck: _Checker, doc: dict[str, Any], prefix: str) -> None:
     codes = ck.table(doc.get("codes", {}), _join(prefix, "codes"))
     for code, entry in codes.items():
         key = _join(prefix, f"codes.{_quote(code)}")
-        if not _CODE.match(code):
-            raise ck.fail(key, "a code must be 1-64 characters without spaces")
-        _check_entry(ck, entry, key, _ENTRY_KEYS)
+        with ck.part():
+            if not _CODE.match(code):
+                raise ck.fail(key, "a code must be 1-64 characters without spaces")
+            _check_entry(ck, entry, key, _ENTRY_KEYS)
     classes = ck.table(doc.get("classes", {}), _join(prefix, "classes"))
     for pattern, target in classes.items():
         key = _join(prefix, f"classes.{_quote(pattern)}")
-        if not _CLASS.match(pattern):
-            raise ck.fail(key, "a class pattern is digits with at least one 'x' (e.g. '221x')")
-        ck.string(target, key)
-        if len(target) != len(pattern):
-            raise ck.fail(key, f"target {target!r} is not as long as the pattern")
+        with ck.part():
+            if not _CLASS.match(pattern):
+                raise ck.fail(key, "a class pattern is digits with at least one 'x' (e.g. '221x')")
+            ck.string(target, key)
+            if len(target) != len(pattern):
+                raise ck.fail(key, f"target {target!r} is not as long as the pattern")
     for i, rule in enumerate(ck.array(doc.get("http", []), _join(prefix, "http"))):
         key = _join(prefix, f"http[{i}]")
-        rule = ck.table(rule, key)
-        _check_entry(ck, rule, key, ("status", *_ENTRY_KEYS, "paths"))
-        status = rule.get("status")
-        if isinstance(status, int) and not isinstance(status, bool):
-            status = str(status)
-        if not isinstance(status, str) or not _STATUS.match(status):
-            raise ck.fail(
-                f"{key}.status",
-                f"{rule.get('status')!r} is not an HTTP status ('503') or class ('5xx')",
-            )
-        if "paths" in rule:
-            _check_globs(ck, rule["paths"], f"{key}.paths")
-    for i, rule in enumerate(ck.array(doc.get("when", []), _join(prefix, "when"))):
-        key = _join(prefix, f"when[{i}]")
-        rule = ck.table(rule, key)
-        _check_entry(ck, rule, key, ("field", "equals", "codes", "paths", *_ENTRY_KEYS))
-        if "field" not in rule:
-            raise ck.fail(f"{key}.field", "missing (the body paths to compare)")
-        ck.json_paths(rule["field"], f"{key}.field", required=True)
-        equals = rule.get("equals")
-        if not isinstance(equals, list) or not equals:
-            raise ck.fail(f"{key}.equals", "must list at least one value")
-        for j, value in enumerate(equals):
-            if isinstance(value, bool) or not isinstance(value, str | int):
-                raise ck.fail(
-                    f"{key}.equals[{j}]", f"must be a string or integer, not {_kind(value)}"
-                )
-        if "codes" in rule:
-            ck.codes(rule["codes"], f"{key}.codes")
-        if "paths" in rule:
-            _check_globs(ck, rule["paths"], f"{key}.paths")
-    for i, rule in enumerate(ck.array(doc.get("page", []), _join(prefix, "page"))):
-        key = _join(prefix, f"page[{i}]")
-        rule = ck.table(rule, key)
-        _check_entry(ck, rule, key, ("contains", "status", "paths", *_ENTRY_KEYS))
-        contains = rule.get("contains")
-        if not isinstance(contains, list) or not contains:
-            raise ck.fail(f"{key}.contains", "must list at least one phrase of the page")
-        for j, phrase in enumerate(contains):
-            if not isinstance(phrase, str) or len(phrase.strip()) < 3:
-                raise ck.fail(f"{key}.contains[{j}]", "must be a phrase of at least 3 characters")
-        if "status" in rule:
-            status = rule["status"]
+        with ck.part():
+            rule = ck.table(rule, key)
+            _check_entry(ck, rule, key, ("status", *_ENTRY_KEYS, "paths"))
+            status = rule.get("status")
             if isinstance(status, int) and not isinstance(status, bool):
                 status = str(status)
             if not isinstance(status, str) or not _STATUS.match(status):
                 raise ck.fail(
-                    f"{key}.status", f"{rule['status']!r} is not an HTTP status ('402') or class"
+                    f"{key}.status",
+                    f"{rule.get('status')!r} is not an HTTP status ('503') or class ('5xx')",
                 )
-        if "paths" in rule:
-            _check_globs(ck, rule["paths"], f"{key}.paths")
+            if "paths" in rule:
+                _check_globs(ck, rule["paths"], f"{key}.paths")
+    for i, rule in enumerate(ck.array(doc.get("when", []), _join(prefix, "when"))):
+        key = _join(prefix, f"when[{i}]")
+        with ck.part():
+            rule = ck.table(rule, key)
+            _check_entry(ck, rule, key, ("field", "equals", "codes", "paths", *_ENTRY_KEYS))
+            if "field" not in rule:
+                raise ck.fail(f"{key}.field", "missing (the body paths to compare)")
+            ck.json_paths(rule["field"], f"{key}.field", required=True)
+            equals = rule.get("equals")
+            if not isinstance(equals, list) or not equals:
+                raise ck.fail(f"{key}.equals", "must list at least one value")
+            for j, value in enumerate(equals):
+                if isinstance(value, bool) or not isinstance(value, str | int):
+                    raise ck.fail(
+                        f"{key}.equals[{j}]", f"must be a string or integer, not {_kind(value)}"
+                    )
+            if "codes" in rule:
+                ck.codes(rule["codes"], f"{key}.codes")
+            if "paths" in rule:
+                _check_globs(ck, rule["paths"], f"{key}.paths")
+    for i, rule in enumerate(ck.array(doc.get("page", []), _join(prefix, "page"))):
+        key = _join(prefix, f"page[{i}]")
+        with ck.part():
+            rule = ck.table(rule, key)
+            _check_entry(ck, rule, key, ("contains", "status", "paths", *_ENTRY_KEYS))
+            contains = rule.get("contains")
+            if not isinstance(contains, list) or not contains:
+                raise ck.fail(f"{key}.contains", "must list at least one phrase of the page")
+            for j, phrase in enumerate(contains):
+                if not isinstance(phrase, str) or len(phrase.strip()) < 3:
+                    raise ck.fail(
+                        f"{key}.contains[{j}]", "must be a phrase of at least 3 characters"
+                    )
+            if "status" in rule:
+                status = rule["status"]
+                if isinstance(status, int) and not isinstance(status, bool):
+                    status = str(status)
+                if not isinstance(status, str) or not _STATUS.match(status):
+                    raise ck.fail(
+                        f"{key}.status",
+                        f"{rule['status']!r} is not an HTTP status ('402') or class",
+                    )
+            if "paths" in rule:
+                _check_globs(ck, rule["paths"], f"{key}.paths")
     for i, spec in enumerate(ck.array(doc.get("items", []), _join(prefix, "items"))):
         key = _join(prefix, f"items[{i}]")
-        spec = ck.table(spec, key)
-        ck.keys(
-            spec,
-            key,
-            (
-                "path",
-                "keyed",
-                "code",
-                "message",
-                "number",
-                "message_id",
-                "success",
-                "failed",
-                "succeeded",
-                "paths",
-                "source",
-                "report",
-                "codes",
-                "classes",
-            ),
-        )
-        if "path" not in spec and not ("failed" in spec or "succeeded" in spec):
-            raise ck.fail(f"{key}.path", "missing (where the items are, or counters)")
-        for field in ("path", "code", "message", "number", "message_id", "failed", "succeeded"):
-            if field in spec:
-                ck.json_paths(spec[field], f"{key}.{field}", required=field == "path")
-        if "report" in spec:
-            ck.boolean(spec["report"], f"{key}.report")
-        keyed = spec.get("keyed", False)
-        if not (isinstance(keyed, bool) or keyed in ("number", "message_id")):
-            raise ck.fail(f"{key}.keyed", 'must be true, false, "number" or "message_id"')
-        ck.codes(spec.get("success", []), f"{key}.success")
-        if "paths" in spec:
-            _check_globs(ck, spec["paths"], f"{key}.paths")
-        if "source" in spec:
-            ck.string(spec["source"], f"{key}.source", empty=True)
-        _check_table(ck, {k: v for k, v in spec.items() if k in ("codes", "classes")}, key)
+        with ck.part():
+            spec = ck.table(spec, key)
+            ck.keys(
+                spec,
+                key,
+                (
+                    "path",
+                    "keyed",
+                    "code",
+                    "message",
+                    "number",
+                    "message_id",
+                    "success",
+                    "failed",
+                    "succeeded",
+                    "paths",
+                    "source",
+                    "report",
+                    "codes",
+                    "classes",
+                ),
+            )
+            if "path" not in spec and not ("failed" in spec or "succeeded" in spec):
+                raise ck.fail(f"{key}.path", "missing (where the items are, or counters)")
+            for field in ("path", "code", "message", "number", "message_id", "failed", "succeeded"):
+                if field in spec:
+                    ck.json_paths(spec[field], f"{key}.{field}", required=field == "path")
+            if "report" in spec:
+                ck.boolean(spec["report"], f"{key}.report")
+            keyed = spec.get("keyed", False)
+            if not (isinstance(keyed, bool) or keyed in ("number", "message_id")):
+                raise ck.fail(f"{key}.keyed", 'must be true, false, "number" or "message_id"')
+            ck.codes(spec.get("success", []), f"{key}.success")
+            if "paths" in spec:
+                _check_globs(ck, spec["paths"], f"{key}.paths")
+            if "source" in spec:
+                ck.string(spec["source"], f"{key}.source", empty=True)
+            _check_table(ck, {k: v for k, v in spec.items() if k in ("codes", "classes")}, key)
 
 
 def _check_entry(ck: _Checker, value: object, key: str, allowed: Sequence[str]) -> None:

@@ -1,0 +1,517 @@
+"""The mapping drafter: a vendor's published code table, as a person finds it, read into a
+draft mapping file (``normalizer draft VENDOR FILE``).
+
+A new vendor's table is a pasted Markdown or HTML table, a CSV file or lines of text, in the
+vendor's language. ``read_table`` finds its codes and texts; ``Drafter`` reads each text into
+a suggested category with the words that decided and a confidence. Its knowledge is data: the
+phrase lexicon (``_draft_lexicon.toml``: what the taxonomy decides, e.g. a frequency limit is
+busy and a daily quota billing) and words learned from the reviewed mappings' own descriptions
+and glosses (``Drafter.learn``), so a table of a new vendor is read the way the reviewed
+vendors were. Nothing here is trusted at run time: a draft carries a ``[draft]`` table the
+loader refuses until a person has reviewed it.
+"""
+
+from __future__ import annotations
+
+import csv
+import html.parser
+import io
+import itertools
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._category import Category
+
+LEXICON = Path(__file__).with_name("_draft_lexicon.toml")
+CATEGORIES = tuple(c.value for c in Category)
+REVIEW_BELOW = 0.7
+"""A row whose confidence is below this is marked REVIEW in the draft."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One lexicon rule: any of ``phrases`` in a text adds ``weight`` to ``category``."""
+
+    category: str
+    weight: float
+    phrases: tuple[str, ...]
+    why: str
+    allow: tuple[str, ...] = ()
+    """An audit rule's categories that do not contradict it (``[[audit]]`` only)."""
+
+    def matches(self, text: str) -> list[str]:
+        """The phrases of this rule found in ``text`` (lower case)."""
+        return [p.strip("^$") for p in self.phrases if _phrase(p).search(text)]
+
+
+_PHRASES: dict[str, re.Pattern[str]] = {}
+
+
+def _phrase(phrase: str) -> re.Pattern[str]:
+    pattern = _PHRASES.get(phrase)
+    if pattern is None:
+        body = re.escape(phrase.strip("^$"))
+        if phrase.startswith("^"):
+            body = r"(?<![^\W\d_])" + body
+        if phrase.endswith("$"):
+            body += r"(?![^\W\d_])"
+        pattern = _PHRASES[phrase] = re.compile(body)
+    return pattern
+
+
+def load_lexicon(path: str | Path = LEXICON, table: str = "rule") -> tuple[Rule, ...]:
+    """The lexicon's ``[[rule]]`` tables (the drafter's), or its ``[[audit]]`` ones."""
+    import tomllib
+
+    with open(path, "rb") as fh:
+        doc = tomllib.load(fh)
+    rules = []
+    for raw in doc[table]:
+        for category in (raw["category"], *raw.get("allow", ())):
+            if category not in CATEGORIES:
+                raise ValueError(f"{path}: {category!r} is not a category")
+        rules.append(
+            Rule(
+                category=raw["category"],
+                weight=float(raw.get("weight", 0.0)),
+                phrases=tuple(p.lower() for p in raw["phrases"]),
+                why=raw.get("why", ""),
+                allow=tuple(raw.get("allow", (raw["category"],))),
+            )
+        )
+    return tuple(rules)
+
+
+# --- words ----------------------------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_HAN = re.compile(r"[\u3400-\u9fff]+")
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_STOP = frozenset(
+    (
+        *("the", "a", "an", "of", "to", "is", "are", "was", "be", "been", "for", "in", "on"),
+        *("at", "by", "or", "and", "with", "this", "that", "it", "its", "your", "you", "has"),
+        *("have", "not", "please", "can", "cannot", "from", "as", "if"),
+    )
+)
+
+
+def features(text: str, code: str = "") -> dict[str, str]:
+    """A text's features, each with the words it was read from: word stems (Latin and Cyrillic
+    letters, stems of six letters), pairs of neighbouring stems, Han characters and their
+    pairs, and the words of the code itself (``LimitExceeded.DailyLimit``, ``EC_TIME_OUT``)."""
+    out: dict[str, str] = {}
+    low = text.lower()
+    words = [w for w in _WORD.findall(low) if not _HAN.fullmatch(w)]
+    stems = [(w[:6], w) for w in words if w not in _STOP and len(w) > 1]
+    for stem, word in stems:
+        out.setdefault("w:" + stem, word)
+    for (a, wa), (b, wb) in itertools.pairwise(stems):
+        if WORD_BIGRAMS:
+            out.setdefault(f"b:{a} {b}", f"{wa} {wb}")
+    for run in _HAN.findall(text):
+        for ch in run if HAN_UNIGRAMS else ():
+            out.setdefault("h:" + ch, ch)
+        for i in range(len(run) - 1):
+            out.setdefault("h:" + run[i : i + 2], run[i : i + 2])
+    for part in re.split(r"[._\-\s/:]+", code):
+        for word in _CAMEL.findall(part):
+            word = word.lower()
+            if len(word) > 1 and not word.isdigit():
+                out.setdefault("c:" + word[:6], word)
+    return out
+
+
+def code_words(code: str) -> str:
+    """A code's words, as a text: ``LimitExceeded.PhoneNumberDailyLimit`` -> ``limit exceeded
+    phone number daily limit`` (empty for a number)."""
+    words = [w.lower() for part in re.split(r"[._\-\s/:]+", code) for w in _CAMEL.findall(part)]
+    return " ".join(w for w in words if not w.isdigit())
+
+
+# --- the reading ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the drafter suggests for one code."""
+
+    category: str
+    retryable: bool
+    confidence: float
+    words: tuple[str, ...]
+    """The words that decided, most telling first (lexicon phrases, then learned words)."""
+
+    @property
+    def review(self) -> bool:
+        return self.confidence < REVIEW_BELOW
+
+
+@dataclass
+class Drafter:
+    """Lexicon rules plus what reviewed mappings teach: a logistic regression over the words of
+    a code's text and the lexicon rules it matches, starting from the rules' own weights."""
+
+    rules: tuple[Rule, ...] = field(default_factory=load_lexicon)
+    examples: list[tuple[list[str], int, float]] = field(default_factory=list)
+    weights: dict[str, list[float]] = field(default_factory=dict)
+    fitted: bool = True
+
+    def learn(self, rows: Iterable[Mapping[str, Any]], weight: float = 1.0) -> None:
+        """Learn from reviewed entries (``code``, ``description``, ``gloss``, ``category``)."""
+        for row in rows:
+            text = f"{row['description']} {row.get('gloss', '') if TRAIN_GLOSS else ''}"
+            names = [*features(text, row["code"]), *self._matched(text, row["code"])]
+            self.examples.append((names, CATEGORIES.index(row["category"]), weight))
+        self.fitted = False
+
+    def read(self, text: str, code: str = "") -> Reading:
+        scores, why = self.scores(text, code)
+        top = max(CATEGORIES, key=lambda c: (scores[c], c == "validation"))
+        peak = scores[top]
+        confidence = 1.0 / sum(math.exp(s - peak) for s in scores.values())
+        words = tuple(dict.fromkeys(w for w, c in why if c == top))[:5]
+        return Reading(top, Category(top).retryable_by_default, round(confidence, 2), words)
+
+    def scores(self, text: str, code: str = "") -> tuple[dict[str, float], list[tuple[str, str]]]:
+        """Every category's score (log scale) and the (word, category) pairs that pushed,
+        most telling first."""
+        if not self.fitted:
+            self._fit()
+        names = features(text, code)
+        matched = self._matched(text, code)
+        offset = self._offset(matched)
+        scores = dict(zip(CATEGORIES, offset, strict=True))
+        pushed: list[tuple[str, float, str]] = []
+        for name, word in [*names.items(), *matched.items()]:
+            w = self.weights.get(name)
+            if name in matched and name[0] == "r":
+                rule = self.rules[int(name[2:])]
+                pushed.append((word, rule.weight * LEXICON_WEIGHT, rule.category))
+            if w is None:
+                continue
+            for i, c in enumerate(CATEGORIES):
+                scores[c] += w[i]
+                if w[i] > 0.3:
+                    pushed.append((word, w[i], c))
+        pushed.sort(key=lambda t: -t[1])
+        return scores, [(w, c) for w, _, c in pushed]
+
+    def _matched(self, text: str, code: str) -> dict[str, str]:
+        """The lexicon rules a text (or its code) matches: feature name -> the phrase found."""
+        low, spelled = text.lower(), code_words(code)
+        out = {}
+        for i, rule in enumerate(self.rules):
+            found = rule.matches(low)
+            if found:
+                out[f"r:{i}"] = found[0]
+            elif spelled and (found := rule.matches(spelled)):
+                out[f"k:{i}"] = found[0]  # the code's own words: a family name, weighed less
+        return out
+
+    def _offset(self, matched: Iterable[str]) -> list[float]:
+        """Where a reading starts: the matched rules' own weights, and validation a little
+        ahead (a code with no telling word is most often its request's fault)."""
+        offset = [0.0] * len(CATEGORIES)
+        offset[CATEGORIES.index("validation")] = BIAS
+        for name in matched:
+            rule = self.rules[int(name[2:])]
+            share = LEXICON_WEIGHT if name[0] == "r" else CODE_WEIGHT
+            offset[CATEGORIES.index(rule.category)] += rule.weight * share
+        return offset
+
+    def _fit(self) -> None:
+        """Stochastic gradient descent on the softmax loss, in a fixed order (reproducible)."""
+        import random
+
+        k = len(CATEGORIES)
+        weights: dict[str, list[float]] = {}
+        data = [
+            (names, label, weight, self._offset(n for n in names if n[:2] in ("r:", "k:")))
+            for names, label, weight in self.examples
+        ]
+        order = random.Random(0)
+        for _ in range(EPOCHS):
+            order.shuffle(data)
+            for names, label, weight, offset in data:
+                rows = [weights.setdefault(n, [0.0] * k) for n in names]
+                logits = list(offset)
+                for row in rows:
+                    for i in range(k):
+                        logits[i] += row[i]
+                peak = max(logits)
+                exps = [math.exp(x - peak) for x in logits]
+                total = sum(exps)
+                step = RATE * weight / math.sqrt(len(names) + 1)
+                grad = [step * (e / total - (i == label)) for i, e in enumerate(exps)]
+                for row in rows:
+                    for i in range(k):
+                        row[i] -= grad[i]
+        self.weights = weights
+        self.fitted = True
+
+
+# The drafter's settings, as benchmarks/drafter.py measured them (leave one vendor out): word
+# pairs, a learned bias, a decay, fewer epochs and texts without glosses each read worse.
+BIAS = 1.0
+"""How far validation starts ahead: a code with no telling word is most often the request's."""
+HAN_UNIGRAMS = True
+"""Single Han characters as features, besides pairs (余额 and also 余, 额)."""
+WORD_BIGRAMS = False
+"""Pairs of neighbouring word stems as features."""
+TRAIN_GLOSS = True
+"""Learn from a reviewed entry's English gloss too (a table is read without one)."""
+VENDOR_POWER = 0.5
+"""A vendor's rows weigh 10 / rows ** VENDOR_POWER: Twilio's 750 do not drown Huawei's 26."""
+LEXICON_WEIGHT = 1.0
+"""A lexicon phrase in the text adds its rule's weight times this."""
+CODE_WEIGHT = 0.5
+"""A lexicon phrase found only in the code's own words (``LimitExceeded``) weighs this."""
+EPOCHS = 8
+RATE = 0.15
+
+
+# --- reading a table ------------------------------------------------------------------------
+
+_CODE = re.compile(r"[-+]?[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}")
+_CODE_HEADER = re.compile(r"(?i)code|错误码|返回码|状态码|代码|编码|код|código|codigo|status|error")
+_TEXT_HEADER = re.compile(
+    r"(?i)desc|message|meaning|reason|说明|描述|含义|信息|原因|описан|сообщен|значен|расшифр|"
+    r"descri|mensag|mensaj|signific"
+)
+
+
+def _codeish(cell: str) -> bool:
+    cell = cell.strip().strip("`*")
+    return bool(_CODE.fullmatch(cell)) and (
+        any(ch.isdigit() for ch in cell) or cell.isupper() or "." in cell or "_" in cell
+    )
+
+
+class _Html(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self.cell = []
+        elif tag == "br" and self.cell is not None:
+            self.cell.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self.cell is not None:
+            if not self.rows:
+                self.rows.append([])
+            self.rows[-1].append(" ".join("".join(self.cell).split()))
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def _grid(text: str) -> list[list[str]] | None:
+    """The text's rows of cells, when it is a table (HTML, Markdown, CSV or tab separated)."""
+    if re.search(r"(?i)<t[dh][\s>]", text):
+        parser = _Html()
+        parser.feed(text)
+        return [r for r in parser.rows if r]
+    lines = [line for line in text.splitlines() if line.strip()]
+    piped = [line for line in lines if line.strip().startswith("|")]
+    if len(piped) >= max(2, len(lines) // 2):
+        rows = []
+        for line in piped:
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if all(re.fullmatch(r":?-{2,}:?", c) or not c for c in cells):
+                continue
+            rows.append(cells)
+        return rows
+    for delimiter in ("\t", ",", ";"):
+        if sum(delimiter in line for line in lines) >= max(2, len(lines) * 3 // 4):
+            rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
+            if delimiter != "\t" and not any(_codeish(r[0]) for r in rows if r):
+                continue
+            return rows
+    return None
+
+
+_LINE = re.compile(
+    r"^\s*(?:[-*•]\s*)?[`\"']?(?P<code>[-+]?[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}?)[`\"']?"
+    r"\s*(?:[:：=\-–—|)]\s*|\s{1,})(?P<text>\S.*)$"
+)
+
+
+def read_table(text: str) -> list[tuple[str, str]]:
+    """The (code, text) rows of a vendor's published table, as a person pasted it."""
+    grid = _grid(text)
+    if grid is None:
+        rows = []
+        for line in text.splitlines():
+            m = _LINE.match(line)
+            if m and _codeish(m["code"]):
+                rows.append((m["code"], m["text"].strip()))
+        return _unique(rows)
+    width = max(len(r) for r in grid)
+    header = grid[0] if grid and not any(_codeish(c) for c in grid[0][:2]) else None
+    body = grid[1:] if header is not None else grid
+
+    def column_score(i: int) -> float:
+        cells = [r[i] for r in body if i < len(r) and r[i].strip()]
+        if not cells:
+            return -1.0
+        share = sum(_codeish(c) for c in cells) / len(cells)
+        named = header is not None and i < len(header) and bool(_CODE_HEADER.search(header[i]))
+        return share + (0.3 if named else 0.0) - 0.01 * i
+
+    code_col = max(range(width), key=column_score)
+
+    def text_score(i: int) -> float:
+        cells = [r[i] for r in body if i < len(r)]
+        letters = sum(len(_WORD.findall(c)) + len(_HAN.findall("".join(c))) for c in cells)
+        named = header is not None and i < len(header) and bool(_TEXT_HEADER.search(header[i]))
+        return letters / max(1, len(cells)) + (100.0 if named else 0.0) - 0.01 * i
+
+    others = [i for i in range(width) if i != code_col]
+    if not others:
+        return []
+    text_col = max(others, key=text_score)
+    rows = []
+    for r in body:
+        if code_col < len(r) and _codeish(r[code_col]) and text_col < len(r):
+            message = r[text_col].strip()
+            if message:
+                rows.append((r[code_col].strip().strip("`*"), message))
+    return _unique(rows)
+
+
+def _unique(rows: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    seen: dict[str, str] = {}
+    for code, message in rows:
+        seen.setdefault(code, message)
+    return list(seen.items())
+
+
+# --- the reviewed mappings as training data ---------------------------------------------------
+
+
+def reviewed_rows(doc: Mapping[str, Any], prefix: str = "") -> Iterator[dict[str, Any]]:
+    """Every code entry of a checked mapping document (vendor table, item tables, products),
+    with its dotted ``key`` in the file."""
+    for code, entry in doc.get("codes", {}).items():
+        yield {
+            "key": f'{prefix}codes."{code}"',
+            "code": code,
+            "description": entry["description"],
+            "gloss": entry.get("gloss", ""),
+            "category": entry["category"],
+        }
+    for i, spec in enumerate(doc.get("items", [])):
+        yield from reviewed_rows(spec, f"{prefix}items[{i}].")
+    for name, product in doc.get("products", {}).items():
+        yield from reviewed_rows(product, f"{prefix}products.{name}.")
+
+
+def builtin_drafter(leave_out: str | None = None) -> Drafter:
+    """A drafter that learned from the built-in mappings (but ``leave_out``'s)."""
+    from ._mapping import read_file
+    from ._registry import builtin_dir
+
+    drafter = Drafter()
+    left_out = None if leave_out is None else vendor_id(leave_out)
+    for path in sorted(builtin_dir().glob("*.toml")):
+        doc = read_file(path)
+        if doc["vendor"].get("id") != left_out:
+            rows = list(reviewed_rows(doc))
+            drafter.learn(rows, weight=_vendor_weight(len(rows)))
+    return drafter
+
+
+def _vendor_weight(n: int) -> float:
+    """A large table (Twilio's 750 codes) should not drown the small ones' way of writing."""
+    return 10.0 / math.pow(max(1, n), VENDOR_POWER)
+
+
+# --- the draft file -------------------------------------------------------------------------
+
+
+def draft(vendor: str, text: str, drafter: Drafter, *, table: str = "-") -> str:
+    """A draft mapping file (TOML) for ``vendor`` from its published ``text``: every code with
+    its suggested category and retryable, the words that decided and a confidence, the rows
+    below ``REVIEW_BELOW`` marked REVIEW, and a ``[draft]`` table the loader refuses."""
+    vid = vendor_id(vendor)
+    rows = read_table(text)
+    readings = [(code, message, drafter.read(message, code)) for code, message in rows]
+    review = [code for code, _, reading in readings if reading.review]
+    out = [
+        f"# A DRAFT written by `normalizer draft {vendor} {table}`: every category below is a",
+        "# suggestion read from the vendor's own words. Read each entry against the vendor's table",
+        "# (REVIEW rows first), fix what is wrong, fill in [vendor], [detect] and [envelope], then",
+        "# delete the [draft] table: until then normalizer refuses to load this file.",
+        "format = 1",
+        "",
+        "[draft]",
+        f"table = {_toml(table)}",
+        f"codes = {len(readings)}",
+        f"review = [{', '.join(_toml(c) for c in review)}]"
+        f"   # confidence below {REVIEW_BELOW}: read these first",
+        "",
+        "[vendor]",
+        f"id = {_toml(vid)}",
+        f"name = {_toml(vendor)}   # REVIEW: the vendor's display name",
+        f"source = {_toml(table)}   # REVIEW: the URL or document the table comes from",
+        "",
+        "[envelope]",
+        'code = ["code"]   # REVIEW: where the code is in a response body',
+        "",
+        "[codes]",
+    ]
+    for code, message, reading in readings:
+        mark = "REVIEW " if reading.review else ""
+        words = ", ".join(_toml(w) for w in reading.words) or "(no telling word)"
+        out.append(f"# {mark}{reading.category} {reading.confidence:.2f}: {words}")
+        out.append(
+            f"{_toml(code)} = {{ category = {_toml(reading.category)}, "
+            f"description = {_toml(message)}, retryable = {str(reading.retryable).lower()} }}"
+        )
+    return "\n".join(out) + "\n"
+
+
+def vendor_id(name: str) -> str:
+    """A mapping id ([a-z][a-z0-9_]*) made from a vendor's name: ``Acme SMS`` -> ``acme_sms``."""
+    vid = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_") or "vendor"
+    return vid if vid[0].isalpha() else "v_" + vid
+
+
+def _toml(text: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's)."""
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
+
+
+def leave_one_out(
+    tables: Mapping[str, Sequence[Mapping[str, Any]]],
+) -> dict[str, tuple[int, int]]:
+    """The drafter measured on reviewed tables: each vendor's codes drafted from its own text
+    (description and code, no gloss: what the vendor publishes) by a drafter that learned from
+    every other vendor only. vendor -> (codes whose category agrees, codes)."""
+    result = {}
+    for vendor, rows in tables.items():
+        drafter = Drafter()
+        for other, others in tables.items():
+            if other != vendor:
+                drafter.learn(others, weight=_vendor_weight(len(others)))
+        agree = sum(
+            drafter.read(str(r["description"]), str(r["code"])).category == r["category"]
+            for r in rows
+        )
+        result[vendor] = (agree, len(rows))
+    return result

@@ -1,0 +1,188 @@
+"""The drafter: tables as people paste them, readings in the vendors' languages, the draft
+file (refused until reviewed) and its leave-one-vendor-out agreement with reviewed mappings."""
+
+from __future__ import annotations
+
+import io
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from normalizer._cli import main
+from normalizer._draft import Drafter, _vendor_weight, draft, leave_one_out, read_table
+from normalizer._exceptions import MappingError
+from normalizer._mapping import check_all, load_file
+from tests.drafter.tables import frozen, unseen
+
+ROWS = [("1001", "Invalid API key"), ("1002", "Too many requests")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "| Code | Description |\n|---|---|\n| 1001 | Invalid API key |\n"
+        "| 1002 | Too many requests |",
+        "<table><tr><th>code</th><th>message</th></tr><tr><td>1001</td><td>Invalid API key</td>"
+        "</tr><tr><td>1002</td><td>Too many<br>requests</td></tr></table>",
+        'code,message\n1001,Invalid API key\n1002,"Too many requests"\n',
+        "1001\tInvalid API key\n1002\tToo many requests\n",
+        "1001: Invalid API key\n1002 - Too many requests\n",
+        "Error codes\n  1001  Invalid API key\n  1002  Too many requests\n",
+    ],
+    ids=["markdown", "html", "csv", "tsv", "lines", "aligned"],
+)
+def test_read_table_finds_codes_and_texts(text: str) -> None:
+    assert read_table(text) == ROWS
+
+
+def test_read_table_picks_the_code_and_text_columns() -> None:
+    text = (
+        "| 错误码 | 说明 | 解决方案 |\n|---|---|---|\n"
+        "| isv.BUSINESS_LIMIT_CONTROL | 业务限流 | 将短信发送频率限制在正常的业务流控范围内 |\n"
+        "| isv.AMOUNT_NOT_ENOUGH | 账户余额不足 | 充值 |\n"
+    )
+    rows = read_table(text)
+    assert [code for code, _ in rows] == ["isv.BUSINESS_LIMIT_CONTROL", "isv.AMOUNT_NOT_ENOUGH"]
+    assert rows[1][1] == "账户余额不足"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Too many requests, slow down", "busy"),
+        ("单个手机号日发送条数超过上限", "billing"),
+        ("Превышена частота отправки сообщений", "busy"),
+        ("Недостаточно средств на счете", "billing"),
+        ("Saldo insuficiente", "billing"),
+        ("Demasiadas solicitudes, frecuencia excedida", "busy"),
+        ("Неверный ключ доступа", "auth"),
+        ("Signature does not match", "auth"),
+        ("账户余额不足", "billing"),
+        ("模板不存在", "not_found"),
+        ("Internal server error", "server"),
+        ("Erro interno do servidor", "server"),
+        ("The phone number format is invalid", "validation"),
+    ],
+)
+def test_the_lexicon_alone_reads_every_language(text: str, category: str) -> None:
+    reading = Drafter().read(text)
+    assert reading.category == category
+    assert reading.words  # the words that decided are shown
+    assert reading.retryable is (category in ("busy", "server"))
+
+
+def test_learning_moves_a_reading() -> None:
+    drafter = Drafter()
+    assert drafter.read("Zorblax refused").category == "validation"
+    rows = [
+        {"code": str(i), "description": f"zorblax refused {i}", "category": "busy"}
+        for i in range(5)
+    ]
+    drafter.learn(rows, weight=1.0)
+    reading = drafter.read("Zorblax refused")
+    assert reading.category == "busy"
+    assert "zorblax" in reading.words or "refused" in reading.words
+
+
+TABLE = (
+    "| code | description |\n|---|---|\n| 1001 | Invalid API key |\n"
+    "| 1002 | Too many requests |\n| 1003 | Insufficient balance |\n| 1004 | Frobnicated |\n"
+)
+
+
+def test_a_draft_is_refused_until_reviewed(tmp_path: Path) -> None:
+    text = draft("Acme SMS", TABLE, Drafter(), table="acme.md")
+    doc = tomllib.loads(text)
+    assert doc["vendor"]["id"] == "acme_sms"
+    assert {c: e["category"] for c, e in doc["codes"].items()} == {
+        "1001": "auth",
+        "1002": "busy",
+        "1003": "billing",
+        "1004": "validation",
+    }
+    assert doc["codes"]["1002"]["retryable"] is True
+    assert doc["draft"]["review"] == ["1004"]  # nothing telling: low confidence
+    assert "# REVIEW validation" in text
+    path = tmp_path / "acme_sms.toml"
+    path.write_text(text, encoding="utf-8")
+    assert [e.key for e in check_all(path)] == ["draft"]
+    with pytest.raises(MappingError) as caught:
+        load_file(path)
+    assert caught.value.key == "draft"
+    assert caught.value.path == str(path)
+    reviewed = text.split("\n[draft]\n")[0] + "\n[vendor]\n" + text.split("\n[vendor]\n")[1]
+    path.write_text(reviewed, encoding="utf-8")
+    assert load_file(path).table.codes["1003"].category.value == "billing"
+
+
+def test_cli_draft(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = tmp_path / "acme.md"
+    table.write_text(TABLE, encoding="utf-8")
+    assert main(["draft", "acme", str(table)]) == 0
+    out = capsys.readouterr().out
+    assert tomllib.loads(out)["codes"]["1003"]["category"] == "billing"
+    monkeypatch.setattr("sys.stdin", io.StringIO("1001: Невозможно: превышена частота\n"))
+    assert main(["draft", "acme", "-"]) == 0
+    assert tomllib.loads(capsys.readouterr().out)["codes"]["1001"]["category"] == "busy"
+    table.write_text("nothing here\n", encoding="utf-8")
+    assert main(["draft", "acme", str(table)]) == 2
+    assert "no code table found" in capsys.readouterr().err
+
+
+# What the drafter reaches today (benchmarks/drafter.py prints the table), kept from falling.
+OVERALL_FLOOR = 0.80
+VENDOR_FLOOR = 0.65
+UNSEEN_FLOOR = 0.7
+# What issue 32 asks for; not reached yet (see the xfail below).
+ISSUE_OVERALL, ISSUE_VENDOR = 0.85, 0.75
+
+
+@pytest.fixture(scope="module")
+def loo() -> dict[str, tuple[int, int]]:
+    return leave_one_out(frozen())
+
+
+def test_frozen_copy_is_complete() -> None:
+    tables = frozen()
+    assert len(tables) == 13
+    assert sum(len(t) for t in tables.values()) > 2700
+    assert all(r["category"] and r["description"] for t in tables.values() for r in t)
+
+
+def test_leave_one_vendor_out(loo: dict[str, tuple[int, int]]) -> None:
+    overall = sum(a for a, _ in loo.values()) / sum(n for _, n in loo.values())
+    assert overall >= OVERALL_FLOOR
+    low = {v: round(a / n, 3) for v, (a, n) in loo.items() if a / n < VENDOR_FLOOR}
+    assert not low
+
+
+@pytest.mark.xfail(strict=True, reason="issue 32's floors (85% overall, 75% per vendor): not yet")
+def test_leave_one_vendor_out_meets_the_issue_floors(loo: dict[str, tuple[int, int]]) -> None:
+    overall = sum(a for a, _ in loo.values()) / sum(n for _, n in loo.values())
+    assert overall >= ISSUE_OVERALL
+    assert all(a / n >= ISSUE_VENDOR for a, n in loo.values())
+
+
+def test_tables_no_mapping_knows() -> None:
+    """Published tables of vendors without a mapping (tests/drafter/unseen/README.md)."""
+    drafter = Drafter()
+    for rows in frozen().values():
+        drafter.learn(rows, weight=_vendor_weight(len(rows)))
+    result = unseen(drafter)
+    assert set(result) == {"megafon", "intis", "plivo", "toughradius"}
+    agree = sum(a for a, _ in result.values()) / sum(n for _, n in result.values())
+    assert agree >= UNSEEN_FLOOR
+
+
+def test_a_builtin_vendor_is_drafted_without_its_own_file() -> None:
+    from normalizer._draft import builtin_drafter, reviewed_rows
+    from normalizer._mapping import read_file
+    from normalizer._registry import builtin_dir
+
+    own = list(reviewed_rows(read_file(builtin_dir() / "sms_ru.toml")))
+    total = len(builtin_drafter().examples)
+    assert own
+    assert len(builtin_drafter("SMS.ru").examples) == total - len(own)
