@@ -170,12 +170,33 @@ class Drafter:
         self.fitted = False
 
     def read(self, text: str, code: str = "") -> Reading:
-        scores, why = self.scores(text, code)
-        top = max(CATEGORIES, key=lambda c: (scores[c], c == "validation"))
-        peak = scores[top]
-        confidence = 1.0 / sum(math.exp(s - peak) for s in scores.values())
-        words = tuple(dict.fromkeys(w for w, c in why if c == top))[:5]
-        return Reading(top, Category(top).retryable_by_default, round(confidence, 2), words)
+        return _reading(*self.scores(text, code))
+
+    def read_rows(self, rows: Sequence[tuple[str, str]]) -> list[Reading]:
+        """A whole table's (code, text) rows read together: each row's own scores, then
+        nudged toward what its code family's other rows read as (``family``: codes that
+        differ only in a last digit or a last name part, ``1131``/``1132``,
+        ``LimitExceeded.X``/``LimitExceeded.Y``). A vendor numbers and names its codes by
+        topic, so a row whose own words are weak takes its neighbours' reading; only the table
+        being drafted is used."""
+        read = [self.scores(text, code) for code, text in rows]
+        probs = [_softmax(scores) for scores, _ in read]
+        members: dict[tuple[str, ...], list[int]] = {}
+        families = [family(code) for code, _ in rows]
+        for i, key in enumerate(families):
+            if key is not None:
+                members.setdefault(key, []).append(i)
+        out = []
+        for i, (scores, why) in enumerate(read):
+            key = families[i]
+            others = [j for j in members.get(key, ()) if j != i] if key is not None else []
+            if others and NEIGHBOUR_WEIGHT:
+                scores = {
+                    c: s + NEIGHBOUR_WEIGHT * sum(probs[j][c] for j in others) / len(others)
+                    for c, s in scores.items()
+                }
+            out.append(_reading(scores, why))
+        return out
 
     def scores(self, text: str, code: str = "") -> tuple[dict[str, float], list[tuple[str, str]]]:
         """Every category's score (log scale) and the (word, category) pairs that pushed,
@@ -255,6 +276,39 @@ class Drafter:
         self.fitted = True
 
 
+def _reading(scores: Mapping[str, float], why: Sequence[tuple[str, str]]) -> Reading:
+    """The reading a set of scores makes: the top category (validation wins a tie), its
+    softmax share as the confidence and the words that pushed toward it."""
+    top = max(CATEGORIES, key=lambda c: (scores[c], c == "validation"))
+    peak = scores[top]
+    confidence = 1.0 / sum(math.exp(s - peak) for s in scores.values())
+    words = tuple(dict.fromkeys(w for w, c in why if c == top))[:5]
+    return Reading(top, Category(top).retryable_by_default, round(confidence, 2), words)
+
+
+def _softmax(scores: Mapping[str, float]) -> dict[str, float]:
+    peak = max(scores.values())
+    exps = {c: math.exp(s - peak) for c, s in scores.items()}
+    total = sum(exps.values())
+    return {c: e / total for c, e in exps.items()}
+
+
+_NUMBERED = re.compile(r"([A-Za-z_.\-]*?)[-_.]?(\d+)")
+
+
+def family(code: str) -> tuple[str, ...] | None:
+    """The family a code's vendor filed it in: a number without its last digit (``1131`` ->
+    ``113``, same length, same letter prefix: ``E401`` and ``E403``), or a name without its
+    last part (``LimitExceeded.DailyLimit`` -> ``LimitExceeded``, ``EC_TIME_OUT`` ->
+    ``EC_TIME``). None for a one-digit number or a one-word name."""
+    m = _NUMBERED.fullmatch(code)
+    if m:
+        prefix, digits = m.groups()
+        return ("n", prefix, str(len(digits)), digits[:-1]) if len(digits) > 1 else None
+    parts = [p for p in re.split(r"[._\-:/]+", code) if p]
+    return ("a", *parts[:-1]) if len(parts) > 1 else None
+
+
 # The drafter's settings, as benchmarks/drafter.py measured them (leave one vendor out): word
 # pairs, a learned bias, a decay, fewer epochs and texts without glosses each read worse.
 BIAS = 1.0
@@ -273,6 +327,10 @@ CODE_WEIGHT = 0.5
 """A lexicon phrase found only in the code's own words (``LimitExceeded``) weighs this."""
 EPOCHS = 8
 RATE = 0.15
+NEIGHBOUR_WEIGHT = 1.0
+"""How far a table's own code family pulls a row (``Drafter.read_rows``): the family's mean
+probability per category, times this, added to the row's scores. Leave one vendor out: 0
+reads 81.4%, 1.0 82.1%; 2 and more let a mixed family drown its rows' own words."""
 
 
 # --- reading a table ------------------------------------------------------------------------
@@ -448,7 +506,10 @@ def draft(vendor: str, text: str, drafter: Drafter, *, table: str = "-") -> str:
     below ``REVIEW_BELOW`` marked REVIEW, and a ``[draft]`` table the loader refuses."""
     vid = vendor_id(vendor)
     rows = read_table(text)
-    readings = [(code, message, drafter.read(message, code)) for code, message in rows]
+    readings = [
+        (code, message, reading)
+        for (code, message), reading in zip(rows, drafter.read_rows(rows), strict=True)
+    ]
     review = [code for code, _, reading in readings if reading.review]
     out = [
         f"# A DRAFT written by `normalizer draft {vendor} {table}`: every category below is a",
@@ -509,9 +570,9 @@ def leave_one_out(
         for other, others in tables.items():
             if other != vendor:
                 drafter.learn(others, weight=_vendor_weight(len(others)))
+        readings = drafter.read_rows([(str(r["code"]), str(r["description"])) for r in rows])
         agree = sum(
-            drafter.read(str(r["description"]), str(r["code"])).category == r["category"]
-            for r in rows
+            reading.category == r["category"] for reading, r in zip(readings, rows, strict=True)
         )
         result[vendor] = (agree, len(rows))
     return result
