@@ -179,7 +179,15 @@ class Drafter:
         ``LimitExceeded.X``/``LimitExceeded.Y``). A vendor numbers and names its codes by
         topic, so a row whose own words are weak takes its neighbours' reading; only the table
         being drafted is used."""
-        read = [self.scores(text, code) for code, text in rows]
+        if not self.fitted:
+            self._fit()
+        counts: dict[str, int] = {}
+        for code, text in rows:
+            for name in features(text, code):
+                counts[name] = counts.get(name, 0) + 1
+        common = TABLE_COMMON * len(rows)
+        scale = {n: common / k for n, k in counts.items() if TABLE_COMMON and k > common >= 2}
+        read = [self.scores(text, code, scale) for code, text in rows]
         probs = [_softmax(scores) for scores, _ in read]
         members: dict[tuple[str, ...], list[int]] = {}
         families = [family(code) for code, _ in rows]
@@ -198,9 +206,12 @@ class Drafter:
             out.append(_reading(scores, why))
         return out
 
-    def scores(self, text: str, code: str = "") -> tuple[dict[str, float], list[tuple[str, str]]]:
+    def scores(
+        self, text: str, code: str = "", scale: Mapping[str, float] | None = None
+    ) -> tuple[dict[str, float], list[tuple[str, str]]]:
         """Every category's score (log scale) and the (word, category) pairs that pushed,
-        most telling first."""
+        most telling first; ``scale`` weighs a learned feature's say (``read_rows``: a word
+        every row of the table shares)."""
         if not self.fitted:
             self._fit()
         names = features(text, code)
@@ -215,10 +226,11 @@ class Drafter:
                 pushed.append((word, rule.weight * LEXICON_WEIGHT, rule.category))
             if w is None:
                 continue
+            share = 1.0 if scale is None else scale.get(name, 1.0)
             for i, c in enumerate(CATEGORIES):
-                scores[c] += w[i]
-                if w[i] > 0.3:
-                    pushed.append((word, w[i], c))
+                scores[c] += w[i] * share
+                if w[i] * share > 0.3:
+                    pushed.append((word, w[i] * share, c))
         pushed.sort(key=lambda t: -t[1])
         return scores, [(w, c) for w, _, c in pushed]
 
@@ -327,6 +339,11 @@ CODE_WEIGHT = 0.5
 """A lexicon phrase found only in the code's own words (``LimitExceeded``) weighs this."""
 EPOCHS = 8
 RATE = 0.15
+TABLE_COMMON = 0.2
+"""A learned word found in more than this share of a table's rows (a section label such as
+【账号】, a code prefix such as ``EC``) says less: its weight is scaled by this share over its
+own. It tells the table's sections apart from each other less than it tells one vendor's way
+of writing from another's. Leave one vendor out: 0 reads 82.1%, 0.2 and 0.3 82.35%."""
 NEIGHBOUR_WEIGHT = 1.0
 """How far a table's own code family pulls a row (``Drafter.read_rows``): the family's mean
 probability per category, times this, added to the row's scores. Leave one vendor out: 0
