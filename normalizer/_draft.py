@@ -458,11 +458,20 @@ def read_table(text: str) -> list[tuple[str, str]]:
     if not others:
         return []
     text_col = max(others, key=text_score)
+    # A table with a description and an explanation (``错误码描述`` and ``说明``, often in two
+    # languages) says more in both: the other columns whose header names a text are read too.
+    also = [
+        i
+        for i in others
+        if i != text_col and header is not None and i < len(header)
+        if _TEXT_HEADER.search(header[i])
+    ]
     rows = []
     for r in body:
         if code_col < len(r) and _codeish(r[code_col]) and text_col < len(r):
-            message = r[text_col].strip()
-            if message:
+            texts = [r[i].strip() for i in (text_col, *also) if i < len(r)]
+            message = " ".join(dict.fromkeys(t for t in texts if t))
+            if r[text_col].strip() and message:
                 rows.append((r[code_col].strip().strip("`*"), message))
     return _unique(rows)
 

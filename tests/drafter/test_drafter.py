@@ -47,6 +47,14 @@ def test_read_table_picks_the_code_and_text_columns() -> None:
     assert rows[1][1] == "账户余额不足"
 
 
+def test_read_table_reads_every_named_text_column() -> None:
+    text = (
+        "| 错误码 | 错误码描述 | 说明 |\n|---|---|---|\n"
+        "| 90005 | api limit | 频率限制 |\n| 90006 | server failure | server failure |\n"
+    )
+    assert read_table(text) == [("90005", "api limit 频率限制"), ("90006", "server failure")]
+
+
 @pytest.mark.parametrize(
     ("text", "category"),
     [
