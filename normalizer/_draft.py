@@ -174,7 +174,8 @@ class Drafter:
 
     def read_rows(self, rows: Sequence[tuple[str, str]]) -> list[Reading]:
         """A whole table's (code, text) rows read together: each row's own scores, then
-        nudged toward what its code family's other rows read as (``family``: codes that
+        nudged toward what the rows written alike read as (``SIMILAR``) and what its code
+        family's other rows read as (``family``: codes that
         differ only in a last digit or a last name part, ``1131``/``1132``,
         ``LimitExceeded.X``/``LimitExceeded.Y``). A vendor numbers and names its codes by
         topic, so a row whose own words are weak takes its neighbours' reading; only the table
@@ -182,8 +183,9 @@ class Drafter:
         if not self.fitted:
             self._fit()
         counts: dict[str, int] = {}
-        for code, text in rows:
-            for name in features(text, code):
+        words = [set(features(text)) for _, text in rows]
+        for (code, _), own in zip(rows, words, strict=True):
+            for name in {*own, *features("", code)}:
                 counts[name] = counts.get(name, 0) + 1
         common = TABLE_COMMON * len(rows)
         scale = {n: common / k for n, k in counts.items() if TABLE_COMMON and k > common >= 2}
@@ -201,6 +203,18 @@ class Drafter:
             if others and NEIGHBOUR_WEIGHT:
                 scores = {
                     c: s + NEIGHBOUR_WEIGHT * sum(probs[j][c] for j in others) / len(others)
+                    for c, s in scores.items()
+                }
+            alike = [
+                (share, j)
+                for j in range(len(rows))
+                if j != i and words[i] and words[j]
+                if (share := len(words[i] & words[j]) / len(words[i] | words[j])) >= SIMILAR
+            ]
+            if alike and SIMILAR_WEIGHT:
+                total = sum(share for share, _ in alike)
+                scores = {
+                    c: s + SIMILAR_WEIGHT * sum(w * probs[j][c] for w, j in alike) / total
                     for c, s in scores.items()
                 }
             out.append(_reading(scores, why))
@@ -344,6 +358,12 @@ TABLE_COMMON = 0.2
 【账号】, a code prefix such as ``EC``) says less: its weight is scaled by this share over its
 own. It tells the table's sections apart from each other less than it tells one vendor's way
 of writing from another's. Leave one vendor out: 0 reads 82.1%, 0.2 and 0.3 82.35%."""
+SIMILAR = 0.5
+"""Two rows of a table whose words overlap this much (shared over either's, Jaccard) are alike."""
+SIMILAR_WEIGHT = 2.0
+"""How far a table's alike rows pull a row (``Drafter.read_rows``), as ``NEIGHBOUR_WEIGHT``: a
+vendor writes one kind of failure one way. Leave one vendor out: 0 reads 82.35%, 1 82.5%, 2
+82.7%, 3 82.5% (a 0.4 overlap 82.5%)."""
 NEIGHBOUR_WEIGHT = 1.0
 """How far a table's own code family pulls a row (``Drafter.read_rows``): the family's mean
 probability per category, times this, added to the row's scores. Leave one vendor out: 0
