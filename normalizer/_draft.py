@@ -20,7 +20,7 @@ import itertools
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -217,7 +217,11 @@ class Drafter:
                     c: s + SIMILAR_WEIGHT * sum(w * probs[j][c] for w, j in alike) / total
                     for c, s in scores.items()
                 }
-            out.append(_reading(scores, why))
+            # The neighbours choose among close readings but vouch for nothing: a row whose own
+            # words are weak is still one to review (confidence no higher than its own).
+            reading = _reading(scores, why)
+            alone = max(probs[i].values())
+            out.append(replace(reading, confidence=min(reading.confidence, round(alone, 2))))
         return out
 
     def scores(
