@@ -1238,6 +1238,14 @@ def _check_resend(ck: _Checker, value: object, *, overlay: bool) -> None:
                     raise ck.fail(f"{key}.header", f"{name!r} is not a header name")
 
 
+def _check_status(ck: _Checker, value: object, key: str) -> None:
+    """One HTTP status ("503", or 503) or a class ("5xx"): what ``[[http]]`` and ``[[page]]``
+    rules are limited to."""
+    status = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(status, str) or not _STATUS.match(status):
+        raise ck.fail(key, f"{value!r} is not an HTTP status ('503') or class ('5xx')")
+
+
 def _check_globs(ck: _Checker, value: object, key: str) -> None:
     for i, glob in enumerate(ck.strings(value, key)):
         if not glob.startswith(("/", "*")):
@@ -1291,14 +1299,7 @@ def _check_table(ck: _Checker, doc: dict[str, Any], prefix: str) -> None:
         with ck.part():
             rule = ck.table(rule, key)
             _check_entry(ck, rule, key, ("status", *_ENTRY_KEYS, "paths"))
-            status = rule.get("status")
-            if isinstance(status, int) and not isinstance(status, bool):
-                status = str(status)
-            if not isinstance(status, str) or not _STATUS.match(status):
-                raise ck.fail(
-                    f"{key}.status",
-                    f"{rule.get('status')!r} is not an HTTP status ('503') or class ('5xx')",
-                )
+            _check_status(ck, rule.get("status"), f"{key}.status")
             if "paths" in rule:
                 _check_globs(ck, rule["paths"], f"{key}.paths")
     for i, rule in enumerate(ck.array(doc.get("when", []), _join(prefix, "when"))):
@@ -1335,14 +1336,7 @@ def _check_table(ck: _Checker, doc: dict[str, Any], prefix: str) -> None:
                         f"{key}.contains[{j}]", "must be a phrase of at least 3 characters"
                     )
             if "status" in rule:
-                status = rule["status"]
-                if isinstance(status, int) and not isinstance(status, bool):
-                    status = str(status)
-                if not isinstance(status, str) or not _STATUS.match(status):
-                    raise ck.fail(
-                        f"{key}.status",
-                        f"{rule['status']!r} is not an HTTP status ('402') or class",
-                    )
+                _check_status(ck, rule["status"], f"{key}.status")
             if "paths" in rule:
                 _check_globs(ck, rule["paths"], f"{key}.paths")
     for i, spec in enumerate(ck.array(doc.get("items", []), _join(prefix, "items"))):
