@@ -91,12 +91,6 @@ class Pipeline:
         self._watch(keys, limits)
         return found
 
-    def keys(self, route: Route) -> tuple[Keys, Limits]:
-        """Where a route's state lives, and the limits that apply to it (its vendor's published
-        rate is the limiter's ceiling)."""
-        prepared = self.prepare(route)
-        return prepared.keys, prepared.limits
-
     def _watch(self, keys: Keys, limits: Limits) -> None:
         """Show the vendor's retry budget and rate on the telemetry gauges (in-process stores)."""
         store = self.store.state if isinstance(self.store, AsyncLocal) else self.store

@@ -28,9 +28,10 @@ def test_a_probe_given_to_a_retry_that_its_turn_rules_out_is_released() -> None:
             if "first" not in holder:
                 holder["first"] = True
                 # meanwhile other calls open the circuit, and its recovery passes
-                keys, limits = holder["t"]._pipeline.keys(
+                prepared = holder["t"]._pipeline.prepare(
                     holder["t"]._pipeline.router.route(request)
                 )
+                keys, limits = prepared.keys, prepared.limits
                 holder["kl"] = keys, limits
                 state.ask(Record(keys, limits, Signal(True, 0.0, 0, False, False, 0.0)))
                 clock.now += 6
