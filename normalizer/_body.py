@@ -60,38 +60,99 @@ class Plan(enum.Enum):
     """Declared longer than the cap: never read; the status decides, 2xx is unknown."""
 
 
+_UNICODE = frozenset({"utf_8", "utf_16", "utf_32", "ascii"})
+
+
+def _charset(content_type: str) -> str | None:
+    """The charset parameter of a lower-cased content type (httpx's parser is email-based)."""
+    at = content_type.find("charset=")
+    if at < 0:
+        return None
+    return content_type[at + 8 :].split(";", 1)[0].strip().strip("\"'") or None
+
+
+class Media(NamedTuple):
+    """What a content type says about reading a body: worked out once per distinct header
+    value (a vendor sends the same one on every answer), kept in a small memo."""
+
+    file: bool
+    """A stream or a file by design (audio, CSV, server-sent events): never buffered."""
+    json: bool
+    xml: bool
+    codec: str | None
+    """The Python codec of its charset, when that is not a Unicode one JSON detects itself."""
+
+    @classmethod
+    def of(cls, content_type: str) -> Media:
+        """The media of a lower-cased content type."""
+        kind = content_type.split(";", 1)[0].strip()
+        charset = _charset(content_type)
+        codec = None if charset is None else text_codec(charset)
+        return cls(
+            kind.startswith(_FILE_TYPES),
+            "json" in kind,
+            "xml" in kind,
+            None if codec in _UNICODE else codec,
+        )
+
+
+def _content_type(value: bytes) -> tuple[str, Media]:
+    """A Content-Type header's value, lower-cased, and its :class:`Media` (memoised)."""
+    known = _MEDIA.get(value)
+    if known is None:
+        if len(_MEDIA) >= 256:
+            _MEDIA.clear()  # many distinct values (a boundary in each): start over
+        content_type = value.decode("latin-1").lower()
+        known = _MEDIA[value] = (content_type, Media.of(content_type))
+    return known
+
+
+_MEDIA: dict[bytes, tuple[str, Media]] = {}
+_NO_MEDIA = ("", Media.of(""))
+
+
 class Framing(NamedTuple):
     """The three headers that say how to read a body, found in one pass over them."""
 
     content_type: str
     content_length: int | None
-    """Declared length, when the header is a plain number (isdecimal: what int() reads)."""
+    """Declared length, when the header is a plain number (ASCII digits: what int() reads)."""
     content_encoding: str | None
+    media: Media
 
     @classmethod
     def of(cls, response: httpx.Response) -> Framing:
-        content_type, encoding = "", None
+        content_type, encoding = None, None
         length: int | None = None
         for _, name, value in _triples(response.headers):
             if name == b"content-type":
-                content_type = value.decode("latin-1").lower()
+                content_type = value
             elif name == b"content-length":
-                text = value.decode("latin-1").strip()
-                length = int(text) if text.isdecimal() else None
+                value = value.strip()
+                length = int(value) if value.isdigit() else None
             elif name == b"content-encoding":
                 encoding = value.decode("latin-1").strip().lower()
-        return cls(content_type, length, encoding)
+        media = _NO_MEDIA if content_type is None else _content_type(content_type)
+        return cls(media[0], length, encoding, media[1])
 
 
 def _triples(headers: httpx.Headers) -> list[tuple[bytes, bytes, bytes]]:
     """The headers as (name, lower-cased name, value) bytes: httpx's own store, ``_list``,
     read as it is (half the cost of its public ``raw``, which copies, and lower-casing each
     name again; ``.get()`` decodes and scans every header per call); built from ``raw`` if
-    httpx ever keeps them otherwise."""
-    store = getattr(headers, "_list", None)
-    if type(store) is list and (not store or (type(store[0]) is tuple and len(store[0]) == 3)):
-        return store
+    httpx keeps them otherwise (:data:`_OWN_STORE`, checked once)."""
+    if _OWN_STORE and type(headers) is httpx.Headers:
+        return headers._list
     return [(name, name.lower(), value) for name, value in headers.raw]
+
+
+def _keeps_triples(kind: Callable[[dict[str, str]], object] = httpx.Headers) -> bool:
+    """Whether this httpx keeps a Headers' items as (name, lower-cased name, value) bytes."""
+    sample = kind({"Content-Type": "x"})
+    return getattr(sample, "_list", None) == [(b"Content-Type", b"content-type", b"x")]
+
+
+_OWN_STORE = _keeps_triples()
 
 
 class BodyReader:
@@ -108,13 +169,13 @@ class BodyReader:
         status = response.status_code
         if request.method == "HEAD" or status in (204, 205, 304) or status < 200:
             return Plan.FILE
-        media = framing.content_type.split(";", 1)[0].strip()
-        if media.startswith(_FILE_TYPES):
+        media = framing.media
+        if media.file:
             return Plan.FILE
         length = framing.content_length
         if length is not None and length > self.max_body_size:
             return Plan.TOO_LARGE
-        document = "json" in media or ("xml" in media and route.envelope.xml)
+        document = media.json or (media.xml and route.envelope.xml)
         if STREAMED_KEY in request.extensions:
             # the caller opened it with stream(): only a small, declared document is read
             # first; anything else reaches the caller at once, its status alone deciding
@@ -218,7 +279,10 @@ class BodyReader:
         When the document is exactly what ``response.json()`` would return, the response keeps
         it for the caller's first ``.json()``: a large body is parsed once.
         """
-        text = _decoded(framing, body, self.max_body_size)
+        if framing.content_encoding is None and framing.media.codec is None:
+            text: bytes | str = body  # the usual body: nothing to undo, no charset to apply
+        else:
+            text = _decoded(framing, body, self.max_body_size)
         doc = parse_json(text, lossy=False) if isinstance(text, bytes) else None
         if doc is not None:  # as httpx would parse it: bytes, no charset applied, nothing lossy
             keep_parsed(response, doc)
@@ -252,25 +316,13 @@ def _decoded(framing: Framing, raw: bytes, limit: int) -> bytes | str:
         if body is None:
             return b""  # unknown coding, broken, or larger than the cap: nothing to classify
     assert body is not None
-    charset = _charset(framing.content_type)
-    codec = None if charset is None else text_codec(charset)
-    if codec is None or codec in _UNICODE:
+    codec = framing.media.codec
+    if codec is None:
         return body  # json detects UTF-8/16/32 itself; an unknown or odd charset is not used
     try:
         return body.decode(codec, errors="replace")
     except (LookupError, UnicodeError):  # a codec module this Python was built without
         return body
-
-
-_UNICODE = frozenset({"utf_8", "utf_16", "utf_32", "ascii"})
-
-
-def _charset(content_type: str) -> str | None:
-    """The charset parameter of a lower-cased content type (httpx's parser is email-based)."""
-    at = content_type.find("charset=")
-    if at < 0:
-        return None
-    return content_type[at + 8 :].split(";", 1)[0].strip().strip("\"'") or None
 
 
 class ParsedResponse(httpx.Response):
@@ -289,10 +341,12 @@ _NOTHING = object()
 
 
 def keep_parsed(response: httpx.Response, doc: object) -> None:
-    if type(response) is httpx.Response:  # a subclass of the caller's own is left alone
+    kind = type(response)
+    if kind is httpx.Response:  # a subclass of the caller's own is left alone
         response.__class__ = ParsedResponse
-    if isinstance(response, ParsedResponse):
-        response.__dict__[_PARSED] = doc
+    elif kind is not ParsedResponse and not isinstance(response, ParsedResponse):
+        return
+    response.__dict__[_PARSED] = doc
 
 
 class _Replay(httpx.SyncByteStream):

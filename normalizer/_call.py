@@ -34,7 +34,7 @@ from ._classify import classify_parsed, classify_uninspected
 from ._exceptions import CircuitOpenError, RateLimitedError, VendorError
 from ._mapping import MAX_COOLDOWN, Envelope
 from ._observe import Observers
-from ._outcome import Outcome, attach, outcome_of
+from ._outcome import Outcome, attach
 from ._pipeline import Pipeline
 from ._redact import DEFAULT as DEFAULT_REDACTOR
 from ._redact import Redactor
@@ -68,6 +68,7 @@ from ._store import (
     Signal,
     Transition,
 )
+from ._telemetry import Telemetry
 
 # --- the effects: what the call asks its driver to do ------------------------------------------
 
@@ -243,11 +244,14 @@ def _start(pipeline: Pipeline, request: httpx.Request, route: Route) -> Call:
     )
 
 
-def vendor_call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Steps:
-    """One vendor call, from its admission to its report (see the module's drawing)."""
+def vendor_call(
+    pipeline: Pipeline, request: httpx.Request, route: Route, telemetry: Telemetry | None
+) -> Steps:
+    """One vendor call, from its admission to its report (see the module's drawing);
+    ``telemetry``: where it reports, if anywhere (:meth:`Pipeline.listening`)."""
     call = _start(pipeline, request, route)
     keys, limits, policy = call.keys, call.limits, call.policy
-    observe = Observers.of(call)
+    observe = Observers(call, telemetry)
     # admit: may the call go out now, and when?
     admission: Admission = yield Ask(call.admit or Admit(keys, limits, _patience(call)))
     probing = admission.verdict == "probe"
@@ -286,7 +290,7 @@ def vendor_call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Ste
                 redactor = call.redactor
                 kept = None if redactor is DEFAULT_REDACTOR else redactor
                 attach(response, outcome, attempts, kept, call.route.mapping.resend)
-                hop = _challenge(request, response)
+                hop = response.status_code in (401, 407) and _challenge(request, response)
                 observe.attempt(attempts, response, outcome, hop=hop)
                 # an auth flow's challenge is a hop, not the vendor's answer: nothing to record
                 # (MANGO's 401 carries a cooldown that must not hold back the answered request)
@@ -301,12 +305,11 @@ def vendor_call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Ste
                 if transition is not None:
                     observe.circuit(transition)
             # decide (tenacity, on the first failure), pay
-            attempt = _attempt(call, result, outcome, attempts)
-            if attempt is None:
-                decision = _OK if outcome is not None and outcome.ok else _FINAL
+            if policy is None or (outcome is not None and not outcome.retryable):
+                decision = _OK if outcome is not None and outcome.ok else _FINAL  # the usual
             else:
                 retrying = retrying or _retrying(call)
-                decision = retrying.decision(attempt)
+                decision = retrying.decision(_attempt(call, result, outcome, attempts))
             if decision.retry:
                 assert policy is not None
                 cost = _cost(policy, result, decision)
@@ -361,7 +364,7 @@ def vendor_call(pipeline: Pipeline, request: httpx.Request, route: Route) -> Ste
     if isinstance(result, httpx.TransportError):
         observe.finished(None, result, attempts, decision, reason)
         raise result
-    final = outcome_of(result)
+    final = outcome  # the last attempt's, attached to ``result``
     assert final is not None
     observe.finished(final, None, attempts, decision, reason)
     if pipeline.options.raise_on_error and not final.ok:
@@ -418,8 +421,8 @@ def _classify(
 
 def _challenge(request: httpx.Request, response: httpx.Response) -> bool:
     """A 401/407 challenge that the request's auth flow answers with another request: a hop,
-    not a failure to log."""
-    if response.status_code not in (401, 407) or CHALLENGE_KEY not in request.extensions:
+    not a failure to log (asked of 401 and 407 answers)."""
+    if CHALLENGE_KEY not in request.extensions:
         return False
     headers = response.headers
     return "www-authenticate" in headers or "proxy-authenticate" in headers
@@ -438,6 +441,8 @@ def _inspected(
     limits = call.limits
     exhausted = _exhausted(call, response) if call.envelope.remaining else 0.0
     if outcome.ok:
+        if clean and not spent and not exhausted:
+            return None  # the usual success: nothing to refund, nothing to learn
         refund = 0 if call.policy is None else spent or 1
         return _signal(call, clean, probing, at, cooldown=exhausted, refund=refund)
     if not outcome.scope.shared:  # one callee, agent or line: this call's business only
@@ -536,12 +541,11 @@ _OK = Decision(False, "ok")
 _FINAL = Decision(False, "not_retryable")
 
 
-def _attempt(call: Call, result: Result, outcome: Outcome | None, number: int) -> Attempt | None:
-    """What the retry strategies look at after attempt ``number``; None when there is nothing
-    to ask them (no retry policy, or an answer that is not retryable: the usual one)."""
+def _attempt(call: Call, result: Result, outcome: Outcome | None, number: int) -> Attempt:
+    """What the retry strategies look at after attempt ``number`` (a retryable answer, or a
+    transport error, under a retry policy)."""
     policy = call.policy
-    if policy is None or (outcome is not None and not outcome.retryable):
-        return None
+    assert policy is not None
     resend = call.route.mapping.resend
     elapsed = call.deadline.elapsed()
     jitter = policy.random()  # drawn once: every strategy asked sees the same delay

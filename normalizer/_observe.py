@@ -58,19 +58,19 @@ class Call(Protocol):
 class Observers:
     """The listeners of one call; each method is one event of :func:`vendor_call`."""
 
-    __slots__ = ("_call", "_log", "_product", "_telemetry")
+    __slots__ = ("_call", "_log", "_telemetry")
 
     def __init__(self, call: Call, telemetry: Telemetry | None) -> None:
+        """The call's listeners; ``telemetry``: what the transport found listening."""
         self._call = call
-        self._telemetry = telemetry
-        product = call.route.product
-        self._product = None if product is None else product.id
+        self._telemetry = telemetry if telemetry is not None and telemetry.wanted() else None
         self._log: CallLog | None = None
 
-    @classmethod
-    def of(cls, call: Call) -> Observers:
-        telemetry = call.pipeline.telemetry
-        return cls(call, telemetry if telemetry is not None and telemetry.wanted() else None)
+    @property
+    def _product(self) -> str | None:
+        """The call's product, for the telemetry's attributes."""
+        product = self._call.route.product
+        return None if product is None else product.id
 
     @property
     def log(self) -> CallLog:

@@ -28,7 +28,7 @@ from ._redact import DEFAULT as DEFAULT_REDACTOR
 from ._redact import Redactor
 from ._router import Route, Router
 from ._store import Admit, AsyncLocal, AsyncStore, Keys, Limits, LocalState, Store
-from ._telemetry import CallSpan, resolve
+from ._telemetry import CallSpan, Telemetry, resolve
 
 
 class Prepared(NamedTuple):
@@ -42,7 +42,8 @@ class Prepared(NamedTuple):
     redactor: Redactor
     """The transport's redactor with the vendor's ``[redact]``."""
     admit: Admit | None
-    """The question before each call, when it is always the same (no rate limiter)."""
+    """The question before each call, when it is always the same one (see
+    :meth:`Pipeline._usual_admit`)."""
 
 
 class Pipeline:
@@ -85,11 +86,22 @@ class Pipeline:
             limits,
             mapping.envelope_for(product),
             self.redactor_for(mapping),
-            # with no rate limiter the question before a call is always the same one
-            Admit(keys, limits, math.inf) if limiter is None else None,
+            self._usual_admit(keys, limits),
         )
         self._watch(keys, limits)
         return found
+
+    def _usual_admit(self, keys: Keys, limits: Limits) -> Admit | None:
+        """The question before a call's first attempt, when every call asks the same: how far
+        ahead a rate-limiter turn may be is its ``max_wait``, unless the deadline is nearer (a
+        call starting has its whole deadline ahead); None when the deadline may be nearer."""
+        limiter = limits.limiter
+        if limiter is None:
+            return Admit(keys, limits, math.inf)
+        deadline = None if self.policy is None else self.policy.deadline
+        if deadline is not None and deadline <= limiter.max_wait:
+            return None  # each call works its patience out (normalizer._call._patience)
+        return Admit(keys, limits, limiter.max_wait)
 
     def _watch(self, keys: Keys, limits: Limits) -> None:
         """Show the vendor's retry budget and rate on the telemetry gauges (in-process stores)."""
@@ -97,11 +109,14 @@ class Pipeline:
         if self.telemetry is not None and self.policy is not None and isinstance(store, LocalState):
             self.telemetry.watch(store, keys, limits)
 
-    def span(self, route: Route) -> CallSpan | None:
-        """The OpenTelemetry span of one call on ``route``, when there is one to make."""
+    def listening(self) -> Telemetry | None:
+        """The telemetry a call starting now reports to; None when there is none, or no
+        provider is set up (one cached check a call)."""
         telemetry = self.telemetry
-        if telemetry is None:
-            return None
+        return None if telemetry is None or telemetry.idle() else telemetry
+
+    def span(self, route: Route, telemetry: Telemetry) -> CallSpan | None:
+        """The OpenTelemetry span of one call on ``route``, when there is one to make."""
         product = None if route.product is None else route.product.id
         return telemetry.span(route.mapping.id, product, self.redactor_for(route.mapping))
 

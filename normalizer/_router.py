@@ -21,6 +21,7 @@ REQUEST_KEY = "normalizer"
 "idempotent": ...}`` (the last read by the retry rules)."""
 
 _KEPT = 1024
+_UNSEEN: Any = object()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -57,16 +58,18 @@ class Router:
         if REQUEST_KEY in request.extensions:
             return self._route(request)
         url = request.url
-        key: tuple[object, ...] = (url.host, url.path)
-        names = self._selector_names(url.host)
+        host = url.host
+        key: tuple[object, ...] = (host, url.path)
+        names = self._names.get(host, _UNSEEN)
+        if names is _UNSEEN:
+            names = self._selector_names(host)
         if names is not None:  # a selector reads headers or the query: they are part of the key
             headers, query = names
             target = target_of(request)
             key += tuple(target.header(n) for n in headers) + tuple(target.query(n) for n in query)
-        try:
-            return self._routes[key]
-        except KeyError:
-            pass
+        route = self._routes.get(key, _UNSEEN)
+        if route is not _UNSEEN:
+            return route  # type: ignore[no-any-return]
         route = self._route(request)
         if len(self._routes) >= _KEPT:
             self._routes.clear()  # many distinct paths (ids in them): start over, stay small
@@ -74,11 +77,8 @@ class Router:
         return route
 
     def _selector_names(self, host: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-        """The header and query names the selectors for ``host`` read; None for none."""
-        try:
-            return self._names[host]
-        except KeyError:
-            pass
+        """The header and query names the selectors for ``host`` read; None for none (worked
+        out on the host's first request, then read from ``_names``)."""
         candidates = (self.vendor,) if self.vendor is not None else self.registry.candidates(host)
         headers: set[str] = set()
         query: set[str] = set()

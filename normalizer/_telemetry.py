@@ -95,6 +95,7 @@ class Telemetry:
         self._tracer = trace.get_tracer(SCOPE, __version__, tracer_provider=tracer_provider)
         self._counting = _SetUp(metrics.get_meter_provider, meter_provider, "_ProxyMeterProvider")
         self._tracing = _SetUp(trace.get_tracer_provider, tracer_provider, "ProxyTracerProvider")
+        self._idle_until = 0.0
         meter = (meter_provider or metrics.get_meter_provider()).get_meter(SCOPE, __version__)
         self._calls = meter.create_counter(
             "normalizer.calls", unit="{call}", description="Vendor calls, by final outcome"
@@ -131,6 +132,17 @@ class Telemetry:
         )
 
     # --- what the transports report ------------------------------------------------------
+
+    def idle(self) -> bool:
+        """Whether no provider is set up, for metrics or traces: a call starting now reports
+        nowhere. The first question of every call, and the only one while nothing is set up:
+        its answer is kept for a second (as :class:`_SetUp`'s are), one clock read a call."""
+        if time.monotonic() < self._idle_until:
+            return True
+        if self._counting() or self._tracing():
+            return False
+        self._idle_until = time.monotonic() + 1.0
+        return True
 
     def wanted(self) -> bool:
         """Whether a call starting now has anywhere to report: metrics set up, or a recording

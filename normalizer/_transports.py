@@ -12,8 +12,7 @@ The caller gets the response the vendor sent, byte for byte (see :mod:`normalize
 
 from __future__ import annotations
 
-import contextvars
-from typing import Any, Unpack
+from typing import Any, Generic, NamedTuple, TypeVar, Unpack
 
 import httpx
 
@@ -27,8 +26,41 @@ from ._redact import Redactor
 from ._retry import async_sleeper, sleeper
 from ._store import AsyncStore, Store
 
+_T = TypeVar("_T", httpx.BaseTransport, httpx.AsyncBaseTransport)
 
-class NormalizingTransport(httpx.BaseTransport):
+
+class _Wrapping(Generic[_T]):
+    """What both transports are made of: the transport they wrap, and the stages built once
+    from their options (:class:`Pipeline`)."""
+
+    _asynchronous = False
+
+    def __init__(
+        self,
+        vendor: str | None = None,
+        *,
+        transport: _T | None = None,
+        options: Options | None = None,
+        **kwargs: Unpack[OptionsKwargs],
+    ) -> None:
+        self._transport: _T = transport if transport is not None else self._default_transport()
+        options = Options.of(options, kwargs)
+        self._pipeline = Pipeline(vendor, options, asynchronous=self._asynchronous)
+
+    def _default_transport(self) -> _T:
+        raise NotImplementedError
+
+    @property
+    def options(self) -> Options:
+        return self._pipeline.options
+
+    @property
+    def transport(self) -> _T:
+        """The transport this one wraps."""
+        return self._transport
+
+
+class NormalizingTransport(_Wrapping[httpx.BaseTransport], httpx.BaseTransport):
     """Wraps any :class:`httpx.BaseTransport` and attaches an :class:`Outcome` to responses.
 
     ``vendor`` fixes the vendor; without it each request's vendor is found from the mappings'
@@ -38,73 +70,56 @@ class NormalizingTransport(httpx.BaseTransport):
     ``logger=``, ``on_outcome=``, ...) say how calls are retried, limited and observed.
     """
 
-    def __init__(
-        self,
-        vendor: str | None = None,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        options: Options | None = None,
-        **kwargs: Unpack[OptionsKwargs],
-    ) -> None:
-        self._transport = transport if transport is not None else httpx.HTTPTransport()
-        self._pipeline = Pipeline(vendor, Options.of(options, kwargs), asynchronous=False)
-
-    @property
-    def options(self) -> Options:
-        return self._pipeline.options
-
-    @property
-    def transport(self) -> httpx.BaseTransport:
-        """The transport this one wraps."""
-        return self._transport
+    def _default_transport(self) -> httpx.BaseTransport:
+        return httpx.HTTPTransport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """One request: a vendor's is driven through :func:`vendor_call`, in its span."""
         pipeline = self._pipeline
-        route = None if _NESTED.get() else pipeline.router.route(request)
+        route = None if request in _SENDING else pipeline.router.route(request)
         if route is None:  # no vendor's; or an outer normalizing transport has this call
             return self._transport.handle_request(request)
-        span = pipeline.span(route)
+        telemetry = pipeline.listening()
+        if telemetry is None:  # the usual case: nothing set up to report to
+            return self._drive(vendor_call(pipeline, request, route, None))
+        span = pipeline.span(route, telemetry)
         if span is None:
-            return self._drive(vendor_call(pipeline, request, route))
+            return self._drive(vendor_call(pipeline, request, route, telemetry))
         with span:  # the call's span, current while its attempts run
-            return self._drive(vendor_call(pipeline, request, route))
+            return self._drive(vendor_call(pipeline, request, route, telemetry))
 
     def _drive(self, steps: Steps) -> httpx.Response:
         """Perform each effect the call yields and send it the result (or throw the error)."""
         pipeline = self._pipeline
         store = pipeline.store
         assert isinstance(store, Store)
-        sleep = sleeper(pipeline.policy) if pipeline.policy is not None else None
         reply: Any = None
-        error: BaseException | None = None
         while True:
-            effect = _next(steps, reply, error)
+            effect = _next(steps, reply)
             if isinstance(effect, httpx.Response):
                 return effect
-            reply = error = None
             try:
                 if isinstance(effect, Ask):
                     reply = store.ask(effect.question)
                 elif isinstance(effect, Send):
-                    token = _NESTED.set(True)  # an inner normalizing transport passes it on
+                    _SENDING.add(effect.request)  # an inner normalizing transport passes it on
                     try:
                         reply = self._transport.handle_request(effect.request)
                     finally:
-                        _NESTED.reset(token)
+                        _SENDING.discard(effect.request)
                 elif isinstance(effect, Read):
                     response, plan, xml, deadline, declared = effect
                     reply = pipeline.body.read(response, plan, xml, deadline.expired, declared)
                 elif isinstance(effect, Sleep):
-                    assert sleep is not None
-                    sleep(effect.seconds)
+                    assert pipeline.policy is not None  # only a retry policy sleeps
+                    sleeper(pipeline.policy)(effect.seconds)
+                    reply = None
                 else:
                     assert isinstance(effect, Close)
                     settle(effect.response)
-            except StopIteration as exc:
-                error = Stopped(exc)
+                    reply = None
             except BaseException as exc:  # the call decides what an error means
-                error = exc
+                reply = _Thrown(exc)
 
     def __enter__(self) -> NormalizingTransport:
         self._transport.__enter__()  # as httpx's client does for its transports
@@ -117,81 +132,66 @@ class NormalizingTransport(httpx.BaseTransport):
         self._transport.close()
 
 
-class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
+class AsyncNormalizingTransport(_Wrapping[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport):
     """The async twin of :class:`NormalizingTransport`, wrapping an ``AsyncBaseTransport``.
 
     ``state`` is a :class:`LocalState` or an async store (``normalizer.redis.AsyncRedisState``).
     """
 
-    def __init__(
-        self,
-        vendor: str | None = None,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        options: Options | None = None,
-        **kwargs: Unpack[OptionsKwargs],
-    ) -> None:
-        self._transport = transport if transport is not None else httpx.AsyncHTTPTransport()
-        self._pipeline = Pipeline(vendor, Options.of(options, kwargs), asynchronous=True)
+    _asynchronous = True
 
-    @property
-    def options(self) -> Options:
-        return self._pipeline.options
-
-    @property
-    def transport(self) -> httpx.AsyncBaseTransport:
-        """The transport this one wraps."""
-        return self._transport
+    def _default_transport(self) -> httpx.AsyncBaseTransport:
+        return httpx.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """One request: a vendor's is driven through :func:`vendor_call`, in its span."""
         pipeline = self._pipeline
-        route = None if _NESTED.get() else pipeline.router.route(request)
+        route = None if request in _SENDING else pipeline.router.route(request)
         if route is None:  # no vendor's; or an outer normalizing transport has this call
             return await self._transport.handle_async_request(request)
-        span = pipeline.span(route)
+        telemetry = pipeline.listening()
+        if telemetry is None:
+            return await self._drive(vendor_call(pipeline, request, route, None))
+        span = pipeline.span(route, telemetry)
         if span is None:
-            return await self._drive(vendor_call(pipeline, request, route))
+            return await self._drive(vendor_call(pipeline, request, route, telemetry))
         with span:  # current across the awaits: OpenTelemetry's context is a context variable
-            return await self._drive(vendor_call(pipeline, request, route))
+            return await self._drive(vendor_call(pipeline, request, route, telemetry))
 
     async def _drive(self, steps: Steps) -> httpx.Response:
         """The async twin of :meth:`NormalizingTransport._drive`."""
         pipeline = self._pipeline
         store = pipeline.store
         assert isinstance(store, AsyncStore)
-        sleep = async_sleeper(pipeline.policy) if pipeline.policy is not None else None
         reply: Any = None
-        error: BaseException | None = None
         while True:
-            effect = _next(steps, reply, error)
+            effect = _next(steps, reply)
             if isinstance(effect, httpx.Response):
                 return effect
-            reply = error = None
             try:
                 if isinstance(effect, Ask):
                     reply = await store.ask(effect.question)
                 elif isinstance(effect, Send):
-                    token = _NESTED.set(True)
+                    _SENDING.add(effect.request)
                     try:
                         reply = await self._transport.handle_async_request(effect.request)
                     finally:
-                        _NESTED.reset(token)
+                        _SENDING.discard(effect.request)
                 elif isinstance(effect, Read):
                     response, plan, xml, deadline, declared = effect
                     reply = await pipeline.body.aread(
                         response, plan, xml, deadline.expired, declared
                     )
                 elif isinstance(effect, Sleep):
-                    assert sleep is not None
-                    await sleep(effect.seconds)
+                    assert pipeline.policy is not None
+                    await async_sleeper(pipeline.policy)(effect.seconds)
+                    reply = None
                 else:
                     assert isinstance(effect, Close)
                     await asettle(effect.response)
-            except StopIteration as exc:
-                error = Stopped(exc)
+                    reply = None
             except BaseException as exc:
-                error = exc
+                reply = _Thrown(exc)
 
     async def __aenter__(self) -> AsyncNormalizingTransport:
         await self._transport.__aenter__()
@@ -204,11 +204,22 @@ class AsyncNormalizingTransport(httpx.AsyncBaseTransport):
         await self._transport.aclose()
 
 
-def _next(steps: Steps, reply: Any, error: BaseException | None) -> Effect | httpx.Response:
+class _Thrown(NamedTuple):
+    """An effect's error, to throw into the call (a ``StopIteration``, from a user's mock
+    transport out of replies, as :class:`Stopped`: thrown in as it is, Python would turn it
+    into a ``RuntimeError``)."""
+
+    error: BaseException
+
+
+def _next(steps: Steps, reply: Any) -> Effect | httpx.Response:
     """The call's next effect, given what the last one gave (or raised); its response when it
-    is over. An effect's ``StopIteration`` went in as :class:`Stopped`: it comes out as itself."""
+    is over. A ``StopIteration`` that went in as :class:`Stopped` comes out as itself."""
     try:
-        return steps.send(reply) if error is None else steps.throw(error)
+        if type(reply) is _Thrown:
+            error = reply.error
+            return steps.throw(Stopped(error) if isinstance(error, StopIteration) else error)
+        return steps.send(reply)
     except StopIteration as done:
         response: httpx.Response = done.value
         return response
@@ -216,13 +227,16 @@ def _next(steps: Steps, reply: Any, error: BaseException | None) -> Effect | htt
         raise stopped.error from None
 
 
-_NESTED: contextvars.ContextVar[bool] = contextvars.ContextVar("normalizer_nested", default=False)
-"""True while an outer normalizing transport sends a call: an inner one passes it through.
+_SENDING: set[httpx.Request] = set()
+"""The requests an outer normalizing transport is sending now: an inner one passes them on.
 
 A transport can end up wrapped twice (respx's ``using="httpx"`` mocker puts its own transport,
 falling back to the client's, in front; a user may wrap a wrapped one): the call is classified,
-retried and logged once, by the outermost. A context variable, not a request extension:
-httpx copies extensions onto redirect requests, which are new calls."""
+retried and logged once, by the outermost. The request itself is the mark, not a context
+variable (setting one costs an allocation a send) nor a request extension: httpx copies
+extensions onto redirect requests, which are new requests and new calls; so is any other
+request an inner transport makes of its own. One request object sent by two threads at once
+would be passed on by the second: httpx never does that, each send builds its own."""
 
 
 def raise_for_outcome(response: httpx.Response, *, partial: bool = False) -> httpx.Response:

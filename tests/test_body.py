@@ -390,7 +390,9 @@ def test_framing_reads_httpx_own_header_store_and_the_public_one_alike() -> None
             ("Content-Encoding", " GZip"),
         ],
     )
-    assert Framing.of(response) == Framing("application/json; charset=utf-8", 12, "gzip")
+    json_utf8 = body_module.Media(file=False, json=True, xml=False, codec=None)
+    expected = Framing("application/json; charset=utf-8", 12, "gzip", json_utf8)
+    assert Framing.of(response) == expected
     public = [(name, name.lower(), value) for name, value in response.headers.raw]
     assert body_module._triples(response.headers) == public
 
@@ -398,3 +400,41 @@ def test_framing_reads_httpx_own_header_store_and_the_public_one_alike() -> None
         raw = response.headers.raw
 
     assert body_module._triples(Elsewhere()) == public  # type: ignore[arg-type]
+    assert body_module._OWN_STORE  # this httpx keeps the triples: they are read as they are
+    assert body_module._triples(response.headers) is response.headers._list
+
+
+def test_an_httpx_keeping_headers_otherwise_is_read_through_raw(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Pairs(httpx.Headers):  # an httpx that keeps (name, value) pairs
+        def __init__(self, headers: dict[str, str]) -> None:
+            super().__init__(headers)
+            self.__dict__["_list"] = [(k, v) for k, _, v in self._list]
+
+    assert body_module._keeps_triples(httpx.Headers)  # checked once, at import, on a sample
+    assert not body_module._keeps_triples(Pairs)
+    monkeypatch.setattr(body_module, "_OWN_STORE", False)
+    headers = httpx.Headers({"Content-Type": "a/b"})
+    assert body_module._triples(headers) == [(b"Content-Type", b"content-type", b"a/b")]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "expected"),
+    [
+        ("application/json", (False, True, False, None)),
+        ("application/json; charset=gbk", (False, True, False, "gbk")),
+        ('text/xml; charset="windows-1251"', (False, False, True, "cp1251")),
+        ("audio/mpeg", (True, False, False, None)),
+        ("text/event-stream; charset=utf-8", (True, False, False, None)),
+        ("text/html", (False, False, False, None)),
+        ("", (False, False, False, None)),
+    ],
+)
+def test_a_content_type_is_read_once_and_remembered(
+    content_type: str, expected: tuple[object, ...]
+) -> None:
+    header = content_type.upper().encode("latin-1")
+    lowered, media = body_module._content_type(header)
+    assert (lowered, tuple(media)) == (content_type, expected)
+    assert body_module._content_type(header)[1] is media  # the memo answers the next response

@@ -63,12 +63,30 @@ def test_a_healthy_call_asks_once_sends_once_and_reads_once(clock: FakeClock) ->
     request = httpx.Request("POST", UCPAAS, json={"to": "1"})
     route = pipeline.router.route(request)
     assert route is not None
-    seen = drive(vendor_call(pipeline, request, route), [body("000000")], state)
+    seen = drive(vendor_call(pipeline, request, route, None), [body("000000")], state)
     assert [type(e) for e in seen[:3]] == [Ask, Send, Read]
     assert isinstance(seen[3], httpx.Response)  # returned: no store write, no sleep, no retry
     assert len(seen) == 4
     assert isinstance(seen[0].question, Admit)
     assert seen[1].request is request
+
+
+@pytest.mark.parametrize(("deadline", "patience"), [(60.0, 5.0), (None, 5.0), (3.0, 3.0)])
+def test_a_call_waits_for_its_first_turn_at_most_max_wait_within_its_deadline(
+    clock: FakeClock, deadline: float | None, patience: float
+) -> None:
+    # the usual question is built once per route (Pipeline.prepare); a deadline nearer than
+    # the limiter's max_wait (5 s) makes each call work its own patience out
+    state = LocalState(clock)
+    policy = RetryPolicy(clock=clock, deadline=deadline)
+    pipeline = Pipeline(None, Options(state=state, retry=policy), asynchronous=False)
+    request = httpx.Request("POST", UCPAAS, json={"to": "1"})
+    route = pipeline.router.route(request)
+    assert route is not None
+    for _ in range(2):
+        seen = drive(vendor_call(pipeline, request, route, None), [body("000000")], state)
+        assert isinstance(seen[0].question, Admit)
+        assert seen[0].question.patience == patience
 
 
 def test_a_busy_answer_is_recorded_paid_waited_paced_and_sent_again(clock: FakeClock) -> None:
@@ -78,7 +96,9 @@ def test_a_busy_answer_is_recorded_paid_waited_paced_and_sent_again(clock: FakeC
     request = httpx.Request("POST", UCPAAS, json={"to": "1"})
     route = pipeline.router.route(request)
     assert route is not None
-    seen = drive(vendor_call(pipeline, request, route), [body("107225"), body("000000")], state)
+    seen = drive(
+        vendor_call(pipeline, request, route, None), [body("107225"), body("000000")], state
+    )
     questions = [type(e.question).__name__ for e in seen if isinstance(e, Ask)]
     assert questions[:4] == ["Admit", "Record", "Retry", "Pace"]
     assert [type(e) for e in seen if isinstance(e, Send | Sleep)][:3] == [Send, Sleep, Send]
@@ -108,14 +128,14 @@ def test_an_overload_answer_slows_the_vendor_down_and_counts_as_a_failure(
         200, json={"result": 5001}, headers={"content-type": "application/json"}
     )
     done = httpx.Response(200, json={"result": 1000}, headers={"content-type": "application/json"})
-    seen = drive(vendor_call(pipeline, request, route), [overloaded, done], state)
+    seen = drive(vendor_call(pipeline, request, route, None), [overloaded, done], state)
     recorded = [e.question for e in seen if isinstance(e, Ask)][1]
     assert isinstance(recorded, Record)
     assert recorded.signal.slow  # the adaptive limiter slows every call to MANGO
     assert recorded.signal.failed  # and the circuit breaker counts it, as before
     # an internal error that is no overload does not slow anyone down
     plain = drive(
-        vendor_call(pipeline, request, route),
+        vendor_call(pipeline, request, route, None),
         [
             httpx.Response(
                 200, json={"result": 5000}, headers={"content-type": "application/json"}

@@ -357,6 +357,35 @@ print("normalizer.calls" in names)
     assert proc.stdout.strip() == "True"
 
 
+def test_a_provider_set_up_after_the_first_calls_is_heard_from_within_a_second() -> None:
+    # every call asks one cached question while nothing is set up (Telemetry.idle): a
+    # provider set up later is found when the answer is a second old, not before
+    code = """
+import types, httpx, normalizer
+from normalizer import _telemetry
+now = [1000.0]
+_telemetry.time = types.SimpleNamespace(monotonic=lambda: now[0])
+from opentelemetry import metrics
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+busy = httpx.MockTransport(lambda r: httpx.Response(200, json={"result": 5001}))
+url = "https://app.mango-office.ru/vpbx/commands/callback"
+client = normalizer.Client("mango", transport=busy, retry=None)
+client.post(url)
+reader = InMemoryMetricReader()
+metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+client.post(url)  # the answer "nothing set up" is younger than a second
+now[0] += 1.5
+client.post(url)
+client.post(url)
+points = [p for r in reader.get_metrics_data().resource_metrics for s in r.scope_metrics
+          for m in s.metrics if m.name == "normalizer.calls" for p in m.data.data_points]
+print(sum(p.value for p in points))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "2"
+
+
 def test_a_global_sdk_tracer_provider_gets_a_span_per_call_unless_telemetry_is_off() -> None:
     code = """
 import httpx, normalizer

@@ -586,3 +586,103 @@ def test_a_body_httpx_would_not_parse_is_not_offered(monkeypatch: pytest.MonkeyP
         httpx.Response(200, content=raw, headers=headers).json()
     with pytest.raises(UnicodeDecodeError):
         response.json()
+
+
+def test_a_transport_wrapped_twice_classifies_and_retries_once() -> None:
+    sent: list[str] = []
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url))
+        return httpx.Response(200, json={"result": 5001})  # MANGO overload: retryable
+
+    seen: list[object] = []
+    inner = NormalizingTransport("mango", transport=httpx.MockTransport(vendor), retry=None)
+    outer = NormalizingTransport("mango", transport=inner, on_outcome=seen.append)
+    with normalizer.testing.set_testing(True, attempts=2):
+        response = httpx.Client(transport=outer).post(
+            "https://app.mango-office.ru/vpbx/commands/callback"
+        )
+    assert len(sent) == 2  # the outer's two attempts; the inner passed each on as it came
+    assert len(seen) == 1  # one call heard of, by the outermost
+    assert response.extensions["normalizer.attempts"] == 2
+
+
+@pytest.mark.anyio
+async def test_an_async_transport_wrapped_twice_classifies_once() -> None:
+    sent: list[str] = []
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url))
+        return httpx.Response(200, json={"result": 5001})
+
+    seen: list[object] = []
+    inner = AsyncNormalizingTransport("mango", transport=httpx.MockTransport(vendor), retry=None)
+    outer = AsyncNormalizingTransport("mango", transport=inner, on_outcome=seen.append)
+    with normalizer.testing.set_testing(True, attempts=3):
+        async with httpx.AsyncClient(transport=outer) as client:
+            await client.post("https://app.mango-office.ru/vpbx/commands/callback")
+    assert len(sent) == 3
+    assert len(seen) == 1
+
+
+def test_a_redirect_is_a_new_call_even_while_its_first_request_is_sent() -> None:
+    # the redirect's request is a new request: the inner transport classifies it on its own
+    seen: list[object] = []
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/old":
+            return httpx.Response(302, headers={"location": "https://app.mango-office.ru/new"})
+        return httpx.Response(200, json={"result": 1000})
+
+    transport = NormalizingTransport(
+        "mango", transport=httpx.MockTransport(vendor), on_outcome=seen.append
+    )
+    client = httpx.Client(transport=transport, follow_redirects=True)
+    response = client.get("https://app.mango-office.ru/old")
+    assert response.status_code == 200
+    assert len(seen) == 2  # the 302 and the answer it led to: two calls, each heard once
+    assert not normalizer._transports._SENDING  # nothing left marked once the calls are over
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_transport_error_is_retried_after_its_pause(asynchronous: bool) -> None:
+    # the error of the first attempt is thrown into the call once: after the pause the call
+    # sends again and the second answer stands
+    answers: list[httpx.Response | Exception] = [
+        httpx.ConnectError("refused"),
+        httpx.Response(200, json={"result": 1000}),
+    ]
+    slept: list[float] = []
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def async_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    policy = normalizer.RetryPolicy(sleep=slept.append, async_sleep=async_sleep)
+    url = "https://app.mango-office.ru/vpbx/commands/callback"
+    with normalizer.testing.set_testing(False):
+        if asynchronous:
+
+            async def call() -> httpx.Response:
+                transport = AsyncNormalizingTransport(
+                    "mango", transport=httpx.MockTransport(vendor), retry=policy
+                )
+                async with httpx.AsyncClient(transport=transport) as client:
+                    return await client.get(url)
+
+            import asyncio
+
+            response = asyncio.run(call())
+        else:
+            transport = NormalizingTransport(
+                "mango", transport=httpx.MockTransport(vendor), retry=policy
+            )
+            response = httpx.Client(transport=transport).get(url)
+    assert len(slept) == 1
+    assert response.status_code == 200
+    assert response.extensions["normalizer.attempts"] == 2
