@@ -288,7 +288,8 @@ def test_a_code_rule_reads_the_pages_first_line_through_the_code_table(lines: Re
     # a first line no table knows, or words, or another status: the rule does not apply
     for body, status in ((b"999\nx\n", 200), (b"not a code\n1", 200), (b"100\nx\n", 500)):
         found = classify("lines", body, status_code=status, registry=lines)
-        assert found.code is None and found.matched is not Match.EXACT
+        assert found.code is None
+        assert found.matched is not Match.EXACT
     # a phrase rule before it still wins
     page = b"Bad Account Credentials\n100\n"
     assert classify("lines", page, status_code=200, registry=lines).category is Category.AUTH
@@ -328,4 +329,5 @@ def test_code_rules_are_validated(
     )
     with pytest.raises(MappingError, match=key) as caught:
         Registry(builtin=path.parent, environ=False).get("bad")
-    assert "bad.toml" in str(caught.value) and reason in str(caught.value)
+    assert "bad.toml" in str(caught.value)
+    assert reason in str(caught.value)

@@ -259,7 +259,7 @@ def test_client_status_delivery_outcomes() -> None:
 
 def test_status_of_unknown_message() -> None:
     # smsru_ruby test/cassettes/status.yml (a recorded sms.ru answer)
-    body = {
+    body: dict[str, Any] = {
         "status": "OK",
         "status_code": 100,
         "sms": {
