@@ -1270,7 +1270,7 @@ def _check_page_code(ck: _Checker, rule: dict[str, Any], key: str) -> None:
     if rule["code"] != "first_line":
         raise ck.fail(
             f"{key}.code",
-            f"{rule['code']!r}: only \"first_line\" is read (the page's first line as the "
+            f'{rule["code"]!r}: only "first_line" is read (the page\'s first line as the '
             "vendor's code, read through the code tables)",
         )
     if "source" in rule:

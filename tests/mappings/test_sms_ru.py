@@ -304,7 +304,6 @@ def test_plain_text_answers_are_read_by_their_first_line(url: str, body: bytes) 
     assert o.http_status == 200
 
 
-
 # ---------------------------------------------------------------- scope
 
 SCOPES: list[tuple[str, str]] = [
