@@ -304,6 +304,21 @@ def test_plain_text_answers_are_read_by_their_first_line(url: str, body: bytes) 
     assert o.http_status == 200
 
 
+def test_a_plain_text_answer_is_read_through_the_transport() -> None:
+    body = b"100\n201523-1000007\nbalance=52.54"  # IlyaDonskikh/smster_ruby test/smsru_test.rb
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": "text/plain"})
+
+    transport = normalizer.NormalizingTransport(transport=httpx.MockTransport(handler), retry=None)
+    with httpx.Client(transport=transport) as client:
+        response = client.post("http://sms.ru/sms/send", data={"to": "79255070602"})
+    found = normalizer.outcome_of(response)
+    assert found is not None
+    assert (found.vendor, found.category, found.code) == ("sms_ru", Category.OK, "100")
+    assert response.content == body
+
+
 # ---------------------------------------------------------------- scope
 
 SCOPES: list[tuple[str, str]] = [
