@@ -101,6 +101,14 @@ class Page:
             self._folded = " ".join(self.text.split()).casefold()
         return self._folded
 
+    def first_line(self) -> str | None:
+        """The page's first line as a code (``code = "first_line"`` rules): the whole line,
+        blanks around it dropped; None when it is no code (empty, too long, or words)."""
+        line = self.text.lstrip().split("\n", 1)[0].strip()
+        if not line or len(line) > MAX_CODE_LENGTH or len(line.split()) != 1:
+            return None
+        return line
+
 
 class _Reading:
     """How a code was read, before the response's own fields are added."""
@@ -453,13 +461,21 @@ class _Scope:
 
     def read_page(self, page: Page, status: int | None, path: str | None) -> Outcome:
         """A body that is no document: the first ``[[page]]`` rule (product, then vendor)
-        whose words it holds, else what an unreadable body gives (the HTTP status)."""
+        whose words it holds (a code rule: whose first line is a code the tables know, read
+        as that code), else what an unreadable body gives (the HTTP status)."""
         if self._pages:
             text = page.folded()
             for rule in self._pages:
                 if rule.applies(text, status, path):
-                    found = self.template(_Reading(rule.entry, Match.PAGE, self.pid))
-                    return derive(found, http_status=status)
+                    if rule.entry is not None:
+                        found = self.template(_Reading(rule.entry, Match.PAGE, self.pid))
+                        return derive(found, http_status=status)
+                    line = page.first_line()  # a code rule: the first line's table entry
+                    coded = None if line is None else self.code(line)
+                    if coded is not None:
+                        if coded.category is Category.OK and status and not 200 <= status < 300:
+                            coded = self._ok_on_error(coded, line, status, path)
+                        return derive(coded, code=line, http_status=status)
         return self.read(None, status, path)
 
     def _ok_on_error(

@@ -377,13 +377,20 @@ class HttpRule:
 @frozen_value
 class PageRule:
     """Words of a page the vendor's gateway writes (HTML or plain text, no document) deciding
-    the outcome: any of ``contains`` (compared without case), on ``status`` and ``paths``."""
+    the outcome: any of ``contains`` (compared without case), on ``status`` and ``paths``.
+
+    A rule without an entry (``code = "first_line"``) reads the page's first line as the
+    vendor's code through the code tables instead: some plain-text APIs (SMS.RU without
+    ``json=1``: ``"100\n<id>\nbalance=..."``) write their status code there, and one rule
+    then serves every code the table knows rather than one rule per code."""
 
     contains: tuple[str, ...]
-    """Casefolded phrases; the page matches when it holds any of them."""
+    """Casefolded phrases; the page matches when it holds any of them (a code rule without
+    phrases matches any page)."""
     status: str | None
     paths: Lazy | None
-    entry: Entry
+    entry: Entry | None
+    """What the page means; None for a code rule (the code's own entry decides)."""
 
     def applies(self, text: str, status: int | None, path: str | None) -> bool:
         if self.status is not None:
@@ -396,6 +403,8 @@ class PageRule:
                 return False
         if self.paths is not None and (path is None or self.paths.match(path) is None):
             return False
+        if not self.contains:
+            return self.entry is None
         return any(phrase in text for phrase in self.contains)
 
 
@@ -1246,6 +1255,28 @@ def _check_status(ck: _Checker, value: object, key: str) -> None:
         raise ck.fail(key, f"{value!r} is not an HTTP status ('503') or class ('5xx')")
 
 
+def _check_page_code(ck: _Checker, rule: dict[str, Any], key: str) -> None:
+    """A ``[[page]]`` rule with ``code`` reads the page's first line as the vendor's code: its
+    reading is that code's table entry, so it takes no entry fields of its own (a category
+    here would contradict the table's)."""
+    for name in _ENTRY_KEYS:
+        if name in rule and name != "source":
+            raise ck.fail(
+                f"{key}.{name}",
+                'a rule with code = "first_line" is read as that code\'s own table entry: '
+                "it takes no entry fields",
+            )
+    ck.keys(rule, key, ("code", "contains", "status", "paths", "source"))
+    if rule["code"] != "first_line":
+        raise ck.fail(
+            f"{key}.code",
+            f'{rule["code"]!r}: only "first_line" is read (the page\'s first line as the '
+            "vendor's code, read through the code tables)",
+        )
+    if "source" in rule:
+        ck.string(rule["source"], f"{key}.source", empty=True)
+
+
 def _check_globs(ck: _Checker, value: object, key: str) -> None:
     for i, glob in enumerate(ck.strings(value, key)):
         if not glob.startswith(("/", "*")):
@@ -1326,11 +1357,14 @@ def _check_table(ck: _Checker, doc: dict[str, Any], prefix: str) -> None:
         key = _join(prefix, f"page[{i}]")
         with ck.part():
             rule = ck.table(rule, key)
-            _check_entry(ck, rule, key, ("contains", "status", "paths", *_ENTRY_KEYS))
-            contains = rule.get("contains")
-            if not isinstance(contains, list) or not contains:
+            if "code" in rule:
+                _check_page_code(ck, rule, key)
+            else:
+                _check_entry(ck, rule, key, ("contains", "status", "paths", *_ENTRY_KEYS))
+            contains = rule.get("contains", None if "code" in rule else [])
+            if contains is not None and (not isinstance(contains, list) or not contains):
                 raise ck.fail(f"{key}.contains", "must list at least one phrase of the page")
-            for j, phrase in enumerate(contains):
+            for j, phrase in enumerate(contains or ()):
                 if not isinstance(phrase, str) or len(phrase.strip()) < 3:
                     raise ck.fail(
                         f"{key}.contains[{j}]", "must be a phrase of at least 3 characters"
@@ -1592,10 +1626,10 @@ class _Builder:
         )
         pages = tuple(
             PageRule(
-                tuple(phrase.strip().casefold() for phrase in raw["contains"]),
+                tuple(phrase.strip().casefold() for phrase in raw.get("contains", [])),
                 str(raw["status"]) if "status" in raw else None,
                 _globs(raw.get("paths", [])),
-                self.entry(raw, _join(prefix, f"page[{i}]"), source),
+                None if "code" in raw else self.entry(raw, _join(prefix, f"page[{i}]"), source),
             )
             for i, raw in enumerate(spec.get("page", []))
         )

@@ -240,3 +240,94 @@ async def test_a_gateway_page_is_read_through_the_async_transport(reg: Registry)
     found = outcome(response)
     assert (found.category, found.matched) == (Category.AUTH, Match.PAGE)
     assert response.content == PAGE
+
+
+LINE_CODES = """
+format = 1
+
+[vendor]
+id = "lines"
+name = "Lines Telecom"
+
+[envelope]
+code = ["code"]
+
+[codes]
+"100" = { category = "ok", description = "done" }
+"201" = { category = "billing", description = "no funds" }
+
+[[page]]
+contains = ["Bad Account Credentials"]
+category = "auth"
+description = "Bad Account Credentials"
+
+[[page]]
+code = "first_line"
+status = "2xx"
+"""
+
+
+@pytest.fixture
+def lines(tmp_path: Path) -> Registry:
+    builtin = tmp_path / "builtin"
+    builtin.mkdir()
+    (builtin / "lines.toml").write_text(LINE_CODES, encoding="utf-8")
+    return Registry(builtin=builtin, environ=False)
+
+
+def test_a_code_rule_reads_the_pages_first_line_through_the_code_table(lines: Registry) -> None:
+    ok = classify("lines", b"100\nid-1\nbalance=5", status_code=200, registry=lines)
+    assert (ok.category, ok.code, ok.matched, ok.http_status) == (
+        Category.OK,
+        "100",
+        Match.EXACT,
+        200,
+    )
+    billing = classify("lines", "\n  201  \nsee the docs", status_code=200, registry=lines)
+    assert (billing.category, billing.code) == (Category.BILLING, "201")
+    # a first line no table knows, or words, or another status: the rule does not apply
+    for body, status in ((b"999\nx\n", 200), (b"not a code\n1", 200), (b"100\nx\n", 500)):
+        found = classify("lines", body, status_code=status, registry=lines)
+        assert found.code is None
+        assert found.matched is not Match.EXACT
+    # a phrase rule before it still wins
+    page = b"Bad Account Credentials\n100\n"
+    assert classify("lines", page, status_code=200, registry=lines).category is Category.AUTH
+
+
+def test_an_ok_first_line_never_turns_an_error_status_into_success(tmp_path: Path) -> None:
+    builtin = tmp_path / "builtin"
+    builtin.mkdir()
+    text = LINE_CODES.replace('status = "2xx"\n', "")
+    (builtin / "lines.toml").write_text(text, encoding="utf-8")
+    reg = Registry(builtin=builtin, environ=False)
+    found = classify("lines", b"100\nid-1\n", status_code=503, registry=reg)
+    assert (found.category, found.code, found.matched) == (
+        Category.SERVER,
+        "100",
+        Match.HTTP_STATUS,
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule", "key", "reason"),
+    [
+        ('code = "last_line"', r"page\[0\]\.code", "first_line"),
+        ('code = "first_line"\ncategory = "ok"', r"page\[0\]\.category", "no entry fields"),
+        ('code = "first_line"\ndescription = "x"', r"page\[0\]\.description", "no entry fields"),
+        ('code = "first_line"\ncontains = []', r"page\[0\]\.contains", "at least one phrase"),
+        ('code = "first_line"\nsurprise = 1', r"page\[0\]\.surprise", "unknown key"),
+    ],
+)
+def test_code_rules_are_validated(
+    write_mapping: Callable[[str, str], Path], rule: str, key: str, reason: str
+) -> None:
+    path = write_mapping(
+        f'format = 1\n[vendor]\nid = "bad"\nname = "Bad"\n[envelope]\ncode = ["code"]\n'
+        f"[[page]]\n{rule}\n",
+        "bad.toml",
+    )
+    with pytest.raises(MappingError, match=key) as caught:
+        Registry(builtin=path.parent, environ=False).get("bad")
+    assert "bad.toml" in str(caught.value)
+    assert reason in str(caught.value)

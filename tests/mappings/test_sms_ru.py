@@ -259,7 +259,7 @@ def test_client_status_delivery_outcomes() -> None:
 
 def test_status_of_unknown_message() -> None:
     # smsru_ruby test/cassettes/status.yml (a recorded sms.ru answer)
-    body = {
+    body: dict[str, Any] = {
         "status": "OK",
         "status_code": 100,
         "sms": {
@@ -271,11 +271,52 @@ def test_status_of_unknown_message() -> None:
         },
     }
     o = classify(VENDOR, body, url="https://sms.ru/sms/status")
-    assert o.category is Category.OK  # the query worked; the item says what was found
+    # the one message the query names does not exist: not found, never ok (issue 31)
+    assert (o.category, o.code, o.retryable) == (Category.NOT_FOUND, "-1", False)
     (item,) = o.items
     assert item.category is Category.NOT_FOUND
     assert item.code == "-1"
     assert item.message == "Сообщение не найдено"
+    # one known message beside it: the query is ok, partly
+    body["sms"]["000000-000001"] = {
+        "status": "OK",
+        "status_code": 103,
+        "status_text": "Сообщение доставлено",
+    }
+    both = classify(VENDOR, body, url="https://sms.ru/sms/status")
+    assert (both.category, both.partial) == (Category.OK, True)
+
+
+# ---------------------------------------------------------------- plain text (no json=1)
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        # IlyaDonskikh/smster_ruby test/smsru_test.rb: the sms.ru answers its tests stub
+        ("http://sms.ru/sms/send", b"100\n201523-1000007\nbalance=52.54"),
+        ("http://sms.ru/sms/cost", b"100\n0.69\n1"),
+    ],
+)
+def test_plain_text_answers_are_read_by_their_first_line(url: str, body: bytes) -> None:
+    o = classify(VENDOR, body, status_code=200, url=url)
+    assert (o.category, o.code, o.matched) == (Category.OK, "100", Match.EXACT)
+    assert o.http_status == 200
+
+
+def test_a_plain_text_answer_is_read_through_the_transport() -> None:
+    body = b"100\n201523-1000007\nbalance=52.54"  # IlyaDonskikh/smster_ruby test/smsru_test.rb
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": "text/plain"})
+
+    transport = normalizer.NormalizingTransport(transport=httpx.MockTransport(handler), retry=None)
+    with httpx.Client(transport=transport) as client:
+        response = client.post("http://sms.ru/sms/send", data={"to": "79255070602"})
+    found = normalizer.outcome_of(response)
+    assert found is not None
+    assert (found.vendor, found.category, found.code) == ("sms_ru", Category.OK, "100")
+    assert response.content == body
 
 
 # ---------------------------------------------------------------- scope
