@@ -13,6 +13,7 @@ import json
 import logging
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -54,6 +55,44 @@ def interleaved(variants: dict[str, Callable[[], None]], rounds: int) -> dict[st
             run()
             best[name] = min(best[name], time.perf_counter() - start)
     return best
+
+
+def rounds_of(variants: dict[str, Callable[[], None]], rounds: int) -> dict[str, list[float]]:
+    """Each variant's time in every round, the variants taking turns (drift cancels)."""
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, run in variants.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+HAND = "hand-written httpx + tenacity + JSON check"
+
+
+def compared(title: str, times: dict[str, list[float]], per: int) -> None:
+    """Median time per call of each variant, and its ratio to the first variant and to the
+    hand-written code, each the median of the rounds' ratios with their spread (lowest to
+    highest): a round's ratio compares variants that ran moments apart."""
+    print(f"\n## {title}")
+    base = next(iter(times.values()))
+    hand = next((t for name, t in times.items() if name.startswith(("hand-written", HAND))), None)
+    width = max(52, *(len(name) for name in times))
+    header = f"{'variant':<{width}} {'per call':>12} {'vs first (spread)':>24}"
+    print(header + (f" {'vs hand-written (spread)':>26}" if hand else ""))
+    for name, each in times.items():
+        line = f"{name:<{width}} {statistics.median(each) / per * 1e6:>9.2f} us"
+        line += _ratio(each, base, 24)
+        if hand is not None:
+            line += _ratio(each, hand, 26)
+        print(line)
+
+
+def _ratio(each: list[float], against: list[float], width: int) -> str:
+    ratios = [a / b for a, b in zip(each, against, strict=True)]
+    text = f"{statistics.median(ratios):.3f}x ({min(ratios):.3f}-{max(ratios):.3f})"
+    return f" {text:>{width}}"
 
 
 def posting(client: httpx.Client, url: str, n: int) -> Callable[[], None]:
@@ -133,15 +172,15 @@ def mock_clients(body: bytes) -> dict[str, httpx.Client]:
 
 
 def bench_mock(quick: bool) -> None:
-    n = 200 if quick else 5_000
-    rounds = 2 if quick else 5
+    n = 200 if quick else 2_000
+    rounds = 2 if quick else 15
     for label, body in (("success", SMALL), ("error, not retried (3103)", ERROR)):
         clients = mock_clients(body)
         variants = {k: posting(c, MANGO, n) for k, c in clients.items()}
         bare = clients["bare httpx.Client + MockTransport"]
         variants = {
             "bare httpx.Client + MockTransport": variants.pop("bare httpx.Client + MockTransport"),
-            "hand-written httpx + tenacity + JSON check": hand_written(bare, MANGO, n),
+            HAND: hand_written(bare, MANGO, n),
             **variants,
         }
         with (
@@ -149,11 +188,9 @@ def bench_mock(quick: bool) -> None:
             contextlib.redirect_stdout(devnull),
             contextlib.redirect_stderr(devnull),
         ):
-            best = interleaved(variants, rounds)  # the default logger writes: not to the table
-        table(
-            f"2. sync client over httpx.MockTransport, {label} body (POST + .json())",
-            ratios(best, n),
-        )
+            times = rounds_of(variants, rounds)  # the default logger writes: not to the table
+        title = f"2. sync client over httpx.MockTransport, {label} body (POST + .json())"
+        compared(title, times, n)
 
 
 # --- 3. a real server on 127.0.0.1 --------------------------------------------------------------
@@ -178,14 +215,14 @@ def bench_real(url: str, quick: bool) -> None:
     bare = httpx.Client(base_url=url)
     variants = {
         "bare httpx.Client": posting(bare, "/json", n),
-        "hand-written httpx + tenacity + JSON check": hand_written(bare, "/json", n),
+        HAND: hand_written(bare, "/json", n),
         "normalizer.Client": posting(normalizer.Client("mango", base_url=url), "/json", n),
         "normalizer.Client, quiet logger": posting(
             normalizer.Client("mango", base_url=url, logger=quiet_logger()), "/json", n
         ),
     }
-    best = interleaved(variants, 2 if quick else 5)
-    table("3a. sync client against a real server on 127.0.0.1", ratios(best, n))
+    times = rounds_of(variants, 2 if quick else 9)
+    compared("3a. sync client against a real server on 127.0.0.1", times, n)
 
     total = 128 if quick else 384  # httpx async pools are slow at 64 in flight: ~13 ms a request
 
@@ -230,11 +267,11 @@ def bench_real(url: str, quick: bool) -> None:
             False,
         ),
     }
-    best_async = dict.fromkeys(makers, float("inf"))
-    for _ in range(2 if quick else 3):
+    async_times: dict[str, list[float]] = {name: [] for name in makers}
+    for _ in range(2 if quick else 7):
         for name, (make, checked) in makers.items():
-            best_async[name] = min(best_async[name], asyncio.run(fan_out(make, checked)))
-    table("3b. async client against a real server on 127.0.0.1", ratios(best_async, total))
+            async_times[name].append(asyncio.run(fan_out(make, checked)))
+    compared("3b. async client against a real server on 127.0.0.1", async_times, total)
 
 
 # --- 4. memory ----------------------------------------------------------------------------------

@@ -204,7 +204,6 @@ class Call(NamedTuple):
     limits: Limits
     policy: RetryPolicy | None
     deadline: Deadline
-    max_attempts: int
     replayable: bool
     paces: bool
     """The adaptive limiter paces busy retries (decided alike under ``set_testing``)."""
@@ -216,6 +215,12 @@ class Call(NamedTuple):
     """The transport's redactor with the vendor's ``[redact]``."""
     admit: Admit | None
     """The question before the first attempt, when it is the route's usual one."""
+
+    @property
+    def max_attempts(self) -> int:
+        """How many attempts the call may make (asked once it has failed: a healthy call
+        never needs to know)."""
+        return 1 if self.policy is None else effective_attempts(self.policy)
 
 
 def _start(pipeline: Pipeline, request: httpx.Request, route: Route) -> Call:
@@ -234,7 +239,6 @@ def _start(pipeline: Pipeline, request: httpx.Request, route: Route) -> Call:
         limits,
         policy,
         Deadline.start(policy),
-        1 if policy is None else effective_attempts(policy),
         replayable(request),  # judged before sending: that may turn a stream into bytes
         paces,
         request.extensions.get("timeout"),
@@ -261,7 +265,9 @@ def vendor_call(
     decision = reason = None
     retrying: Retrying | None = None
     try:
-        first = _admitted(call, admission)  # may refuse: a probe refused frees its slot
+        # may refuse: a probe refused frees its slot; "go" at once (the usual answer) is final
+        go = admission.verdict == "go" and not admission.wait and not admission.turn
+        first = 0.0 if go else _admitted(call, admission)
         if first:
             waiting = limits.limiter is not None
             yield Sleep(first)
