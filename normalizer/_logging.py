@@ -33,13 +33,17 @@ import functools
 import logging
 import re
 from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol
 
 import httpx
 
 from ._outcome import Outcome
 from ._redact import Redactor, clean_text, head
-from ._store import Limits
+from ._store import Keys, Limits
+
+if TYPE_CHECKING:
+    from ._pipeline import Pipeline
+    from ._router import Route
 
 LOGGER_NAME = "normalizer"
 _READ = 2000
@@ -159,51 +163,62 @@ class VendorCall:
 OnOutcome = Callable[[VendorCall], object]
 
 
+class _Clock(Protocol):
+    @property
+    def clock(self) -> Callable[[], float]: ...
+    @property
+    def started(self) -> float: ...
+    def elapsed(self) -> float: ...
+
+
+class Call(Protocol):
+    """What a call's log and observers read of it (:class:`normalizer._call.Call`)."""
+
+    @property
+    def pipeline(self) -> Pipeline: ...
+    @property
+    def request(self) -> httpx.Request: ...
+    @property
+    def route(self) -> Route: ...
+    @property
+    def keys(self) -> Keys: ...
+    @property
+    def limits(self) -> Limits: ...
+    @property
+    def deadline(self) -> _Clock: ...
+    @property
+    def max_attempts(self) -> int: ...
+    @property
+    def redactor(self) -> Redactor: ...
+
+
 class CallLog:
-    """The events of one vendor call: one per failed attempt, retry decision and final outcome."""
+    """The events of one vendor call: one per failed attempt, retry decision and final outcome.
 
-    __slots__ = (
-        "_adapted",
-        "_body",
-        "_clock",
-        "_hook",
-        "_logger",
-        "_redactor",
-        "_request",
-        "_started",
-        "_url",
-        "max_attempts",
-        "vendor",
-    )
+    Built on the call's first event worth logging (most calls have none), reading what it
+    needs of the call when a line needs it."""
 
-    def __init__(
-        self,
-        request: httpx.Request,
-        vendor: str,
-        max_attempts: int,
-        *,
-        logger: Any,
-        on_outcome: OnOutcome | None,
-        redactor: Redactor,
-        log_bodies: bool,
-        clock: Callable[[], float],
-        started: float,
-    ) -> None:
-        self._request = request
-        self.vendor = vendor
-        self.max_attempts = max_attempts
-        self._logger = logger
+    __slots__ = ("_adapted", "_call", "_url")
+
+    def __init__(self, call: Call) -> None:
+        self._call = call
         self._adapted: Any = None
-        self._hook = on_outcome
-        self._redactor = redactor
-        self._body = log_bodies
-        self._clock = clock
-        self._started = started
         self._url: str | None = None
+
+    @property
+    def _request(self) -> httpx.Request:
+        return self._call.request
+
+    @property
+    def _redactor(self) -> Redactor:
+        return self._call.redactor
+
+    def _elapsed(self) -> float:
+        return self._call.deadline.elapsed()
 
     def _log(self) -> Any:
         if self._adapted is None:
-            self._adapted = adapt(self._logger)
+            self._adapted = adapt(self._call.pipeline.options.logger)
         return self._adapted
 
     def _enabled(self, level: int) -> bool:
@@ -221,12 +236,12 @@ class CallLog:
     def _fields(self, attempt: int, outcome: Outcome | None) -> dict[str, Any]:
         redactor = self._redactor
         fields: dict[str, Any] = {
-            "vendor": self.vendor,
+            "vendor": self._call.route.mapping.id,
             "method": self._request.method,
             "url": self.url,
             "attempt": attempt,
-            "max_attempts": self.max_attempts,
-            "elapsed_ms": round((self._clock() - self._started) * 1000, 1),
+            "max_attempts": self._call.max_attempts,
+            "elapsed_ms": round(self._elapsed() * 1000, 1),
         }
         if outcome is not None:
             fields.update(
@@ -260,7 +275,7 @@ class CallLog:
         if error is not None:
             fields["error"] = type(error).__name__
             fields["error_message"] = clean_text(self._redactor.text(head(str(error), _READ)), 300)
-        if self._body:
+        if self._call.pipeline.options.log_bodies:
             fields["request_body"] = self._request_body()
             if response is not None and isinstance(response.stream, httpx.ByteStream):
                 body = self._redactor.body(b"".join(response.stream))
@@ -330,17 +345,18 @@ class CallLog:
     @_never_raises
     def finished(self, outcome: Outcome, attempts: int) -> None:
         """Report the final outcome to the metrics hook; a broken hook never breaks the call."""
-        if self._hook is None:
+        hook = self._call.pipeline.options.on_outcome
+        if hook is None:
             return
         call = VendorCall(
             outcome,
             self._request.method,
             self.url,
             attempts,
-            self._clock() - self._started,
+            self._elapsed(),
         )
         try:
-            self._hook(call)
+            hook(call)
         except Exception as exc:  # the caller's response matters more than their metrics
             self._log().error(
                 "on_outcome_failed",

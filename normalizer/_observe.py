@@ -11,48 +11,14 @@ is ignored. The log is built on first need: most calls succeed at once and log n
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from typing import Protocol
 
 import httpx
 
-from ._logging import CallLog
+from ._logging import Call, CallLog
 from ._outcome import Outcome
-from ._pipeline import Pipeline
-from ._redact import Redactor
 from ._retry import GIVE_UP, Decision
-from ._router import Route
-from ._store import Keys, Limits, Transition
+from ._store import Transition
 from ._telemetry import Telemetry, decided
-
-
-class _Clock(Protocol):
-    @property
-    def clock(self) -> Callable[[], float]: ...
-    @property
-    def started(self) -> float: ...
-    def elapsed(self) -> float: ...
-
-
-class Call(Protocol):
-    """What an observer reads of the call (:class:`normalizer._call.Call`), read-only."""
-
-    @property
-    def pipeline(self) -> Pipeline: ...
-    @property
-    def request(self) -> httpx.Request: ...
-    @property
-    def route(self) -> Route: ...
-    @property
-    def keys(self) -> Keys: ...
-    @property
-    def limits(self) -> Limits: ...
-    @property
-    def deadline(self) -> _Clock: ...
-    @property
-    def max_attempts(self) -> int: ...
-    @property
-    def redactor(self) -> Redactor: ...
 
 
 class Observers:
@@ -75,20 +41,7 @@ class Observers:
     @property
     def log(self) -> CallLog:
         if self._log is None:
-            call = self._call
-            options = call.pipeline.options
-            deadline = call.deadline
-            self._log = CallLog(
-                call.request,
-                call.route.mapping.id,
-                call.max_attempts,
-                logger=options.logger,
-                on_outcome=options.on_outcome,
-                redactor=call.redactor,
-                log_bodies=options.log_bodies,
-                clock=deadline.clock,
-                started=deadline.started,
-            )
+            self._log = CallLog(self._call)
         return self._log
 
     def attempt(
