@@ -131,13 +131,22 @@ class Deadline(NamedTuple):
     started: float
     ends: float | None
     """The clock's time the call must be over by (None: no deadline)."""
+    tight: bool
+    """The caller's timeouts may outlast the deadline even for an attempt sent at once: only
+    then does a first attempt sent without waiting need :meth:`bound` (the usual call does
+    not: httpx's timeouts are seconds, a deadline a minute)."""
 
     @classmethod
-    def start(cls, policy: RetryPolicy | None) -> Deadline:
+    def start(cls, policy: RetryPolicy | None, timeout: object) -> Deadline:
+        """The deadline of a call starting now, whose request has httpx's ``timeout``."""
         clock = time.monotonic if policy is None else policy.clock
         started = clock()
         seconds = None if policy is None else policy.deadline
-        return cls(clock, started, None if seconds is None else started + seconds)
+        if seconds is None:
+            return cls(clock, started, None, False)
+        values = timeout.values() if type(timeout) is dict else (None,)
+        tight = None in values or max(values) > seconds
+        return cls(clock, started, started + seconds, tight)
 
     def elapsed(self) -> float:
         return self.clock() - self.started
@@ -231,6 +240,7 @@ def _start(pipeline: Pipeline, request: httpx.Request, route: Route) -> Call:
     if limits.limiter is not None and is_testing():  # nothing waits for a turn
         limits = replace(limits, limiter=None)
     policy = pipeline.policy
+    call_timeout = request.extensions.get("timeout")
     return Call(
         pipeline,
         request,
@@ -238,10 +248,10 @@ def _start(pipeline: Pipeline, request: httpx.Request, route: Route) -> Call:
         prepared.keys,
         limits,
         policy,
-        Deadline.start(policy),
+        Deadline.start(policy, call_timeout),
         replayable(request),  # judged before sending: that may turn a stream into bytes
         paces,
-        request.extensions.get("timeout"),
+        call_timeout,
         prepared.envelope,
         prepared.redactor,
         prepared.admit if limits is prepared.limits else None,
@@ -275,7 +285,8 @@ def vendor_call(
         while True:
             # send, read, classify
             attempts += 1
-            call.deadline.bound(request, call.timeout)
+            if attempts > 1 or first or call.deadline.tight:
+                call.deadline.bound(request, call.timeout)
             result: Result
             try:
                 response: httpx.Response = yield Send(request)

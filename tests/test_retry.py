@@ -594,6 +594,31 @@ def test_the_callers_timeouts_come_back_after_the_call(clock: FakeClock) -> None
     assert seen[0] == 30.0
 
 
+def test_each_attempt_waits_no_longer_than_the_deadline_leaves(clock: FakeClock) -> None:
+    # a first attempt sent at once keeps the caller's timeouts when they fit the deadline
+    # (Deadline.tight), else gets what the deadline leaves; a later one what is left then
+    seen: list[float | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"]["read"])
+        clock.now += 4.0  # each answer takes 4 s
+        return httpx.Response(200, json={"result": 5001})
+
+    transport = httpx.MockTransport(handler)
+    fits = normalizer.Client("mango", transport=transport, retry=policy(clock, deadline=20))
+    fits.send(fits.build_request("POST", MANGO, timeout=10.0))
+    assert seen[0] == 10.0  # sent as the caller asked
+    assert all(read is not None and read <= 20.0 - 4.0 for read in seen[1:])
+    seen.clear()
+    tight = normalizer.Client("mango", transport=transport, retry=policy(clock, deadline=5))
+    tight.send(tight.build_request("POST", MANGO, timeout=10.0))
+    assert seen[0] == pytest.approx(5.0)  # the deadline's 5 s, not the caller's 10
+    seen.clear()
+    unbounded = normalizer.Client("mango", transport=transport, retry=policy(clock, deadline=5))
+    unbounded.send(unbounded.build_request("POST", MANGO, timeout=None))
+    assert seen[0] == pytest.approx(5.0)  # no timeout of the caller's: the deadline bounds it
+
+
 def test_a_retry_costing_one_token_gets_it_back_on_success(clock: FakeClock) -> None:
     state = normalizer.LocalState(clock)
     retry = policy(clock, retry_cost=1)
