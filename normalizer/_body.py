@@ -200,7 +200,8 @@ class BodyReader:
 
         Reading stops (and the rest streams on to the caller unread) at the cap, when the
         first bytes open no document, or when ``expired()`` says the call's deadline passed:
-        a trickling body holds the caller no longer than the deadline.
+        a trickling body holds the caller no longer than the deadline. ``declared`` is the
+        body's Content-Length: once that much has come, nothing is left to wait for.
         """
         stream = response.stream
         assert isinstance(stream, httpx.SyncByteStream)
@@ -220,7 +221,9 @@ class BodyReader:
                     if verdict is False and (declared is None or declared > self.max_body_size):
                         response.stream = _Replay(chunks, iterator, stream)
                         return None
-                if size > self.max_body_size or (expired is not None and expired()):
+                if size > self.max_body_size or (
+                    expired is not None and size != declared and expired()
+                ):  # a body read whole has nothing left to wait for
                     response.stream = _Replay(chunks, iterator, stream)
                     return None
         except BaseException:
@@ -258,7 +261,9 @@ class BodyReader:
                     if verdict is False and (declared is None or declared > self.max_body_size):
                         response.stream = _AsyncReplay(chunks, iterator, stream)
                         return None
-                if size > self.max_body_size or (expired is not None and expired()):
+                if size > self.max_body_size or (
+                    expired is not None and size != declared and expired()
+                ):  # a body read whole has nothing left to wait for
                     response.stream = _AsyncReplay(chunks, iterator, stream)
                     return None
         except BaseException:

@@ -294,8 +294,8 @@ def vendor_call(
                 plan = pipeline.body.plan(request, response, framing, route)
                 raw = None
                 if plan in (Plan.READ, Plan.SNIFF):
-                    declared = framing.content_length if plan is Plan.SNIFF else None
                     xml = call.envelope.xml
+                    declared = framing.content_length
                     raw = yield Read(response, plan, xml, call.deadline, declared)
             except httpx.TransportError as exc:
                 result, outcome = exc, None

@@ -166,6 +166,24 @@ def test_the_deadline_bounds_reading_a_trickling_body(clock: FakeClock) -> None:
     assert seen[0] == {"connect": 3.0, "read": 3.0, "write": 3.0, "pool": 3.0}
 
 
+def test_a_body_whose_last_byte_came_after_the_deadline_is_still_read(clock: FakeClock) -> None:
+    # its Content-Length says nothing is left to wait for: the answer is classified
+    chunks = [b'{"result": ', b"3103}"]
+    length = str(sum(map(len, chunks)))
+    stream = Trickle(chunks, clock, step=2.0)  # the last chunk comes at 4 s, past the 3 s
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "application/json", "content-length": length}
+        return httpx.Response(200, stream=stream, headers=headers)
+
+    policy = RetryPolicy(deadline=3.0, clock=clock, sleep=clock.sleep)
+    transport = httpx.MockTransport(vendor)
+    with normalizer.Client("mango", transport=transport, retry=policy) as client:
+        response = client.post(MANGO)
+    assert outcome(response).category is Category.VALIDATION
+    assert response.read() == b"".join(chunks)
+
+
 @pytest.mark.parametrize("charset", ["idna", "no-such-charset", "utf-7"])
 def test_an_odd_charset_never_makes_the_call_raise(charset: str) -> None:
     raw = json.dumps({"result": 3103, "message": "ä"}).encode()
