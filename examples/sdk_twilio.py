@@ -67,11 +67,12 @@ def sync_demo() -> None:
         try:
             demo("+1555", "hello")
         except TwilioRestException as exc:
-            outcome = normalizer.classify_exception(exc)
-            assert outcome is not None
-            assert outcome.category == "validation"
-            assert len(twilio.calls) == 1
-            print("sync: raised", exc.code, "->", outcome.category, outcome.product)
+            code, refused = exc.code, normalizer.classify_exception(exc)
+        sent = len(twilio.calls)
+    assert refused is not None
+    assert refused.category == "validation"
+    assert sent == 1
+    print("sync: raised", code, "->", refused.category, refused.product)
 
 
 # --8<-- [start:async]
