@@ -10,6 +10,33 @@ import pytest
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py"))
 
+# what the SDK recipes (docs/sdks/) print: each outcome read from the real SDK, mocked HTTP
+PRINTS = {
+    "sdk_twilio": [
+        "sync: sent after 2 requests -> ok",
+        "sync: raised 21211 -> validation messaging",
+        "async: sent after 2 requests -> ok",
+    ],
+    "sdk_tencentcloud": [
+        "sync: sent after 2 requests -> partial, failed: LimitExceeded.PhoneNumberDailyLimit",
+        "async: sent after 2 requests -> partial",
+        "async: raised AuthFailure.SecretIdNotFound -> auth",
+    ],
+    "sdk_aliyun": [
+        "throttled, then sent after 2 requests -> ok",
+        "day limit after 1 request -> billing recipient",
+        "raised InvalidAccessKeyId.NotFound -> auth",
+    ],
+    "sdk_vonage": [
+        "sms: throttled, then sent after 2 requests -> ok",
+        "messages: raised AuthenticationError -> auth messages",
+    ],
+    "sdk_infobip": [
+        "limited, then sent after 2 requests -> partial, failed: REJECTED_PREFIX_MISSING",
+        "raised E401 -> auth",
+    ],
+}
+
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_runs(script: Path) -> None:
@@ -18,3 +45,8 @@ def test_example_runs(script: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip()
+    assert proc.stdout.splitlines() == PRINTS.get(script.stem, proc.stdout.splitlines())
+
+
+def test_every_sdk_recipe_is_checked() -> None:
+    assert sorted(p.stem for p in EXAMPLES if p.stem.startswith("sdk_")) == sorted(PRINTS)
