@@ -42,10 +42,31 @@ class Rule:
     why: str
     allow: tuple[str, ...] = ()
     """An audit rule's categories that do not contradict it (``[[audit]]`` only)."""
+    over: tuple[str, ...] = ()
+    """Categories this rule outranks: when it matches a text, the rules of these categories
+    matched in the same text say nothing (a daily quota is billing even where its text also
+    says "frequency"; a request too long is validation even where it says "too many")."""
+    negatable: bool = False
+    """A phrase of this rule right after a negation (``not delivered``, ``не доставлено``,
+    ``未成功``) is not counted: it says the opposite."""
 
     def matches(self, text: str) -> list[str]:
         """The phrases of this rule found in ``text`` (lower case)."""
-        return [p.strip("^$") for p in self.phrases if _phrase(p).search(text)]
+        if not self.negatable:
+            return [p.strip("^$") for p in self.phrases if _phrase(p).search(text)]
+        return [
+            p.strip("^$")
+            for p in self.phrases
+            if any(not _NEGATED.search(text, 0, m.start()) for m in _phrase(p).finditer(text))
+        ]
+
+
+_NEGATED = re.compile(
+    r"(?:\b(?:not|never|no|cannot|can't|couldn't|wasn't|isn't|unable to)\b(?:\s+\w+){0,2}\s+"
+    r"|(?<![^\W\d_])(?:не|ни|нет)\s+(?:[^\W\d_]+\s+){0,2}|[未没不]|无法)$"
+)
+"""A negation right before a phrase: up to two words after ``not`` or ``не``, a Han negation
+just before it."""
 
 
 _PHRASES: dict[str, re.Pattern[str]] = {}
@@ -71,7 +92,7 @@ def load_lexicon(path: str | Path = LEXICON, table: str = "rule") -> tuple[Rule,
         doc = tomllib.load(fh)
     rules = []
     for raw in doc[table]:
-        for category in (raw["category"], *raw.get("allow", ())):
+        for category in (raw["category"], *raw.get("allow", ()), *raw.get("over", ())):
             if category not in CATEGORIES:
                 raise ValueError(f"{path}: {category!r} is not a category")
         rules.append(
@@ -81,6 +102,8 @@ def load_lexicon(path: str | Path = LEXICON, table: str = "rule") -> tuple[Rule,
                 phrases=tuple(p.lower() for p in raw["phrases"]),
                 why=raw.get("why", ""),
                 allow=tuple(raw.get("allow", (raw["category"],))),
+                over=tuple(raw.get("over", ())),
+                negatable=bool(raw.get("negatable", False)),
             )
         )
     return tuple(rules)
@@ -104,6 +127,39 @@ def features(text: str, code: str = "") -> dict[str, str]:
     """A text's features, each with the words it was read from: word stems (Latin and Cyrillic
     letters, stems of six letters), pairs of neighbouring stems, Han characters and their
     pairs, and the words of the code itself (``LimitExceeded.DailyLimit``, ``EC_TIME_OUT``)."""
+    return {name: word for name, (word, _) in weighed(text, code).items()}
+
+
+_TITLE_END = re.compile(r"(?<=[.!?;])\s+(?=\S)|[。；!?]|\s[-–—]\s")
+
+
+def title(text: str) -> tuple[str, str]:
+    """A text's title (its first sentence: ``Too Many Existing Binds``) and the rest (the
+    explanation: ``The number of simultaneous connections ...``)."""
+    m = _TITLE_END.search(text)
+    return (text, "") if m is None else (text[: m.start()], text[m.end() :])
+
+
+def weighed(text: str, code: str = "") -> dict[str, tuple[str, float]]:
+    """``features`` with each one's say: 1 for a word of the text's title (its first
+    sentence) or of the code, ``TITLE_REST`` for a word found only in the explanation that
+    follows (advice, examples and causes mention numbers, accounts and errors of every kind:
+    the title says what the code is)."""
+    head, rest = title(text)
+    out: dict[str, tuple[str, float]] = {}
+    for part, value in ((head, 1.0), (rest, TITLE_REST)):
+        for name, word in _features(part).items():
+            if name not in out:
+                out[name] = (word, value)
+    for part in re.split(r"[._\-\s/:]+", code):
+        for word in _CAMEL.findall(part):
+            word = word.lower()
+            if len(word) > 1 and not word.isdigit():
+                out.setdefault("c:" + word[:6], (word, 1.0))
+    return out
+
+
+def _features(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
     low = text.lower()
     words = [w for w in _WORD.findall(low) if not _HAN.fullmatch(w)]
@@ -118,11 +174,6 @@ def features(text: str, code: str = "") -> dict[str, str]:
             out.setdefault("h:" + ch, ch)
         for i in range(len(run) - 1):
             out.setdefault("h:" + run[i : i + 2], run[i : i + 2])
-    for part in re.split(r"[._\-\s/:]+", code):
-        for word in _CAMEL.findall(part):
-            word = word.lower()
-            if len(word) > 1 and not word.isdigit():
-                out.setdefault("c:" + word[:6], word)
     return out
 
 
@@ -157,15 +208,18 @@ class Drafter:
     a code's text and the lexicon rules it matches, starting from the rules' own weights."""
 
     rules: tuple[Rule, ...] = field(default_factory=load_lexicon)
-    examples: list[tuple[list[str], int, float]] = field(default_factory=list)
+    examples: list[tuple[dict[str, float], int, float]] = field(default_factory=list)
     weights: dict[str, list[float]] = field(default_factory=dict)
     fitted: bool = True
 
     def learn(self, rows: Iterable[Mapping[str, Any]], weight: float = 1.0) -> None:
         """Learn from reviewed entries (``code``, ``description``, ``gloss``, ``category``)."""
         for row in rows:
-            text = f"{row['description']} {row.get('gloss', '') if TRAIN_GLOSS else ''}"
-            names = [*features(text, row["code"]), *self._matched(text, row["code"])]
+            found = self._found(str(row["description"]), str(row["code"]))
+            names = {name: value for name, (_, value) in found.items()}
+            if TRAIN_GLOSS and row.get("gloss"):
+                for name, (_, value) in self._found(str(row["gloss"]), "").items():
+                    names[name] = max(value, names.get(name, 0.0))
             self.examples.append((names, CATEGORIES.index(row["category"]), weight))
         self.fitted = False
 
@@ -232,19 +286,18 @@ class Drafter:
         every row of the table shares)."""
         if not self.fitted:
             self._fit()
-        names = features(text, code)
-        matched = self._matched(text, code)
-        offset = self._offset(matched)
+        found = self._found(text, code)
+        offset = self._offset({n: v for n, (_, v) in found.items()})
         scores = dict(zip(CATEGORIES, offset, strict=True))
         pushed: list[tuple[str, float, str]] = []
-        for name, word in [*names.items(), *matched.items()]:
+        for name, (word, value) in found.items():
             w = self.weights.get(name)
-            if name in matched and name[0] == "r":
+            if name[:2] == "r:":
                 rule = self.rules[int(name[2:])]
-                pushed.append((word, rule.weight * LEXICON_WEIGHT, rule.category))
+                pushed.append((word, rule.weight * LEXICON_WEIGHT * value, rule.category))
             if w is None:
                 continue
-            share = 1.0 if scale is None else scale.get(name, 1.0)
+            share = value * (1.0 if scale is None else scale.get(name, 1.0))
             for i, c in enumerate(CATEGORIES):
                 scores[c] += w[i] * share
                 if w[i] * share > 0.3:
@@ -252,27 +305,43 @@ class Drafter:
         pushed.sort(key=lambda t: -t[1])
         return scores, [(w, c) for w, _, c in pushed]
 
-    def _matched(self, text: str, code: str) -> dict[str, str]:
-        """The lexicon rules a text (or its code) matches: feature name -> the phrase found."""
-        low, spelled = text.lower(), code_words(code)
+    def _found(self, text: str, code: str) -> dict[str, tuple[str, float]]:
+        """A text's learned features and the lexicon rules it matches, each with the words
+        found and its say (``weighed``: the title's full, the explanation's less)."""
+        return {**weighed(text, code), **self._matched(text, code)}
+
+    def _matched(self, text: str, code: str) -> dict[str, tuple[str, float]]:
+        """The lexicon rules a text (or its code) matches: feature name -> the phrase found
+        and its say (1 in the title, ``TITLE_REST`` only in the explanation)."""
+        head, rest = (t.lower() for t in title(text))
+        spelled = code_words(code)
         out = {}
         for i, rule in enumerate(self.rules):
-            found = rule.matches(low)
-            if found:
-                out[f"r:{i}"] = found[0]
+            if found := rule.matches(head):
+                out[f"r:{i}"] = (found[0], 1.0)
+            elif rest and (found := rule.matches(rest)):
+                out[f"r:{i}"] = (found[0], TITLE_REST)
             elif spelled and (found := rule.matches(spelled)):
-                out[f"k:{i}"] = found[0]  # the code's own words: a family name, weighed less
-        return out
+                # the code's own words: a family name, weighed less
+                out[f"k:{i}"] = (found[0], 1.0)
+        outranked = {c for name in out if name[0] == "r" for c in self.rules[int(name[2:])].over}
+        return {
+            name: found
+            for name, found in out.items()
+            if self.rules[int(name[2:])].category not in outranked
+        }
 
-    def _offset(self, matched: Iterable[str]) -> list[float]:
+    def _offset(self, matched: Mapping[str, float]) -> list[float]:
         """Where a reading starts: the matched rules' own weights, and validation a little
         ahead (a code with no telling word is most often its request's fault)."""
         offset = [0.0] * len(CATEGORIES)
         offset[CATEGORIES.index("validation")] = BIAS
-        for name in matched:
+        for name, value in matched.items():
+            if name[:2] not in ("r:", "k:"):
+                continue
             rule = self.rules[int(name[2:])]
             share = LEXICON_WEIGHT if name[0] == "r" else CODE_WEIGHT
-            offset[CATEGORIES.index(rule.category)] += rule.weight * share
+            offset[CATEGORIES.index(rule.category)] += rule.weight * share * value
         return offset
 
     def _fit(self) -> None:
@@ -282,26 +351,26 @@ class Drafter:
         k = len(CATEGORIES)
         weights: dict[str, list[float]] = {}
         data = [
-            (names, label, weight, self._offset(n for n in names if n[:2] in ("r:", "k:")))
+            (list(names.items()), label, weight, self._offset(names))
             for names, label, weight in self.examples
         ]
         order = random.Random(0)
         for _ in range(EPOCHS):
             order.shuffle(data)
             for names, label, weight, offset in data:
-                rows = [weights.setdefault(n, [0.0] * k) for n in names]
+                rows = [(weights.setdefault(n, [0.0] * k), v) for n, v in names]
                 logits = list(offset)
-                for row in rows:
+                for row, v in rows:
                     for i in range(k):
-                        logits[i] += row[i]
+                        logits[i] += row[i] * v
                 peak = max(logits)
                 exps = [math.exp(x - peak) for x in logits]
                 total = sum(exps)
                 step = RATE * weight / math.sqrt(len(names) + 1)
                 grad = [step * (e / total - (i == label)) for i, e in enumerate(exps)]
-                for row in rows:
+                for row, v in rows:
                     for i in range(k):
-                        row[i] -= grad[i]
+                        row[i] -= grad[i] * v
         self.weights = weights
         self.fitted = True
 
@@ -343,6 +412,8 @@ def family(code: str) -> tuple[str, ...] | None:
 # pairs, a learned bias, a decay, fewer epochs and texts without glosses each read worse.
 BIAS = 1.0
 """How far validation starts ahead: a code with no telling word is most often the request's."""
+TITLE_REST = 1.0
+"""The say of a word found only after a text's first sentence (``weighed``)."""
 HAN_UNIGRAMS = True
 """Single Han characters as features, besides pairs (余额 and also 余, 额)."""
 WORD_BIGRAMS = False
