@@ -48,7 +48,8 @@ class Rule:
     says "frequency"; a request too long is validation even where it says "too many")."""
     negatable: bool = False
     """A phrase of this rule right after a negation (``not delivered``, ``не доставлено``,
-    ``未成功``) is not counted: it says the opposite."""
+    ``未成功``), or one a later "however" or "but" takes back (``successfully delivered;
+    however, it was not answered``), is not counted: it says the opposite."""
 
     def matches(self, text: str) -> list[str]:
         """The phrases of this rule found in ``text`` (lower case)."""
@@ -57,7 +58,10 @@ class Rule:
         return [
             p.strip("^$")
             for p in self.phrases
-            if any(not _NEGATED.search(text, 0, m.start()) for m in _phrase(p).finditer(text))
+            if any(
+                not _NEGATED.search(text, 0, m.start()) and not _CONTRAST.search(text, m.end())
+                for m in _phrase(p).finditer(text)
+            )
         ]
 
 
@@ -67,6 +71,8 @@ _NEGATED = re.compile(
 )
 """A negation right before a phrase: up to two words after ``not`` or ``не``, a Han negation
 just before it."""
+_CONTRAST = re.compile(r"\b(?:however|but)\b|但是|然而|(?<![^\W\d_])(?:однако|но)(?![^\W\d_])")
+"""A contrast after a phrase, which takes it back."""
 
 
 _PHRASES: dict[str, re.Pattern[str]] = {}
