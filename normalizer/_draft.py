@@ -51,15 +51,19 @@ class Rule:
     ``未成功``), or one a later "however" or "but" takes back (``successfully delivered;
     however, it was not answered``), is not counted: it says the opposite."""
 
-    def matches(self, text: str) -> list[str]:
-        """The phrases of this rule found in ``text`` (lower case)."""
+    def matches(self, text: str, after: str = "") -> list[str]:
+        """The phrases of this rule found in ``text`` (lower case); ``after`` is the text that
+        follows it (a title's explanation), where a contrast may take a phrase back."""
         if not self.negatable:
             return [p.strip("^$") for p in self.phrases if _phrase(p).search(text)]
+        taken_back = bool(_CONTRAST.search(after))
         return [
             p.strip("^$")
             for p in self.phrases
             if any(
-                not _NEGATED.search(text, 0, m.start()) and not _CONTRAST.search(text, m.end())
+                not _NEGATED.search(text, 0, m.start())
+                and not taken_back
+                and not _CONTRAST.search(text, m.end())
                 for m in _phrase(p).finditer(text)
             )
         ]
@@ -323,7 +327,7 @@ class Drafter:
         spelled = code_words(code)
         out = {}
         for i, rule in enumerate(self.rules):
-            if found := rule.matches(head):
+            if found := rule.matches(head, rest):
                 out[f"r:{i}"] = (found[0], 1.0)
             elif rest and (found := rule.matches(rest)):
                 out[f"r:{i}"] = (found[0], TITLE_REST)
