@@ -422,8 +422,10 @@ def family(code: str) -> tuple[str, ...] | None:
 # pairs, a learned bias, a decay, fewer epochs and texts without glosses each read worse.
 BIAS = 1.0
 """How far validation starts ahead: a code with no telling word is most often the request's."""
-TITLE_REST = 1.0
-"""The say of a word found only after a text's first sentence (``weighed``)."""
+TITLE_REST = 0.8
+"""The say of a word found only after a text's first sentence (``weighed``): the title says
+what the code is, the explanation adds advice and causes. Leave one vendor out: 1.0 reads
+85.14%, 0.8 85.28%, 0.6 and 0.5 less."""
 HAN_UNIGRAMS = True
 """Single Han characters as features, besides pairs (余额 and also 余, 额)."""
 WORD_BIGRAMS = False
@@ -689,19 +691,27 @@ def _toml(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def drafted(tables: Mapping[str, Sequence[Mapping[str, Any]]], vendor: str) -> list[Reading]:
+    """``vendor``'s table (its codes and descriptions: what the vendor publishes, no gloss, no
+    category) read by a drafter that learned from every other vendor's rows only: nothing of
+    ``vendor``'s own mapping (its categories, glosses, words, code names) reaches the reading."""
+    drafter = Drafter()
+    for other, others in tables.items():
+        if other != vendor:
+            drafter.learn(others, weight=_vendor_weight(len(others)))
+    rows = tables[vendor]
+    return drafter.read_rows([(str(r["code"]), str(r["description"])) for r in rows])
+
+
 def leave_one_out(
     tables: Mapping[str, Sequence[Mapping[str, Any]]],
 ) -> dict[str, tuple[int, int]]:
-    """The drafter measured on reviewed tables: each vendor's codes drafted from its own text
-    (description and code, no gloss: what the vendor publishes) by a drafter that learned from
-    every other vendor only. vendor -> (codes whose category agrees, codes)."""
+    """The drafter measured on reviewed tables: each vendor's codes drafted (``drafted``) by a
+    drafter that learned from every other vendor only. vendor -> (codes whose category
+    agrees, codes)."""
     result = {}
     for vendor, rows in tables.items():
-        drafter = Drafter()
-        for other, others in tables.items():
-            if other != vendor:
-                drafter.learn(others, weight=_vendor_weight(len(others)))
-        readings = drafter.read_rows([(str(r["code"]), str(r["description"])) for r in rows])
+        readings = drafted(tables, vendor)
         agree = sum(
             reading.category == r["category"] for reading, r in zip(readings, rows, strict=True)
         )

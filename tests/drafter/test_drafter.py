@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from normalizer._cli import main
-from normalizer._draft import Drafter, _vendor_weight, draft, leave_one_out, read_table
+from normalizer._draft import (
+    Drafter,
+    _vendor_weight,
+    draft,
+    drafted,
+    leave_one_out,
+    read_table,
+)
 from normalizer._exceptions import MappingError
 from normalizer._mapping import check_all, load_file
 from tests.drafter.tables import frozen, unseen
@@ -140,12 +147,11 @@ def test_cli_draft(
     assert "no code table found" in capsys.readouterr().err
 
 
-# What the drafter reaches today (benchmarks/drafter.py prints the table), kept from falling.
-OVERALL_FLOOR = 0.82
-VENDOR_FLOOR = 0.65
-UNSEEN_FLOOR = 0.75
-# What issue 32 asks for; not reached yet (see the xfail below).
-ISSUE_OVERALL, ISSUE_VENDOR = 0.85, 0.75
+# What issue 32 asks for (benchmarks/drafter.py prints the table: 85.3% overall, every vendor
+# at 75% or more, the tables no mapping knows 49/61), kept from falling.
+OVERALL_FLOOR = 0.85
+VENDOR_FLOOR = 0.75
+UNSEEN_FLOOR = 0.78
 
 
 @pytest.fixture(scope="module")
@@ -160,18 +166,32 @@ def test_frozen_copy_is_complete() -> None:
     assert all(r["category"] and r["description"] for t in tables.values() for r in t)
 
 
-def test_leave_one_vendor_out(loo: dict[str, tuple[int, int]]) -> None:
+def test_leave_one_vendor_out_meets_the_issue_floors(loo: dict[str, tuple[int, int]]) -> None:
+    """Issue 32: 85% of codes overall, 75% for every vendor."""
     overall = sum(a for a, _ in loo.values()) / sum(n for _, n in loo.values())
     assert overall >= OVERALL_FLOOR
     low = {v: round(a / n, 3) for v, (a, n) in loo.items() if a / n < VENDOR_FLOOR}
     assert not low
 
 
-@pytest.mark.xfail(strict=True, reason="issue 32's floors (85% overall, 75% per vendor): not yet")
-def test_leave_one_vendor_out_meets_the_issue_floors(loo: dict[str, tuple[int, int]]) -> None:
-    overall = sum(a for a, _ in loo.values()) / sum(n for _, n in loo.values())
-    assert overall >= ISSUE_OVERALL
-    assert all(a / n >= ISSUE_VENDOR for a, n in loo.values())
+def test_a_vendor_is_drafted_without_anything_of_its_own_mapping() -> None:
+    """Leave one vendor out holds for everything learned (words, Han pairs, code-name tokens,
+    lexicon rules' learned weights): the drafted vendor's categories and glosses replaced by
+    nonsense, its readings do not move, while another vendor's reading of the same words does."""
+    tables = frozen()
+    vendor = "huawei_isales"  # the smallest table: two fits
+    poisoned = {
+        **tables,
+        vendor: [{**r, "category": "unknown", "gloss": "zorblax"} for r in tables[vendor]],
+    }
+    assert drafted(poisoned, vendor) == drafted(tables, vendor)
+    # The comparison could have failed: a drafter that does learn the poisoned rows reads
+    # their words as the poison says.
+    learner = Drafter()
+    learner.learn(poisoned[vendor], weight=20.0)
+    first = tables[vendor][0]
+    assert learner.read(str(first["description"]), str(first["code"])).category == "unknown"
+    assert drafted(tables, vendor)[0].category != "unknown"
 
 
 def test_tables_no_mapping_knows() -> None:
