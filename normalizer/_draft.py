@@ -531,6 +531,9 @@ _LINE = re.compile(
 )
 
 
+_HTTP = re.compile(r"[1-5]\d\d")
+
+
 def read_table(text: str) -> list[tuple[str, str]]:
     """The (code, text) rows of a vendor's published table, as a person pasted it."""
     grid = _grid(text)
@@ -545,9 +548,18 @@ def read_table(text: str) -> list[tuple[str, str]]:
     header = grid[0] if grid and not any(_codeish(c) for c in grid[0][:2]) else None
     body = grid[1:] if header is not None else grid
 
+    def http_column(i: int) -> bool:
+        """A column of HTTP statuses (``HTTP status``, ``HTTP 状态码``): most cells 1xx-5xx."""
+        if header is None or i >= len(header) or "http" not in header[i].lower():
+            return False
+        cells = [r[i].strip() for r in body if i < len(r) and r[i].strip()]
+        return bool(cells) and sum(bool(_HTTP.fullmatch(c)) for c in cells) * 2 >= len(cells)
+
+    http = next((i for i in range(width) if http_column(i)), None)
+
     def column_score(i: int) -> float:
         cells = [r[i] for r in body if i < len(r) and r[i].strip()]
-        if not cells:
+        if not cells or i == http:
             return -1.0
         share = sum(_codeish(c) for c in cells) / len(cells)
         named = header is not None and i < len(header) and bool(_CODE_HEADER.search(header[i]))
@@ -561,7 +573,7 @@ def read_table(text: str) -> list[tuple[str, str]]:
         named = header is not None and i < len(header) and bool(_TEXT_HEADER.search(header[i]))
         return letters / max(1, len(cells)) + (100.0 if named else 0.0) - 0.01 * i
 
-    others = [i for i in range(width) if i != code_col]
+    others = [i for i in range(width) if i not in (code_col, http)]
     if not others:
         return []
     text_col = max(others, key=text_score)
@@ -578,6 +590,10 @@ def read_table(text: str) -> list[tuple[str, str]]:
         if code_col < len(r) and _codeish(r[code_col]) and text_col < len(r):
             texts = [r[i].strip() for i in (text_col, *also) if i < len(r)]
             message = " ".join(dict.fromkeys(t for t in texts if t))
+            # The HTTP status the table gives a code is read with its text (the lexicon's
+            # ``(http 429)`` rules): a vague text ("Request refused") still says what it is.
+            if http is not None and http < len(r) and _HTTP.fullmatch(status := r[http].strip()):
+                message += f" (HTTP {status})"
             if r[text_col].strip() and message:
                 rows.append((r[code_col].strip().strip("`*"), message))
     return _unique(rows)

@@ -62,6 +62,23 @@ def test_read_table_reads_every_named_text_column() -> None:
     assert read_table(text) == [("90005", "api limit 频率限制"), ("90006", "server failure")]
 
 
+def test_an_http_status_column_is_read_as_a_hint() -> None:
+    """A table that gives each code its HTTP status: the status is not taken for the code,
+    and a text that says nothing by itself is read by its status (429 busy, 401 auth, 5xx
+    server; a 400 says nothing either)."""
+    text = (
+        "| HTTP status | Error code | Message |\n|---|---|---|\n"
+        "| 429 | E_REFUSED_A | Request refused |\n| 401 | E_REFUSED_B | Request refused |\n"
+        "| 503 | E_REFUSED_C | Request refused |\n| 400 | E_REFUSED_D | Request refused |\n"
+    )
+    rows = read_table(text)
+    assert rows[0] == ("E_REFUSED_A", "Request refused (HTTP 429)")
+    categories = [r.category for r in Drafter().read_rows(rows)]
+    assert categories == ["busy", "auth", "server", "validation"]
+    alone = Drafter().read_rows([(code, "Request refused") for code, _ in rows])
+    assert {r.category for r in alone} == {"validation"}
+
+
 @pytest.mark.parametrize(
     ("text", "category"),
     [
