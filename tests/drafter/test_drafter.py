@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from normalizer._cli import main
 from normalizer._draft import (
     Drafter,
+    Rule,
     _vendor_weight,
     draft,
     drafted,
@@ -102,6 +104,55 @@ def test_the_lexicon_alone_reads_every_language(text: str, category: str) -> Non
     assert reading.category == category
     assert reading.words  # the words that decided are shown
     assert reading.retryable is (category in ("busy", "server"))
+
+
+def test_a_rule_outranks_another_category() -> None:
+    """A daily quota is billing even where its text also says "frequency" (docs: a quota is
+    billing, a frequency limit busy): the outranked rules of the same text say nothing."""
+    frequency = Rule("busy", 3.0, ("frequency",), "")
+    daily = Rule("billing", 2.0, ("daily",), "")
+    text = "Daily frequency limit reached"
+    assert Drafter(rules=(frequency, daily)).read(text).category == "busy"
+    outranks = replace(daily, over=("busy",))
+    reading = Drafter(rules=(frequency, outranks)).read(text)
+    assert (reading.category, reading.words) == ("billing", ("daily",))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Message was not delivered",
+        "Сообщение не может быть доставлено",
+        "消息未送达",
+        "The call was delivered to the device; however, it was not answered.",
+        "Delivered, but the handset rejected it",
+    ],
+)
+def test_a_negated_or_taken_back_success_is_not_one(text: str) -> None:
+    delivered = Rule("ok", 3.0, ("delivered", "доставлено", "送达"), "", negatable=True)
+    assert Drafter(rules=(replace(delivered, negatable=False),)).read(text).category == "ok"
+    assert Drafter(rules=(delivered,)).read(text).category == "validation"
+
+
+def test_the_lexicon_reads_negation_priority_and_code_names() -> None:
+    """The shipped lexicon: a success negated or taken back, a missing API (the request's
+    fault, not a missing thing), a message too long (its shape, not a rate) and the words of
+    a CamelCase or dotted code name when the text says nothing."""
+    drafter = Drafter()
+    assert drafter.read("Message delivered").category == "ok"
+    assert drafter.read("Message was not delivered").category != "ok"
+    assert drafter.read("发送未成功").category != "ok"
+    answered = "The call was successfully delivered; however, it was not answered."
+    assert drafter.read(answered).category == "busy"
+    assert drafter.read("接口不存在").category == "validation"
+    assert drafter.read("模板不存在").category == "not_found"
+    assert drafter.read("Message too long: too many characters").category == "validation"
+    assert drafter.read("Too many requests").category == "busy"
+    code = "FailedOperation.InsufficientBalanceInSmsPackage"
+    assert (drafter.read("", code).category, drafter.read("").category) == (
+        "billing",
+        "validation",
+    )
 
 
 def test_learning_moves_a_reading() -> None:
