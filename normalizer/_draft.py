@@ -302,9 +302,10 @@ class Drafter:
         pushed: list[tuple[str, float, str]] = []
         for name, (word, value) in found.items():
             w = self.weights.get(name)
-            if name[:2] == "r:":
+            if name[:2] in ("r:", "k:"):  # a lexicon phrase, in the text or the code's name
                 rule = self.rules[int(name[2:])]
-                pushed.append((word, rule.weight * LEXICON_WEIGHT * value, rule.category))
+                share = LEXICON_WEIGHT if name[0] == "r" else CODE_WEIGHT
+                pushed.append((word, rule.weight * share * value, rule.category))
             if w is None:
                 continue
             share = value * (1.0 if scale is None else scale.get(name, 1.0))
