@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import io
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from normalizer._cli import main
-from normalizer._draft import Drafter, _vendor_weight, draft, leave_one_out, read_table
+from normalizer._draft import (
+    Drafter,
+    Rule,
+    _vendor_weight,
+    draft,
+    drafted,
+    leave_one_out,
+    read_table,
+)
 from normalizer._exceptions import MappingError
 from normalizer._mapping import check_all, load_file
 from tests.drafter.tables import frozen, unseen
@@ -55,6 +64,23 @@ def test_read_table_reads_every_named_text_column() -> None:
     assert read_table(text) == [("90005", "api limit 频率限制"), ("90006", "server failure")]
 
 
+def test_an_http_status_column_is_read_as_a_hint() -> None:
+    """A table that gives each code its HTTP status: the status is not taken for the code,
+    and a text that says nothing by itself is read by its status (429 busy, 401 auth, 5xx
+    server; a 400 says nothing either)."""
+    text = (
+        "| HTTP status | Error code | Message |\n|---|---|---|\n"
+        "| 429 | E_REFUSED_A | Request refused |\n| 401 | E_REFUSED_B | Request refused |\n"
+        "| 503 | E_REFUSED_C | Request refused |\n| 400 | E_REFUSED_D | Request refused |\n"
+    )
+    rows = read_table(text)
+    assert rows[0] == ("E_REFUSED_A", "Request refused (HTTP 429)")
+    categories = [r.category for r in Drafter().read_rows(rows)]
+    assert categories == ["busy", "auth", "server", "validation"]
+    alone = Drafter().read_rows([(code, "Request refused") for code, _ in rows])
+    assert {r.category for r in alone} == {"validation"}
+
+
 @pytest.mark.parametrize(
     ("text", "category"),
     [
@@ -78,6 +104,53 @@ def test_the_lexicon_alone_reads_every_language(text: str, category: str) -> Non
     assert reading.category == category
     assert reading.words  # the words that decided are shown
     assert reading.retryable is (category in ("busy", "server"))
+
+
+def test_a_rule_outranks_another_category() -> None:
+    """A daily quota is billing even where its text also says "frequency" (docs: a quota is
+    billing, a frequency limit busy): the outranked rules of the same text say nothing."""
+    frequency = Rule("busy", 3.0, ("frequency",), "")
+    daily = Rule("billing", 2.0, ("daily",), "")
+    text = "Daily frequency limit reached"
+    assert Drafter(rules=(frequency, daily)).read(text).category == "busy"
+    outranks = replace(daily, over=("busy",))
+    reading = Drafter(rules=(frequency, outranks)).read(text)
+    assert (reading.category, reading.words) == ("billing", ("daily",))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Message was not delivered",
+        "Сообщение не может быть доставлено",
+        "消息未送达",
+        "The call was delivered to the device; however, it was not answered.",
+        "Delivered, but the handset rejected it",
+    ],
+)
+def test_a_negated_or_taken_back_success_is_not_one(text: str) -> None:
+    delivered = Rule("ok", 3.0, ("delivered", "доставлено", "送达"), "", negatable=True)
+    assert Drafter(rules=(replace(delivered, negatable=False),)).read(text).category == "ok"
+    assert Drafter(rules=(delivered,)).read(text).category == "validation"
+
+
+def test_the_lexicon_reads_negation_priority_and_code_names() -> None:
+    """The shipped lexicon: a success negated or taken back, a missing API (the request's
+    fault, not a missing thing), a message too long (its shape, not a rate) and the words of
+    a CamelCase or dotted code name when the text says nothing."""
+    drafter = Drafter()
+    assert drafter.read("Message delivered").category == "ok"
+    assert drafter.read("Message was not delivered").category != "ok"
+    assert drafter.read("发送未成功").category != "ok"
+    answered = "The call was successfully delivered; however, it was not answered."
+    assert drafter.read(answered).category == "busy"
+    assert drafter.read("接口不存在").category == "validation"
+    assert drafter.read("模板不存在").category == "not_found"
+    assert drafter.read("Message too long: too many characters").category == "validation"
+    assert drafter.read("Too many requests").category == "busy"
+    code = drafter.read("", "FailedOperation.InsufficientBalanceInSmsPackage")
+    assert (code.category, code.words[0]) == ("billing", "balance")
+    assert drafter.read("").category == "validation"
 
 
 def test_learning_moves_a_reading() -> None:
@@ -140,12 +213,11 @@ def test_cli_draft(
     assert "no code table found" in capsys.readouterr().err
 
 
-# What the drafter reaches today (benchmarks/drafter.py prints the table), kept from falling.
-OVERALL_FLOOR = 0.82
-VENDOR_FLOOR = 0.65
-UNSEEN_FLOOR = 0.75
-# What issue 32 asks for; not reached yet (see the xfail below).
-ISSUE_OVERALL, ISSUE_VENDOR = 0.85, 0.75
+# What issue 32 asks for (benchmarks/drafter.py prints the table: 85.2% overall, every vendor
+# at 75% or more, the tables no mapping knows 50/61), kept from falling.
+OVERALL_FLOOR = 0.85
+VENDOR_FLOOR = 0.75
+UNSEEN_FLOOR = 0.78
 
 
 @pytest.fixture(scope="module")
@@ -160,18 +232,32 @@ def test_frozen_copy_is_complete() -> None:
     assert all(r["category"] and r["description"] for t in tables.values() for r in t)
 
 
-def test_leave_one_vendor_out(loo: dict[str, tuple[int, int]]) -> None:
+def test_leave_one_vendor_out_meets_the_issue_floors(loo: dict[str, tuple[int, int]]) -> None:
+    """Issue 32: 85% of codes overall, 75% for every vendor."""
     overall = sum(a for a, _ in loo.values()) / sum(n for _, n in loo.values())
     assert overall >= OVERALL_FLOOR
     low = {v: round(a / n, 3) for v, (a, n) in loo.items() if a / n < VENDOR_FLOOR}
     assert not low
 
 
-@pytest.mark.xfail(strict=True, reason="issue 32's floors (85% overall, 75% per vendor): not yet")
-def test_leave_one_vendor_out_meets_the_issue_floors(loo: dict[str, tuple[int, int]]) -> None:
-    overall = sum(a for a, _ in loo.values()) / sum(n for _, n in loo.values())
-    assert overall >= ISSUE_OVERALL
-    assert all(a / n >= ISSUE_VENDOR for a, n in loo.values())
+def test_a_vendor_is_drafted_without_anything_of_its_own_mapping() -> None:
+    """Leave one vendor out holds for everything learned (words, Han pairs, code-name tokens,
+    lexicon rules' learned weights): the drafted vendor's categories and glosses replaced by
+    nonsense, its readings do not move, while another vendor's reading of the same words does."""
+    tables = frozen()
+    vendor = "huawei_isales"  # the smallest table: two fits
+    poisoned = {
+        **tables,
+        vendor: [{**r, "category": "unknown", "gloss": "zorblax"} for r in tables[vendor]],
+    }
+    assert drafted(poisoned, vendor) == drafted(tables, vendor)
+    # The comparison could have failed: a drafter that does learn the poisoned rows reads
+    # their words as the poison says.
+    learner = Drafter()
+    learner.learn(poisoned[vendor], weight=20.0)
+    first = tables[vendor][0]
+    assert learner.read(str(first["description"]), str(first["code"])).category == "unknown"
+    assert drafted(tables, vendor)[0].category != "unknown"
 
 
 def test_tables_no_mapping_knows() -> None:
