@@ -6,14 +6,7 @@ Run: ``.venv/bin/python examples/sdk_twilio.py`` (no network: the sync client's 
 on 127.0.0.1 this script starts; tenacity's sleep is switched off for the demonstration).
 """
 
-# ruff: noqa: E402
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# examples/twilio.py, beside this script, would shadow the twilio package: drop this directory
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import asyncio
 from typing import Any

@@ -5,14 +5,7 @@ Run: ``.venv/bin/python examples/sdk_vonage.py`` (no network: the SDK's HTTP, ``
 mocked with ``responses``; tenacity's sleep is switched off for the demonstration).
 """
 
-# ruff: noqa: E402
 from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# examples/vonage.py, beside this script, would shadow the vonage package: drop this directory
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from typing import Any
 

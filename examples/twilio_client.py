@@ -1,6 +1,6 @@
 """Twilio: REST errors, a rate limit and a delivery-status callback read into one taxonomy.
 
-Run: ``.venv/bin/python examples/twilio.py`` (no network: httpx.MockTransport answers with
+Run: ``.venv/bin/python examples/twilio_client.py`` (no network: httpx.MockTransport answers with
 bodies shaped like Twilio's).
 """
 

@@ -1,6 +1,6 @@
 """Vonage SMS API: one status per message part; a long SMS can go out partly.
 
-Run: ``.venv/bin/python examples/vonage.py``
+Run: ``.venv/bin/python examples/vonage_client.py``
 """
 
 from __future__ import annotations
