@@ -193,6 +193,59 @@ def bench_mock(quick: bool) -> None:
         compared(title, times, n)
 
 
+def bench_mock_async(quick: bool) -> None:
+    """Section 2 for the async clients: one event loop, calls one after another."""
+    n = 200 if quick else 2_000
+    rounds = 2 if quick else 15
+    for label, body in (("success", SMALL), ("error, not retried (3103)", ERROR)):
+        loop = asyncio.new_event_loop()
+        try:
+            times = rounds_of(async_variants(loop, body, n), rounds)
+        finally:
+            loop.close()
+        title = f"2b. async client over httpx.MockTransport, {label} body (POST + .json())"
+        compared(title, times, n)
+
+
+def async_variants(
+    loop: asyncio.AbstractEventLoop, body: bytes, n: int
+) -> dict[str, Callable[[], None]]:
+    """Bare, hand-written and normalizer's async clients, each ``n`` calls on ``loop``."""
+
+    def vendor(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+
+    mock = httpx.MockTransport(vendor)
+    bare = httpx.AsyncClient(transport=mock)
+    quiet = normalizer.AsyncClient("mango", transport=mock, logger=quiet_logger())
+
+    @tenacity.retry(
+        stop=tenacity.stop_after_attempt(3),
+        wait=tenacity.wait_random_exponential(multiplier=0.2, max=20),
+        retry=tenacity.retry_if_exception_type(_Retryable),
+        reraise=True,
+    )
+    async def hand() -> object:
+        checked = (await bare.post(MANGO, content=b"json=%7B%7D")).json()
+        if checked.get("result") in (5000, 5001):
+            raise _Retryable
+        return checked
+
+    async def plain(client: httpx.AsyncClient) -> None:
+        for _ in range(n):
+            (await client.post(MANGO, content=b"json=%7B%7D")).json()
+
+    async def handed() -> None:
+        for _ in range(n):
+            await hand()
+
+    return {
+        "bare httpx.AsyncClient + MockTransport": lambda: loop.run_until_complete(plain(bare)),
+        HAND + " (async)": lambda: loop.run_until_complete(handed()),
+        "normalizer.AsyncClient, quiet logger": lambda: loop.run_until_complete(plain(quiet)),
+    }
+
+
 # --- 3. a real server on 127.0.0.1 --------------------------------------------------------------
 
 
@@ -441,6 +494,7 @@ def main(argv: list[str]) -> int:
     normalizer.testing.set_testing(False)
     bench_classify.main(["--quick"] if quick else [])
     bench_mock(quick)
+    bench_mock_async(quick)
     with server() as url:
         bench_real(url, quick)
         bench_memory(url, quick)
