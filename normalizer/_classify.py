@@ -164,7 +164,8 @@ def classify(
     routes = (registry or default_registry()).routes
     known = routes.get((vendor, product, url)) if headers is None else None
     if known is not None and body.__class__ is bytes and len(body) <= max_body_size:
-        return known[0].parse(body, status_code, known[1])  # the usual body: bytes, read before
+        scope: _Scope = known[0]  # the usual body: bytes, of a vendor and URL read before
+        return scope.parse(body, status_code, known[1])
     if max_body_size < 0:
         raise ValueError("max_body_size must be >= 0")
     mapping = (registry or default_registry()).get(vendor)
@@ -668,19 +669,24 @@ class _Scope:
                 return self.template(_Reading(rule.entry, Match.FIELD, self.pid))
         return None
 
-    def _index_when(self) -> tuple[tuple[Find, dict[str, tuple[int, Outcome]]], ...] | None:
+    def _index_when(
+        self,
+    ) -> tuple[tuple[Find, dict[str | int, tuple[int, Outcome]]], ...] | None:
         """The ``[[when]]`` rules as one table per field read: value -> (the first rule's
         place, its outcome), when no rule is limited to paths or codes (None otherwise)."""
         if not self._when or any(
             paths is not None or rule.codes is not None for paths, rule in self._when
         ):
             return None
-        tables: dict[tuple[JsonPath, ...], dict[str, tuple[int, Outcome]]] = {}
+        tables: dict[tuple[JsonPath, ...], dict[str | int, tuple[int, Outcome]]] = {}
         for place, (_, rule) in enumerate(self._when):
             table = tables.setdefault(rule.field, {})
             template = self.template(_Reading(rule.entry, Match.FIELD, self.pid))
             for value in rule.equals:
                 table.setdefault(value, (place, template))
+                number = _decimal(value)
+                if number is not None:  # the int a document may hold instead: its text is value
+                    table.setdefault(number, (place, template))
         return tuple((_when_value(field), table) for field, table in tables.items())
 
     def _is_success_document(self, doc: object, path: str | None) -> bool:
@@ -765,7 +771,7 @@ def _when_value(paths: tuple[JsonPath, ...]) -> Find:
 
 def _when_lines(
     rules: tuple[tuple[Lazy | None, WhenRule], ...],
-    index: tuple[tuple[Find, dict[str, tuple[int, Outcome]]], ...] | None,
+    index: tuple[tuple[Find, dict[str | int, tuple[int, Outcome]]], ...] | None,
 ) -> list[str]:
     """Lines trying the ``[[when]]`` rules: by value, written out, when each reads one
     top-level field and none is limited to paths or codes; else through ``by_field``, which an
@@ -787,7 +793,9 @@ def _when_lines(
             f"        w = doc.get({key!r})",
             "        if w is not None:",
             f"            hit = WHEN[{n}].get(",
-            "                w if w.__class__ is str and len(w) <= LONGEST else when_text(w)",
+            "                w",
+            "                if (w.__class__ is str and len(w) <= LONGEST) or w.__class__ is int",
+            "                else when_text(w)",
             "            )",
             "            if hit is not None and (best is None or hit[0] < best[0]):",
             "                best = hit",
@@ -799,6 +807,16 @@ def _when_lines(
         "    elif doc is not None:",
         "        found = by_field(doc, code, path)",
     ]
+
+
+def _decimal(text: str) -> int | None:
+    """The int whose text (as a code is written) is ``text`` exactly, if any: "400" -> 400;
+    "0400", " 4", "+4" and "٤" are no int's text."""
+    try:
+        number = int(text)
+    except ValueError:
+        return None
+    return number if code_text(number) == (text, True) else None
 
 
 def _when_text(value: object) -> str | None:
