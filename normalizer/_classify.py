@@ -378,6 +378,7 @@ class _Scope:
         "_request_id",
         "_when",
         "_when_index",
+        "_without_code_kept",
         "code_of",
         "delivered",
         "items",
@@ -406,6 +407,7 @@ class _Scope:
         self._request_id = value_finder(envelope.request_id) if envelope.request_id else None
         self._codes: dict[str, Outcome | None] = {}
         self._readings: dict[tuple[int, Match], tuple[Entry, Outcome]] = {}
+        self._without_code_kept: dict[tuple[int | None, str | None], Outcome] = {}
         self._when = tuple(
             (rule.paths, rule)
             for table in _tables(mapping, product)
@@ -508,6 +510,15 @@ class _Scope:
             return self.missing
         return self.unmapped if readable else self.long_code
 
+    def _without_code(self, doc: object, status: int | None, path: str | None) -> Outcome:
+        """What an object without a code reads as (:meth:`_fallback`): for any object the
+        same for a status and path (the ``no_code`` rule reads the path, the HTTP rules the
+        status and path), so kept per (status, path) for the next one."""
+        found = self._fallback(doc, None, False, status, path)
+        if len(self._without_code_kept) < _KEPT:
+            self._without_code_kept[status, path] = found
+        return found
+
     def _first_read(self, doc: object, status: int | None, path: str | None) -> Outcome:
         self.read, self.parse = self._compile_read(self.mapping.envelope_for(self.product))
         return self.read(doc, status, path)
@@ -546,6 +557,11 @@ class _Scope:
                 "    if found is not None and (",
                 "        status is None or status < 400 or found.category is not OK",
                 "    ):",
+                "        fields = found.__dict__.copy()",
+                "    elif raw is None and doc.__class__ is dict:  # no code: status, path decide",
+                "        found = without_code_kept((status, path))",
+                "        if found is None:",
+                "            found = without_code(doc, status, path)",
                 "        fields = found.__dict__.copy()",
                 "    else:",
                 *("    " + line for line in slow),
@@ -618,6 +634,8 @@ class _Scope:
             "unparsed": self.unparsed,
             "usable": usable,
             "when_text": _when_text,
+            "without_code": self._without_code,
+            "without_code_kept": self._without_code_kept.get,
             "written": _written,
         }
         # the source is this module's text with the envelope's path segments as repr()
@@ -870,9 +888,9 @@ def _walk(name: str, path: JsonPath) -> list[str]:
     lines = [f"{name} = doc.get({first!r})"]
     for segment in rest:
         index = int(segment) if segment.isdecimal() else None
-        lines.append(
+        lines.append(  # a field a body lacks (Tencent's Response.Error) stops at None
             f"{name} = {name}.get({segment!r}) if {name}.__class__ is dict "
-            f"else step({name}, {segment!r}, {index!r})"
+            f"else None if {name} is None else step({name}, {segment!r}, {index!r})"
         )
     return lines
 

@@ -436,7 +436,8 @@ def _walk(path: JsonPath, name: str = "value") -> list[str]:
     for segment in rest:
         index = int(segment) if segment.isdecimal() else None
         lines.append(
-            f"v = v.get({segment!r}) if v.__class__ is dict else step(v, {segment!r}, {index!r})"
+            f"v = v.get({segment!r}) if v.__class__ is dict "
+            f"else None if v is None else step(v, {segment!r}, {index!r})"
         )
     return lines
 

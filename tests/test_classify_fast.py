@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from normalizer import Category, Match, Registry, classify
+from normalizer import Category, Match, Outcome, Registry, classify
 from tests.conftest import ACME, CACHE
 
 WHEN = """
@@ -68,6 +68,10 @@ def test_a_code_read_again_is_read_as_the_first_time(registry: Registry) -> None
         (b'{"code": true}', 200),  # a bool is no code (True == 1 as a key)
         (b'{"code": 1}', 200),
         (b'{"code": 2219}', 200),  # a class reading
+        (b'{"other": 1}', 200),  # no code: the status and path decide, each time
+        (b'{"other": 2}', 503),
+        (b'{"other": 3}', 404),
+        (b'{"resp": {"desc": "x"}}', 200),
     ]
     first = [classify("acme", b, status_code=s, registry=registry) for b, s in bodies]
     again = [classify("acme", b, status_code=s, registry=registry) for b, s in bodies]
@@ -82,6 +86,10 @@ def test_a_code_read_again_is_read_as_the_first_time(registry: Registry) -> None
         None,
         "1",
         "2219",
+        None,
+        None,
+        None,
+        None,
     ]
     assert first[3].ok
     assert not first[4].ok
@@ -90,6 +98,20 @@ def test_a_code_read_again_is_read_as_the_first_time(registry: Registry) -> None
     assert first[6].matched is Match.MISSING
     assert first[7].matched is Match.UNMAPPED
     assert first[8].matched is Match.CLASS
+    assert [o.matched for o in first[9:]] == ["missing", "http_status", "http_status", "missing"]
+    assert [o.category for o in first[9:]] == ["unknown", "busy", "not_found", "unknown"]
+    assert first[12].vendor_message == "x"
+
+
+def test_a_body_without_a_code_reads_by_its_status_and_path(registry: Registry) -> None:
+    def read(status: int, url: str) -> Outcome:
+        return classify("acme", b'{"other": 1}', status_code=status, url=url, registry=registry)
+
+    ready, other = "https://api.acme.test/v1/stats/result", "https://api.acme.test/v1/send"
+    for _ in range(2):
+        assert read(204, ready).category == "busy"  # ACME's [[http]] 204 on stats/result
+        assert read(204, other).matched is Match.MISSING
+        assert read(503, other).category == "busy"
 
 
 def test_register_forgets_what_classify_remembered(
