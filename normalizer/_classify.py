@@ -230,12 +230,11 @@ def _many(
     product: Product | None,
     limit: int,
 ) -> Iterator[Outcome]:
-    parse = scope.parse
     for body in bodies:
         if _oversized(body, limit):
             yield classify_unread(mapping, status_code, path, product, limit)
-        else:
-            yield parse(body, status_code, path)
+        else:  # scope.parse each time: the first call replaces it with the generated reader
+            yield scope.parse(body, status_code, path)
 
 
 def _oversized(body: Body, limit: int) -> bool:
