@@ -161,7 +161,7 @@ def classify(
     read responses up to, is never parsed: as for a client, the HTTP status decides, and a
     2xx reads ``unknown`` (``matched="missing"``, the message saying why).
     """
-    routes = (registry or default_registry()).routes
+    routes = (registry or default_registry())._routes
     known = routes.get((vendor, product, url)) if headers is None else None
     if known is not None and body.__class__ is bytes and len(body) <= max_body_size:
         scope: _Scope = known[0]  # the usual body: bytes, of a vendor and URL read before

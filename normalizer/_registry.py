@@ -239,7 +239,7 @@ class Registry:
         self._by_host: dict[str, tuple[VendorMapping, ...]] = {}
         self.generation = 0
         """Counts :meth:`register` calls, so users of a mapping know to look it up again."""
-        self.routes: dict[tuple[str, str | None, str | None], tuple[Any, str | None]] = {}
+        self._routes: dict[tuple[str, str | None, str | None], tuple[Any, str | None]] = {}
         """What :func:`normalizer.classify` found for a (vendor, product, URL): the compiled
         way its bodies are read and the URL's path, one ``dict.get`` for the next body;
         emptied by :meth:`register`, which may change any vendor."""
@@ -330,7 +330,7 @@ class Registry:
                     self._docs[vid].append((file, doc))
                     touched.append(vid)
             self._by_host = {}
-            self.routes = {}
+            self._routes = {}
             for vid in touched:
                 self._built.pop(vid, None)
             for vid in dict.fromkeys(touched):  # build now: an overlay's errors show at once

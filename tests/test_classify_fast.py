@@ -119,7 +119,7 @@ def test_register_forgets_what_classify_remembered(
 ) -> None:
     url = "https://api.acme.test/v1/send"
     assert classify("acme", b'{"code": 5000}', url=url, registry=registry).category == "server"
-    assert registry.routes
+    assert registry._routes
     overlay = tmp_path / "acme-patch.toml"
     overlay.write_text(
         'format = 1\n[vendor]\nextends = "acme"\n[codes]\n'
