@@ -10,8 +10,9 @@ the body can answer. Floor and ``classify()`` take turns, round after round; the
 median of the rounds and their spread (lowest to highest).
 
 Then, each in fresh processes: ``import normalizer`` against ``import httpx`` (20 processes
-each, interleaved, median), and the first ``lookup`` of every built-in vendor, with the compiled
-cache present and without it (``NORMALIZER_CACHE_DIR=""``).
+each, interleaved, median; also with httpx imported too, and with the clients' first use), and
+the first ``lookup`` of every built-in vendor, with the compiled cache present and without it
+(``NORMALIZER_CACHE_DIR=""``).
 """
 
 from __future__ import annotations
@@ -286,19 +287,33 @@ def fresh(code: str, env: dict[str, str] | None = None) -> float:
     return time.perf_counter() - start
 
 
+IMPORTS = {
+    "import normalizer": "import normalizer",
+    "import httpx, normalizer": "import httpx, normalizer",
+    "normalizer.Client too": "import normalizer; normalizer.Client",
+}
+"""What is timed against ``import httpx``: a plain import (the classifier: it needs no httpx),
+the same where httpx is imported anyway, and the whole surface (the clients' first use loads
+the call path: transports, retry, stores, tenacity)."""
+
+
 def imports(quick: bool) -> None:
     n = 3 if quick else 20
-    fresh("import normalizer")  # compiled bytecode in place
-    httpx_times, ours = [], []
+    for code in IMPORTS.values():
+        fresh(code)  # compiled bytecode in place
+    times: dict[str, list[float]] = {"import httpx": [], **{name: [] for name in IMPORTS}}
     for _ in range(n):
-        httpx_times.append(fresh("import httpx"))
-        ours.append(fresh("import normalizer"))
-    base, mine = statistics.median(httpx_times), statistics.median(ours)
-    extra = sorted(o - h for o, h in zip(ours, httpx_times, strict=True))
+        times["import httpx"].append(fresh("import httpx"))
+        for name, code in IMPORTS.items():
+            times[name].append(fresh(code))
+    base = statistics.median(times["import httpx"])
     print(f"\n## import, {n} fresh processes each, interleaved (median)")
-    print(f"import httpx {base * 1e3:.1f} ms; import normalizer {mine * 1e3:.1f} ms: "
-          f"+{(mine - base) * 1e3:.1f} ms (pairwise spread {extra[0] * 1e3:+.0f} to "
-          f"{extra[-1] * 1e3:+.0f} ms)")  # fmt: skip
+    print(f"import httpx {base * 1e3:.1f} ms")
+    for name in IMPORTS:
+        mine = statistics.median(times[name])
+        extra = sorted(o - h for o, h in zip(times[name], times["import httpx"], strict=True))
+        print(f"{name:<26} {mine * 1e3:.1f} ms: {(mine - base) * 1e3:+.1f} ms (pairwise spread "
+              f"{extra[0] * 1e3:+.0f} to {extra[-1] * 1e3:+.0f} ms)")  # fmt: skip
 
 
 FIRST_LOOKUP = """

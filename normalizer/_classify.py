@@ -37,7 +37,7 @@ from ._mapping import (
     usable,
     value_finder,
 )
-from ._outcome import Match, Outcome, built, derive
+from ._outcome import Match, Outcome, derive
 from ._registry import Registry, default_registry
 from ._xml import parse_xml
 
@@ -169,6 +169,11 @@ def classify(
     read responses up to, is never parsed: as for a client, the HTTP status decides, and a
     2xx reads ``unknown`` (``matched="missing"``, the message saying why).
     """
+    routes = (registry or default_registry())._routes
+    known = routes.get((vendor, product, url)) if headers is None else None
+    if known is not None and body.__class__ is bytes and len(body) <= max_body_size:
+        scope: _Scope = known[0]  # the usual body: bytes, of a vendor and URL read before
+        return scope.parse(body, status_code, known[1])
     if max_body_size < 0:
         raise ValueError("max_body_size must be >= 0")
     mapping = (registry or default_registry()).get(vendor)
@@ -187,10 +192,9 @@ def classify(
             body, status_code = sdk_document(mapping, body, status_code)
         if _oversized(body, max_body_size):
             return classify_unread(mapping, status_code, path, chosen, max_body_size)
-    if chosen is None and path is None:
-        scope = reader._unrouted or reader.scope(None, False)
-    else:
-        scope = reader.scope(chosen, path is not None)
+    scope = reader.scope(chosen, path is not None)
+    if headers is None and len(routes) < _KEPT and (url is None or reader.by_url is not None):
+        routes[vendor, product, url] = (scope, path)  # as route() remembers the URL
     return scope.parse(body, status_code, path)
 
 
@@ -234,12 +238,11 @@ def _many(
     product: Product | None,
     limit: int,
 ) -> Iterator[Outcome]:
-    parse = scope.parse
     for body in bodies:
         if _oversized(body, limit):
             yield classify_unread(mapping, status_code, path, product, limit)
-        else:
-            yield parse(body, status_code, path)
+        else:  # scope.parse each time: the first call replaces it with the generated reader
+            yield scope.parse(body, status_code, path)
 
 
 def _oversized(body: Body, limit: int) -> bool:
@@ -319,7 +322,7 @@ class Compiled:
     when the vendor's selectors read no header or query.
     """
 
-    __slots__ = ("_by_url", "_products", "_routed", "_unrouted", "mapping")
+    __slots__ = ("_products", "_routed", "_unrouted", "by_url", "mapping")
 
     def __init__(self, mapping: VendorMapping) -> None:
         self.mapping = mapping
@@ -327,9 +330,7 @@ class Compiled:
         self._unrouted: _Scope | None = None
         self._products: dict[str, _Scope] = {}
         headers, query = mapping.selector_names()
-        self._by_url: dict[str, tuple[Product | None, str]] | None = (
-            None if headers or query else {}
-        )
+        self.by_url: dict[str, tuple[Product | None, str]] | None = None if headers or query else {}
 
     def scope(self, product: Product | None, routed: bool) -> _Scope:
         """How responses of ``product`` are read; for the vendor-level API, ``routed`` says
@@ -354,7 +355,7 @@ class Compiled:
         """The product (``product`` if named, else the one the URL selects) and URL path."""
         if url is None:
             return product, None
-        memo = self._by_url
+        memo = self.by_url
         found = None if memo is None else memo.get(url)
         if found is None:
             lowered = None if headers is None else {k.lower(): v for k, v in headers.items()}
@@ -384,6 +385,7 @@ class _Scope:
         "_request_id",
         "_when",
         "_when_index",
+        "_without_code_kept",
         "code_of",
         "delivered",
         "items",
@@ -391,6 +393,7 @@ class _Scope:
         "mapping",
         "missing",
         "no_code",
+        "parse",
         "pid",
         "product",
         "read",
@@ -411,6 +414,7 @@ class _Scope:
         self._request_id = value_finder(envelope.request_id) if envelope.request_id else None
         self._codes: dict[str, Outcome | None] = {}
         self._readings: dict[tuple[int, Match], tuple[Entry, Outcome]] = {}
+        self._without_code_kept: dict[tuple[int | None, str | None], Outcome] = {}
         self._when = tuple(
             (rule.paths, rule)
             for table in _tables(mapping, product)
@@ -438,24 +442,25 @@ class _Scope:
         self.read: Callable[[object, int | None, str | None], Outcome] = self._first_read
         """What a document (None: no document) says, with the HTTP status and URL path:
         generated on first use (a lookup never needs it)."""
+        self.parse: Callable[[Body, int | None, str | None], Outcome] = self._first_parse
+        """A body not parsed yet (bytes, text, or parsed JSON) read as :attr:`read` does:
+        generated with it, bytes parsed by orjson in the same function."""
 
-    def parse(self, body: Body, status: int | None, path: str | None) -> Outcome:
-        """A body not parsed yet (bytes, text, or parsed JSON) read as :meth:`read` does."""
-        loads = fast_loads
-        if body.__class__ is bytes and loads is not None:  # parse_json's usual case, inline
-            flat = body.translate(_DIGITS)
-            if _RUN in flat and flat.count(_RUN) != flat.count(_QUOTED_RUN):
-                doc = _standard(body, True)
-            else:
-                try:
-                    doc = loads(body)
-                except ValueError:
-                    doc = _standard(body, True)
-        else:
-            doc = parse_json(body)
-        if doc is None and self.xml and isinstance(body, bytes | bytearray | memoryview | str):
-            doc = parse_xml(body)
-        if doc is None and self._pages and isinstance(body, bytes | bytearray | memoryview | str):
+    def _parse(self, body: Body, status: int | None, path: str | None) -> Outcome:
+        """A body not parsed yet (bytes, text, or parsed JSON) read as :meth:`read` does: the
+        :attr:`parse` of a body that is no bytes, or of any without orjson."""
+        doc = parse_json(body)
+        if doc is None and isinstance(body, bytes | bytearray | memoryview | str):
+            return self.unparsed(body, status, path)
+        return self.read(doc, status, path)
+
+    def unparsed(
+        self, body: bytes | bytearray | memoryview | str, status: int | None, path: str | None
+    ) -> Outcome:
+        """A body that is no JSON: read as XML where the envelope says the vendor writes it,
+        else as a page for the ``[[page]]`` rules, else as no document (the status decides)."""
+        doc = parse_xml(body) if self.xml else None
+        if doc is None and self._pages:
             return self.read_page(Page(body), status, path)
         return self.read(doc, status, path)
 
@@ -520,31 +525,71 @@ class _Scope:
             return self.missing
         return self.unmapped if readable else self.long_code
 
+    def _without_code(self, doc: object, status: int | None, path: str | None) -> Outcome:
+        """What an object without a code reads as (:meth:`_fallback`): for any object the
+        same for a status and path (the ``no_code`` rule reads the path, the HTTP rules the
+        status and path), so kept per (status, path) for the next one."""
+        found = self._fallback(doc, None, False, status, path)
+        if len(self._without_code_kept) < _KEPT:
+            self._without_code_kept[status, path] = found
+        return found
+
     def _first_read(self, doc: object, status: int | None, path: str | None) -> Outcome:
-        self.read = self._compile_read(self.mapping.envelope_for(self.product))
+        self.read, self.parse = self._compile_read(self.mapping.envelope_for(self.product))
         return self.read(doc, status, path)
+
+    def _first_parse(self, body: Body, status: int | None, path: str | None) -> Outcome:
+        self.read, self.parse = self._compile_read(self.mapping.envelope_for(self.product))
+        return self.parse(body, status, path)
 
     def _compile_read(
         self, envelope: Envelope
-    ) -> Callable[[object, int | None, str | None], Outcome]:
-        """The scope's :meth:`read`, generated: the envelope's paths written out for an
-        object (``doc.get("result")``), every table, rule and fallback bound in."""
+    ) -> tuple[
+        Callable[[object, int | None, str | None], Outcome],
+        Callable[[Body, int | None, str | None], Outcome],
+    ]:
+        """The scope's :attr:`read` and :attr:`parse`, generated: the envelope's paths written
+        out for an object (``doc.get("result")``), every table, rule and fallback bound in.
+        ``parse`` is ``read`` with orjson's parsing of bytes before it, in one function.
+
+        A code read through the tables before (a str or an int as the document holds it) is
+        answered by one ``dict.get`` of its prebuilt outcome, when no ``[[when]]`` rule may
+        read the document first."""
+        remember = not self._when
         lines = [
-            "def read(doc, status, path):",
             "    if doc.__class__ is dict:",
             *_first("raw", envelope.code, "usable", "        "),
             "    else:",
             "        raw = code_of(doc)",
-            *_READ_CODE,
         ]
+        slow = [*_READ_CODE]
         if self._when:
-            lines += _when_lines(self._when, self._when_index)
-        lines += _READ_TABLES
+            slow += _when_lines(self._when, self._when_index)
+        slow += _READ_TABLES
+        if remember:
+            lines += [
+                "    found = by_raw(raw) if raw.__class__ is str or raw.__class__ is int else None",
+                "    if found is not None and (",
+                "        status is None or status < 400 or found.category is not OK",
+                "    ):",
+                "        fields = found.__dict__.copy()",
+                "    elif raw is None and doc.__class__ is dict:  # no code: status, path decide",
+                "        found = without_code_kept((status, path))",
+                "        if found is None:",
+                "            found = without_code(doc, status, path)",
+                "        fields = found.__dict__.copy()",
+                "    else:",
+                *("    " + line for line in slow),
+            ]
+        else:
+            lines += slow
+        lines += ['    fields["http_status"] = status']
         if envelope.message:
             lines += [
                 "    if doc.__class__ is dict:",
                 *_first("text", envelope.message, "text", "        "),
-                '        fields["vendor_message"] = text',
+                "        if text is not None:  # a template holds no response's text",
+                '            fields["vendor_message"] = text',
                 "    elif doc is not None:",
                 '        fields["vendor_message"] = message_of(doc)',
             ]
@@ -555,41 +600,63 @@ class _Scope:
                 "    else:",
                 "        request_id = request_id_of(doc)",
                 "    if request_id is not None:",
-                '        fields["request_id"] = written(request_id)',
+                '        fields["request_id"] = (',
+                "            request_id if request_id.__class__ is str else written(request_id)",
+                "        )",
             ]
         if self.items is not None:
             lines += ["    if doc is not None:", "        read_items(fields, doc, path)"]
-        lines += ["    return built(Outcome, fields)"]
+        lines += [
+            "    outcome = new(Outcome)",
+            '    set_fields(outcome, "__dict__", fields)',
+            "    return outcome",
+        ]
+        source = ["def read(doc, status, path):", *lines]
+        if fast_loads is not None:
+            source += ["", "def parse(body, status, path):", *_PARSE, *lines]
+        by_raw: dict[object, Outcome] = {}
         namespace: dict[str, Any] = {
             "ABSENT": _ABSENT,
-            "OK": Category.OK,
-            "ok_on_error": self._ok_on_error,
+            "DIGITS": _DIGITS,
+            "KEPT": _KEPT if remember else 0,
             "LONGEST": MAX_CODE_LENGTH,
             "LONGEST_INT": _LONGEST_INT,
+            "OK": Category.OK,
             "Outcome": Outcome,
+            "QUOTED_RUN": _QUOTED_RUN,
+            "RUN": _RUN,
             "SHORTEST_INT": _SHORTEST_INT,
             "WHEN": None if self._when_index is None else [t for _, t in self._when_index],
             "WHEN_KEYS": _first_keys(rule for _, rule in self._when),
-            "built": built,
             "by_field": self._by_field,
+            "by_raw": by_raw.get,
             "code_of": self.code_of,
             "code_text": code_text,
             "codes_get": self._codes.get,
             "fallback": self._fallback,
+            "loads": fast_loads,
             "message_of": self._message,
+            "new": object.__new__,
+            "not_bytes": self._parse,
+            "ok_on_error": self._ok_on_error,
+            "raw_kept": by_raw,
             "read_items": None if self.items is None else self.items.read,
             "request_id_of": self._request_id,
             "resolve_code": self.code,
+            "set_fields": object.__setattr__,
+            "standard": _standard,
             "step": step,
+            "unparsed": self.unparsed,
             "usable": usable,
             "when_text": _when_text,
+            "without_code": self._without_code,
+            "without_code_kept": self._without_code_kept.get,
             "written": _written,
         }
         # the source is this module's text with the envelope's path segments as repr()
         # literals: nothing of a mapping file is ever code
-        exec(compile("\n".join(lines), "<normalizer reader>", "exec"), namespace)
-        read: Callable[[object, int | None, str | None], Outcome] = namespace["read"]
-        return read
+        exec(compile("\n".join(source), "<normalizer reader>", "exec"), namespace)
+        return namespace["read"], namespace.get("parse", self._parse)
 
     def code(self, code: str) -> Outcome | None:
         """The prebuilt outcome of ``code`` (its ``code`` set, nothing from a response), None
@@ -635,19 +702,24 @@ class _Scope:
                 return self.template(_Reading(rule.entry, Match.FIELD, self.pid))
         return None
 
-    def _index_when(self) -> tuple[tuple[Find, dict[str, tuple[int, Outcome]]], ...] | None:
+    def _index_when(
+        self,
+    ) -> tuple[tuple[Find, dict[str | int, tuple[int, Outcome]]], ...] | None:
         """The ``[[when]]`` rules as one table per field read: value -> (the first rule's
         place, its outcome), when no rule is limited to paths or codes (None otherwise)."""
         if not self._when or any(
             paths is not None or rule.codes is not None for paths, rule in self._when
         ):
             return None
-        tables: dict[tuple[JsonPath, ...], dict[str, tuple[int, Outcome]]] = {}
+        tables: dict[tuple[JsonPath, ...], dict[str | int, tuple[int, Outcome]]] = {}
         for place, (_, rule) in enumerate(self._when):
             table = tables.setdefault(rule.field, {})
             template = self.template(_Reading(rule.entry, Match.FIELD, self.pid))
             for value in rule.equals:
                 table.setdefault(value, (place, template))
+                number = _decimal(value)
+                if number is not None:  # the int a document may hold instead: its text is value
+                    table.setdefault(number, (place, template))
         return tuple((_when_value(field), table) for field, table in tables.items())
 
     def _is_success_document(self, doc: object, path: str | None) -> bool:
@@ -687,13 +759,29 @@ _READ_TABLES = """\
         found = codes_get(code, ABSENT)
         if found is ABSENT:
             found = resolve_code(code)
+        if found is not None and len(raw_kept) < KEPT and (
+            raw.__class__ is str or raw.__class__ is int
+        ):
+            raw_kept[raw] = found  # the same code, as the document writes it: one get next time
     if found is None:
         found = fallback(doc, code, readable, status, path)
     elif status is not None and status >= 400 and found.category is OK:
         found = ok_on_error(found, code, status, path)
     fields = found.__dict__.copy()
-    fields["code"] = code
-    fields["http_status"] = status""".splitlines()
+    fields["code"] = code""".splitlines()
+_PARSE = """\
+    if body.__class__ is not bytes:
+        return not_bytes(body, status, path)
+    flat = body.translate(DIGITS)  # long_number(), inline: a number orjson would round
+    if RUN in flat and flat.count(RUN) != flat.count(QUOTED_RUN):
+        doc = standard(body, True)
+    else:
+        try:
+            doc = loads(body)
+        except ValueError:
+            doc = standard(body, True)
+    if doc is None:
+        return unparsed(body, status, path)""".splitlines()
 
 
 def _when_value(paths: tuple[JsonPath, ...]) -> Find:
@@ -716,7 +804,7 @@ def _when_value(paths: tuple[JsonPath, ...]) -> Find:
 
 def _when_lines(
     rules: tuple[tuple[Lazy | None, WhenRule], ...],
-    index: tuple[tuple[Find, dict[str, tuple[int, Outcome]]], ...] | None,
+    index: tuple[tuple[Find, dict[str | int, tuple[int, Outcome]]], ...] | None,
 ) -> list[str]:
     """Lines trying the ``[[when]]`` rules: by value, written out, when each reads one
     top-level field and none is limited to paths or codes; else through ``by_field``, which an
@@ -738,7 +826,9 @@ def _when_lines(
             f"        w = doc.get({key!r})",
             "        if w is not None:",
             f"            hit = WHEN[{n}].get(",
-            "                w if w.__class__ is str and len(w) <= LONGEST else when_text(w)",
+            "                w",
+            "                if (w.__class__ is str and len(w) <= LONGEST) or w.__class__ is int",
+            "                else when_text(w)",
             "            )",
             "            if hit is not None and (best is None or hit[0] < best[0]):",
             "                best = hit",
@@ -750,6 +840,16 @@ def _when_lines(
         "    elif doc is not None:",
         "        found = by_field(doc, code, path)",
     ]
+
+
+def _decimal(text: str) -> int | None:
+    """The int whose text (as a code is written) is ``text`` exactly, if any: "400" -> 400;
+    "0400", " 4", "+4" and "٤" are no int's text."""
+    try:
+        number = int(text)
+    except ValueError:
+        return None
+    return number if code_text(number) == (text, True) else None
 
 
 def _when_text(value: object) -> str | None:
@@ -803,9 +903,9 @@ def _walk(name: str, path: JsonPath) -> list[str]:
     lines = [f"{name} = doc.get({first!r})"]
     for segment in rest:
         index = int(segment) if segment.isdecimal() else None
-        lines.append(
+        lines.append(  # a field a body lacks (Tencent's Response.Error) stops at None
             f"{name} = {name}.get({segment!r}) if {name}.__class__ is dict "
-            f"else step({name}, {segment!r}, {index!r})"
+            f"else None if {name} is None else step({name}, {segment!r}, {index!r})"
         )
     return lines
 

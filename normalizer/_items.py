@@ -31,7 +31,7 @@ delivery report of a thousand items costs little more than parsing it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import count, islice, repeat
+from itertools import islice
 from typing import Any
 
 from ._category import Category, Scope
@@ -72,9 +72,14 @@ others failed for good.
 Resolve = Callable[[str], "tuple[Entry, Match] | None"]
 """Reads a top-level code through the vendor's tables (exact, success, classes)."""
 
+Container = list[object] | dict[str, object]
+Locate = Callable[[object], "tuple[Container | None, int | None, int | None]"]
+"""Where a spec's items are in a document, and its two counters: failed, succeeded."""
+
 Fields = dict[str, Any]
 """An Outcome's (or Item's) fields, a template's copy being filled in."""
 
+_OK_CATEGORY = Category.OK
 _LISTED = Entry(Category.OK, "listed as accepted", "", False, False)
 _UNKNOWN = Entry(Category.UNKNOWN, "", "", False, False)
 _OK = Entry(Category.OK, "", "", False, False)
@@ -86,35 +91,46 @@ class ItemsReader:
     """A scope's ``[[items]]`` specs, compiled: which one applies, where its items are, what
     each item code means (a prebuilt item per code, filled per item with its own fields)."""
 
-    __slots__ = ("_specs",)
+    __slots__ = ("_by_path", "_specs")
 
     def __init__(self, specs: tuple[ItemsSpec, ...], resolve: Resolve) -> None:
         self._specs = tuple(_SpecReader(spec, resolve) for spec in specs)
+        self._by_path: dict[str | None, tuple[_SpecReader, ...]] = {}
+        """The specs each URL path may read (their globs matched once per path)."""
 
     def read(self, fields: Fields, doc: object, path: str | None) -> None:
         """Add the response's items to an outcome's ``fields``: an ok outcome's summed up, a
         delivery or call outcome's listed with its reason; any other failure is left as it is
         (its code wins)."""
-        ok = fields["category"] is Category.OK
+        ok = fields["category"] is _OK_CATEGORY
         if not (ok or fields["delivery_outcome"] or fields["call_outcome"]):
             return
-        for spec in self._specs:
-            if spec.paths is not None and (path is None or spec.paths.match(path) is None):
-                continue
-            container = spec.container(doc)
-            failed = spec.failed(doc)
-            succeeded = spec.succeeded(doc)
+        specs = self._by_path.get(path)
+        if specs is None:
+            specs = self._for_path(path)
+        for spec in specs:
+            container, failed, succeeded = spec.locate(doc)
             if container is None and failed is None and succeeded is None:
                 continue
             read = _NONE if container is None else spec.read(container)
             if not ok:  # the response's code already says what became of the message
                 fields["items"] = _explained(read[0], fields)
-            elif spec.report:
+            elif spec.report or (read[1] == 0 and not failed):  # listed; or every item went out
                 fields["items"] = read[0]
             else:
                 cut = container is not None and len(container) > MAX_ITEMS
                 _summed(fields, read, failed or 0, succeeded or 0, cut)
             return
+
+    def _for_path(self, path: str | None) -> tuple[_SpecReader, ...]:
+        specs = tuple(
+            spec
+            for spec in self._specs
+            if spec.paths is None or (path is not None and spec.paths.match(path) is not None)
+        )
+        if len(self._by_path) < _KEPT:
+            self._by_path[path] = specs
+        return specs
 
 
 def with_items(
@@ -200,6 +216,7 @@ class _SpecReader:
         "_templates",
         "container",
         "failed",
+        "locate",
         "paths",
         "read",
         "report",
@@ -214,11 +231,18 @@ class _SpecReader:
         self.container = _container_finder(spec)
         self.failed = _counter(spec.failed)
         self.succeeded = _counter(spec.succeeded)
+        self.locate: Locate = self._first_locate
+        """Where the items and counters are: generated on first use (a lookup never needs
+        it)."""
         self._resolve = resolve
         self._templates: dict[str, _Template] = {}
         self.read: Callable[[list[object] | dict[str, object]], _Read] = self._first_read
         """The container's items (at most :data:`MAX_ITEMS`) and their sum, in one pass:
         generated on first use (a lookup never needs it)."""
+
+    def _first_locate(self, doc: object) -> tuple[Container | None, int | None, int | None]:
+        self.locate = _locator(self.spec, self.container, self.failed, self.succeeded)
+        return self.locate(doc)
 
     def _first_read(self, container: list[object] | dict[str, object]) -> _Read:
         spec = self.spec
@@ -276,48 +300,57 @@ def read(container):
     worst_rank = 99
     retryable = rejected = True
     if isinstance(container, dict):
-        triples = ((None, str(k), v) for k, v in islice(container.items(), MAX_ITEMS))
+        for key, value in islice(container.items(), MAX_ITEMS):
+            key = str(key)
+            index = None
+{item}
     else:
-        triples = zip(count(), repeat(None), islice(container, MAX_ITEMS))
-    for index, key, value in triples:
-        if value.__class__ is not dict and not isinstance(value, dict):
-            fields, known, failed = missing
-            fields = fields.copy()
-            if key is not None:
-                fields["recipient"] = key
-                fields["number"] = masked(key)
-        else:
-{fields}
-            fields = fields.copy()
-            if text is not None:
-                fields["vendor_message"] = text
-                if not known:  # no table knows the code: the vendor's text says what happened
-                    fields["message"] = text
-            if recipient is not None:
-                fields["recipient"] = recipient
-                digits = recipient[1:] if recipient[:1] == "+" else recipient
-                n = len(digits)
-                if KEEP <= n <= LONGEST and digits.isdecimal():  # the usual number, at once
-                    fields["number"] = STARS[n] + digits[n - KEEP :]
-                else:
-                    fields["number"] = masked(recipient)
-            if message_id is not None:
-                fields["message_id"] = message_id
-        fields["index"] = index
-        item = new(Item)
-        set_fields(item, "__dict__", fields)
-        append(item)
-        if failed:  # not ok, and no report of what became of it
-            failures += 1
-            rank = RANK[fields["category"]]
-            if rank < worst_rank:
-                worst = item
-                worst_rank = rank
-            if not fields["retryable"]:
-                retryable = False
-            if not fields["rejected"]:
-                rejected = False
+        key = None
+        if len(container) > MAX_ITEMS:
+            container = container[:MAX_ITEMS]
+        for index, value in enumerate(container):
+{item}
     return tuple(items), failures, worst, retryable, rejected
+"""
+
+_ITEM = """
+if value.__class__ is not dict and not isinstance(value, dict):
+    fields, known, failed = missing
+    fields = fields.copy()
+    if key is not None:
+        fields["recipient"] = key
+        fields["number"] = masked(key)
+else:
+{fields}
+    fields = fields.copy()
+    if text is not None:
+        fields["vendor_message"] = text
+        if not known:  # no table knows the code: the vendor's text says what happened
+            fields["message"] = text
+    if recipient is not None:
+        fields["recipient"] = recipient
+        digits = recipient[1:] if recipient[:1] == "+" else recipient
+        n = len(digits)
+        if KEEP <= n <= LONGEST and digits.isdecimal():  # the usual number, at once
+            fields["number"] = STARS[n] + digits[n - KEEP :]
+        else:
+            fields["number"] = masked(recipient)
+    if message_id is not None:
+        fields["message_id"] = message_id
+fields["index"] = index
+item = new(Item)
+set_fields(item, "__dict__", fields)
+append(item)
+if failed:  # not ok, and no report of what became of it
+    failures += 1
+    rank = RANK[fields["category"]]
+    if rank < worst_rank:
+        worst = item
+        worst_rank = rank
+    if not fields["retryable"]:
+        retryable = False
+    if not fields["rejected"]:
+        rejected = False
 """
 
 
@@ -347,7 +380,8 @@ def _item_loop(
         ]
     else:  # listed at all means accepted
         body += ["fields, known, failed = listed"]
-    source = _LOOP.replace("{fields}", "\n".join(" " * 12 + line for line in body))
+    item = _ITEM.replace("{fields}", "\n".join(" " * 4 + line for line in body))
+    source = _LOOP.replace("{item}", "\n".join(" " * 12 + line for line in item.splitlines()))
     namespace: dict[str, Any] = {
         "MAX_ITEMS": MAX_ITEMS,
         "LONGEST": MAX_CODE_LENGTH,
@@ -355,7 +389,6 @@ def _item_loop(
         "STARS": _STARS,
         "RANK": {category: rank for rank, category in enumerate(SEVERITY)},
         "Item": Item,
-        "count": count,
         "cut": _cut,
         "islice": islice,
         "known_code": known,
@@ -363,7 +396,6 @@ def _item_loop(
         "masked": _masked,
         "missing": missing,
         "new": object.__new__,
-        "repeat": repeat,
         "set_fields": object.__setattr__,
         "step": step,
         "template": template,
@@ -395,16 +427,17 @@ def _field(name: str, paths: tuple[JsonPath, ...]) -> list[str]:
     return lines
 
 
-def _walk(path: JsonPath) -> list[str]:
+def _walk(path: JsonPath, name: str = "value") -> list[str]:
     """Lines setting ``v`` to what ``path`` holds in the item ``value`` (a dict), or None."""
     if not path.segments:
-        return ["v = value"]
+        return [f"v = {name}"]
     first, *rest = path.segments
-    lines = [f"v = value.get({first!r})"]
+    lines = [f"v = {name}.get({first!r})"]
     for segment in rest:
         index = int(segment) if segment.isdecimal() else None
         lines.append(
-            f"v = v.get({segment!r}) if v.__class__ is dict else step(v, {segment!r}, {index!r})"
+            f"v = v.get({segment!r}) if v.__class__ is dict "
+            f"else None if v is None else step(v, {segment!r}, {index!r})"
         )
     return lines
 
@@ -476,6 +509,58 @@ def _container_finder(spec: ItemsSpec) -> Find:
         return None
 
     return container
+
+
+def _locator(spec: ItemsSpec, container: Find, failed: Find, succeeded: Find) -> Locate:
+    """What :func:`_container_finder` and the two :func:`_counter` functions find, in one
+    generated function: an object's paths written out (``doc.get("array")``), the usual
+    one-key counter read at once; anything else through those functions."""
+    lines = [
+        "def locate(doc):",
+        "    if doc.__class__ is not dict:",
+        "        return container_of(doc), failed_of(doc), succeeded_of(doc)",
+    ]
+    if all(jp.segments for jp in spec.container):  # never the whole document: an object here
+        lines.append("    container = None")
+        wanted = "dict" if spec.keyed is not None else "list"
+        for n, jp in enumerate(spec.container):
+            pad = "    " + "    " * n
+            if n:
+                lines.append(f"{pad[:-4]}if container is None:")
+            lines += [pad + line for line in _walk(jp, "doc")]
+            lines += [f"{pad}if isinstance(v, {wanted}):", f"{pad}    container = v"]
+            if spec.keyed is None:
+                lines += [f"{pad}elif isinstance(v, dict):", f"{pad}    container = [v]"]
+    else:
+        lines.append("    container = container_of(doc)")
+    for name, paths in (("failed", spec.failed), ("succeeded", spec.succeeded)):
+        keys = top_level(paths)
+        if not paths:
+            lines.append(f"    {name} = None")
+        elif keys is not None and len(keys) == 1:
+            lines += [
+                f"    v = doc.get({keys[0][0]!r})",
+                "    if v.__class__ is str and v.isdigit() and v.isascii() and len(v) <= 18:",
+                f"        {name} = int(v)",
+                "    elif v is None:",
+                f"        {name} = None",
+                "    else:",
+                f"        {name} = count(v)",
+            ]
+        else:
+            lines.append(f"    {name} = {name}_of(doc)")
+    lines.append("    return container, failed, succeeded")
+    namespace: dict[str, Any] = {
+        "container_of": container,
+        "count": _count,
+        "failed_of": failed,
+        "step": step,
+        "succeeded_of": succeeded,
+    }
+    # the source is this module's text and the paths' segments as repr() literals
+    exec(compile("\n".join(lines), "<normalizer items locator>", "exec"), namespace)
+    locate: Locate = namespace["locate"]
+    return locate
 
 
 def _counter(paths: tuple[JsonPath, ...]) -> Find:

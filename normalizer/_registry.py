@@ -239,6 +239,10 @@ class Registry:
         self._by_host: dict[str, tuple[VendorMapping, ...]] = {}
         self.generation = 0
         """Counts :meth:`register` calls, so users of a mapping know to look it up again."""
+        self._routes: dict[tuple[str, str | None, str | None], tuple[Any, str | None]] = {}
+        """What :func:`normalizer.classify` found for a (vendor, product, URL): the compiled
+        way its bodies are read and the URL's path, one ``dict.get`` for the next body;
+        emptied by :meth:`register`, which may change any vendor."""
 
     def _start(self) -> None:
         if self._started:
@@ -247,7 +251,9 @@ class Registry:
             if self._started:
                 return
             if self._builtin.is_dir():
-                self._builtin_ids = frozenset(p.stem for p in self._builtin.glob("*.toml"))
+                # os.listdir, not Path.glob: a tenth of the time, in every first lookup
+                names = os.listdir(self._builtin)
+                self._builtin_ids = frozenset(n[:-5] for n in names if n.endswith(".toml"))
             extra = os.environ.get(ENV_VAR, "") if self._environ else ""
             self._started = True
             if extra:
@@ -324,6 +330,7 @@ class Registry:
                     self._docs[vid].append((file, doc))
                     touched.append(vid)
             self._by_host = {}
+            self._routes = {}
             for vid in touched:
                 self._built.pop(vid, None)
             for vid in dict.fromkeys(touched):  # build now: an overlay's errors show at once

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 
 import normalizer
 from normalizer import Category, MappingError, Match, Registry, UnregisteredVendorError, lookup
+from normalizer._mapping import LazyCodes
 from normalizer._registry import (
     CACHE_VAR,
     ENV_VAR,
@@ -343,6 +345,30 @@ def test_a_fresh_registry_reads_a_vendor_from_the_cache_without_parsing(
     assert cached is not parsed
     assert cached.table.codes["107225"].origin == parsed.table.codes["107225"].origin
     assert lookup("acme", "2219", registry=cached_registry(builtin, cache)).matched is Match.CLASS
+
+
+def test_a_cached_code_table_makes_each_entry_when_first_read(tmp_path: Path) -> None:
+    builtin, cache = acme_dir(tmp_path), tmp_path / "cache"
+    parsed = cached_registry(builtin, cache).get("acme")
+    cached = cached_registry(builtin, cache).get("acme")
+    codes = cached.table.codes
+    assert isinstance(codes, LazyCodes)
+    assert not isinstance(parsed.table.codes, LazyCodes)
+    assert list(codes) == list(parsed.table.codes)
+    assert len(codes) == len(parsed.table.codes)
+    assert "5001" in codes
+    assert "9999" not in codes
+    assert codes.get("9999") is None
+    assert codes._read == {}  # nothing made before it is read
+    first = codes["5001"]
+    assert codes.get("5001") is first
+    assert list(codes._read) == ["5001"]
+    for code, entry in parsed.table.codes.items():  # every field, the origin and scope too
+        assert codes[code].__dict__ == entry.__dict__, code
+        assert type(codes[code].category) is Category
+    assert dict(codes) == dict(parsed.table.codes)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.gloss = "changed"  # type: ignore[misc]
 
 
 def test_a_process_reading_from_the_cache_never_imports_tomllib(tmp_path: Path) -> None:
