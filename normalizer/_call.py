@@ -30,7 +30,7 @@ import httpx
 
 from ._body import CHALLENGE_KEY, Framing, Plan
 from ._category import Category
-from ._classify import classify_parsed, classify_uninspected
+from ._classify import Page, Reader, classify_uninspected
 from ._exceptions import CircuitOpenError, RateLimitedError, VendorError
 from ._mapping import MAX_COOLDOWN, Envelope
 from ._observe import Observers
@@ -224,6 +224,8 @@ class Call(NamedTuple):
     """The transport's redactor with the vendor's ``[redact]``."""
     admit: Admit | None
     """The question before the first attempt, when it is the route's usual one."""
+    reader: Reader
+    """How the route's responses are read."""
 
     @property
     def max_attempts(self) -> int:
@@ -255,6 +257,7 @@ def _start(pipeline: Pipeline, request: httpx.Request, route: Route) -> Call:
         prepared.envelope,
         prepared.redactor,
         prepared.admit if limits is prepared.limits else None,
+        prepared.reader,
     )
 
 
@@ -433,7 +436,9 @@ def _classify(
     document = None
     if raw is not None:
         document = call.pipeline.body.document(response, framing, raw, call.envelope.xml)
-    return classify_parsed(route.mapping, document, response.status_code, route.path, route.product)
+    if document.__class__ is Page:  # a gateway's page: its words
+        return call.reader.read_page(document, response.status_code, route.path)
+    return call.reader.read(document, response.status_code, route.path)
 
 
 def _challenge(request: httpx.Request, response: httpx.Response) -> bool:

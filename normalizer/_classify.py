@@ -285,6 +285,13 @@ def classify_parsed(
     return scope.read(doc, status_code, path)
 
 
+def routed_scope(mapping: VendorMapping, product: Product | None) -> Reader:
+    """How the responses of requests routed to ``product`` (or, for None, to the vendor-level
+    API) are read: what a transport keeps per route, so that each call reads its document
+    with one call (:meth:`Reader.read`, or :meth:`Reader.read_page` for a :class:`Page`)."""
+    return compiled(mapping).scope(product, True)
+
+
 def classify_uninspected(
     mapping: VendorMapping, status_code: int, path: str | None, product: Product | None
 ) -> Outcome:
@@ -739,6 +746,10 @@ class _Scope:
     def _item_code(self, key: str) -> tuple[Entry, Match] | None:
         found = resolve(self.mapping, key, self.product, routed=self.routed)
         return None if found is None else (found.entry, found.matched)
+
+
+Reader = _Scope
+"""How one route's responses are read (the transports keep one per route)."""
 
 
 _READ_CODE = """\

@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from ._body import BodyReader
+from ._classify import Reader, routed_scope
 from ._mapping import Envelope, VendorMapping
 from ._options import Options
 from ._redact import DEFAULT as DEFAULT_REDACTOR
@@ -44,6 +45,8 @@ class Prepared(NamedTuple):
     admit: Admit | None
     """The question before each call, when it is always the same one (see
     :meth:`Pipeline._usual_admit`)."""
+    reader: Reader
+    """How the route's responses are read (the mapping compiled for its product)."""
 
 
 class Pipeline:
@@ -87,6 +90,7 @@ class Pipeline:
             mapping.envelope_for(product),
             self.redactor_for(mapping),
             self._usual_admit(keys, limits),
+            routed_scope(mapping, product),
         )
         self._watch(keys, limits)
         return found
