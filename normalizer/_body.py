@@ -188,6 +188,20 @@ class BodyReader:
             return Plan.READ  # compressed bytes cannot be sniffed: read (capped), decode, see
         return Plan.SNIFF
 
+    def loaded(self, response: httpx.Response, framing: Framing) -> bytes | None:
+        """The body, when httpx already holds it whole and as sent: a response built with
+        ``content=`` (a MockTransport's, respx's, a cache's) is read as it was made, and is
+        not read again, as httpx's own client does not read it again. None for a stream to
+        read (:meth:`read`), an encoded body (its stream has the raw bytes) and one over the
+        cap."""
+        if type(response.stream) is not httpx.ByteStream or framing.content_encoding is not None:
+            return None
+        try:
+            content = response.content
+        except httpx.ResponseNotRead:
+            return None
+        return content if len(content) <= self.max_body_size else None
+
     def read(
         self,
         response: httpx.Response,

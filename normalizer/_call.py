@@ -295,8 +295,8 @@ def vendor_call(
                 response: httpx.Response = yield Send(request)
                 framing = Framing.of(response)
                 plan = pipeline.body.plan(request, response, framing, route)
-                raw = None
-                if plan in (Plan.READ, Plan.SNIFF):
+                raw = pipeline.body.loaded(response, framing) if plan is Plan.READ else None
+                if raw is None and plan in (Plan.READ, Plan.SNIFF):
                     xml = call.envelope.xml
                     declared = framing.content_length
                     raw = yield Read(response, plan, xml, call.deadline, declared)

@@ -91,6 +91,19 @@ envelope = { code = ["status"], message = ["reason"] }
 
 
 @pytest.fixture(autouse=True)
+def _structlog_left_as_found() -> Iterator[None]:
+    """structlog.testing.capture_logs leaves structlog marked configured, which turns
+    normalizer's default logger from the stdlib one (what caplog sees) into structlog's for
+    every later test: reset it when a test configured it."""
+    import structlog
+
+    before = structlog.is_configured()
+    yield
+    if not before and structlog.is_configured():
+        structlog.reset_defaults()
+
+
+@pytest.fixture(autouse=True)
 def _instant_retries() -> Iterator[None]:
     """No test sleeps for real: retries keep their attempts but do not wait."""
     set_testing(True)

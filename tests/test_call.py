@@ -3,6 +3,7 @@ I/O of its own (the drivers in _transports.py perform them)."""
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 
 import httpx
@@ -63,12 +64,44 @@ def test_a_healthy_call_asks_once_sends_once_and_reads_once(clock: FakeClock) ->
     request = httpx.Request("POST", UCPAAS, json={"to": "1"})
     route = pipeline.router.route(request)
     assert route is not None
-    seen = drive(vendor_call(pipeline, request, route, None), [body("000000")], state)
+    streamed = httpx.Response(
+        200,
+        stream=httpx.ByteStream(b'{"resp": {"respCode": "000000"}}'),
+        headers={"content-type": "application/json"},
+    )
+    seen = drive(vendor_call(pipeline, request, route, None), [streamed], state)
     assert [type(e) for e in seen[:3]] == [Ask, Send, Read]
     assert isinstance(seen[3], httpx.Response)  # returned: no store write, no sleep, no retry
     assert len(seen) == 4
     assert isinstance(seen[0].question, Admit)
     assert seen[1].request is request
+
+
+def test_a_body_httpx_already_holds_is_not_read_again(clock: FakeClock) -> None:
+    # a response built with content= (MockTransport's, respx's) has its body loaded: as
+    # httpx's client, the call reads nothing more; an encoded one is read from its stream
+    state = LocalState(clock)
+    pipeline = Pipeline(
+        None, Options(state=state, retry=RetryPolicy(clock=clock)), asynchronous=False
+    )
+    request = httpx.Request("POST", UCPAAS, json={"to": "1"})
+    route = pipeline.router.route(request)
+    assert route is not None
+    seen = drive(vendor_call(pipeline, request, route, None), [body("000000")], state)
+    assert [type(e) for e in seen[:2]] == [Ask, Send]
+    assert len(seen) == 3  # then the response: nothing read
+    final = seen[-1]
+    assert isinstance(final, httpx.Response)
+    assert final.extensions["normalizer.outcome"].ok
+    assert final.json() == {"resp": {"respCode": "000000"}}
+    gzipped = httpx.Response(
+        200,
+        content=gzip.compress(b'{"resp": {"respCode": "000000"}}'),
+        headers={"content-type": "application/json", "content-encoding": "gzip"},
+    )
+    seen = drive(vendor_call(pipeline, request, route, None), [gzipped], state)
+    assert [type(e) for e in seen[:3]] == [Ask, Send, Read]
+    assert seen[-1].extensions["normalizer.outcome"].ok
 
 
 @pytest.mark.parametrize(("deadline", "patience"), [(60.0, 5.0), (None, 5.0), (3.0, 3.0)])
