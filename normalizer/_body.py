@@ -133,7 +133,7 @@ class Framing(NamedTuple):
             elif name == b"content-encoding":
                 encoding = value.decode("latin-1").strip().lower()
         media = _NO_MEDIA if content_type is None else _content_type(content_type)
-        return cls(media[0], length, encoding, media[1])
+        return tuple.__new__(cls, (media[0], length, encoding, media[1]))  # no Python __new__
 
 
 def _triples(headers: httpx.Headers) -> list[tuple[bytes, bytes, bytes]]:

@@ -116,6 +116,10 @@ class Stopped(Exception):
 
 
 Effect = Send | Read | Ask | Sleep | Close
+
+_new = tuple.__new__
+"""A NamedTuple built in C: its generated ``__new__`` is a Python function, a frame a value,
+and the values built on every call (:class:`Call`, :class:`Deadline`) skip it."""
 Result = httpx.Response | httpx.TransportError
 """What one attempt ends with: a response, or the transport error it raised."""
 
@@ -143,10 +147,10 @@ class Deadline(NamedTuple):
         started = clock()
         seconds = None if policy is None else policy.deadline
         if seconds is None:
-            return cls(clock, started, None, False)
+            return _new(cls, (clock, started, None, False))
         values = timeout.values() if type(timeout) is dict else (None,)
         tight = None in values or max(values) > seconds
-        return cls(clock, started, started + seconds, tight)
+        return _new(cls, (clock, started, started + seconds, tight))
 
     def elapsed(self) -> float:
         return self.clock() - self.started
@@ -243,21 +247,24 @@ def _start(pipeline: Pipeline, request: httpx.Request, route: Route) -> Call:
         limits = replace(limits, limiter=None)
     policy = pipeline.policy
     call_timeout = request.extensions.get("timeout")
-    return Call(
-        pipeline,
-        request,
-        route,
-        prepared.keys,
-        limits,
-        policy,
-        Deadline.start(policy, call_timeout),
-        replayable(request),  # judged before sending: that may turn a stream into bytes
-        paces,
-        call_timeout,
-        prepared.envelope,
-        prepared.redactor,
-        prepared.admit if limits is prepared.limits else None,
-        prepared.reader,
+    return _new(  # Call(...) without the Python-level __new__ a NamedTuple has: once a call
+        Call,
+        (
+            pipeline,
+            request,
+            route,
+            prepared.keys,
+            limits,
+            policy,
+            Deadline.start(policy, call_timeout),
+            replayable(request),  # judged before sending: that may turn a stream into bytes
+            paces,
+            call_timeout,
+            prepared.envelope,
+            prepared.redactor,
+            prepared.admit if limits is prepared.limits else None,
+            prepared.reader,
+        ),
     )
 
 

@@ -181,3 +181,24 @@ def test_an_overload_answer_slows_the_vendor_down_and_counts_as_a_failure(
     assert records
     assert records[0].signal.failed
     assert not records[0].signal.slow
+
+
+def test_the_values_built_without_their_python_new_have_every_field(clock: FakeClock) -> None:
+    # Call and Deadline are built with tuple.__new__ (no Python frame): a field added to the
+    # class and not to the builder would shift every field after it
+    from normalizer._call import Call, Deadline, _start
+
+    pipeline = Pipeline(
+        None, Options(retry=RetryPolicy(clock=clock, deadline=30.0)), asynchronous=False
+    )
+    request = httpx.Request("POST", UCPAAS, json={"to": "1"}, extensions={"timeout": {"read": 5}})
+    route = pipeline.router.route(request)
+    assert route is not None
+    call = _start(pipeline, request, route)
+    assert len(call) == len(Call._fields)
+    assert call.request is request
+    assert call.reader is pipeline.prepare(route).reader
+    assert len(call.deadline) == len(Deadline._fields)
+    assert call.deadline.ends == clock() + 30.0
+    assert call.deadline.tight is False
+    assert call.timeout == {"read": 5}
