@@ -440,7 +440,7 @@ class _Scope:
             spec.paths for spec in envelope.items if any(not jp.segments for jp in spec.container)
         )
         self.items = ItemsReader(envelope.items, self._item_code) if envelope.items else None
-        self._when_index = self._index_when()
+        self._when_index = _when_tables(self)
         self.no_code = self.template(_Reading(_NO_CODE, Match.NO_CODE, pid))
         self.missing = self.template(_Reading(_UNKNOWN, Match.MISSING, pid))
         self.unmapped = self.template(_Reading(_UNKNOWN, Match.UNMAPPED, pid))
@@ -542,128 +542,12 @@ class _Scope:
         return found
 
     def _first_read(self, doc: object, status: int | None, path: str | None) -> Outcome:
-        self.read, self.parse = self._compile_read(self.mapping.envelope_for(self.product))
+        self.read, self.parse = _generated_readers(self, self.mapping.envelope_for(self.product))
         return self.read(doc, status, path)
 
     def _first_parse(self, body: Body, status: int | None, path: str | None) -> Outcome:
-        self.read, self.parse = self._compile_read(self.mapping.envelope_for(self.product))
+        self.read, self.parse = _generated_readers(self, self.mapping.envelope_for(self.product))
         return self.parse(body, status, path)
-
-    def _compile_read(
-        self, envelope: Envelope
-    ) -> tuple[
-        Callable[[object, int | None, str | None], Outcome],
-        Callable[[Body, int | None, str | None], Outcome],
-    ]:
-        """The scope's :attr:`read` and :attr:`parse`, generated: the envelope's paths written
-        out for an object (``doc.get("result")``), every table, rule and fallback bound in.
-        ``parse`` is ``read`` with orjson's parsing of bytes before it, in one function.
-
-        A code read through the tables before (a str or an int as the document holds it) is
-        answered by one ``dict.get`` of its prebuilt outcome, when no ``[[when]]`` rule may
-        read the document first."""
-        remember = not self._when
-        lines = [
-            "    if doc.__class__ is dict:",
-            *_first("raw", envelope.code, "usable", "        "),
-            "    else:",
-            "        raw = code_of(doc)",
-        ]
-        slow = [*_READ_CODE]
-        if self._when:
-            slow += _when_lines(self._when, self._when_index)
-        slow += _READ_TABLES
-        if remember:
-            lines += [
-                "    found = by_raw(raw) if raw.__class__ is str or raw.__class__ is int else None",
-                "    if found is not None and (",
-                "        status is None or status < 400 or found.category is not OK",
-                "    ):",
-                "        fields = found.__dict__.copy()",
-                "    elif raw is None and doc.__class__ is dict:  # no code: status, path decide",
-                "        found = without_code_kept((status, path))",
-                "        if found is None:",
-                "            found = without_code(doc, status, path)",
-                "        fields = found.__dict__.copy()",
-                "    else:",
-                *("    " + line for line in slow),
-            ]
-        else:
-            lines += slow
-        lines += ['    fields["http_status"] = status']
-        if envelope.message:
-            lines += [
-                "    if doc.__class__ is dict:",
-                *_first("text", envelope.message, "text", "        "),
-                "        if text is not None:  # a template holds no response's text",
-                '            fields["vendor_message"] = text',
-                "    elif doc is not None:",
-                '        fields["vendor_message"] = message_of(doc)',
-            ]
-        if envelope.request_id:
-            lines += [
-                "    if doc.__class__ is dict:",
-                *_first("request_id", envelope.request_id, "usable", "        "),
-                "    else:",
-                "        request_id = request_id_of(doc)",
-                "    if request_id is not None:",
-                '        fields["request_id"] = (',
-                "            request_id if request_id.__class__ is str else written(request_id)",
-                "        )",
-            ]
-        if self.items is not None:
-            lines += ["    if doc is not None:", "        read_items(fields, doc, path)"]
-        lines += [
-            "    outcome = new(Outcome)",
-            '    set_fields(outcome, "__dict__", fields)',
-            "    return outcome",
-        ]
-        source = ["def read(doc, status, path):", *lines]
-        if fast_loads is not None:
-            source += ["", "def parse(body, status, path):", *_PARSE, *lines]
-        by_raw: dict[object, Outcome] = {}
-        namespace: dict[str, Any] = {
-            "ABSENT": _ABSENT,
-            "DIGITS": _DIGITS,
-            "KEPT": _KEPT if remember else 0,
-            "LONGEST": MAX_CODE_LENGTH,
-            "LONGEST_INT": _LONGEST_INT,
-            "OK": Category.OK,
-            "Outcome": Outcome,
-            "QUOTED_RUN": _QUOTED_RUN,
-            "RUN": _RUN,
-            "SHORTEST_INT": _SHORTEST_INT,
-            "WHEN": None if self._when_index is None else [t for _, t in self._when_index],
-            "WHEN_KEYS": _first_keys(rule for _, rule in self._when),
-            "by_field": self._by_field,
-            "by_raw": by_raw.get,
-            "code_of": self.code_of,
-            "code_text": code_text,
-            "codes_get": self._codes.get,
-            "fallback": self._fallback,
-            "loads": fast_loads,
-            "message_of": self._message,
-            "new": object.__new__,
-            "not_bytes": self._parse,
-            "ok_on_error": self._ok_on_error,
-            "raw_kept": by_raw,
-            "read_items": None if self.items is None else self.items.read,
-            "request_id_of": self._request_id,
-            "resolve_code": self.code,
-            "set_fields": object.__setattr__,
-            "standard": _standard,
-            "step": step,
-            "unparsed": self.unparsed,
-            "usable": usable,
-            "when_text": _when_text,
-            "without_code": self._without_code,
-            "without_code_kept": self._without_code_kept.get,
-            "written": _written,
-        }
-        # the source is this module's text with the envelope's path segments as repr()
-        # literals: nothing of a mapping file is ever code
-        exec(compile("\n".join(source), "<normalizer reader>", "exec"), namespace)
-        return namespace["read"], namespace.get("parse", self._parse)
 
     def code(self, code: str) -> Outcome | None:
         """The prebuilt outcome of ``code`` (its ``code`` set, nothing from a response), None
@@ -709,26 +593,6 @@ class _Scope:
                 return self.template(_Reading(rule.entry, Match.FIELD, self.pid))
         return None
 
-    def _index_when(
-        self,
-    ) -> tuple[tuple[Find, dict[str | int, tuple[int, Outcome]]], ...] | None:
-        """The ``[[when]]`` rules as one table per field read: value -> (the first rule's
-        place, its outcome), when no rule is limited to paths or codes (None otherwise)."""
-        if not self._when or any(
-            paths is not None or rule.codes is not None for paths, rule in self._when
-        ):
-            return None
-        tables: dict[tuple[JsonPath, ...], dict[str | int, tuple[int, Outcome]]] = {}
-        for place, (_, rule) in enumerate(self._when):
-            table = tables.setdefault(rule.field, {})
-            template = self.template(_Reading(rule.entry, Match.FIELD, self.pid))
-            for value in rule.equals:
-                table.setdefault(value, (place, template))
-                number = _decimal(value)
-                if number is not None:  # the int a document may hold instead: its text is value
-                    table.setdefault(number, (place, template))
-        return tuple((_when_value(field), table) for field, table in tables.items())
-
     def _is_success_document(self, doc: object, path: str | None) -> bool:
         """A body without a code that the envelope's ``no_code`` says is a success: an object,
         or a list where an items spec reads the whole document (a webhook's list); a scalar,
@@ -750,6 +614,144 @@ class _Scope:
 
 Reader = _Scope
 """How one route's responses are read (the transports keep one per route)."""
+
+
+def _generated_readers(
+    scope: _Scope, envelope: Envelope
+) -> tuple[
+    Callable[[object, int | None, str | None], Outcome],
+    Callable[[Body, int | None, str | None], Outcome],
+]:
+    """The scope's :attr:`read` and :attr:`parse`, generated: the envelope's paths written
+    out for an object (``doc.get("result")``), every table, rule and fallback bound in.
+    ``parse`` is ``read`` with orjson's parsing of bytes before it, in one function.
+
+    A code read through the tables before (a str or an int as the document holds it) is
+    answered by one ``dict.get`` of its prebuilt outcome, when no ``[[when]]`` rule may
+    read the document first."""
+    remember = not scope._when
+    lines = [
+        "    if doc.__class__ is dict:",
+        *_first("raw", envelope.code, "usable", "        "),
+        "    else:",
+        "        raw = code_of(doc)",
+    ]
+    slow = [*_READ_CODE]
+    if scope._when:
+        slow += _when_lines(scope._when, scope._when_index)
+    slow += _READ_TABLES
+    if remember:
+        lines += [
+            "    found = by_raw(raw) if raw.__class__ is str or raw.__class__ is int else None",
+            "    if found is not None and (",
+            "        status is None or status < 400 or found.category is not OK",
+            "    ):",
+            "        fields = found.__dict__.copy()",
+            "    elif raw is None and doc.__class__ is dict:  # no code: status, path decide",
+            "        found = without_code_kept((status, path))",
+            "        if found is None:",
+            "            found = without_code(doc, status, path)",
+            "        fields = found.__dict__.copy()",
+            "    else:",
+            *("    " + line for line in slow),
+        ]
+    else:
+        lines += slow
+    lines += ['    fields["http_status"] = status']
+    if envelope.message:
+        lines += [
+            "    if doc.__class__ is dict:",
+            *_first("text", envelope.message, "text", "        "),
+            "        if text is not None:  # a template holds no response's text",
+            '            fields["vendor_message"] = text',
+            "    elif doc is not None:",
+            '        fields["vendor_message"] = message_of(doc)',
+        ]
+    if envelope.request_id:
+        lines += [
+            "    if doc.__class__ is dict:",
+            *_first("request_id", envelope.request_id, "usable", "        "),
+            "    else:",
+            "        request_id = request_id_of(doc)",
+            "    if request_id is not None:",
+            '        fields["request_id"] = (',
+            "            request_id if request_id.__class__ is str else written(request_id)",
+            "        )",
+        ]
+    if scope.items is not None:
+        lines += ["    if doc is not None:", "        read_items(fields, doc, path)"]
+    lines += [
+        "    outcome = new(Outcome)",
+        '    set_fields(outcome, "__dict__", fields)',
+        "    return outcome",
+    ]
+    source = ["def read(doc, status, path):", *lines]
+    if fast_loads is not None:
+        source += ["", "def parse(body, status, path):", *_PARSE, *lines]
+    by_raw: dict[object, Outcome] = {}
+    namespace: dict[str, Any] = {
+        "ABSENT": _ABSENT,
+        "DIGITS": _DIGITS,
+        "KEPT": _KEPT if remember else 0,
+        "LONGEST": MAX_CODE_LENGTH,
+        "LONGEST_INT": _LONGEST_INT,
+        "OK": Category.OK,
+        "Outcome": Outcome,
+        "QUOTED_RUN": _QUOTED_RUN,
+        "RUN": _RUN,
+        "SHORTEST_INT": _SHORTEST_INT,
+        "WHEN": None if scope._when_index is None else [t for _, t in scope._when_index],
+        "WHEN_KEYS": _first_keys(rule for _, rule in scope._when),
+        "by_field": scope._by_field,
+        "by_raw": by_raw.get,
+        "code_of": scope.code_of,
+        "code_text": code_text,
+        "codes_get": scope._codes.get,
+        "fallback": scope._fallback,
+        "loads": fast_loads,
+        "message_of": scope._message,
+        "new": object.__new__,
+        "not_bytes": scope._parse,
+        "ok_on_error": scope._ok_on_error,
+        "raw_kept": by_raw,
+        "read_items": None if scope.items is None else scope.items.read,
+        "request_id_of": scope._request_id,
+        "resolve_code": scope.code,
+        "set_fields": object.__setattr__,
+        "standard": _standard,
+        "step": step,
+        "unparsed": scope.unparsed,
+        "usable": usable,
+        "when_text": _when_text,
+        "without_code": scope._without_code,
+        "without_code_kept": scope._without_code_kept.get,
+        "written": _written,
+    }
+    # the source is this module's text with the envelope's path segments as repr()
+    # literals: nothing of a mapping file is ever code
+    exec(compile("\n".join(source), "<normalizer reader>", "exec"), namespace)
+    return namespace["read"], namespace.get("parse", scope._parse)
+
+
+def _when_tables(
+    scope: _Scope,
+) -> tuple[tuple[Find, dict[str | int, tuple[int, Outcome]]], ...] | None:
+    """The ``[[when]]`` rules as one table per field read: value -> (the first rule's
+    place, its outcome), when no rule is limited to paths or codes (None otherwise)."""
+    if not scope._when or any(
+        paths is not None or rule.codes is not None for paths, rule in scope._when
+    ):
+        return None
+    tables: dict[tuple[JsonPath, ...], dict[str | int, tuple[int, Outcome]]] = {}
+    for place, (_, rule) in enumerate(scope._when):
+        table = tables.setdefault(rule.field, {})
+        template = scope.template(_Reading(rule.entry, Match.FIELD, scope.pid))
+        for value in rule.equals:
+            table.setdefault(value, (place, template))
+            number = _decimal(value)
+            if number is not None:  # the int a document may hold instead: its text is value
+                table.setdefault(number, (place, template))
+    return tuple((_when_value(field), table) for field, table in tables.items())
 
 
 _READ_CODE = """\
