@@ -1,10 +1,14 @@
-"""Shared helpers for the per-vendor mapping tests: the vendors' own code documents."""
+"""Shared helpers for the per-vendor mapping tests: the vendors' own code documents, and what
+a client makes of a URL and logs of a call."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
+
+import normalizer
 
 SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
 # third-party source tables (copied from other repositories and doc pages); not redistributed,
@@ -36,3 +40,23 @@ def seed_text() -> object:
         return path.read_text(encoding="utf-8")
 
     return read
+
+
+def claimed(url: str) -> bool:
+    """Whether auto-detection takes ``url`` for a vendor's (a web page answered there gets an
+    outcome): a vendor's own web site must not be."""
+    page = httpx.MockTransport(lambda request: httpx.Response(200, text="<html></html>"))
+    with normalizer.Client(transport=page, retry=None) as client:
+        return normalizer.outcome_of(client.get(url)) is not None
+
+
+def get(url: str, answer: httpx.Response) -> httpx.Response:
+    """A GET of ``url`` through an auto-detecting client, the vendor answering ``answer``."""
+    vendor = httpx.MockTransport(lambda request: answer)
+    with normalizer.Client(transport=vendor, retry=None) as client:
+        return client.get(url)
+
+
+def logged(caplog: pytest.LogCaptureFixture) -> str:
+    """What normalizer logged in the test, a line a record."""
+    return "\n".join(r.getMessage() for r in caplog.records if r.name == "normalizer")

@@ -18,6 +18,7 @@ import pytest
 
 import normalizer
 from normalizer import Category, classify, lookup
+from tests.mappings.conftest import claimed, get, logged
 
 VENDOR = "smsaero"
 SEND_URL = "https://gate.smsaero.ru/v2/sms/send"
@@ -124,22 +125,14 @@ def test_gateways_are_detected(url: str) -> None:
     "url", ["https://smsaero.ru/", "https://smsaero.ru/integration/documentation/api/"]
 )
 def test_web_pages_are_not_claimed(url: str) -> None:
-    with normalizer.Client(
-        transport=httpx.MockTransport(lambda r: httpx.Response(200, text="<html></html>")),
-        retry=None,
-    ) as client:
-        assert normalizer.outcome_of(client.get(url)) is None
+    assert not claimed(url)
 
 
 def test_v1_credentials_are_masked(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("DEBUG", logger="normalizer")
     url = "https://gate.smsaero.ru/send/?user=me@example.com&password=SECRET&to=79031234567"
-    with normalizer.Client(
-        transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"result": "no credits"})),
-        retry=None,
-    ) as client:
-        client.get(url)
-    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "normalizer")
-    assert "gate.smsaero.ru/send/" in logged
-    assert "SECRET" not in logged
-    assert "79031234567" not in logged
+    get(url, httpx.Response(200, json={"result": "no credits"}))
+    text = logged(caplog)
+    assert "gate.smsaero.ru/send/" in text
+    assert "SECRET" not in text
+    assert "79031234567" not in text
