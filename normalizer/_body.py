@@ -360,10 +360,9 @@ _NOTHING = object()
 
 
 def keep_parsed(response: httpx.Response, doc: object) -> None:
-    kind = type(response)
-    if kind is httpx.Response:  # a subclass of the caller's own is left alone
+    if type(response) is httpx.Response:  # a subclass of the caller's own is left alone
         response.__class__ = ParsedResponse
-    elif kind is not ParsedResponse and not isinstance(response, ParsedResponse):
+    elif not isinstance(response, ParsedResponse):
         return
     response.__dict__[_PARSED] = doc
 
