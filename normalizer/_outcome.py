@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import weakref
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._category import Category, Scope
@@ -211,10 +213,36 @@ def built(cls: type[Built], fields: dict[str, Any]) -> Built:
     return value
 
 
-def outcome_of(response: httpx.Response) -> Outcome | None:
-    """The :class:`Outcome` a normalizing transport attached to ``response``, if any."""
-    outcome = response.extensions.get(OUTCOME_KEY)
+def outcome_of(response: object) -> Outcome | None:
+    """The :class:`Outcome` normalizer attached to ``response``, if any: an httpx response
+    from its transports, or a response another HTTP library's adapter made (:func:`carry`)."""
+    outcome = extensions_of(response).get(OUTCOME_KEY)
     return outcome if isinstance(outcome, Outcome) else None
+
+
+def extensions_of(response: object) -> Mapping[str, Any]:
+    """What normalizer keeps on ``response``: an httpx response's ``extensions``, or what
+    :func:`carry` gave a response of another library (empty for anything else)."""
+    try:
+        extensions: Mapping[str, Any] = response.extensions  # type: ignore[attr-defined]
+    except AttributeError:
+        try:
+            return _CARRIED.get(response, _NOTHING)
+        except TypeError:  # not a response: nothing to find
+            return _NOTHING
+    return extensions
+
+
+def carry(foreign: object, response: httpx.Response) -> None:
+    """Let ``foreign`` (a ``requests`` or ``aiohttp`` response its adapter made of the httpx
+    ``response`` the call classified) answer :func:`outcome_of` as ``response`` does. Kept
+    beside the object, not on it: those classes have no place of their own for it, and the
+    entry goes with the object."""
+    _CARRIED[foreign] = response.extensions
+
+
+_CARRIED: weakref.WeakKeyDictionary[Any, Mapping[str, Any]] = weakref.WeakKeyDictionary()
+_NOTHING: Mapping[str, Any] = {}
 
 
 def attach(

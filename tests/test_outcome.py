@@ -66,3 +66,22 @@ def test_derive_is_the_constructor_with_some_fields_changed() -> None:
     assert pickle.loads(pickle.dumps(out)) == out
     item = derive(Item(Category.OK, False, code="0"), index=3, recipient="447700900000")
     assert (item.index, item.recipient, item.ok) == (3, "447700900000", True)
+
+
+def test_outcome_of_reads_what_carry_gave_another_librarys_response() -> None:
+    import httpx
+
+    from normalizer._outcome import OUTCOME_KEY, carry, extensions_of
+
+    class Foreign:  # a requests or aiohttp response: no extensions of its own
+        pass
+
+    outcome = normalizer.lookup("mango", 5001)
+    classified = httpx.Response(200, extensions={OUTCOME_KEY: outcome})
+    foreign = Foreign()
+    assert normalizer.outcome_of(foreign) is None
+    carry(foreign, classified)
+    assert normalizer.outcome_of(foreign) is outcome
+    assert extensions_of(foreign)[OUTCOME_KEY] is outcome
+    assert normalizer.outcome_of(42) is None  # not a response at all: no outcome, no error
+    assert normalizer.outcome_of(classified) is outcome
