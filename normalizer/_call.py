@@ -2,7 +2,7 @@
 
 :func:`vendor_call` is a generator in the manner of h11 and httpcore's state machines: it
 holds one call's state in its locals and *yields* each piece of I/O it needs as an effect
-(:class:`Send` the request, :class:`Read` the body, :class:`Ask` the store, :class:`Sleep`,
+(the request to send, a question for the store, :class:`Read` the body, :class:`Sleep`,
 :class:`Close` a response being replaced), receiving the result (or the exception) back. The
 sync and async transports are two small drivers that perform those effects; nothing else
 differs between them. Read from top to bottom, one call meets each stage once::
@@ -36,7 +36,6 @@ from ._mapping import MAX_COOLDOWN, Envelope
 from ._observe import Observers
 from ._outcome import Outcome, attach
 from ._pipeline import Pipeline
-from ._redact import DEFAULT as DEFAULT_REDACTOR
 from ._redact import Redactor
 from ._retry import (
     TRANSIENT,
@@ -73,12 +72,6 @@ from ._telemetry import Telemetry
 # --- the effects: what the call asks its driver to do ------------------------------------------
 
 
-class Send(NamedTuple):
-    """Send the request through the wrapped transport: a response, or a transport error."""
-
-    request: httpx.Request
-
-
 class Read(NamedTuple):
     """Read the body worth reading (``BodyReader.read`` / ``aread``): its bytes, or None."""
 
@@ -87,12 +80,6 @@ class Read(NamedTuple):
     xml: bool
     deadline: Deadline
     declared: int | None
-
-
-class Ask(NamedTuple):
-    """Ask the vendor's store one question (:data:`normalizer._store.Question`)."""
-
-    question: Question
 
 
 class Sleep(NamedTuple):
@@ -115,7 +102,11 @@ class Stopped(Exception):
         self.error = error
 
 
-Effect = Send | Read | Ask | Sleep | Close
+Effect = httpx.Request | Question | Read | Sleep | Close
+"""What the call yields: an ``httpx.Request`` to send through the wrapped transport (its
+response, or the transport error, comes back), a store :data:`~normalizer._store.Question` to
+ask (its answer comes back), or one of the effects above. The two of every call are yielded
+as they are, with no wrapper around them: most calls make no other."""
 
 _new = tuple.__new__
 """A NamedTuple built in C: its generated ``__new__`` is a Python function, a frame a value,
@@ -277,10 +268,11 @@ def vendor_call(
     keys, limits, policy = call.keys, call.limits, call.policy
     observe = Observers(call, telemetry)
     # admit: may the call go out now, and when?
-    admission: Admission = yield Ask(call.admit or Admit(keys, limits, _patience(call)))
+    admission: Admission = yield call.admit or Admit(keys, limits, _patience(call))
     probing = admission.verdict == "probe"
     clean, at = admission.clean, admission.at
     waiting = False  # holding a rate-limiter turn not yet used
+    bounded = False  # an attempt's timeouts were bounded by the deadline: give them back
     attempts = spent = 0
     decision = reason = None
     retrying: Retrying | None = None
@@ -296,17 +288,18 @@ def vendor_call(
             # send, read, classify
             attempts += 1
             if attempts > 1 or first or call.deadline.tight:
+                bounded = True
                 call.deadline.bound(request, call.timeout)
             result: Result
             try:
-                response: httpx.Response = yield Send(request)
+                response: httpx.Response = yield request
                 framing = Framing.of(response)
                 plan = pipeline.body.plan(request, response, framing, route)
                 raw = pipeline.body.loaded(response, framing) if plan is Plan.READ else None
                 if raw is None and plan in (Plan.READ, Plan.SNIFF):
                     xml = call.envelope.xml
                     declared = framing.content_length
-                    raw = yield Read(response, plan, xml, call.deadline, declared)
+                    raw = yield _new(Read, (response, plan, xml, call.deadline, declared))
             except httpx.TransportError as exc:
                 result, outcome = exc, None
                 observe.attempt(attempts, None, None, exc)
@@ -314,9 +307,7 @@ def vendor_call(
             else:
                 result = response
                 outcome = _classify(call, response, framing, raw, plan)
-                redactor = call.redactor
-                kept = None if redactor is DEFAULT_REDACTOR else redactor
-                attach(response, outcome, attempts, kept, call.route.mapping.resend)
+                attach(response, outcome, attempts, call.redactor, call.route.mapping.resend)
                 hop = response.status_code in (401, 407) and _challenge(request, response)
                 observe.attempt(attempts, response, outcome, hop=hop)
                 # an auth flow's challenge is a hop, not the vendor's answer: nothing to record
@@ -327,7 +318,7 @@ def vendor_call(
             # record what it showed
             if signal is not None:
                 clean = False
-                transition: Transition = yield Ask(Record(keys, limits, signal))
+                transition: Transition = yield Record(keys, limits, signal)
                 probing = False  # the store has the probe's answer
                 if transition is not None:
                     observe.circuit(transition)
@@ -341,7 +332,7 @@ def vendor_call(
                 assert policy is not None
                 cost = _cost(policy, result, decision)
                 patience = _patience(call, decision.delay)
-                answer: Admission = yield Ask(Retry(keys, limits, cost, decision.delay, patience))
+                answer: Admission = yield Retry(keys, limits, cost, decision.delay, patience)
                 decision = paid(decision, answer, policy, call.deadline.elapsed())
                 if answer.verdict in ("go", "probe"):
                     if decision.retry:
@@ -349,9 +340,9 @@ def vendor_call(
                         clean = clean and not cost  # the budget is short: give them back
                         probing = answer.verdict == "probe"
                     else:  # taken, then the cooldown ruled the retry out
-                        yield Ask(Refund(keys, limits, cost))
+                        yield Refund(keys, limits, cost)
                         if answer.verdict == "probe":  # a probe that will not go: the next may
-                            yield Ask(Release(keys))
+                            yield Release(keys)
             observe.decided(attempts, result, decision)
             if not decision.retry:
                 break
@@ -363,14 +354,14 @@ def vendor_call(
             yield Sleep(decision.delay)
             if limits.limiter is not None:
                 patience = _patience(call) if _kept(result) else math.inf
-                turn: Admission = yield Ask(Pace(keys, limits, patience))
+                turn: Admission = yield Pace(keys, limits, patience)
                 if turn.verdict == "rate":  # its turn came too late: the last answer stands
                     decision = Decision(False, "rate_limited")
                     spent -= cost
-                    yield Ask(Refund(keys, limits, cost))
+                    yield Refund(keys, limits, cost)
                     if probing:  # the probe it was given will not go: the next call may
                         probing = False
-                        yield Ask(Release(keys))
+                        yield Release(keys)
                     break
                 at = turn.at
                 if turn.turn:
@@ -381,12 +372,13 @@ def vendor_call(
         raise
     except BaseException:
         if probing:  # cancelled (or broken) before its answer: free the probe's slot
-            yield Ask(Release(keys))
+            yield Release(keys)
         if waiting:  # ... or while waiting for its turn: the next call may have it
-            yield Ask(GiveBack(keys, limits))
+            yield GiveBack(keys, limits)
         raise
     finally:
-        call.deadline.restore(request, call.timeout)
+        if bounded:
+            call.deadline.restore(request, call.timeout)
     # report
     if isinstance(result, httpx.TransportError):
         observe.finished(None, result, attempts, decision, reason)

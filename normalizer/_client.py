@@ -36,25 +36,28 @@ def _client_options(options: Options | None, kwargs: dict[str, Any]) -> Options:
 
 def _mark(
     request: httpx.Request, kwargs: dict[str, Any], client_auth: httpx.Auth | None
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
     """Tell the transports what only send() knows: the caller streams the body, or an auth
     flow may answer a challenge (its 401 is a hop, not a failure to log). Returns the
-    request's own extensions, to put back when send() is done."""
-    plain = request.extensions
-    marks: dict[str, bool] = {}
-    if kwargs.get("stream"):
-        marks[STREAMED_KEY] = True
+    request's own extensions, to put back when send() is done; None when nothing was marked
+    (the usual send: no stream, no challenge-answering auth)."""
     auth = kwargs.get("auth", httpx.USE_CLIENT_DEFAULT)
     if auth is httpx.USE_CLIENT_DEFAULT:
         auth = client_auth
-    if (
-        isinstance(auth, httpx.Auth)
+    flow = (
+        auth is not None
+        and isinstance(auth, httpx.Auth)
         and type(auth) is not httpx.Auth
         and not isinstance(auth, _ONE_LEG)
-    ):
+    )
+    streamed = kwargs.get("stream")
+    if not (flow or streamed):
+        return None
+    plain = request.extensions
+    marks = {STREAMED_KEY: True} if streamed else {}
+    if flow:
         marks[CHALLENGE_KEY] = True
-    if marks:
-        request.extensions = {**plain, **marks}
+    request.extensions = {**plain, **marks}
     return plain
 
 
@@ -113,7 +116,8 @@ class Client(httpx.Client):
         try:
             response = super().send(request, **kwargs)
         finally:
-            request.extensions = plain  # a later send of the same request starts unmarked
+            if plain is not None:  # a later send of the same request starts unmarked
+                request.extensions = plain
         if self._normalizer.options.raise_on_error:
             try:
                 raise_for_outcome(response)
@@ -170,7 +174,8 @@ class AsyncClient(httpx.AsyncClient):
         try:
             response = await super().send(request, **kwargs)
         finally:
-            request.extensions = plain
+            if plain is not None:
+                request.extensions = plain
         if self._normalizer.options.raise_on_error:
             try:
                 raise_for_outcome(response)

@@ -17,14 +17,14 @@ from typing import Any, Generic, NamedTuple, TypeVar, Unpack
 import httpx
 
 from ._body import asettle, settle
-from ._call import Ask, Close, Effect, Read, Send, Sleep, Steps, Stopped, vendor_call
+from ._call import Close, Effect, Read, Sleep, Steps, Stopped, vendor_call
 from ._exceptions import PartialFailure, VendorError
 from ._options import Options, OptionsKwargs
 from ._outcome import ATTEMPTS_KEY, REDACTOR_KEY, outcome_of
 from ._pipeline import Pipeline
 from ._redact import Redactor
 from ._retry import async_sleeper, sleeper
-from ._store import AsyncStore, Store
+from ._store import AsyncStore, Query, Store
 
 _T = TypeVar("_T", httpx.BaseTransport, httpx.AsyncBaseTransport)
 
@@ -99,14 +99,14 @@ class NormalizingTransport(_Wrapping[httpx.BaseTransport], httpx.BaseTransport):
             if isinstance(effect, httpx.Response):
                 return effect
             try:
-                if isinstance(effect, Ask):
-                    reply = store.ask(effect.question)
-                elif isinstance(effect, Send):
-                    _SENDING.add(effect.request)  # an inner normalizing transport passes it on
+                if isinstance(effect, Query):
+                    reply = store.ask(effect)
+                elif isinstance(effect, httpx.Request):
+                    _SENDING.add(effect)  # an inner normalizing transport passes it on
                     try:
-                        reply = self._transport.handle_request(effect.request)
+                        reply = self._transport.handle_request(effect)
                     finally:
-                        _SENDING.discard(effect.request)
+                        _SENDING.discard(effect)
                 elif isinstance(effect, Read):
                     response, plan, xml, deadline, declared = effect
                     reply = pipeline.body.read(response, plan, xml, deadline.expired, declared)
@@ -169,14 +169,14 @@ class AsyncNormalizingTransport(_Wrapping[httpx.AsyncBaseTransport], httpx.Async
             if isinstance(effect, httpx.Response):
                 return effect
             try:
-                if isinstance(effect, Ask):
-                    reply = await store.ask(effect.question)
-                elif isinstance(effect, Send):
-                    _SENDING.add(effect.request)
+                if isinstance(effect, Query):
+                    reply = await store.ask(effect)
+                elif isinstance(effect, httpx.Request):
+                    _SENDING.add(effect)
                     try:
-                        reply = await self._transport.handle_async_request(effect.request)
+                        reply = await self._transport.handle_async_request(effect)
                     finally:
-                        _SENDING.discard(effect.request)
+                        _SENDING.discard(effect)
                 elif isinstance(effect, Read):
                     response, plan, xml, deadline, declared = effect
                     reply = await pipeline.body.aread(

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from normalizer import CircuitBreaker, LocalState, Options, RetryPolicy
-from normalizer._call import Ask, Close, Read, Send, Sleep, Steps, vendor_call
+from normalizer._call import Close, Read, Sleep, Steps, vendor_call
 from normalizer._pipeline import Pipeline
-from normalizer._store import Admit, Pace, Record, Retry
+from normalizer._store import Admit, Pace, Query, Record, Retry
 from normalizer.testing import set_testing
 from tests.conftest import FakeClock
 
@@ -37,9 +37,9 @@ def drive(steps: Steps, replies: list[httpx.Response], state: LocalState) -> lis
             seen.append(done.value)
             return seen
         seen.append(effect)
-        if isinstance(effect, Ask):
-            reply = state.ask(effect.question)
-        elif isinstance(effect, Send):
+        if isinstance(effect, Query):
+            reply = state.ask(effect)
+        elif isinstance(effect, httpx.Request):
             reply = replies.pop(0)
         elif isinstance(effect, Read):
             response, plan, xml, deadline, declared = effect
@@ -70,11 +70,10 @@ def test_a_healthy_call_asks_once_sends_once_and_reads_once(clock: FakeClock) ->
         headers={"content-type": "application/json"},
     )
     seen = drive(vendor_call(pipeline, request, route, None), [streamed], state)
-    assert [type(e) for e in seen[:3]] == [Ask, Send, Read]
+    assert [type(e) for e in seen[:3]] == [Admit, httpx.Request, Read]
     assert isinstance(seen[3], httpx.Response)  # returned: no store write, no sleep, no retry
     assert len(seen) == 4
-    assert isinstance(seen[0].question, Admit)
-    assert seen[1].request is request
+    assert seen[1] is request  # yielded as it is: the request to send
 
 
 def test_a_body_httpx_already_holds_is_not_read_again(clock: FakeClock) -> None:
@@ -88,7 +87,7 @@ def test_a_body_httpx_already_holds_is_not_read_again(clock: FakeClock) -> None:
     route = pipeline.router.route(request)
     assert route is not None
     seen = drive(vendor_call(pipeline, request, route, None), [body("000000")], state)
-    assert [type(e) for e in seen[:2]] == [Ask, Send]
+    assert [type(e) for e in seen[:2]] == [Admit, httpx.Request]
     assert len(seen) == 3  # then the response: nothing read
     final = seen[-1]
     assert isinstance(final, httpx.Response)
@@ -100,7 +99,7 @@ def test_a_body_httpx_already_holds_is_not_read_again(clock: FakeClock) -> None:
         headers={"content-type": "application/json", "content-encoding": "gzip"},
     )
     seen = drive(vendor_call(pipeline, request, route, None), [gzipped], state)
-    assert [type(e) for e in seen[:3]] == [Ask, Send, Read]
+    assert [type(e) for e in seen[:3]] == [Admit, httpx.Request, Read]
     assert seen[-1].extensions["normalizer.outcome"].ok
 
 
@@ -118,8 +117,8 @@ def test_a_call_waits_for_its_first_turn_at_most_max_wait_within_its_deadline(
     assert route is not None
     for _ in range(2):
         seen = drive(vendor_call(pipeline, request, route, None), [body("000000")], state)
-        assert isinstance(seen[0].question, Admit)
-        assert seen[0].question.patience == patience
+        assert isinstance(seen[0], Admit)
+        assert seen[0].patience == patience
 
 
 def test_a_busy_answer_is_recorded_paid_waited_paced_and_sent_again(clock: FakeClock) -> None:
@@ -132,14 +131,18 @@ def test_a_busy_answer_is_recorded_paid_waited_paced_and_sent_again(clock: FakeC
     seen = drive(
         vendor_call(pipeline, request, route, None), [body("107225"), body("000000")], state
     )
-    questions = [type(e.question).__name__ for e in seen if isinstance(e, Ask)]
+    questions = [type(e).__name__ for e in seen if isinstance(e, Query)]
     assert questions[:4] == ["Admit", "Record", "Retry", "Pace"]
-    assert [type(e) for e in seen if isinstance(e, Send | Sleep)][:3] == [Send, Sleep, Send]
-    recorded = [e.question for e in seen if isinstance(e, Ask)][1]
+    assert [type(e) for e in seen if isinstance(e, httpx.Request | Sleep)][:3] == [
+        httpx.Request,
+        Sleep,
+        httpx.Request,
+    ]
+    recorded = [e for e in seen if isinstance(e, Query)][1]
     assert isinstance(recorded, Record)
     assert recorded.signal.slow  # a busy answer of the account slows the vendor down
-    assert any(isinstance(e, Ask) and isinstance(e.question, Retry) for e in seen)
-    assert any(isinstance(e, Ask) and isinstance(e.question, Pace) for e in seen)
+    assert any(isinstance(e, Retry) for e in seen)
+    assert any(isinstance(e, Pace) for e in seen)
     final = seen[-1]
     assert isinstance(final, httpx.Response)
     assert final.extensions["normalizer.attempts"] == 2
@@ -162,7 +165,7 @@ def test_an_overload_answer_slows_the_vendor_down_and_counts_as_a_failure(
     )
     done = httpx.Response(200, json={"result": 1000}, headers={"content-type": "application/json"})
     seen = drive(vendor_call(pipeline, request, route, None), [overloaded, done], state)
-    recorded = [e.question for e in seen if isinstance(e, Ask)][1]
+    recorded = [e for e in seen if isinstance(e, Query)][1]
     assert isinstance(recorded, Record)
     assert recorded.signal.slow  # the adaptive limiter slows every call to MANGO
     assert recorded.signal.failed  # and the circuit breaker counts it, as before
@@ -177,7 +180,7 @@ def test_an_overload_answer_slows_the_vendor_down_and_counts_as_a_failure(
         ],
         state,
     )
-    records = [e.question for e in plain if isinstance(e, Ask) and isinstance(e.question, Record)]
+    records = [e for e in plain if isinstance(e, Record)]
     assert records
     assert records[0].signal.failed
     assert not records[0].signal.slow
