@@ -2,7 +2,7 @@
 
 :func:`vendor_call` is a generator in the manner of h11 and httpcore's state machines: it
 holds one call's state in its locals and *yields* each piece of I/O it needs as an effect
-(the request to send, a question for the store, :class:`Read` the body, :class:`Sleep`,
+(:class:`Send` the request, a question for the store, :class:`Read` the body, :class:`Sleep`,
 :class:`Close` a response being replaced), receiving the result (or the exception) back. The
 sync and async transports are two small drivers that perform those effects; nothing else
 differs between them. Read from top to bottom, one call meets each stage once::
@@ -72,6 +72,12 @@ from ._telemetry import Telemetry
 # --- the effects: what the call asks its driver to do ------------------------------------------
 
 
+class Send(NamedTuple):
+    """Send the request through the wrapped transport: a response, or a transport error."""
+
+    request: httpx.Request
+
+
 class Read(NamedTuple):
     """Read the body worth reading (``BodyReader.read`` / ``aread``): its bytes, or None."""
 
@@ -102,11 +108,9 @@ class Stopped(Exception):
         self.error = error
 
 
-Effect = httpx.Request | Question | Read | Sleep | Close
-"""What the call yields: an ``httpx.Request`` to send through the wrapped transport (its
-response, or the transport error, comes back), a store :data:`~normalizer._store.Question` to
-ask (its answer comes back), or one of the effects above. The two of every call are yielded
-as they are, with no wrapper around them: most calls make no other."""
+Effect = Question | Send | Read | Sleep | Close
+"""What the call yields: a store :data:`~normalizer._store.Question` to ask, as it is (its
+answer comes back), or one of the effects above."""
 
 _new = tuple.__new__
 """A NamedTuple built in C: its generated ``__new__`` is a Python function, a frame a value,
@@ -292,7 +296,7 @@ def vendor_call(
                 call.deadline.bound(request, call.timeout)
             result: Result
             try:
-                response: httpx.Response = yield request
+                response: httpx.Response = yield _new(Send, (request,))
                 framing = Framing.of(response)
                 plan = pipeline.body.plan(request, response, framing, route)
                 raw = pipeline.body.loaded(response, framing) if plan is Plan.READ else None

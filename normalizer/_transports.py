@@ -17,7 +17,7 @@ from typing import Any, Generic, NamedTuple, TypeVar, Unpack
 import httpx
 
 from ._body import asettle, settle
-from ._call import Close, Effect, Read, Sleep, Steps, Stopped, vendor_call
+from ._call import Close, Effect, Read, Send, Sleep, Steps, Stopped, vendor_call
 from ._exceptions import PartialFailure, VendorError
 from ._options import Options, OptionsKwargs
 from ._outcome import ATTEMPTS_KEY, REDACTOR_KEY, outcome_of
@@ -101,12 +101,13 @@ class NormalizingTransport(_Wrapping[httpx.BaseTransport], httpx.BaseTransport):
             try:
                 if isinstance(effect, Query):
                     reply = store.ask(effect)
-                elif isinstance(effect, httpx.Request):
-                    _SENDING.add(effect)  # an inner normalizing transport passes it on
+                elif isinstance(effect, Send):
+                    request = effect.request
+                    _SENDING.add(request)  # an inner normalizing transport passes it on
                     try:
-                        reply = self._transport.handle_request(effect)
+                        reply = self._transport.handle_request(request)
                     finally:
-                        _SENDING.discard(effect)
+                        _SENDING.discard(request)
                 elif isinstance(effect, Read):
                     response, plan, xml, deadline, declared = effect
                     reply = pipeline.body.read(response, plan, xml, deadline.expired, declared)
@@ -171,12 +172,13 @@ class AsyncNormalizingTransport(_Wrapping[httpx.AsyncBaseTransport], httpx.Async
             try:
                 if isinstance(effect, Query):
                     reply = await store.ask(effect)
-                elif isinstance(effect, httpx.Request):
-                    _SENDING.add(effect)
+                elif isinstance(effect, Send):
+                    request = effect.request
+                    _SENDING.add(request)
                     try:
-                        reply = await self._transport.handle_async_request(effect)
+                        reply = await self._transport.handle_async_request(request)
                     finally:
-                        _SENDING.discard(effect)
+                        _SENDING.discard(request)
                 elif isinstance(effect, Read):
                     response, plan, xml, deadline, declared = effect
                     reply = await pipeline.body.aread(

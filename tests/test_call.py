@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from normalizer import CircuitBreaker, LocalState, Options, RetryPolicy
-from normalizer._call import Close, Read, Sleep, Steps, vendor_call
+from normalizer._call import Close, Read, Send, Sleep, Steps, vendor_call
 from normalizer._pipeline import Pipeline
 from normalizer._store import Admit, Pace, Query, Record, Retry
 from normalizer.testing import set_testing
@@ -39,7 +39,7 @@ def drive(steps: Steps, replies: list[httpx.Response], state: LocalState) -> lis
         seen.append(effect)
         if isinstance(effect, Query):
             reply = state.ask(effect)
-        elif isinstance(effect, httpx.Request):
+        elif isinstance(effect, Send):
             reply = replies.pop(0)
         elif isinstance(effect, Read):
             response, plan, xml, deadline, declared = effect
@@ -70,10 +70,10 @@ def test_a_healthy_call_asks_once_sends_once_and_reads_once(clock: FakeClock) ->
         headers={"content-type": "application/json"},
     )
     seen = drive(vendor_call(pipeline, request, route, None), [streamed], state)
-    assert [type(e) for e in seen[:3]] == [Admit, httpx.Request, Read]
+    assert [type(e) for e in seen[:3]] == [Admit, Send, Read]
     assert isinstance(seen[3], httpx.Response)  # returned: no store write, no sleep, no retry
     assert len(seen) == 4
-    assert seen[1] is request  # yielded as it is: the request to send
+    assert seen[1].request is request
 
 
 def test_a_body_httpx_already_holds_is_not_read_again(clock: FakeClock) -> None:
@@ -87,7 +87,7 @@ def test_a_body_httpx_already_holds_is_not_read_again(clock: FakeClock) -> None:
     route = pipeline.router.route(request)
     assert route is not None
     seen = drive(vendor_call(pipeline, request, route, None), [body("000000")], state)
-    assert [type(e) for e in seen[:2]] == [Admit, httpx.Request]
+    assert [type(e) for e in seen[:2]] == [Admit, Send]
     assert len(seen) == 3  # then the response: nothing read
     final = seen[-1]
     assert isinstance(final, httpx.Response)
@@ -99,7 +99,7 @@ def test_a_body_httpx_already_holds_is_not_read_again(clock: FakeClock) -> None:
         headers={"content-type": "application/json", "content-encoding": "gzip"},
     )
     seen = drive(vendor_call(pipeline, request, route, None), [gzipped], state)
-    assert [type(e) for e in seen[:3]] == [Admit, httpx.Request, Read]
+    assert [type(e) for e in seen[:3]] == [Admit, Send, Read]
     assert seen[-1].extensions["normalizer.outcome"].ok
 
 
@@ -133,11 +133,7 @@ def test_a_busy_answer_is_recorded_paid_waited_paced_and_sent_again(clock: FakeC
     )
     questions = [type(e).__name__ for e in seen if isinstance(e, Query)]
     assert questions[:4] == ["Admit", "Record", "Retry", "Pace"]
-    assert [type(e) for e in seen if isinstance(e, httpx.Request | Sleep)][:3] == [
-        httpx.Request,
-        Sleep,
-        httpx.Request,
-    ]
+    assert [type(e) for e in seen if isinstance(e, Send | Sleep)][:3] == [Send, Sleep, Send]
     recorded = [e for e in seen if isinstance(e, Query)][1]
     assert isinstance(recorded, Record)
     assert recorded.signal.slow  # a busy answer of the account slows the vendor down
