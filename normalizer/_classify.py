@@ -695,6 +695,7 @@ def _generated_readers(
         "KEPT": _KEPT if remember else 0,
         "LONGEST": MAX_CODE_LENGTH,
         "LONGEST_INT": _LONGEST_INT,
+        "NEGATIVE_RUN": _NEGATIVE_RUN,
         "OK": Category.OK,
         "Outcome": Outcome,
         "QUOTED_RUN": _QUOTED_RUN,
@@ -786,7 +787,7 @@ _PARSE = """\
     if body.__class__ is not bytes:
         return not_bytes(body, status, path)
     flat = body.translate(DIGITS)  # long_number(), inline: a number orjson would round
-    if RUN in flat and flat.count(RUN) != flat.count(QUOTED_RUN):
+    if NEGATIVE_RUN in flat or (RUN in flat and flat.count(RUN) != flat.count(QUOTED_RUN)):
         doc = standard(body, True)
     else:
         try:
@@ -1129,18 +1130,25 @@ def _standard(body: bytes | str, lossy: bool) -> object:
 
 
 _DIGITS = bytes.maketrans(b"123456789", b"000000000")
-_RUN = b"0" * 19
+_RUN = b"0" * 20
+"""The shortest positive integer orjson reads as a float has 20 digits (2**64); every
+19-digit one fits its unsigned 64 bits."""
 _QUOTED_RUN = b'"' + _RUN
+_NEGATIVE_RUN = b"-" + b"0" * 19
+"""The shortest negative one has 19 digits (-2**63 - 1): orjson's signed 64 bits."""
 
 
 def long_number(body: bytes) -> bool:
-    """Whether ``body`` may hold a JSON *number* of 19 digits or more (past 64 bits orjson
-    reads one as a float; the standard library keeps it exact).
+    """Whether ``body`` may hold a JSON integer past 64 bits: 20 digits or more, or a negative
+    one of 19 (orjson reads those as floats; the standard library keeps them exact).
 
-    A run of digits that opens a string (Onbuka's 19-digit ``msgId``) is no number: when
-    every run of 19 digits in the body comes right after a quote (and none is 38 digits long),
-    none is. Anything else answers yes, text that only looks like a number included
-    (``"id 1234567890123456789"``): the careful parser reads it the same, only slower.
+    A run of digits that opens a string (a 20-digit id) is no number: when every run of 20
+    digits in the body comes right after a quote (and none is 40 digits long), none is.
+    Anything else answers yes, text that only looks like a number included
+    (``"id -1234567890123456789"``): the careful parser reads it the same, only slower. A
+    19-digit id (Onbuka's ``msgId``), string or number, is read by orjson, exactly.
     """
     flat = body.translate(_DIGITS)
+    if _NEGATIVE_RUN in flat:
+        return True
     return _RUN in flat and flat.count(_RUN) != flat.count(_QUOTED_RUN)

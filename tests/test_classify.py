@@ -556,13 +556,31 @@ def test_a_string_of_19_digits_is_parsed_by_orjson_a_number_by_json(
     out = normalizer.classify("onbuka", onbuka, url="https://api.onbuka.com/v3/sendSms")
     assert out.items[0].message_id == "2108021054011000095"
     assert careful == []  # an id that is a string: orjson read it
-    for number in (b"12345678901234567890123", b"-12345678901234567890", b" 1234567890123456789"):
+    for number in (b"12345678901234567890123", b"-12345678901234567890", b"-9223372036854775809"):
         body = b'{"code": ' + number + b', "msg": "x"}'
         assert classify_module.long_number(body)
         assert classify_module.parse_json(body) == {"code": int(number), "msg": "x"}
     assert len(careful) == 3  # a number orjson would read as a float: the careful parser
-    for text in (b'{"id": "a1234567890123456789012"}', b'["12345678901234567890"]'):
+    for text in (b'{"id": "a12345678901234567890123"}', b'["12345678901234567890"]'):
         assert classify_module.long_number(text) is (text[8:9] == b"a")
+    # 19 digits fit orjson's 64 bits (unsigned, or signed when negative): read by orjson
+    for number in (b"1234567890123456789", b"9999999999999999999", b"18446744073709551615"):
+        body = b'{"code": ' + number + b"}"
+        assert not classify_module.long_number(body) or len(number) == 20
+        parsed = classify_module.parse_json(body)
+        assert parsed == {"code": int(number)} and type(parsed["code"]) is int
+
+
+def test_every_integer_around_64_bits_is_read_exactly() -> None:
+    # the boundaries of orjson's integers (signed and unsigned 64 bits) and past them: the
+    # document must hold what the standard library reads, an int, never a rounded float
+    edges = [2**63 - 1, 2**63, 2**64 - 1, 2**64, 10**19 - 1, 10**19, 10**20, 10**40]
+    for value in [*edges, *(-e for e in edges), -(2**63), -(2**63) - 1]:
+        for body in (b'{"code": %d}' % value, b'{"id": "%d", "code": %d}' % (value, value)):
+            assert classify_module.parse_json(body) == json.loads(body), body
+            assert type(classify_module.parse_json(body)["code"]) is int, body
+        # and the generated reader's own copy of the check (MANGO's code is "result")
+        assert normalizer.classify("mango", b'{"result": %d}' % value).code == str(value)
 
 
 def test_an_outcome_is_built_from_its_code_template_not_its_constructor(
