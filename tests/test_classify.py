@@ -568,7 +568,8 @@ def test_a_string_of_19_digits_is_parsed_by_orjson_a_number_by_json(
         body = b'{"code": ' + number + b"}"
         assert not classify_module.long_number(body) or len(number) == 20
         parsed = classify_module.parse_json(body)
-        assert parsed == {"code": int(number)} and type(parsed["code"]) is int
+        assert parsed == {"code": int(number)}
+        assert type(parsed["code"]) is int
 
 
 def test_every_integer_around_64_bits_is_read_exactly() -> None:
