@@ -1,0 +1,361 @@
+"""normalizer for aiohttp: :class:`NormalizingMiddleware`, one of aiohttp's client middlewares.
+
+::
+
+    import aiohttp
+    from normalizer.aiohttp import NormalizingMiddleware
+
+    async with aiohttp.ClientSession(middlewares=[NormalizingMiddleware("twilio")]) as session:
+        async with session.post(url, data=form) as response:
+            outcome = normalizer.outcome_of(response)
+
+The session gets what ``normalizer.AsyncClient`` gives an httpx user: every vendor answer
+classified (:func:`normalizer.outcome_of` works on the returned ``aiohttp.ClientResponse``),
+retried with the same decisions, within the same budget, rate limiter, circuit and store
+(``normalizer.redis.AsyncRedisState`` included), logged and reported alike, and raised as a
+typed :class:`~normalizer.VendorError` with ``raise_on_error=True``.
+
+There is no second vendor call here. The middleware converts at the seam: the aiohttp request
+becomes an ``httpx.Request`` handed to an :class:`~normalizer.AsyncNormalizingTransport`,
+whose one vendor call (:func:`normalizer._call.vendor_call`) sends each attempt through a
+small private transport that awaits aiohttp's own ``handler`` (the real I/O: the session's
+connector, proxies and the middlewares after this one still apply), and sees each
+``ClientResponse`` as an ``httpx.Response`` whose body is read lazily from the aiohttp one
+(only what the body plan reads, up to ``max_body_size``: a large download still streams to
+the caller). aiohttp's exceptions are seen as the httpx errors that mean the same thing for
+resending (a connection never made is resent, a lost answer to a POST never is), and the
+caller gets the original aiohttp exception back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import warnings
+from collections.abc import AsyncIterator
+from typing import Any, Unpack, cast
+
+import aiohttp
+import httpx
+from aiohttp import ClientHandlerType, ClientRequest, ClientResponse
+
+from ._exceptions import VendorError
+from ._options import Options, OptionsKwargs
+from ._outcome import ATTEMPTS_KEY, REDACTOR_KEY, carry, outcome_of
+from ._redact import Redactor
+from ._transports import AsyncNormalizingTransport
+
+__all__ = ["NormalizingMiddleware"]
+
+_EXCHANGE = "normalizer.aiohttp"
+"""Where the httpx request the middleware built keeps its :class:`_Exchange`."""
+
+
+class NormalizingMiddleware:
+    """An aiohttp client middleware that classifies, retries and logs vendor calls.
+
+    ``vendor`` fixes the vendor; without it each request's vendor is found from the mappings'
+    selectors (hosts, paths, headers), and answers from hosts no mapping claims pass through
+    untouched. ``options`` (an :class:`~normalizer.Options`) or its keyword arguments
+    (``retry=``, ``raise_on_error=``, ``circuit=``, ``state=``, ``logger=``, ...) are the
+    httpx transport's, with the same meaning; ``state`` is a ``LocalState`` (one of the
+    middleware's own by default) or an async store (``normalizer.redis.AsyncRedisState``).
+
+    Put it first in ``middlewares=[...]``: the middlewares after it (an auth middleware's
+    challenge and answer) then run inside each of its attempts. One instance may serve many
+    sessions; its budget, limiter and circuit are shared by all of them.
+
+    With ``raise_on_error=True`` a non-ok final outcome raises its
+    :class:`~normalizer.VendorError` subclass; its ``response`` is the ``aiohttp.ClientResponse``
+    (the body read, ``await error.response.json()`` works), its ``request`` the httpx view of
+    the request that the message names (method, URL, headers).
+    """
+
+    def __init__(
+        self,
+        vendor: str | None = None,
+        *,
+        options: Options | None = None,
+        **kwargs: Unpack[OptionsKwargs],
+    ) -> None:
+        self._options = Options.of(options, kwargs)
+        inner = dataclasses.replace(self._options, raise_on_error=False)  # raised here, below
+        self._max_body_size = inner.max_body_size
+        self._transport = AsyncNormalizingTransport(vendor, transport=_Handler(), options=inner)
+        self._timeouts: tuple[aiohttp.ClientTimeout | None, dict[str, float | None] | None] = (
+            None,
+            None,
+        )
+
+    @property
+    def options(self) -> Options:
+        """The options this middleware was built with."""
+        return self._options
+
+    async def __call__(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
+        """One request through aiohttp: a vendor's is classified (and retried, logged) as the
+        httpx transport does it; anything else passes through."""
+        exchange = _Exchange(request, handler, self._max_body_size)
+        outgoing = await self._outgoing(request, exchange)
+        exchange.timeout = outgoing.extensions.get("timeout")
+        try:
+            response = await self._transport.handle_async_request(outgoing)
+        except httpx.TransportError as error:
+            exchange.release()
+            original = error.__cause__
+            if isinstance(original, aiohttp.ClientError | TimeoutError):
+                raise original from None  # an aiohttp user catches aiohttp's exceptions
+            raise
+        except BaseException:
+            exchange.release()
+            raise
+        answer, body = exchange.answer_of(response)
+        exchange.release(keep=answer)
+        body.give_back()
+        outcome = outcome_of(response)
+        if outcome is None:  # no vendor's: passed through
+            return answer
+        carry(answer, response)
+        if self._options.raise_on_error and not outcome.ok:
+            await body.settle()
+            redactor = response.extensions.get(REDACTOR_KEY)
+            raise VendorError.for_outcome(outcome)(
+                outcome,
+                request=outgoing,
+                response=cast(Any, answer),  # the aiohttp response: where its user looks
+                attempts=response.extensions.get(ATTEMPTS_KEY, 1),
+                redactor=redactor if isinstance(redactor, Redactor) else None,
+            )
+        return answer
+
+    async def _outgoing(self, request: ClientRequest, exchange: _Exchange) -> httpx.Request:
+        """The httpx view of ``request``: method, URL, headers, its body when it is bytes (a
+        stream or a file stands as a body that cannot be replayed, as in httpx), and the
+        session's timeouts as httpx's, for the retry deadline's arithmetic."""
+        payload = request.body
+        extensions: dict[str, Any] = {_EXCHANGE: exchange}
+        timeouts = self._timeouts_of(request.session.timeout)
+        if timeouts is not None:
+            extensions["timeout"] = timeouts
+        headers = list(request.headers.items())
+        url = str(request.url)
+        if isinstance(payload, aiohttp.BytesPayload):
+            content = await payload.as_bytes()
+            return httpx.Request(
+                request.method, url, headers=headers, content=bytes(content), extensions=extensions
+            )
+        if not payload:  # no body
+            return httpx.Request(request.method, url, headers=headers, extensions=extensions)
+        return httpx.Request(
+            request.method, url, headers=headers, stream=_NotReplayable(), extensions=extensions
+        )
+
+    def _timeouts_of(self, timeout: aiohttp.ClientTimeout) -> dict[str, float | None] | None:
+        """aiohttp's timeouts as httpx's ``timeout`` extension (the last one kept: a session
+        has one)."""
+        if self._timeouts[0] is timeout:
+            return self._timeouts[1]
+        total = timeout.total
+        connect = _first(timeout.sock_connect, timeout.connect, total)
+        built = {
+            "connect": connect,
+            "read": _first(timeout.sock_read, total),
+            "write": total,
+            "pool": _first(timeout.connect, total),
+        }
+        self._timeouts = (timeout, built)
+        return built
+
+
+def _first(*values: float | None) -> float | None:
+    for value in values:
+        if value is not None:
+            return value
+    return None
+
+
+class _Exchange:
+    """One aiohttp request's trip through the vendor call: the aiohttp request and handler,
+    and every answer its attempts got (each released unless it is the one returned)."""
+
+    __slots__ = ("answers", "handler", "max_body_size", "request", "timeout")
+
+    def __init__(self, request: ClientRequest, handler: ClientHandlerType, cap: int) -> None:
+        self.request = request
+        self.handler = handler
+        self.max_body_size = cap
+        self.answers: list[_Body] = []
+        self.timeout: object = None
+
+    def answer_of(self, response: httpx.Response) -> tuple[ClientResponse, _Body]:
+        body = response.extensions[_EXCHANGE]
+        assert isinstance(body, _Body)
+        return body.answer, body
+
+    def release(self, keep: ClientResponse | None = None) -> None:
+        """Release every answer but ``keep``: an attempt the next one replaced, or all of
+        them when the call raised."""
+        for body in self.answers:
+            if body.answer is not keep:
+                body.answer.release()
+
+
+class _Handler(httpx.AsyncBaseTransport):
+    """The transport the vendor call sends through: aiohttp's own handler, awaited."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        exchange = request.extensions[_EXCHANGE]
+        assert isinstance(exchange, _Exchange)
+        try:
+            timeout = request.extensions.get("timeout")
+            if timeout is exchange.timeout or not isinstance(timeout, dict):
+                answer = await exchange.handler(exchange.request)
+            else:  # the retry deadline bounds this attempt more tightly than aiohttp does
+                async with asyncio.timeout(max(timeout.values())):
+                    answer = await exchange.handler(exchange.request)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise _transport_error(error, request) from error
+        body = _Body(answer, exchange.max_body_size)
+        exchange.answers.append(body)
+        headers = answer.raw_headers
+        if answer.content.total_compressed_bytes is not None:
+            # aiohttp decodes this body as it reads it: the bytes are not as the headers say
+            headers = tuple((k, v) for k, v in headers if k.lower() not in _ENCODED)
+        return httpx.Response(
+            answer.status,
+            headers=list(headers),
+            stream=body,
+            request=request,
+            extensions={_EXCHANGE: body},
+        )
+
+
+_ENCODED = frozenset({b"content-encoding", b"content-length"})
+
+
+class _Body(httpx.AsyncByteStream):
+    """An aiohttp response's body as an httpx stream, read only as far as the vendor call
+    reads it; what it took is given back to the aiohttp response afterwards
+    (:meth:`give_back`), so its caller reads the body whole, as the vendor sent it."""
+
+    __slots__ = ("answer", "ended", "taken", "whole")
+
+    def __init__(self, answer: ClientResponse, cap: int) -> None:
+        self.answer = answer
+        length = answer.content_length
+        # declared, small and not decoded on the way: read as aiohttp reads it, the body kept
+        # on the response (its ``read()``, ``json()`` and ``text()`` return it at once)
+        self.whole = (
+            length is not None and length <= cap and answer.content.total_compressed_bytes is None
+        )
+        self.ended = False
+        """The call read the body to its end."""
+        self.taken: list[bytes] = []
+        """What the call read from the response's stream (not through ``read()``)."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return _Chunks(self)
+
+    async def next_chunk(self) -> bytes:
+        """The body's next bytes (b"" at its end), aiohttp's errors seen as httpx's."""
+        answer = self.answer
+        try:
+            if self.whole:
+                self.whole = False  # ``read()`` keeps the body on the response for the caller
+                self.ended = True
+                return await answer.read()
+            if self.ended:
+                return b""
+            chunk = await answer.content.readany()
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise _transport_error(error) from error
+        if chunk:
+            self.taken.append(chunk)
+        else:
+            self.ended = True
+        return chunk
+
+    async def aclose(self) -> None:
+        """Release the aiohttp response (one the next attempt replaces)."""
+        self.answer.release()
+
+    def give_back(self) -> None:
+        """Put back what the vendor call read from the response's stream."""
+        if self.taken:
+            _unread(self.answer.content, b"".join(self.taken))
+            self.taken = []
+
+    async def settle(self) -> None:
+        """Before raising: keep a body the call read whole readable, release a stream."""
+        if self.ended:
+            await self.answer.read()
+        else:
+            self.answer.release()
+
+
+class _Chunks:
+    """Iterates a :class:`_Body` (a class, not an async generator: one the vendor call leaves
+    half read must not read on when the garbage collector finalizes it)."""
+
+    __slots__ = ("_body",)
+
+    def __init__(self, body: _Body) -> None:
+        self._body = body
+
+    def __aiter__(self) -> _Chunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = await self._body.next_chunk()
+        if not chunk:
+            raise StopAsyncIteration
+        return chunk
+
+
+class _NotReplayable(httpx.AsyncByteStream):
+    """Stands for a body aiohttp streams (a file, an async iterator, multipart): httpx never
+    sends it (aiohttp does), and the vendor call sees a body it cannot send again."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        return
+        yield b""  # pragma: no cover - an async generator that yields nothing
+
+
+def _unread(content: aiohttp.StreamReader, data: bytes) -> None:
+    """Put ``data`` back at the head of ``content``, as if it had not been read.
+
+    aiohttp has one way: ``StreamReader.unread_data``, documented and deprecated (aiohttp
+    #3260) but still there in 3.14; its warning is for code that parses protocols with it.
+    tests/test_aiohttp_middleware.py checks it still does this, and fails the day it goes.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        content.unread_data(data)
+
+
+_NEVER_CONNECTED = (
+    aiohttp.ClientConnectorError,  # refused, DNS, TLS and certificate failures
+    aiohttp.ClientHttpProxyError,  # the proxy refused to connect
+    aiohttp.ServerFingerprintMismatch,
+)
+_TIMED_OUT = (aiohttp.ServerTimeoutError, TimeoutError)
+_CUT_OFF = (aiohttp.ServerDisconnectedError, aiohttp.ClientResponseError)
+
+
+def _transport_error(error: BaseException, request: httpx.Request | None = None) -> Exception:
+    """The httpx error that means for resending what aiohttp's ``error`` means: a connection
+    never made (never sent: resent even for a POST), or a failure after the request may have
+    left (resent only when it cannot act twice). Raised from ``error``, which the caller gets
+    back in the end."""
+    kind: type[httpx.TransportError]
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        kind = httpx.ConnectTimeout
+    elif isinstance(error, _NEVER_CONNECTED):
+        kind = httpx.ConnectError
+    elif isinstance(error, _TIMED_OUT):  # a read timeout, or the retry deadline's
+        kind = httpx.ReadTimeout
+    elif isinstance(error, _CUT_OFF):  # no answer, or one aiohttp could not parse
+        kind = httpx.RemoteProtocolError
+    else:  # a reset connection, a broken body, a connection closed under the answer
+        kind = httpx.ReadError
+    return kind(str(error) or type(error).__name__, request=request)
