@@ -218,7 +218,7 @@ class _Handler(httpx.AsyncBaseTransport):
         body = _Body(answer, exchange.max_body_size)
         exchange.answers.append(body)
         headers = answer.raw_headers
-        if answer.content.total_compressed_bytes is not None:
+        if _decoded(answer):
             # aiohttp decodes this body as it reads it: the bytes are not as the headers say
             headers = tuple((k, v) for k, v in headers if k.lower() not in _ENCODED)
         return httpx.Response(
@@ -228,6 +228,12 @@ class _Handler(httpx.AsyncBaseTransport):
             request=request,
             extensions={_EXCHANGE: body},
         )
+
+
+def _decoded(answer: ClientResponse) -> bool:
+    """aiohttp decompresses the body as it reads it (its ``auto_decompress``, on by default):
+    its stream counts the compressed bytes apart only then (none for a body-less answer)."""
+    return getattr(answer.content, "total_compressed_bytes", None) is not None
 
 
 _ENCODED = frozenset({b"content-encoding", b"content-length"})
@@ -246,7 +252,7 @@ class _Body(httpx.AsyncByteStream):
         # declared, small and not decoded on the way: read as aiohttp reads it, the body kept
         # on the response (its ``read()``, ``json()`` and ``text()`` return it at once)
         self.whole = (
-            length is not None and length <= cap and answer.content.total_compressed_bytes is None
+            length is not None and length <= cap and not _decoded(answer)
         )
         self.ended = False
         """The call read the body to its end."""
@@ -276,8 +282,11 @@ class _Body(httpx.AsyncByteStream):
         return chunk
 
     async def aclose(self) -> None:
-        """Release the aiohttp response (one the next attempt replaces)."""
-        self.answer.release()
+        """Release the aiohttp response when it is given up half read (one the next attempt
+        replaces); one read to its end has released its connection already, and its body
+        must stay readable (aiohttp's ``read()`` refuses once ``release()`` was called)."""
+        if not self.ended:
+            self.answer.release()
 
     def give_back(self) -> None:
         """Put back what the vendor call read from the response's stream."""
