@@ -251,9 +251,7 @@ class _Body(httpx.AsyncByteStream):
         length = answer.content_length
         # declared, small and not decoded on the way: read as aiohttp reads it, the body kept
         # on the response (its ``read()``, ``json()`` and ``text()`` return it at once)
-        self.whole = (
-            length is not None and length <= cap and not _decoded(answer)
-        )
+        self.whole = length is not None and length <= cap and not _decoded(answer)
         self.ended = False
         """The call read the body to its end."""
         self.taken: list[bytes] = []
