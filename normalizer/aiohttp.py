@@ -32,11 +32,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Unpack, cast
 
 import aiohttp
 import httpx
+import yarl
 from aiohttp import ClientHandlerType, ClientRequest, ClientResponse
 
 from ._exceptions import VendorError
@@ -82,6 +83,7 @@ class NormalizingMiddleware:
         inner = dataclasses.replace(self._options, raise_on_error=False)  # raised here, below
         self._max_body_size = inner.max_body_size
         self._transport = AsyncNormalizingTransport(vendor, transport=_Handler(), options=inner)
+        self._parsed = _Parsed()
         self._timeouts: tuple[aiohttp.ClientTimeout | None, dict[str, float | None] | None] = (
             None,
             None,
@@ -131,24 +133,33 @@ class NormalizingMiddleware:
     async def _outgoing(self, request: ClientRequest, exchange: _Exchange) -> httpx.Request:
         """The httpx view of ``request``: method, URL, headers, its body when it is bytes (a
         stream or a file stands as a body that cannot be replayed, as in httpx), and the
-        session's timeouts as httpx's, for the retry deadline's arithmetic."""
+        session's timeouts as httpx's, for the retry deadline's arithmetic.
+
+        Built as httpx builds a request it copies (``stream=``: nothing added, the headers
+        aiohttp sends are all there), from a URL and headers parsed once per distinct value
+        (a session sends the same few again and again)."""
         payload = request.body
         extensions: dict[str, Any] = {_EXCHANGE: exchange}
         timeouts = self._timeouts_of(request.session.timeout)
         if timeouts is not None:
             extensions["timeout"] = timeouts
-        headers = list(request.headers.items())
-        url = str(request.url)
+        stream: httpx.AsyncByteStream | httpx.ByteStream
         if isinstance(payload, aiohttp.BytesPayload):
-            content = await payload.as_bytes()
-            return httpx.Request(
-                request.method, url, headers=headers, content=bytes(content), extensions=extensions
-            )
-        if not payload:  # no body
-            return httpx.Request(request.method, url, headers=headers, extensions=extensions)
-        return httpx.Request(
-            request.method, url, headers=headers, stream=_NotReplayable(), extensions=extensions
+            stream = httpx.ByteStream(bytes(await payload.as_bytes()))
+        elif not payload:  # no body
+            stream = _EMPTY
+        else:
+            stream = _NotReplayable()
+        outgoing = httpx.Request(
+            request.method,
+            self._parsed.url(request.url),
+            headers=self._parsed.headers(request.headers),
+            stream=stream,
+            extensions=extensions,
         )
+        if stream.__class__ is httpx.ByteStream:
+            outgoing.read()  # its content, as for a request built with content= (log_bodies)
+        return outgoing
 
     def _timeouts_of(self, timeout: aiohttp.ClientTimeout) -> dict[str, float | None] | None:
         """aiohttp's timeouts as httpx's ``timeout`` extension (the last one kept: a session
@@ -165,6 +176,38 @@ class NormalizingMiddleware:
         }
         self._timeouts = (timeout, built)
         return built
+
+
+class _Parsed:
+    """httpx's URL and Headers of the aiohttp values a session sends, parsed once each (httpx
+    copies both into each request it builds, so one parsed value serves every request)."""
+
+    __slots__ = ("_headers", "_urls")
+
+    def __init__(self) -> None:
+        self._urls: dict[yarl.URL, httpx.URL] = {}
+        self._headers: dict[tuple[tuple[str, str], ...], httpx.Headers] = {}
+
+    def url(self, url: yarl.URL) -> httpx.URL:
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= _KEPT:
+                self._urls.clear()  # many distinct URLs (ids in them): start over, stay small
+            parsed = self._urls[url] = httpx.URL(str(url))
+        return parsed
+
+    def headers(self, headers: Mapping[str, str]) -> httpx.Headers:
+        key = tuple(headers.items())
+        parsed = self._headers.get(key)
+        if parsed is None:
+            if len(self._headers) >= _KEPT:
+                self._headers.clear()
+            parsed = self._headers[key] = httpx.Headers(key)
+        return parsed
+
+
+_KEPT = 256
+_EMPTY = httpx.ByteStream(b"")
 
 
 def _first(*values: float | None) -> float | None:
