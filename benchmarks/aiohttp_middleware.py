@@ -139,6 +139,47 @@ def rounds(
     return wall, cpu
 
 
+def opcodes(url: str, quick: bool) -> None:
+    """Python opcodes per call of each variant (``sys.settrace``, steady state): the same on
+    a quiet machine and a busy one, where times are not."""
+    n = 20 if quick else 200
+    loop = asyncio.new_event_loop()
+    try:
+        runs, close = variants(loop, url + "/json", n, 1)
+        counts = {}
+        for name, run in runs.items():
+            run()  # warm
+            counts[name] = _traced(run) / n
+        close()
+    finally:
+        loop.close()
+    print("\n## Python opcodes per call, one call after another (deterministic)")
+    base, hand = counts[BARE], counts[HAND]
+    for name, count in counts.items():
+        print(
+            f"{name:<52} {count:>9,.0f} {count / base:>8.3f}x vs first {count / hand:>8.3f}x"
+            " vs hand-written"
+        )
+
+
+def _traced(run: Callable[[], None]) -> int:
+    count = 0
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal count
+        frame.f_trace_opcodes = True
+        if event == "opcode":
+            count += 1
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        run()
+    finally:
+        sys.settrace(None)
+    return count
+
+
 def profile(url: str) -> None:
     loop = asyncio.new_event_loop()
     try:
@@ -162,6 +203,7 @@ def main(argv: list[str]) -> int:
             return 0
         print(f"# normalizer.aiohttp benchmark ({'quick' if quick else 'full'})")
         bench(url, quick)
+        opcodes(url, quick)
     return 0
 
 

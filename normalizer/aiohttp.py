@@ -42,7 +42,7 @@ from aiohttp import ClientHandlerType, ClientRequest, ClientResponse
 
 from ._exceptions import VendorError
 from ._options import Options, OptionsKwargs
-from ._outcome import ATTEMPTS_KEY, REDACTOR_KEY, carry, outcome_of
+from ._outcome import ATTEMPTS_KEY, OUTCOME_KEY, REDACTOR_KEY, carry
 from ._redact import Redactor
 from ._transports import AsyncNormalizingTransport
 
@@ -82,12 +82,11 @@ class NormalizingMiddleware:
         self._options = Options.of(options, kwargs)
         inner = dataclasses.replace(self._options, raise_on_error=False)  # raised here, below
         self._max_body_size = inner.max_body_size
+        self._log_bodies = inner.log_bodies
         self._transport = AsyncNormalizingTransport(vendor, transport=_Handler(), options=inner)
         self._parsed = _Parsed()
-        self._timeouts: tuple[aiohttp.ClientTimeout | None, dict[str, float | None] | None] = (
-            None,
-            None,
-        )
+        self._deadline = None if inner.retry is None else inner.retry.deadline
+        self._timeouts = _Timeouts(None, self._deadline)
 
     @property
     def options(self) -> Options:
@@ -97,9 +96,18 @@ class NormalizingMiddleware:
     async def __call__(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
         """One request through aiohttp: a vendor's is classified (and retried, logged) as the
         httpx transport does it; anything else passes through."""
-        exchange = _Exchange(request, handler, self._max_body_size)
-        outgoing = await self._outgoing(request, exchange)
-        exchange.timeout = outgoing.extensions.get("timeout")
+        timeouts = self._timeouts
+        if timeouts.aiohttp is not request.session.timeout:  # a session of another setting
+            timeouts = self._timeouts = _Timeouts(request.session.timeout, self._deadline)
+        exchange = _Exchange(request, handler, self._max_body_size, timeouts, self._parsed)
+        payload = request.body
+        if not payload:  # no body
+            stream: httpx.AsyncByteStream | httpx.ByteStream = _EMPTY
+        elif _in_memory(payload.__class__):
+            stream = httpx.ByteStream(bytes(await payload.as_bytes()))
+        else:
+            stream = _NotReplayable()
+        outgoing = self._outgoing(request, exchange, stream)
         try:
             response = await self._transport.handle_async_request(outgoing)
         except httpx.TransportError as error:
@@ -111,10 +119,12 @@ class NormalizingMiddleware:
         except BaseException:
             exchange.release()
             raise
-        answer, body = exchange.answer_of(response)
-        exchange.release(keep=answer)
+        body: _Body = response.extensions[_EXCHANGE]
+        answer = body.answer
+        if len(exchange.answers) > 1:
+            exchange.release(keep=answer)
         body.give_back()
-        outcome = outcome_of(response)
+        outcome = response.extensions.get(OUTCOME_KEY)
         if outcome is None:  # no vendor's: passed through
             return answer
         carry(answer, response)
@@ -130,26 +140,20 @@ class NormalizingMiddleware:
             )
         return answer
 
-    async def _outgoing(self, request: ClientRequest, exchange: _Exchange) -> httpx.Request:
-        """The httpx view of ``request``: method, URL, headers, its body when it is bytes (a
-        stream or a file stands as a body that cannot be replayed, as in httpx), and the
-        session's timeouts as httpx's, for the retry deadline's arithmetic.
+    def _outgoing(
+        self,
+        request: ClientRequest,
+        exchange: _Exchange,
+        stream: httpx.AsyncByteStream | httpx.ByteStream,
+    ) -> httpx.Request:
+        """The httpx view of ``request``: method, URL, headers, its body (``stream``: its
+        bytes when aiohttp holds them in memory; else one that cannot be sent again, as in
+        httpx), the session's timeouts as httpx's (:class:`_Timeouts`).
 
         Built as httpx builds a request it copies (``stream=``: nothing added, the headers
         aiohttp sends are all there), from a URL and headers parsed once per distinct value
         (a session sends the same few again and again)."""
-        payload = request.body
-        extensions: dict[str, Any] = {_EXCHANGE: exchange}
-        timeouts = self._timeouts_of(request.session.timeout)
-        if timeouts is not None:
-            extensions["timeout"] = timeouts
-        stream: httpx.AsyncByteStream | httpx.ByteStream
-        if isinstance(payload, aiohttp.BytesPayload):
-            stream = httpx.ByteStream(bytes(await payload.as_bytes()))
-        elif not payload:  # no body
-            stream = _EMPTY
-        else:
-            stream = _NotReplayable()
+        extensions = {_EXCHANGE: exchange, "timeout": exchange.timeouts.reported}
         outgoing = httpx.Request(
             request.method,
             self._parsed.url(request.url),
@@ -157,36 +161,21 @@ class NormalizingMiddleware:
             stream=stream,
             extensions=extensions,
         )
-        if stream.__class__ is httpx.ByteStream:
-            outgoing.read()  # its content, as for a request built with content= (log_bodies)
+        if self._log_bodies and stream.__class__ is httpx.ByteStream:
+            outgoing.read()  # its content, as for a request built with content=, to log
         return outgoing
-
-    def _timeouts_of(self, timeout: aiohttp.ClientTimeout) -> dict[str, float | None] | None:
-        """aiohttp's timeouts as httpx's ``timeout`` extension (the last one kept: a session
-        has one)."""
-        if self._timeouts[0] is timeout:
-            return self._timeouts[1]
-        total = timeout.total
-        connect = _first(timeout.sock_connect, timeout.connect, total)
-        built = {
-            "connect": connect,
-            "read": _first(timeout.sock_read, total),
-            "write": total,
-            "pool": _first(timeout.connect, total),
-        }
-        self._timeouts = (timeout, built)
-        return built
 
 
 class _Parsed:
     """httpx's URL and Headers of the aiohttp values a session sends, parsed once each (httpx
     copies both into each request it builds, so one parsed value serves every request)."""
 
-    __slots__ = ("_headers", "_urls")
+    __slots__ = ("_answers", "_headers", "_urls")
 
     def __init__(self) -> None:
         self._urls: dict[yarl.URL, httpx.URL] = {}
         self._headers: dict[tuple[tuple[str, str], ...], httpx.Headers] = {}
+        self._answers: dict[tuple[tuple[bytes, bytes], ...], httpx.Headers] = {}
 
     def url(self, url: yarl.URL) -> httpx.URL:
         parsed = self._urls.get(url)
@@ -205,9 +194,71 @@ class _Parsed:
             parsed = self._headers[key] = httpx.Headers(key)
         return parsed
 
+    def answer_headers(
+        self, headers: tuple[tuple[bytes, bytes], ...], decoded: bool
+    ) -> httpx.Headers:
+        """An answer's headers; without those that describe the bytes on the wire when aiohttp
+        decodes the body as it reads it (the bytes read are not as they say)."""
+        if decoded:
+            return httpx.Headers([(k, v) for k, v in headers if k.lower() not in _ENCODED])
+        parsed = self._answers.get(headers)
+        if parsed is None:
+            if len(self._answers) >= _KEPT:
+                self._answers.clear()  # a Date a second: start over now and then
+            parsed = self._answers[headers] = httpx.Headers(headers)
+        return parsed
+
 
 _KEPT = 256
+
+
+def _in_memory(kind: type[aiohttp.Payload]) -> bool:
+    """Bytes in memory (bytes, str, JSON, a urlencoded form): sent again exactly. Asked once
+    per payload class (``Payload`` is an ABC: ``isinstance`` costs a lookup each time)."""
+    known = _IN_MEMORY.get(kind)
+    if known is None:
+        known = _IN_MEMORY[kind] = issubclass(kind, aiohttp.BytesPayload)
+    return known
+
+
+_IN_MEMORY: dict[type[aiohttp.Payload], bool] = {}
 _EMPTY = httpx.ByteStream(b"")
+
+
+class _Timeouts:
+    """A session's timeouts (``aiohttp.ClientTimeout``) as the vendor call's deadline reads
+    them: httpx's ``timeout`` extension, per operation (``sock_connect``, ``sock_read``; their
+    ``total`` in their place where unset), each within the retry policy's deadline.
+
+    The deadline bounds every attempt. The vendor call bounds each attempt after the first,
+    and a first one that waited (it puts what is left of the deadline in the extension); a
+    first attempt sent at once is bounded here by the deadline itself when aiohttp's own
+    timeouts outlast it (``first``): reported within it, the call has no arithmetic to do for
+    the usual call (aiohttp's default ``total`` is 300 s, the policy's deadline 60 s).
+    """
+
+    __slots__ = ("aiohttp", "first", "reported")
+
+    def __init__(self, timeout: aiohttp.ClientTimeout | None, deadline: float | None) -> None:
+        self.aiohttp = timeout
+        if timeout is None:
+            values: dict[str, float | None] = dict.fromkeys(("connect", "read", "write", "pool"))
+        else:
+            total = timeout.total
+            values = {
+                "connect": _first(timeout.sock_connect, timeout.connect, total),
+                "read": _first(timeout.sock_read, total),
+                "write": total,
+                "pool": _first(timeout.connect, total),
+            }
+        outlast = deadline is not None and any(v is None or v > deadline for v in values.values())
+        self.first = deadline if outlast else None
+        """The bound of a first attempt sent at once (None: aiohttp's own timeouts do)."""
+        self.reported: dict[str, float | None] = (
+            values
+            if deadline is None
+            else {k: deadline if v is None or v > deadline else v for k, v in values.items()}
+        )
 
 
 def _first(*values: float | None) -> float | None:
@@ -221,19 +272,22 @@ class _Exchange:
     """One aiohttp request's trip through the vendor call: the aiohttp request and handler,
     and every answer its attempts got (each released unless it is the one returned)."""
 
-    __slots__ = ("answers", "handler", "max_body_size", "request", "timeout")
+    __slots__ = ("answers", "handler", "max_body_size", "parsed", "request", "timeouts")
 
-    def __init__(self, request: ClientRequest, handler: ClientHandlerType, cap: int) -> None:
+    def __init__(
+        self,
+        request: ClientRequest,
+        handler: ClientHandlerType,
+        cap: int,
+        timeouts: _Timeouts,
+        parsed: _Parsed,
+    ) -> None:
         self.request = request
+        self.parsed = parsed
         self.handler = handler
         self.max_body_size = cap
+        self.timeouts = timeouts
         self.answers: list[_Body] = []
-        self.timeout: object = None
-
-    def answer_of(self, response: httpx.Response) -> tuple[ClientResponse, _Body]:
-        body = response.extensions[_EXCHANGE]
-        assert isinstance(body, _Body)
-        return body.answer, body
 
     def release(self, keep: ClientResponse | None = None) -> None:
         """Release every answer but ``keep``: an attempt the next one replaced, or all of
@@ -251,26 +305,54 @@ class _Handler(httpx.AsyncBaseTransport):
         assert isinstance(exchange, _Exchange)
         try:
             timeout = request.extensions.get("timeout")
-            if timeout is exchange.timeout or not isinstance(timeout, dict):
+            timeouts = exchange.timeouts
+            if timeout is timeouts.reported:  # a first attempt, sent at once
+                limit = timeouts.first
+            else:  # the vendor call bounded it by what is left of its deadline
+                limit = max(timeout.values()) if isinstance(timeout, dict) else None
+            if limit is None:
                 answer = await exchange.handler(exchange.request)
-            else:  # the retry deadline bounds this attempt more tightly than aiohttp does
-                async with asyncio.timeout(max(timeout.values())):
-                    answer = await exchange.handler(exchange.request)
+            else:
+                answer = await _within(limit, exchange.handler, exchange.request)
         except (aiohttp.ClientError, TimeoutError) as error:
             raise _transport_error(error, request) from error
         body = _Body(answer, exchange.max_body_size)
         exchange.answers.append(body)
-        headers = answer.raw_headers
-        if _decoded(answer):
-            # aiohttp decodes this body as it reads it: the bytes are not as the headers say
-            headers = tuple((k, v) for k, v in headers if k.lower() not in _ENCODED)
         return httpx.Response(
             answer.status,
-            headers=list(headers),
+            headers=exchange.parsed.answer_headers(answer.raw_headers, body.decoded),
             stream=body,
             request=request,
             extensions={_EXCHANGE: body},
         )
+
+
+async def _within(
+    seconds: float, handler: ClientHandlerType, request: ClientRequest
+) -> ClientResponse:
+    """``await handler(request)``, cancelled after ``seconds`` with a ``TimeoutError``:
+    ``asyncio.timeout`` in its essentials (its state machine is half the cost of a healthy
+    call here, and it runs on every first attempt of a default session)."""
+    task = asyncio.current_task()
+    assert task is not None
+    cancelling = task.cancelling()
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        expired = True
+        task.cancel()
+
+    loop = asyncio.get_running_loop()
+    timer = loop.call_at(loop.time() + seconds, expire)
+    try:
+        return await handler(request)
+    except asyncio.CancelledError:
+        if expired and task.uncancel() <= cancelling:
+            raise TimeoutError from None  # ours: the deadline; anyone else's stands
+        raise
+    finally:
+        timer.cancel()
 
 
 def _decoded(answer: ClientResponse) -> bool:
@@ -287,39 +369,45 @@ class _Body(httpx.AsyncByteStream):
     reads it; what it took is given back to the aiohttp response afterwards
     (:meth:`give_back`), so its caller reads the body whole, as the vendor sent it."""
 
-    __slots__ = ("answer", "ended", "taken", "whole")
+    __slots__ = ("answer", "decoded", "ended", "taken", "whole")
 
     def __init__(self, answer: ClientResponse, cap: int) -> None:
         self.answer = answer
+        self.decoded = _decoded(answer)
         length = answer.content_length
         # declared, small and not decoded on the way: read as aiohttp reads it, the body kept
         # on the response (its ``read()``, ``json()`` and ``text()`` return it at once)
-        self.whole = length is not None and length <= cap and not _decoded(answer)
+        self.whole = length is not None and length <= cap and not self.decoded
         self.ended = False
         """The call read the body to its end."""
         self.taken: list[bytes] = []
         """What the call read from the response's stream (not through ``read()``)."""
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return _Chunks(self)
+        # its own iterator, not an async generator: one the vendor call leaves half read must
+        # not read on when the garbage collector finalizes it
+        return self
 
-    async def next_chunk(self) -> bytes:
-        """The body's next bytes (b"" at its end), aiohttp's errors seen as httpx's."""
+    async def __anext__(self) -> bytes:
+        """The body's next bytes, aiohttp's errors seen as httpx's."""
         answer = self.answer
         try:
             if self.whole:
                 self.whole = False  # ``read()`` keeps the body on the response for the caller
                 self.ended = True
-                return await answer.read()
-            if self.ended:
-                return b""
-            chunk = await answer.content.readany()
+                chunk = await answer.read()
+            elif self.ended:
+                raise StopAsyncIteration
+            else:
+                chunk = await answer.content.readany()
+                if chunk:
+                    self.taken.append(chunk)
+                else:
+                    self.ended = True
         except (aiohttp.ClientError, TimeoutError) as error:
             raise _transport_error(error) from error
-        if chunk:
-            self.taken.append(chunk)
-        else:
-            self.ended = True
+        if not chunk:
+            raise StopAsyncIteration
         return chunk
 
     async def aclose(self) -> None:
@@ -341,25 +429,6 @@ class _Body(httpx.AsyncByteStream):
             await self.answer.read()
         else:
             self.answer.release()
-
-
-class _Chunks:
-    """Iterates a :class:`_Body` (a class, not an async generator: one the vendor call leaves
-    half read must not read on when the garbage collector finalizes it)."""
-
-    __slots__ = ("_body",)
-
-    def __init__(self, body: _Body) -> None:
-        self._body = body
-
-    def __aiter__(self) -> _Chunks:
-        return self
-
-    async def __anext__(self) -> bytes:
-        chunk = await self._body.next_chunk()
-        if not chunk:
-            raise StopAsyncIteration
-        return chunk
 
 
 class _NotReplayable(httpx.AsyncByteStream):
