@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 from unittest import mock
 
+import aiohttp
 import pytest
 from twilio.base.domain import Domain
 from twilio.base.exceptions import TwilioRestException
@@ -41,6 +42,19 @@ BUSY = error(20429, "Too Many Requests", 429)
 FAILED = error(20500, "Internal Server Error", 500)
 
 
+# --8<-- [start:recipe]
+def twilio_on(session: aiohttp.ClientSession) -> Client:
+    """Twilio's async client on ``session``, a session with ``NormalizingMiddleware``."""
+    # pool_connections=False: no session of its own; no max_retries: no aiohttp-retry under
+    # the middleware's retries
+    http_client = AsyncTwilioHttpClient(pool_connections=False)
+    http_client.session = session  # closed by http_client.close()
+    return Client(SID, "auth_token", http_client=http_client)
+
+
+# --8<-- [end:recipe]
+
+
 def send(answers: list[tuple[int, Any]], **options: Any) -> tuple[Any, int]:
     """One message through the real async SDK over the middleware: what it returned (or
     raised) and how many requests reached the server."""
@@ -51,11 +65,9 @@ def send(answers: list[tuple[int, Any]], **options: Any) -> tuple[Any, int]:
 
     async def main() -> tuple[Any, int]:
         async with LocalVendor(*answers) as vendor:
-            # the recipe: no session of its own (pool_connections=False) and no max_retries
-            # (no aiohttp-retry), then a session with the middleware
-            http_client = AsyncTwilioHttpClient(pool_connections=False)
-            http_client.session = vendor.session(NormalizingMiddleware("twilio", **options))
-            client = Client(SID, "auth_token", http_client=http_client)
+            client = twilio_on(vendor.session(NormalizingMiddleware("twilio", **options)))
+            http_client = client.http_client
+            assert isinstance(http_client, AsyncTwilioHttpClient)
             try:
                 result = await client.messages.create_async(
                     to="+15005550006", from_="+15005550001", body="hi"
