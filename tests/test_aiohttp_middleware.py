@@ -285,6 +285,60 @@ def test_the_retry_deadline_bounds_an_attempt_as_httpx_s_timeouts_would() -> Non
     assert run(main) < 1.5
 
 
+def test_a_later_attempt_is_bounded_by_what_is_left_of_the_deadline() -> None:
+    async def slow(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(2)
+        return web.json_response(QUEUED)
+
+    async def main() -> tuple[float, int]:
+        loop = asyncio.get_running_loop()
+        async with LocalVendor(BUSY, slow) as vendor:
+            middleware = NormalizingMiddleware("twilio", retry=RetryPolicy(deadline=0.3))
+            async with vendor.session(middleware) as session:
+                started = loop.time()
+                with pytest.raises(TimeoutError):
+                    await session.post(TWILIO, data=FORM)
+                return loop.time() - started, len(vendor.requests)
+
+    took, requests = run(main)
+    assert requests == 2
+    assert took < 1.5
+
+
+def test_the_caller_s_own_cancellation_stays_a_cancellation() -> None:
+    arrived = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.StreamResponse:
+        arrived.set()
+        await asyncio.sleep(2)
+        return web.json_response(QUEUED)
+
+    async def main() -> None:
+        async with LocalVendor(slow) as vendor:
+            middleware = NormalizingMiddleware("twilio", retry=RetryPolicy(deadline=30))
+            async with vendor.session(middleware) as session:
+                call = asyncio.create_task(session.post(TWILIO, data=FORM))
+                await arrived.wait()
+                call.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await call
+
+    run(main)
+
+
+def test_the_benchmark_runs() -> None:
+    import subprocess
+    import sys
+
+    script = ROOT / "benchmarks" / "aiohttp_middleware.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "NormalizingMiddleware" in proc.stdout
+    assert "opcodes per call" in proc.stdout
+
+
 def test_a_body_aiohttp_streams_is_never_resent() -> None:
     async def chunks() -> Any:
         yield b"To=%2B15005550006"
