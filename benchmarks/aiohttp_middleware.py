@@ -120,6 +120,21 @@ def bench(url: str, quick: bool) -> None:
             loop.close()
         compared(f"aiohttp against a real server on 127.0.0.1, {title}: wall time", wall, n)
         compared(f"the same, {title}: CPU time of the calling process", cpu, n)
+        best(f"the same, {title}: best round of each", {"wall": wall, "CPU": cpu}, n)
+
+
+def best(title: str, clocks: dict[str, dict[str, list[float]]], per: int) -> None:
+    """Each variant's best round, and its ratio to the bare session's and the hand-written
+    code's best: on a machine busy with other work, what is left once the noise is out."""
+    print(f"\n## {title}")
+    for clock, times in clocks.items():
+        least = {name: min(each) for name, each in times.items()}
+        for name, seconds in least.items():
+            print(
+                f"{clock:<5} {name:<52} {seconds / per * 1e6:>9.2f} us"
+                f" {seconds / least[BARE]:>7.3f}x vs first {seconds / least[HAND]:>7.3f}x"
+                " vs hand-written"
+            )
 
 
 def rounds(
