@@ -119,7 +119,9 @@ class NormalizingMiddleware:
         except BaseException:
             exchange.release()
             raise
-        body: _Body = response.extensions[_EXCHANGE]
+        # what outcome_of reads on the answer (carry) must not hold the answer itself: the
+        # entry is kept beside it, weakly keyed, and a value holding its key never goes
+        body: _Body = response.extensions.pop(_EXCHANGE)
         answer = body.answer
         if len(exchange.answers) > 1:
             exchange.release(keep=answer)

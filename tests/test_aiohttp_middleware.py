@@ -522,6 +522,23 @@ def test_a_replaced_answer_is_released_before_the_next_attempt() -> None:
     assert outcome.ok
 
 
+def test_an_answer_is_not_kept_alive_once_its_caller_drops_it() -> None:
+    """outcome_of's entry beside the aiohttp response (weakly keyed) must not hold it."""
+    import gc
+    import weakref
+
+    async def main() -> tuple[weakref.ref[aiohttp.ClientResponse], bool]:
+        async with LocalVendor(BUSY, (201, QUEUED)) as vendor:
+            response, _ = await post(vendor, NormalizingMiddleware("twilio"), data=FORM)
+        ok = outcome_of(response) is not None
+        return weakref.ref(response), ok
+
+    gone, ok = run(main)
+    gc.collect()
+    assert ok
+    assert gone() is None
+
+
 def test_a_host_no_mapping_claims_passes_through_untouched() -> None:
     async def main() -> tuple[bytes, normalizer.Outcome | None, int]:
         async with LocalVendor(BUSY) as vendor:
