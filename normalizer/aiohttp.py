@@ -44,7 +44,7 @@ from ._exceptions import VendorError
 from ._options import Options, OptionsKwargs
 from ._outcome import ATTEMPTS_KEY, OUTCOME_KEY, REDACTOR_KEY, carry
 from ._redact import Redactor
-from ._transports import AsyncNormalizingTransport
+from ._transports import _SENDING, AsyncNormalizingTransport
 
 __all__ = ["NormalizingMiddleware"]
 
@@ -236,7 +236,9 @@ class _Timeouts:
     and a first one that waited (it puts what is left of the deadline in the extension); a
     first attempt sent at once is bounded here by the deadline itself when aiohttp's own
     timeouts outlast it (``first``): reported within it, the call has no arithmetic to do for
-    the usual call (aiohttp's default ``total`` is 300 s, the policy's deadline 60 s).
+    the usual call (aiohttp's default ``total`` is 300 s, the policy's deadline 60 s). A
+    request is a vendor call's while the transports hold it in ``_SENDING``; one no mapping
+    claims passes through with aiohttp's timeouts alone, as through the httpx transport.
     """
 
     __slots__ = ("aiohttp", "first", "reported")
@@ -308,8 +310,8 @@ class _Handler(httpx.AsyncBaseTransport):
         try:
             timeout = request.extensions.get("timeout")
             timeouts = exchange.timeouts
-            if timeout is timeouts.reported:  # a first attempt, sent at once
-                limit = timeouts.first
+            if timeout is timeouts.reported:  # a first attempt sent at once, or not a vendor's
+                limit = timeouts.first if request in _SENDING else None
             else:  # the vendor call bounded it by what is left of its deadline
                 limit = max(timeout.values()) if isinstance(timeout, dict) else None
             if limit is None:

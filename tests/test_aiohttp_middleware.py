@@ -305,6 +305,20 @@ def test_a_later_attempt_is_bounded_by_what_is_left_of_the_deadline() -> None:
     assert took < 1.5
 
 
+def test_a_host_no_mapping_claims_keeps_aiohttp_s_timeouts_alone() -> None:
+    async def slow(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(0.3)
+        return web.json_response(QUEUED)
+
+    async def main() -> int:
+        async with LocalVendor(slow) as vendor:
+            middleware = NormalizingMiddleware(retry=RetryPolicy(deadline=0.05))
+            response, _ = await post(vendor, middleware, "http://example.test/slow")
+            return response.status
+
+    assert run(main) == 200  # not a vendor call: no retry deadline applies
+
+
 def test_the_caller_s_own_cancellation_stays_a_cancellation() -> None:
     arrived = asyncio.Event()
 
