@@ -96,6 +96,7 @@ from ._redact import DEFAULT, Redactor, clean_text
 
 if TYPE_CHECKING:
     import httpx
+    import requests
 
 CODE_SHOWN = 64
 """The most characters of a vendor's code a message shows (the longest mapped code has 45)."""
@@ -186,7 +187,8 @@ class RateLimitedError(NormalizerError):
 class VendorError(NormalizerError):
     """A vendor call ended with a non-ok outcome.
 
-    ``outcome`` says what it means, ``request`` and ``response`` are the last attempt's, and
+    ``outcome`` says what it means, ``request`` and ``response`` are the last attempt's (httpx's,
+    or requests' ``PreparedRequest`` and ``Response`` through :mod:`normalizer.requests`), and
     ``attempts`` counts the attempts made. The message names vendor, code, category, the
     vendor's text, method and URL, on one bounded line, with secrets and phone numbers masked.
 
@@ -202,8 +204,8 @@ class VendorError(NormalizerError):
     """
 
     outcome: Outcome
-    request: httpx.Request | None
-    response: httpx.Response | None
+    request: httpx.Request | requests.PreparedRequest | None
+    response: httpx.Response | requests.Response | None
     attempts: int
     vendor: str
     """The vendor id, as ``outcome.vendor``."""
@@ -220,8 +222,8 @@ class VendorError(NormalizerError):
         self,
         outcome: Outcome,
         *,
-        request: httpx.Request | None = None,
-        response: httpx.Response | None = None,
+        request: httpx.Request | requests.PreparedRequest | None = None,
+        response: httpx.Response | requests.Response | None = None,
         attempts: int = 1,
         redactor: Redactor | None = None,
     ) -> None: ...
@@ -253,8 +255,8 @@ class VendorError(NormalizerError):
         status_code: int | None = None,
         vendor_message: str | None = None,
         *,
-        request: httpx.Request | None = None,
-        response: httpx.Response | None = None,
+        request: httpx.Request | requests.PreparedRequest | None = None,
+        response: httpx.Response | requests.Response | None = None,
         redactor: Redactor | None = None,
     ) -> None:
         self._redactor = redactor or DEFAULT
@@ -376,7 +378,7 @@ _BY_CATEGORY: dict[Category, type[VendorError]] = {
 def _describe(
     outcome: Outcome,
     code: str | None,
-    request: httpx.Request | None,
+    request: httpx.Request | requests.PreparedRequest | None,
     attempts: int,
     redactor: Redactor,
 ) -> str:
