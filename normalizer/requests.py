@@ -397,7 +397,7 @@ class _Unreplayable(httpx.SyncByteStream):
 class _Chain(io.RawIOBase):
     """The bytes the call read, then the rest of the original response, undecoded."""
 
-    def __init__(self, head: list[bytes], rest: urllib3.BaseHTTPResponse | None) -> None:
+    def __init__(self, head: list[bytes], rest: urllib3.HTTPResponse | None) -> None:
         self._head = b"".join(head)
         self._at = 0
         self._rest = rest
@@ -411,7 +411,7 @@ class _Chain(io.RawIOBase):
             piece = self._head[self._at : self._at + len(view)]
             self._at += len(piece)
         elif self._rest is not None:
-            piece = self._rest.read(len(view), decode_content=False)
+            piece = self._rest.read1(len(view), decode_content=False)
         else:
             piece = b""
         view[: len(piece)] = piece
@@ -423,9 +423,7 @@ class _Chain(io.RawIOBase):
         super().close()
 
 
-def _replay(
-    raw: Any, head: list[bytes], rest: urllib3.BaseHTTPResponse | None
-) -> urllib3.HTTPResponse:
+def _replay(raw: Any, head: list[bytes], rest: urllib3.HTTPResponse | None) -> urllib3.HTTPResponse:
     """A urllib3 response reading ``head`` then ``rest``, decoded as the original would be."""
     return urllib3.HTTPResponse(
         body=_Chain(head, rest),
