@@ -226,7 +226,7 @@ class _Exchange:
             extensions[CHALLENGE_KEY] = True
         return httpx.Request(
             prepared.method or "GET",
-            prepared.url or "",
+            _url(prepared.url or ""),
             headers=cast(Any, list(prepared.headers.items())),  # str or bytes: httpx takes both
             content=content,
             stream=stream,
@@ -272,6 +272,20 @@ class _Exchange:
             return response
         response.raw = _replay(raw, body.taken, None if body.done else raw)
         return response
+
+
+def _url(text: str) -> httpx.URL:
+    """httpx's URL of ``text``, parsed once: a vendor's endpoints are few, and parsing one costs
+    more than the rest of the request's conversion (a small memo, emptied when full)."""
+    url = _URLS.get(text)
+    if url is None:
+        if len(_URLS) >= 512:
+            _URLS.clear()
+        url = _URLS[text] = httpx.URL(text)
+    return url
+
+
+_URLS: dict[str, httpx.URL] = {}
 
 
 def _httpx_timeouts(timeout: Any) -> dict[str, float | None]:

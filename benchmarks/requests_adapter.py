@@ -1,0 +1,117 @@
+"""What ``normalizer.requests.NormalizingAdapter`` costs a ``requests.Session``.
+
+Against a real keep-alive server on 127.0.0.1 (``_server.py``, as ``run.py``'s section 3), the
+same small form POST and the caller's ``.json()``, three ways, taking turns round after round:
+
+- a bare ``requests.Session``;
+- the hand-written equivalent a user would write instead: tenacity around the session, and a
+  JSON check of the vendor's code (resending the retryable ones);
+- a session with ``NormalizingAdapter("mango")`` mounted (classification, retry policy,
+  budget, adaptive limiter, logs), with a quiet logger and with the default one.
+
+Each figure is the median time per call, and the median of the rounds' ratios with their
+spread (lowest to highest). The issue's floor: the adapter costs no more than the
+hand-written equivalent.
+
+Run: ``.venv/bin/python benchmarks/requests_adapter.py`` (``--quick`` for a smoke run;
+``--profile`` prints where the adapter's time goes, cProfile's top functions).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import cProfile
+import pstats
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+import tenacity
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from run import compared, quiet_logger, rounds_of, server  # noqa: E402
+
+from normalizer.requests import NormalizingAdapter  # noqa: E402
+
+HAND = "hand-written: requests + tenacity + JSON check"
+BODY = b"json=%7B%7D"
+
+
+class _Retryable(Exception):
+    pass
+
+
+def posting(session: requests.Session, url: str, n: int) -> Callable[[], None]:
+    def run() -> None:
+        for _ in range(n):
+            session.post(url, data=BODY).json()
+
+    return run
+
+
+def hand_written(session: requests.Session, url: str, n: int) -> Callable[[], None]:
+    """What the adapter replaces: tenacity around requests, and a JSON check of the code."""
+
+    @tenacity.retry(
+        stop=tenacity.stop_after_attempt(3),
+        wait=tenacity.wait_random_exponential(multiplier=0.2, max=20),
+        retry=tenacity.retry_if_exception_type(_Retryable),
+        reraise=True,
+    )
+    def call() -> object:
+        body = session.post(url, data=BODY).json()
+        if body.get("result") in (5000, 5001):
+            raise _Retryable
+        return body
+
+    def run() -> None:
+        for _ in range(n):
+            call()
+
+    return run
+
+
+def normalized(logger: object = None) -> requests.Session:
+    session = requests.Session()
+    if logger is None:
+        adapter = NormalizingAdapter("mango")
+    else:
+        adapter = NormalizingAdapter("mango", logger=logger)
+    session.mount("http://", adapter)
+    return session
+
+
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    n = 100 if quick else 2_000
+    rounds = 2 if quick else 9
+    with server() as base:
+        url = f"{base}/json"
+        bare = requests.Session()
+        variants = {
+            "bare requests.Session": posting(bare, url, n),
+            HAND: hand_written(bare, url, n),
+            "Session + NormalizingAdapter, quiet logger": posting(
+                normalized(quiet_logger()), url, n
+            ),
+            "Session + NormalizingAdapter, default logger": posting(normalized(), url, n),
+        }
+        for run in variants.values():  # warm the pools
+            run()
+        times = rounds_of(variants, rounds)
+        compared("requests.Session against a real server on 127.0.0.1", times, n)
+        if "--profile" in argv:
+            profiler = cProfile.Profile()
+            run = posting(normalized(quiet_logger()), url, n)
+            with contextlib.redirect_stderr(sys.stdout):
+                profiler.runcall(run)
+            print("\n## where the adapter's time goes (cProfile, cumulative)")
+            pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
