@@ -377,7 +377,7 @@ class _Body(httpx.SyncByteStream):
         self.done = False
 
     def __iter__(self) -> Iterator[bytes]:
-        read = self.raw.read1
+        read = _reader(self.raw)
         while True:
             try:
                 chunk = read(_CHUNK, decode_content=False)
@@ -398,6 +398,12 @@ class _Body(httpx.SyncByteStream):
     def close(self) -> None:
         """Nothing here: the caller's response is released by the exchange (a replaced
         attempt's at the next attempt, a failed call's at once), never by the call."""
+
+
+def _reader(raw: urllib3.HTTPResponse) -> Any:
+    """``raw.read1``: what has come, up to the size asked (urllib3 2); ``raw.read`` before it,
+    which waits for the whole size asked."""
+    return getattr(raw, "read1", None) or raw.read
 
 
 class _Unreplayable(httpx.SyncByteStream):
@@ -425,7 +431,7 @@ class _Chain(io.RawIOBase):
             piece = self._head[self._at : self._at + len(view)]
             self._at += len(piece)
         elif self._rest is not None:
-            piece = self._rest.read1(len(view), decode_content=False)
+            piece = _reader(self._rest)(len(view), decode_content=False)
         else:
             piece = b""
         view[: len(piece)] = piece

@@ -9,8 +9,10 @@ def test_all_names_exist_and_are_public() -> None:
     for name in normalizer.__all__:
         assert hasattr(normalizer, name), name
     public = {n for n in dir(normalizer) if not n.startswith("_")}
-    # the submodules a user imports by name: normalizer.testing, .redis, .store
-    assert public - {"testing", "redis", "store"} == set(normalizer.__all__) - {"__version__"}
+    # the submodules a user imports by name: normalizer.testing, .redis, .store, .requests
+    assert public - {"testing", "redis", "store", "requests"} == set(normalizer.__all__) - {
+        "__version__"
+    }
 
 
 def test_testing_module_surface() -> None:

@@ -22,9 +22,9 @@ import tenacity
 import urllib3
 
 import normalizer
-from normalizer import Category, CircuitBreaker, LocalState, RetryPolicy
+from normalizer import Category, CircuitBreaker, RetryPolicy
+from normalizer._store import Store
 from normalizer.requests import NormalizingAdapter
-from tests.conftest import FakeClock
 from tests.sdk.conftest import transport_attempts
 
 TWILIO = "https://api.twilio.com/2010-04-01/Accounts/AC123/Messages.json"
@@ -67,6 +67,13 @@ def test_import_normalizer_never_imports_requests() -> None:
         "assert 'requests' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_module_s_surface_is_the_adapter() -> None:
+    import normalizer.requests as module
+
+    assert module.__all__ == ["NormalizingAdapter"]
+    assert module.NormalizingAdapter.__module__ == "normalizer.requests"
 
 
 def test_the_adapter_s_own_urllib3_retries_stay_off() -> None:
@@ -542,9 +549,9 @@ def test_a_user_s_tenacity_reads_the_adapter_s_error() -> None:
     assert response.json() == QUEUED
 
 
-def test_an_open_circuit_refuses_before_sending(clock: FakeClock) -> None:
-    state = LocalState(clock)
-    s = session(retry=None, circuit=CircuitBreaker(failures=2), state=state)
+def test_an_open_circuit_refuses_before_sending(store: Store) -> None:
+    """In process and on Redis (a sync store): the circuit's state is the store's."""
+    s = session(retry=None, circuit=CircuitBreaker(failures=2), state=store)
     with responses.RequestsMock() as mock:
         mocked(mock, TWILIO, [(500, twilio_error(20500, "Internal", 500))])
         s.post(TWILIO, data={"To": "1"})
@@ -570,3 +577,54 @@ def test_logging_redacts_numbers_and_secrets(caplog: pytest.LogCaptureFixture) -
     assert "5550006" not in lines
     assert "ACsecret0123456789" not in lines
     assert "tok3n" not in lines
+
+
+def test_a_digest_challenge_is_a_hop_not_an_error() -> None:
+    """requests' HTTPDigestAuth answers the 401 with a second request through the adapter:
+    with raise_on_error the challenge is not raised, the answered request is the call's."""
+    challenge = 'Digest realm="api", nonce="abc", qop="auth", algorithm="MD5"'
+    with responses.RequestsMock() as mock:
+        mock.add(
+            responses.POST,
+            TWILIO,
+            status=401,
+            json=twilio_error(20003, "Authenticate", 401),
+            headers={"WWW-Authenticate": challenge},
+        )
+        mocked(mock, TWILIO, [(201, QUEUED)])
+        s = session(raise_on_error=True)
+        response = s.post(TWILIO, data={"To": "1"}, auth=requests.auth.HTTPDigestAuth("a", "b"))
+        assert len(mock.calls) == 2
+        assert "Digest" in mock.calls[1].request.headers["Authorization"]
+    assert response.status_code == 201
+    assert normalizer.outcome_of(response).ok  # type: ignore[union-attr]
+
+
+def test_another_adapter_does_the_io() -> None:
+    """``adapter=``: an SDK's own adapter sends; normalizer decides around it."""
+    sent: list[str] = []
+
+    class Counting(requests.adapters.HTTPAdapter):
+        def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+            sent.append(str(kwargs.get("stream")))
+            return super().send(request, **kwargs)
+
+    inner = Counting()
+    s = requests.Session()
+    s.mount("https://", NormalizingAdapter("twilio", adapter=inner))
+    with responses.RequestsMock() as mock:
+        mocked(mock, TWILIO, [BUSY, (201, QUEUED)])
+        assert s.post(TWILIO, data={"To": "1"}).json() == QUEUED
+    assert sent == ["True", "True"]  # two attempts, each through the inner adapter, streamed
+    assert inner.max_retries.total == 0
+
+
+def test_the_benchmark_runs() -> None:
+    """benchmarks/requests_adapter.py --quick (timings are never asserted)."""
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "requests_adapter.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Session + NormalizingAdapter, quiet logger" in proc.stdout
+    assert "hand-written: requests + tenacity + JSON check" in proc.stdout
