@@ -104,6 +104,8 @@ class NormalizingAdapter(HTTPAdapter):
 
     @property
     def options(self) -> Options:
+        """normalizer's options (``raise_on_error`` as given: the adapter raises, not its
+        transport)."""
         return self._options
 
     def send(
@@ -134,6 +136,7 @@ class NormalizingAdapter(HTTPAdapter):
         raise failure  # requests' own exception, outside the handler: its context unchanged
 
     def close(self) -> None:
+        """Close the pools (and those of the adapter given as ``adapter=``)."""
         super().close()
         if self._inner is not None:
             self._inner.close()
