@@ -213,28 +213,33 @@ class _Exchange:
         )
 
     def outbound(self) -> httpx.Request:
-        """The httpx request the call reads: method, URL, headers and body of the original."""
+        """The httpx request the call reads: method, URL, headers and body of the original
+        (given as a stream: the headers are requests' as they go out, Content-Length included,
+        not httpx's of a body it would encode)."""
         prepared = self.request
         body = prepared.body
-        content: bytes | None = None
-        stream: httpx.SyncByteStream | None = None
+        stream: httpx.SyncByteStream
         if isinstance(body, bytes):
-            content = body
+            stream = httpx.ByteStream(body)
         elif isinstance(body, str):
-            content = body.encode("utf-8")
-        elif body is not None:  # a file or a generator: sent once, never replayed
+            stream = httpx.ByteStream(body.encode("utf-8"))
+        elif body is None:
+            stream = _EMPTY
+        else:  # a file or a generator: sent once, never replayed
             stream = _Unreplayable()
         extensions: dict[str, Any] = {"timeout": self.timeouts, _EXCHANGE: self}
         if self.challenged:
             extensions[CHALLENGE_KEY] = True
-        return httpx.Request(
+        request = httpx.Request(
             prepared.method or "GET",
             _url(prepared.url or ""),
             headers=cast(Any, list(prepared.headers.items())),  # str or bytes: httpx takes both
-            content=content,
             stream=stream,
             extensions=extensions,
         )
+        if type(stream) is httpx.ByteStream:
+            request.read()  # its content, for a log line's request_body
+        return request
 
     def attempt(self, request: httpx.Request) -> dict[str, Any]:
         """The keyword arguments of ``HTTPAdapter.send`` for the next attempt; the previous
@@ -289,6 +294,7 @@ def _url(text: str) -> httpx.URL:
 
 
 _URLS: dict[str, httpx.URL] = {}
+_EMPTY = httpx.ByteStream(b"")
 
 
 def _httpx_timeouts(timeout: Any) -> dict[str, float | None]:
