@@ -628,3 +628,17 @@ def test_the_benchmark_runs() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Session + NormalizingAdapter, quiet logger" in proc.stdout
     assert "hand-written: requests + tenacity + JSON check" in proc.stdout
+
+
+def test_a_streamed_upload_is_never_sent_twice() -> None:
+    """A file or generator body goes once (requests cannot send it again as it was); the same
+    answer to a bytes body is resent."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mocked(mock, TWILIO, [BUSY, (201, QUEUED)])
+        response = session().post(TWILIO, data=iter([b"To=", b"1"]))
+        assert len(mock.calls) == 1
+    assert response.status_code == 429
+    with responses.RequestsMock() as mock:
+        mocked(mock, TWILIO, [BUSY, (201, QUEUED)])
+        assert session().post(TWILIO, data=b"To=1").status_code == 201
+        assert len(mock.calls) == 2
