@@ -50,7 +50,8 @@ reaches for first (twilio's ``TwilioRestException`` has ``code``, ``status`` and
 Classifying never raises because of what a vendor sent: outcomes are values. A
 :class:`VendorError` is raised by :func:`normalizer.raise_for_outcome`, or by a client or
 transport created with ``raise_on_error=True`` once retries are exhausted. Transport failures
-(connect errors, timeouts) stay the ``httpx`` exceptions they are. :class:`CircuitOpenError`
+(connect errors, timeouts) stay the ``httpx`` exceptions they are (``requests``' own through
+:mod:`normalizer.requests`). :class:`CircuitOpenError`
 and :class:`RateLimitedError` are raised before a request is sent, so there is no response to
 return instead.
 

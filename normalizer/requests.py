@@ -65,8 +65,8 @@ class NormalizingAdapter(HTTPAdapter):
     ``adapter`` is the adapter that does the I/O (default: this one's own connection pools,
     sized by ``pool_connections``, ``pool_maxsize`` and ``pool_block`` as in
     ``HTTPAdapter``): an SDK's own adapter (a TLS setting, a pre-connected pool) keeps working
-    under normalizer. Its ``max_retries`` should stay 0, as this adapter's always is: one
-    policy, normalizer's, decides whether a request goes again.
+    under normalizer. Its ``max_retries`` must be 0 (a ``ValueError`` otherwise), as this
+    adapter's always is: one policy, normalizer's, decides whether a request goes again.
 
     With ``raise_on_error=True`` a non-ok final answer raises its
     :class:`~normalizer.VendorError`, whose ``response`` is the ``requests.Response`` and
@@ -92,6 +92,12 @@ class NormalizingAdapter(HTTPAdapter):
             max_retries=0,  # normalizer's retry policy alone decides
             pool_block=pool_block,
         )
+        retries = getattr(adapter, "max_retries", None)
+        if retries is not None and retries.total not in (0, False):
+            raise ValueError(
+                f"the adapter given as adapter= retries on its own ({retries!r}): give it "
+                "max_retries=0, normalizer's retry policy decides whether a request goes again"
+            )
         built = Options.of(options, kwargs)
         self._options = built
         self._inner = adapter

@@ -82,6 +82,12 @@ def test_the_adapter_s_own_urllib3_retries_stay_off() -> None:
     assert adapter.options.retry is not None  # normalizer's policy decides instead
 
 
+def test_an_adapter_retrying_on_its_own_is_refused() -> None:
+    with pytest.raises(ValueError, match="max_retries=0"):
+        NormalizingAdapter("twilio", adapter=requests.adapters.HTTPAdapter(max_retries=3))
+    NormalizingAdapter("twilio", adapter=requests.adapters.HTTPAdapter())  # 0: accepted
+
+
 def test_options_or_their_keywords_not_both() -> None:
     options = normalizer.Options(raise_on_error=True)
     assert NormalizingAdapter(options=options).options is options
