@@ -31,23 +31,21 @@ import pstats
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
+import httpx
 import requests
-import tenacity
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import run  # noqa: E402
 from run import compared, quiet_logger, rounds_of, server  # noqa: E402
 
 from normalizer.requests import NormalizingAdapter  # noqa: E402
 
 HAND = "hand-written: requests + tenacity + JSON check"
-BODY = b"json=%7B%7D"
-
-
-class _Retryable(Exception):
-    pass
+BODY = b"json=%7B%7D"  # run.py's form body
 
 
 def posting(
@@ -60,28 +58,23 @@ def posting(
     return run
 
 
+class _AsClient:
+    """A session as ``run.hand_written`` calls an httpx client (``post(url, content=...)``), so
+    that the hand-written code is the very one the httpx benchmarks time."""
+
+    def __init__(self, session: requests.Session, timeout: float | None) -> None:
+        self.session = session
+        self.timeout = timeout
+
+    def post(self, url: str, content: bytes) -> requests.Response:
+        return self.session.post(url, data=content, timeout=self.timeout)
+
+
 def hand_written(
     session: requests.Session, url: str, n: int, timeout: float | None
 ) -> Callable[[], None]:
     """What the adapter replaces: tenacity around requests, and a JSON check of the code."""
-
-    @tenacity.retry(
-        stop=tenacity.stop_after_attempt(3),
-        wait=tenacity.wait_random_exponential(multiplier=0.2, max=20),
-        retry=tenacity.retry_if_exception_type(_Retryable),
-        reraise=True,
-    )
-    def call() -> object:
-        body = session.post(url, data=BODY, timeout=timeout).json()
-        if body.get("result") in (5000, 5001):
-            raise _Retryable
-        return body
-
-    def run() -> None:
-        for _ in range(n):
-            call()
-
-    return run
+    return run.hand_written(cast(httpx.Client, _AsClient(session, timeout)), url, n)
 
 
 def normalized(logger: object = None) -> requests.Session:
@@ -110,16 +103,16 @@ def main(argv: list[str]) -> int:
                 "Session + NormalizingAdapter, quiet logger": posting(quiet, url, n, timeout),
                 "Session + NormalizingAdapter, default logger": posting(default, url, n, timeout),
             }
-            for run in variants.values():  # warm the pools
-                run()
+            for warm in variants.values():  # warm the pools
+                warm()
             times = rounds_of(variants, rounds)
             title = f"requests.Session against a real server on 127.0.0.1, {label}"
             compared(title, times, n)
         if "--profile" in argv:
             profiler = cProfile.Profile()
-            run = posting(normalized(quiet_logger()), url, n, 10.0)
+            calls = posting(normalized(quiet_logger()), url, n, 10.0)
             with contextlib.redirect_stderr(sys.stdout):
-                profiler.runcall(run)
+                profiler.runcall(calls)
             print("\n## where the adapter's time goes (cProfile, cumulative)")
             pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
     return 0

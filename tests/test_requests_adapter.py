@@ -350,17 +350,20 @@ def test_a_compressed_answer_is_classified_and_decoded_for_the_caller() -> None:
     assert response.json()["code"] == 21211
 
 
-def test_iter_content_and_raw_read_the_whole_body_when_streamed() -> None:
+@pytest.mark.parametrize(
+    "read",
+    [lambda r: b"".join(r.iter_content(1000)), lambda r: r.raw.read()],
+    ids=["iter_content", "raw"],
+)
+def test_a_streamed_answer_read_to_classify_is_whole_for_the_caller(
+    read: Callable[[requests.Response], bytes],
+) -> None:
     payload = json.dumps({"code": 21211, "message": "x" * 70000}).encode()
     with responses.RequestsMock() as mock:
         mock.add(responses.POST, TWILIO, body=payload, status=400, content_type="application/json")
         response = session().post(TWILIO, data={"To": "1"}, stream=True)
         assert normalizer.outcome_of(response).code == "21211"  # type: ignore[union-attr]
-        assert b"".join(response.iter_content(1000)) == payload
-    with responses.RequestsMock() as mock:
-        mock.add(responses.POST, TWILIO, body=payload, status=400, content_type="application/json")
-        response = session().post(TWILIO, data={"To": "1"}, stream=True)
-        assert response.raw.read() == payload
+        assert read(response) == payload
 
 
 def test_session_cookies_are_kept_from_a_replayed_answer() -> None:
