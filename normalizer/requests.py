@@ -98,14 +98,27 @@ class NormalizingAdapter(HTTPAdapter):
                 f"the adapter given as adapter= retries on its own ({retries!r}): give it "
                 "max_retries=0, normalizer's retry policy decides whether a request goes again"
             )
-        built = Options.of(options, kwargs)
-        self._options = built
+        self._vendor = vendor
+        self._options = Options.of(options, kwargs)
         self._inner = adapter
-        # the transport never raises a VendorError: the adapter does, on the requests response
-        self._normalizing = NormalizingTransport(
-            vendor,
-            transport=_Sender(self if adapter is None else adapter, adapter is None),
-            options=dataclasses.replace(built, raise_on_error=False),
+        self._normalizing = self._transport()
+
+    __attrs__ = [*HTTPAdapter.__attrs__, "_vendor", "_options", "_inner"]  # noqa: RUF012 - as requests
+    """What a pickled session keeps of the adapter (requests pickles its adapters so): its
+    settings; the state of an in-process store starts anew."""
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._normalizing = self._transport()
+
+    def _transport(self) -> NormalizingTransport:
+        """The transport that drives the call; it never raises a VendorError (the adapter
+        does, on the requests response)."""
+        inner = self._inner
+        return NormalizingTransport(
+            self._vendor,
+            transport=_Sender(self if inner is None else inner, inner is None),
+            options=dataclasses.replace(self._options, raise_on_error=False),
         )
 
     @property

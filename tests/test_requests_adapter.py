@@ -88,6 +88,21 @@ def test_an_adapter_retrying_on_its_own_is_refused() -> None:
     NormalizingAdapter("twilio", adapter=requests.adapters.HTTPAdapter())  # 0: accepted
 
 
+def test_a_pickled_session_still_normalizes() -> None:
+    """requests pickles a session with its adapters: the adapter's settings go along."""
+    import pickle
+
+    s = pickle.loads(pickle.dumps(session(retry=None, max_body_size=4096)))
+    adapter = s.get_adapter(TWILIO)
+    assert isinstance(adapter, NormalizingAdapter)
+    assert (adapter.options.retry, adapter.options.max_body_size) == (None, 4096)
+    with responses.RequestsMock() as mock:
+        mocked(mock, TWILIO, [BUSY])
+        outcome = normalizer.outcome_of(s.post(TWILIO, data={"To": "1"}))
+    assert outcome is not None
+    assert outcome.category is Category.BUSY
+
+
 def test_options_or_their_keywords_not_both() -> None:
     options = normalizer.Options(raise_on_error=True)
     assert NormalizingAdapter(options=options).options is options
