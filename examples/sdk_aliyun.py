@@ -1,5 +1,6 @@
 """Alibaba Cloud SMS through alibabacloud_dysmsapi20170525 4.x: what the SDK raises and returns,
-read and retried by normalizer (docs/sdks/aliyun.md).
+read and retried by normalizer (docs/sdks/aliyun.md), over ``normalizer.requests`` (darabonba's
+sessions built with the adapter: every answer read, logged and counted by normalizer).
 
 Run: ``.venv/bin/python examples/sdk_aliyun.py`` (no network: the SDK's HTTP, ``requests``, is
 mocked with ``responses``; tenacity's sleep is switched off for the demonstration).
@@ -8,6 +9,7 @@ mocked with ``responses``; tenacity's sleep is switched off for the demonstratio
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import responses
 import tenacity
@@ -15,11 +17,27 @@ from alibabacloud_dysmsapi20170525 import models
 from alibabacloud_dysmsapi20170525.client import Client
 from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
 from alibabacloud_tea_openapi.models import Config
+from darabonba.core import DaraCore
 
 import normalizer
+from normalizer.requests import NormalizingAdapter
 
 ENDPOINT = re.compile(r"https://dysmsapi\.aliyuncs\.com/.*")
 OK = {"Code": "OK", "Message": "OK", "BizId": "1^0", "RequestId": "r"}
+
+seen: list[normalizer.VendorCall] = []  # what the adapter reported (on_outcome)
+
+# --8<-- [start:requests]
+build_adapter = DaraCore.get_adapter  # darabonba builds the adapter of every session it opens
+
+
+def normalizing_adapter(*args: Any, **kwargs: Any) -> NormalizingAdapter:
+    """darabonba's own adapter (its TLS settings and pool) doing the I/O, under normalizer."""
+    return NormalizingAdapter(adapter=build_adapter(*args, **kwargs), on_outcome=seen.append)
+
+
+DaraCore.get_adapter = staticmethod(normalizing_adapter)  # before the SDK's first call
+# --8<-- [end:requests]
 
 # --8<-- [start:recipe]
 # Config without retry_options: the SDK retries nothing, tenacity decides (and the SDK signs
@@ -52,6 +70,9 @@ def main() -> None:
     assert outcome.ok
     assert len(nonces) == 2  # each attempt signed anew
     print("throttled, then sent after", len(nonces), "requests ->", outcome.category)
+    read = [(call.outcome.category.value, call.attempts) for call in seen]
+    assert read == [("busy", 1), ("ok", 1)]  # each signed request sent once, never resent
+    print("the adapter read:", *(f"{category} ({n} attempt)" for category, n in read))
 
     with responses.RequestsMock() as aliyun:  # the day's limit for the number: not retried
         day = {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发天级流控Permits:10"}

@@ -1,5 +1,6 @@
 """tencentcloud-sdk-python 3.x (SMS), sync and async: what the SDK raises and returns, read and
-retried by normalizer (docs/sdks/tencentcloud.md).
+retried by normalizer (docs/sdks/tencentcloud.md); and the sync client over
+``normalizer.requests``.
 
 Run: ``.venv/bin/python examples/sdk_tencentcloud.py`` (no network: the sync client's HTTP,
 ``requests``, is mocked with ``responses``, the async client's, ``httpx``, with ``respx``;
@@ -21,6 +22,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.sms.v20210111 import models, sms_client, sms_client_async
 
 import normalizer
+from normalizer.requests import NormalizingAdapter
 from normalizer.testing import set_testing
 
 URL = "https://sms.tencentcloudapi.com/"
@@ -79,6 +81,43 @@ def sync_demo() -> None:
     print("sync: sent after", sent, "requests -> partial, failed:", *failed)
 
 
+# --8<-- [start:requests]
+normalized = sms_client.SmsClient(
+    credential.Credential("secret_id", "secret_key"), "ap-guangzhou", ClientProfile()
+)
+# the SDK's requests.Session: every answer read, limited and retried there (no decorator)
+normalized.request.conn._session.mount("https://", NormalizingAdapter("tencent_sms"))
+
+
+def send_normalized(numbers: list[str]) -> normalizer.Outcome:
+    return normalizer.classify("tencent_sms", normalized.SendSms(sms_request(numbers)))
+
+
+# --8<-- [end:requests]
+
+
+def requests_demo() -> None:
+    with set_testing(True), responses.RequestsMock() as tencent:  # no waiting in the demo
+        tencent.post(URL, json=error("RequestLimitExceeded", "slow down"))  # resent under the SDK
+        tencent.post(URL, json=SENT)
+        outcome = send_normalized(NUMBERS)
+        sent = len(tencent.calls)
+    assert sent == 2
+    assert outcome.partial
+    print("requests adapter: sent after", sent, "requests -> partial")
+
+    with responses.RequestsMock() as tencent:  # refused: the SDK raises, not resent
+        tencent.post(URL, json=error("AuthFailure.SecretIdNotFound", "no such SecretId"))
+        try:
+            send_normalized(NUMBERS)
+        except TencentCloudSDKException as exc:
+            refused = normalizer.classify_exception(exc)
+        sent = len(tencent.calls)
+    assert refused is not None
+    assert sent == 1
+    print("requests adapter: raised", refused.code, "->", refused.category)
+
+
 # --8<-- [start:async]
 async def async_client() -> sms_client_async.SmsClient:
     """The async SmsClient on normalizer's AsyncClient: every answer read, limited and retried
@@ -125,6 +164,7 @@ async def async_demo() -> None:
 
 def main() -> None:
     sync_demo()
+    requests_demo()
     asyncio.run(async_demo())
 
 

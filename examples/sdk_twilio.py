@@ -1,5 +1,5 @@
 """twilio-python 9.x, sync and async: what the SDK raises and returns, read and retried by
-normalizer (docs/sdks/twilio.md).
+normalizer (docs/sdks/twilio.md); and the sync client over ``normalizer.requests``.
 
 Run: ``.venv/bin/python examples/sdk_twilio.py`` (no network: the sync client's HTTP,
 ``requests``, is mocked with ``responses``; the async client's, ``aiohttp``, talks to a server
@@ -18,9 +18,12 @@ from aiohttp import web
 from twilio.base.domain import Domain
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 import normalizer
+from normalizer.requests import NormalizingAdapter
+from normalizer.testing import set_testing
 
 SID = "AC0123456789abcdef0123456789abcdef"
 BUSY = {"code": 20429, "message": "Too Many Requests", "more_info": "", "status": 429}
@@ -68,6 +71,42 @@ def sync_demo() -> None:
     assert refused.category == "validation"
     assert sent == 1
     print("sync: raised", code, "->", refused.category, refused.product)
+
+
+# --8<-- [start:requests]
+# TwilioHttpClient without max_retries: urllib3 retries nothing, normalizer's policy decides
+http_client = TwilioHttpClient()
+http_client.session.mount("https://", NormalizingAdapter("twilio", raise_on_error=True))
+normalized = Client(SID, "auth_token", http_client=http_client)  # no decorator needed
+
+
+def send_normalized(to: str, text: str) -> Any:
+    return normalized.messages.create(to=to, from_="+15005550006", body=text)
+
+
+# --8<-- [end:requests]
+
+
+def requests_demo() -> None:
+    url = f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Messages.json"
+    with set_testing(True), responses.RequestsMock() as twilio:  # no waiting in the demo
+        twilio.post(url, status=429, json=BUSY)  # busy once: resent under the SDK
+        twilio.post(url, status=201, json=QUEUED)
+        message = send_normalized("+15005550010", "hello")
+        sent = len(twilio.calls)
+    assert sent == 2
+    assert message.sid == "SM1"
+    print("requests adapter: sent after", sent, "requests ->", message.status)
+
+    with responses.RequestsMock() as twilio:  # a bad number: the typed error, through the SDK
+        twilio.post(url, status=400, json=INVALID)
+        try:
+            send_normalized("+1555", "hello")
+        except normalizer.ValidationError as exc:
+            code, category, attempts = exc.code, exc.outcome.category, exc.attempts
+        sent = len(twilio.calls)
+    assert sent == attempts == 1
+    print("requests adapter: raised ValidationError", code, "->", category)
 
 
 # --8<-- [start:async]
@@ -130,6 +169,7 @@ async def async_demo() -> None:
 
 def main() -> None:
     sync_demo()
+    requests_demo()
     asyncio.run(async_demo())
 
 

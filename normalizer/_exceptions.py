@@ -50,7 +50,8 @@ reaches for first (twilio's ``TwilioRestException`` has ``code``, ``status`` and
 Classifying never raises because of what a vendor sent: outcomes are values. A
 :class:`VendorError` is raised by :func:`normalizer.raise_for_outcome`, or by a client or
 transport created with ``raise_on_error=True`` once retries are exhausted. Transport failures
-(connect errors, timeouts) stay the ``httpx`` exceptions they are. :class:`CircuitOpenError`
+(connect errors, timeouts) stay the ``httpx`` exceptions they are (``requests``' own through
+:mod:`normalizer.requests`). :class:`CircuitOpenError`
 and :class:`RateLimitedError` are raised before a request is sent, so there is no response to
 return instead.
 
@@ -96,6 +97,7 @@ from ._redact import DEFAULT, Redactor, clean_text
 
 if TYPE_CHECKING:
     import httpx
+    import requests
 
 CODE_SHOWN = 64
 """The most characters of a vendor's code a message shows (the longest mapped code has 45)."""
@@ -186,7 +188,8 @@ class RateLimitedError(NormalizerError):
 class VendorError(NormalizerError):
     """A vendor call ended with a non-ok outcome.
 
-    ``outcome`` says what it means, ``request`` and ``response`` are the last attempt's, and
+    ``outcome`` says what it means, ``request`` and ``response`` are the last attempt's (httpx's,
+    or requests' ``PreparedRequest`` and ``Response`` through :mod:`normalizer.requests`), and
     ``attempts`` counts the attempts made. The message names vendor, code, category, the
     vendor's text, method and URL, on one bounded line, with secrets and phone numbers masked.
 
@@ -202,8 +205,8 @@ class VendorError(NormalizerError):
     """
 
     outcome: Outcome
-    request: httpx.Request | None
-    response: httpx.Response | None
+    request: httpx.Request | requests.PreparedRequest | None
+    response: httpx.Response | requests.Response | None
     attempts: int
     vendor: str
     """The vendor id, as ``outcome.vendor``."""
@@ -220,8 +223,8 @@ class VendorError(NormalizerError):
         self,
         outcome: Outcome,
         *,
-        request: httpx.Request | None = None,
-        response: httpx.Response | None = None,
+        request: httpx.Request | requests.PreparedRequest | None = None,
+        response: httpx.Response | requests.Response | None = None,
         attempts: int = 1,
         redactor: Redactor | None = None,
     ) -> None: ...
@@ -253,8 +256,8 @@ class VendorError(NormalizerError):
         status_code: int | None = None,
         vendor_message: str | None = None,
         *,
-        request: httpx.Request | None = None,
-        response: httpx.Response | None = None,
+        request: httpx.Request | requests.PreparedRequest | None = None,
+        response: httpx.Response | requests.Response | None = None,
         redactor: Redactor | None = None,
     ) -> None:
         self._redactor = redactor or DEFAULT
@@ -376,7 +379,7 @@ _BY_CATEGORY: dict[Category, type[VendorError]] = {
 def _describe(
     outcome: Outcome,
     code: str | None,
-    request: httpx.Request | None,
+    request: httpx.Request | requests.PreparedRequest | None,
     attempts: int,
     redactor: Redactor,
 ) -> str:

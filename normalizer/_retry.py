@@ -30,7 +30,7 @@ from ._category import Category
 from ._exceptions import UnregisteredVendorError, VendorError
 from ._limiter import ROUNDING, SETTLE
 from ._mapping import Resend
-from ._outcome import RESEND_KEY, Outcome, outcome_of
+from ._outcome import RESEND_KEY, Outcome, extensions_of, outcome_of
 from ._registry import default_registry
 from ._router import REQUEST_KEY, target_of
 from ._sdk import answer as sdk_answer
@@ -512,10 +512,16 @@ def _attempt_in(state: tenacity.RetryCallState, hint: _Hint = None) -> Attempt |
                 return None if exc is None else _sdk_attempt(exc, state, hint)
             exc = inner  # an SDK wrapped a normalizer transport's error: judged as it
         rules = _rules_for(exc.outcome, exc.response)
+        request = exc.request if isinstance(exc.request, httpx.Request) else None
+        response = exc.response
+        if response is not None and not isinstance(response, httpx.Response):
+            # requests' (normalizer.requests): judged as an SDK's answer is, by the outcome
+            # and the answer's headers (its Retry-After), without the request
+            response = httpx.Response(response.status_code, headers=list(response.headers.items()))
         return Attempt(
-            exc.request,
+            request,
             state.attempt_number,
-            exc.response,
+            response,
             exc.outcome,
             elapsed=state.seconds_since_start,
             resend=rules,
@@ -573,13 +579,13 @@ def _sdk_attempt(exc: BaseException, state: tenacity.RetryCallState, hint: _Hint
     return None
 
 
-def _rules_for(outcome: Outcome | None, response: httpx.Response | None = None) -> Resend:
+def _rules_for(outcome: Outcome | None, response: object = None) -> Resend:
     """The ``[resend]`` rules of the outcome's vendor (a user's retry resends the same
     operation, so whether it may act twice is the same question; a one-time signature is not,
     since user code signs anew): those of the mapping the call was read with, kept on its
     response (a private :class:`Registry`'s included), else the default registry's."""
     if response is not None:
-        kept = response.extensions.get(RESEND_KEY)
+        kept = extensions_of(response).get(RESEND_KEY)  # an httpx or a requests response
         if isinstance(kept, Resend):
             return kept
     if outcome is None:

@@ -20,13 +20,14 @@ from ._body import asettle, settle
 from ._call import Close, Effect, Read, Send, Sleep, Steps, Stopped, vendor_call
 from ._exceptions import PartialFailure, VendorError
 from ._options import Options, OptionsKwargs
-from ._outcome import ATTEMPTS_KEY, REDACTOR_KEY, outcome_of
+from ._outcome import ATTEMPTS_KEY, REDACTOR_KEY, extensions_of, outcome_of
 from ._pipeline import Pipeline
 from ._redact import Redactor
 from ._retry import async_sleeper, sleeper
 from ._store import AsyncStore, Query, Store
 
 _T = TypeVar("_T", httpx.BaseTransport, httpx.AsyncBaseTransport)
+_R = TypeVar("_R")
 
 
 class _Wrapping(Generic[_T]):
@@ -241,28 +242,32 @@ request an inner transport makes of its own. One request object sent by two thre
 would be passed on by the second: httpx never does that, each send builds its own."""
 
 
-def raise_for_outcome(response: httpx.Response, *, partial: bool = False) -> httpx.Response:
+def raise_for_outcome(response: _R, *, partial: bool = False) -> _R:
     """Raise the :class:`VendorError` subclass for a non-ok outcome; else return ``response``.
 
     A response without an outcome (not from a vendor) is returned as it is. A partial result
     of a batch (some items went out) is ok: with ``partial=True`` it raises
     :class:`PartialFailure`, carrying the failed items. The message is masked with the
     redactor of the call that made ``response`` (the client's, extended with the vendor's
-    ``[redact]``), as its log lines were.
+    ``[redact]``), as its log lines were. ``response`` is an httpx response, or a
+    ``requests.Response`` from :class:`normalizer.requests.NormalizingAdapter` (the error then
+    carries it, and its ``PreparedRequest`` as ``request``).
     """
     outcome = outcome_of(response)
     if outcome is None or (outcome.ok and not (partial and outcome.partial)):
         return response
     try:
-        request: httpx.Request | None = response.request
-    except RuntimeError:
+        request: Any = getattr(response, "request", None)
+    except RuntimeError:  # an httpx response built without one
         request = None
     kind = PartialFailure if outcome.ok else VendorError.for_outcome(outcome)
-    redactor = response.extensions.get(REDACTOR_KEY)
+    extensions = extensions_of(response)
+    redactor = extensions.get(REDACTOR_KEY)
+    answer: Any = response  # an httpx or a requests response
     raise kind(
         outcome,
         request=request,
-        response=response,
-        attempts=response.extensions.get(ATTEMPTS_KEY, 1),
+        response=answer,
+        attempts=extensions.get(ATTEMPTS_KEY, 1),
         redactor=redactor if isinstance(redactor, Redactor) else None,
     )

@@ -15,15 +15,20 @@ PRINTS = {
     "sdk_twilio": [
         "sync: sent after 2 requests -> ok",
         "sync: raised 21211 -> validation messaging",
+        "requests adapter: sent after 2 requests -> queued",
+        "requests adapter: raised ValidationError 21211 -> validation",
         "async: sent after 2 requests -> ok",
     ],
     "sdk_tencentcloud": [
         "sync: sent after 2 requests -> partial, failed: LimitExceeded.PhoneNumberDailyLimit",
+        "requests adapter: sent after 2 requests -> partial",
+        "requests adapter: raised AuthFailure.SecretIdNotFound -> auth",
         "async: sent after 2 requests -> partial",
         "async: raised AuthFailure.SecretIdNotFound -> auth",
     ],
     "sdk_aliyun": [
         "throttled, then sent after 2 requests -> ok",
+        "the adapter read: busy (1 attempt) ok (1 attempt)",
         "day limit after 1 request -> billing recipient",
         "raised InvalidAccessKeyId.NotFound -> auth",
     ],
