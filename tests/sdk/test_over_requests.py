@@ -4,7 +4,7 @@ adapter classifies, retries and raises under the SDK exactly as the httpx transp
 
 The seams (docs/sdks/): Twilio's ``TwilioHttpClient().session``; Tencent Cloud's
 ``client.request.conn._session``; darabonba's (Alibaba Cloud) ``DaraCore.get_adapter``, which
-builds the adapter of every session it opens.
+builds the adapter of every session it opens; Vonage's ``client.http_client._session``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ from tencentcloud.sms.v20210111 import sms_client
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client as TwilioClient
+from vonage.vonage import Vonage as VonageClient
+from vonage_http_client import Auth as VonageAuth
+from vonage_http_client import HttpClientOptions
+from vonage_sms import SmsMessage, SmsResponse
+from vonage_sms.errors import SmsError
 
 import normalizer
 from normalizer import Category, Outcome
@@ -279,3 +284,71 @@ def test_aliyun_busy_is_retried_by_tenacity_around_the_sdk_signing_anew(
     assert result.ok
     assert len(set(nonces)) == 2  # two SDK attempts, each signed anew, each sent once
     assert [o.category for o in aliyun_calls] == [Category.BUSY, Category.OK]
+
+
+# --- Vonage: client.http_client._session -----------------------------------------------------
+
+VONAGE_SMS = "https://rest.nexmo.com/sms/json"
+VONAGE_SENT = {"to": "447700900000", "message-id": "m-1", "status": "0",
+               "remaining-balance": "9.1", "message-price": "0.03", "network": "23410"}  # fmt: skip
+
+
+def vonage_sms(*parts: dict[str, Any]) -> dict[str, Any]:
+    return {"message-count": str(len(parts)), "messages": list(parts)}
+
+
+def vonage(answers: list[Any]) -> tuple[Any, int]:
+    """One SMS through the real SDK over the adapter (docs/sdks/vonage.md): what it returned (or
+    raised) and how many requests went out. ``pool_maxsize=1``: the SDK's own resend after a
+    ``RemoteDisconnected`` (``pool_maxsize`` times) is off; ``max_retries=0``: its urllib3
+    adapter would retry too, and is replaced anyway."""
+    client = VonageClient(
+        VonageAuth(api_key="key", api_secret="secret"),
+        HttpClientOptions(max_retries=0, pool_maxsize=1),
+    )
+    client.http_client._session.mount("https://", NormalizingAdapter("vonage"))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        for answer in answers:
+            if isinstance(answer, Exception):
+                mock.add(responses.POST, VONAGE_SMS, body=answer)
+            else:
+                mock.add(responses.POST, VONAGE_SMS, json=answer)
+        try:
+            result = client.sms.send(SmsMessage(to="447700900000", from_="Acme", text="hi"))
+        except Exception as exc:
+            result = exc
+        return result, len(mock.calls)
+
+
+@pytest.mark.parametrize(
+    ("status", "category"),
+    [("4", Category.AUTH), ("3", Category.VALIDATION), ("9", Category.BILLING)],
+    ids=["auth", "validation", "quota"],
+)
+def test_vonage_part_failures_read_alike_and_are_sent_once(status: str, category: Category) -> None:
+    answer = vonage_sms({"status": status, "error-text": "the vendor's text"})
+    raised, sent = vonage([answer] * 3)
+    assert isinstance(raised, SmsError)  # the SDK's own, from the same body
+    outcome = normalizer.classify_exception(raised)
+    assert outcome is not None
+    assert (outcome.category, outcome.code) == (category, status)
+    assert sent == 1 == transport_attempts("vonage", "POST", VONAGE_SMS, [(200, answer)])
+
+
+def test_vonage_throttled_part_is_resent_by_the_adapter_under_the_sdk() -> None:
+    answers = [vonage_sms({"status": "1", "error-text": "Throughput Rate Exceeded"}),
+               vonage_sms(VONAGE_SENT)]  # fmt: skip
+    response, sent = vonage(answers)
+    assert isinstance(response, SmsResponse)  # the SDK saw only the answer that went out
+    assert normalizer.classify("vonage", response, product="sms").ok
+    expected = transport_attempts("vonage", "POST", VONAGE_SMS, [(200, a) for a in answers])
+    assert sent == 2 == expected
+
+
+def test_vonage_never_resends_a_send_whose_answer_was_lost() -> None:
+    # the connection dropped after the request was written: the message may have gone; the
+    # adapter does not resend it, nor (with pool_maxsize=1) does the SDK's own loop
+    lost = requests.ConnectionError("('Connection aborted.', RemoteDisconnected('closed'))")
+    raised, sent = vonage([lost, vonage_sms(VONAGE_SENT)])
+    assert isinstance(raised, requests.ConnectionError)
+    assert sent == 1
