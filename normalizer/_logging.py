@@ -128,6 +128,17 @@ def adapt(logger: Any) -> Any:
     return logger
 
 
+def _bound(logger: Any) -> Any:
+    """A structlog lazy proxy (``structlog.get_logger()``, ``wrap_logger()``) bound once for
+    the call that logs through it: each attribute asked of the proxy binds a new logger
+    (about 2 us), and a failed call asks several (a level check, then the event, per line).
+    Bound per call, never kept: a ``structlog.configure()`` between calls takes effect, as
+    it does for the proxy (its ``cache_logger_on_first_use`` included)."""
+    if type(logger).__name__ == "BoundLoggerLazyProxy":
+        return logger.bind()
+    return logger
+
+
 _P = ParamSpec("_P")
 
 
@@ -218,7 +229,7 @@ class CallLog:
 
     def _log(self) -> Any:
         if self._adapted is None:
-            self._adapted = adapt(self._call.pipeline.options.logger)
+            self._adapted = _bound(adapt(self._call.pipeline.options.logger))
         return self._adapted
 
     def _enabled(self, level: int) -> bool:

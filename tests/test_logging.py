@@ -576,3 +576,36 @@ def test_a_long_vendor_message_never_logs_the_start_of_a_number() -> None:
     body = {"resp": {"respCode": "200013", "respDesc": message}}
     logs = logged("ucpaas", UCPAAS, 200, body, options={"log_bodies": False})
     assert logs[0]["vendor_message"] == "sign=***"
+
+
+def test_a_structlog_lazy_proxy_is_bound_once_a_call_and_anew_for_the_next() -> None:
+    # a failed call logs two lines (the attempt, the give-up), each asked of the logger twice
+    # (its level, then the event): one bind for the whole call, not four; and a configure()
+    # between calls reaches the next call
+    from structlog._config import BoundLoggerLazyProxy
+
+    binds: list[object] = []
+    real = BoundLoggerLazyProxy.bind
+
+    def counting(self: BoundLoggerLazyProxy, **values: Any) -> Any:
+        binds.append(self)
+        return real(self, **values)
+
+    lines: list[dict[str, Any]] = []
+    proxy = structlog.wrap_logger(
+        None, processors=[lambda logger, name, event: lines.append(event) or ""]
+    )
+    client = normalizer.Client(
+        "ucpaas",
+        logger=proxy,
+        transport=httpx.MockTransport(
+            lambda request: httpx.Response(200, json={"resp": {"respCode": "103114"}})
+        ),
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BoundLoggerLazyProxy, "bind", counting)
+        client.post("https://api.ucpaas.com/2014-06-30/Accounts/a/Calls/callBack")
+        assert len(binds) == 1
+        assert [line["event"] for line in lines][:1] == ["vendor_call_failed"]
+        client.post("https://api.ucpaas.com/2014-06-30/Accounts/a/Calls/callBack")
+        assert len(binds) == 2  # the next call binds anew
