@@ -591,10 +591,13 @@ def test_a_structlog_lazy_proxy_is_bound_once_a_call_and_anew_for_the_next() -> 
         binds.append(self)
         return real(self, **values)
 
-    lines: list[dict[str, Any]] = []
-    proxy = structlog.wrap_logger(
-        None, processors=[lambda logger, name, event: lines.append(event) or ""]
-    )
+    lines: list[Any] = []
+
+    def keep(logger: object, name: str, event: Any) -> str:
+        lines.append(event)
+        return ""
+
+    proxy = structlog.wrap_logger(None, processors=[keep])
     client = normalizer.Client(
         "ucpaas",
         logger=proxy,
