@@ -180,6 +180,7 @@ def _summed(fields: Fields, read: _Read, failed: int, succeeded: int, cut: bool)
             vendor_message=worst.vendor_message,
             matched=worst.matched,
             scope=worst.scope,
+            fault=worst.fault,
         )
 
 
@@ -284,6 +285,7 @@ def _template(entry: Entry, matched: Match, code: str | None, report: bool) -> _
         rejected=entry.rejected,
         delivery_outcome=entry.report or report,
         scope=Scope.RECIPIENT if report else entry.scope,
+        fault=entry.fault,
     )
     known = matched not in (Match.UNMAPPED, Match.MISSING)
     return item.__dict__, known, not (item.ok or item.delivery_outcome)
