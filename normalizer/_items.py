@@ -603,6 +603,31 @@ def _count(value: object) -> int | None:
     return None
 
 
+def number_key(number: str) -> str:
+    """``number`` as the digits that identify it, whatever way a vendor echoes it: every
+    non-digit dropped (``+``, spaces, dashes), then leading zeros (an ``00`` international
+    prefix, a national trunk ``0``). ``+44 7700 900001``, ``00447700900001`` and
+    ``447700900001`` are ``447700900001``; the national ``07700900001`` is ``7700900001``,
+    which :func:`same_number` matches to it (a vendor may drop the country code)."""
+    digits = number if number.isdecimal() else "".join(c for c in number if c.isdecimal())
+    return digits.lstrip("0")
+
+
+SHORTEST_MATCH = 7
+"""Digits a number without its country code keeps at least for :func:`same_number` to match it
+to the full number (a subscriber number is 7 digits or more nearly everywhere)."""
+
+
+def same_number(a: str, b: str) -> bool:
+    """Whether two :func:`number_key` keys name the same recipient: equal, or one the other
+    without its country code (the longer ends with the shorter, which has at least
+    :data:`SHORTEST_MATCH` digits)."""
+    if a == b:
+        return bool(a)
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return len(short) >= SHORTEST_MATCH and long.endswith(short)
+
+
 def retry_recipients(outcome: Outcome) -> list[str]:
     """The recipients to resend to: those whose every item failed and may succeed again.
 
