@@ -195,7 +195,7 @@ class Entry:
     """The vendor says it is overloaded: every call slows down, as after a rate limit."""
     ok_on_http_error: bool = False
     """A success code the vendor documents on a 4xx/5xx answer (else that status decides)."""
-    fault: Fault | None = _DERIVED  # type: ignore[assignment]  # the default: derived
+    fault: Fault | None = _DERIVED  # the default: derived from the category and scope
     """Whose failure it is (see :class:`Fault`): written in the mapping, or derived from the
     category and scope; None for a success."""
 

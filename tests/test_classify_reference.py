@@ -84,7 +84,7 @@ class Reading:
     retry_after: float = 0.0
     overload: bool = False
     ok_on_http_error: bool = False
-    fault: Fault | None | str = "derived"
+    fault: Fault | str | None = "derived"
 
     def __post_init__(self) -> None:
         if self.scope is None:

@@ -40,7 +40,8 @@ def test_who_moves_by_the_mappings_data(vendor: str, code: str, move: bool, reas
 
 def test_a_server_error_the_vendor_did_not_explain_is_maybe_sent() -> None:
     out = normalizer.classify("twilio", b"", status_code=500, url=TWILIO)
-    assert out.fault is Fault.VENDOR and not out.rejected
+    assert out.fault is Fault.VENDOR
+    assert not out.rejected
     assert judge(out) == (False, "maybe_sent", Sent.MAYBE)
     assert judge(out, move_maybe_sent=True) == (True, "maybe_sent", Sent.MAYBE)  # opted in
 
@@ -128,7 +129,8 @@ def test_parts_of_one_message_move_together_or_not_at_all() -> None:
         normalizer.classify("vonage", every_part_throttled, url=VONAGE),
     )
     assert [(j.verdict.move, j.verdict.reason) for j in whole] == [(True, "busy")]
-    assert whole[0].outcome.category is Category.BUSY and len(whole[0].outcome.items) == 2
+    assert whole[0].outcome.category is Category.BUSY
+    assert len(whole[0].outcome.items) == 2
 
 
 def test_a_batch_decides_recipient_by_recipient_and_keeps_each_ones_outcome() -> None:
@@ -157,7 +159,8 @@ def test_a_batch_decides_recipient_by_recipient_and_keeps_each_ones_outcome() ->
         (False, "recipient"),
     ]
     assert [j.outcome.category for j in found] == ["ok", "billing", "validation"]
-    assert found[1].outcome.request_id == "r1" and found[1].outcome.fault is Fault.VENDOR
+    assert found[1].outcome.request_id == "r1"
+    assert found[1].outcome.fault is Fault.VENDOR
 
 
 def test_a_list_answers_recipient_by_recipient_and_a_short_list_leaves_the_rest_maybe_sent() -> (
@@ -173,4 +176,5 @@ def test_a_response_without_an_outcome_is_maybe_sent() -> None:
     plain = httpx.Response(200, json={})  # not from normalizer's clients: nothing was read
     [found] = judged("twilio", None, ["+1"], plain)
     assert (found.verdict.move, found.verdict.reason) == (False, "maybe_sent")
-    assert found.outcome.category is Category.UNKNOWN and found.outcome.vendor == "twilio"
+    assert found.outcome.category is Category.UNKNOWN
+    assert found.outcome.vendor == "twilio"

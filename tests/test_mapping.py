@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 import normalizer
-
 from normalizer import Category, MappingError, Registry
 from normalizer._mapping import VendorMapping, load_file, read_file
 from tests.conftest import ACME
