@@ -149,18 +149,14 @@ class Failover(_Failover[Send]):
     """
 
     def __call__(self, recipients: Sequence[str]) -> FailoverResult:
-        steps = _failover(self, recipients)
-        try:
-            leg, batch = next(steps)
-            while True:
-                try:
-                    answer: object = leg.send(list(batch))
-                except Exception as exc:  # what the rule judges: never sent, or maybe
-                    answer = exc
-                leg, batch = steps.send(answer)
-        except StopIteration as done:
-            result: FailoverResult = done.value
-            return result
+        run = _Run(self, recipients)
+        while (leg := run.leg) is not None:
+            try:
+                answer: object = leg.send(run.batch())
+            except Exception as exc:  # what the rule judges: never sent, or maybe
+                answer = exc
+            run.answered(answer)
+        return run.result
 
 
 class AsyncFailover(_Failover[AsyncSend]):
@@ -168,18 +164,41 @@ class AsyncFailover(_Failover[AsyncSend]):
     :class:`~normalizer.AsyncClient`, aiohttp): the same rule, awaited."""
 
     async def __call__(self, recipients: Sequence[str]) -> FailoverResult:
-        steps = _failover(self, recipients)
+        run = _Run(self, recipients)
+        while (leg := run.leg) is not None:
+            try:
+                answer: object = await leg.send(run.batch())
+            except Exception as exc:  # what the rule judges: never sent, or maybe
+                answer = exc
+            run.answered(answer)
+        return run.result
+
+
+class _Run:
+    """One failover under way, for a driver: the leg to call now (None once done) and its
+    recipients; :meth:`answered` gives it what the leg's ``send`` gave; then ``result``."""
+
+    __slots__ = ("_batch", "_steps", "leg", "result")
+
+    def __init__(self, failover: _Failover[Any], recipients: Sequence[str]) -> None:
+        self._steps = _failover(failover, recipients)
+        self.leg: FailoverLeg[Any] | None = None
+        self._batch: tuple[str, ...] = ()
+        self.result: FailoverResult
+        self._next(None)
+
+    def batch(self) -> list[str]:
+        """The recipients for the leg's ``send`` (a list of its own)."""
+        return list(self._batch)
+
+    def answered(self, answer: object) -> None:
+        self._next(answer)
+
+    def _next(self, answer: object) -> None:
         try:
-            leg, batch = next(steps)
-            while True:
-                try:
-                    answer: object = await leg.send(list(batch))
-                except Exception as exc:  # what the rule judges: never sent, or maybe
-                    answer = exc
-                leg, batch = steps.send(answer)
+            self.leg, self._batch = self._steps.send(answer)
         except StopIteration as done:
-            result: FailoverResult = done.value
-            return result
+            self.leg, self.result = None, done.value
 
 
 def _failover(
