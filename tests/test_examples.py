@@ -31,6 +31,15 @@ PRINTS = {
         "sms: throttled, then sent after 2 requests -> ok",
         "messages: raised AuthenticationError -> auth messages",
     ],
+    "failover": [  # Twilio then Vonage: who moved, who stayed, and why
+        "twilio: 0001 busy, 0002 recipient, 0003 maybe_sent, 0004 accepted",
+        "vonage: 0001 accepted",
+        "0001 -> vonage ok",
+        "0002 -> twilio validation",
+        "0003 -> twilio unknown",
+        "0004 -> twilio ok",
+        "opted in: 0003 -> vonage ok",
+    ],
     "sdk_infobip": [
         "limited, then sent after 2 requests -> partial, failed: REJECTED_PREFIX_MISSING",
         "raised E401 -> auth",
