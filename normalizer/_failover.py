@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from ._failover_rule import Judged, Verdict, judged
+from ._failover_rule import ACCEPTED, Judgement, judged
 from ._items import _masked
 from ._logging import adapt
 from ._outcome import Outcome
@@ -74,16 +74,13 @@ class FailoverResult:
     """Each recipient's final :class:`Outcome`; its ``vendor`` says who took it (or who
     answered last)."""
     attempts: tuple[FailoverAttempt, ...]
+    failed: tuple[str, ...] = ()
+    """The recipients no vendor accepted, in the order given."""
 
     @property
     def ok(self) -> bool:
         """Every recipient was accepted by some vendor."""
-        return all(outcome.ok for outcome in self.outcomes.values())
-
-    @property
-    def failed(self) -> tuple[str, ...]:
-        """The recipients no vendor accepted, in the order given."""
-        return tuple(r for r, outcome in self.outcomes.items() if not outcome.ok)
+        return not self.failed
 
     @property
     def taken_by(self) -> Mapping[str, str]:
@@ -207,11 +204,12 @@ def _failover(
     """The failover, written once: yields each leg with its recipients, is sent what the
     leg's ``send`` gave, and returns the result."""
     pending = tuple(dict.fromkeys(recipients))  # each recipient once, in order
-    final: dict[str, Outcome] = {}
+    final: dict[str, Outcome] = {}  # each attempt's own mapping stays as it was
     attempts: list[FailoverAttempt] = []
     legs = failover.legs
     observer = failover._observer
     watch = observer.start(len(pending))
+    taken = False  # the usual failover: the first vendor accepted everyone
     for number, leg in enumerate(legs):
         if not pending:
             break
@@ -220,42 +218,92 @@ def _failover(
         last = number == len(legs) - 1
         attempt = _attempt(leg, pending, found, answer, last)
         attempts.append(attempt)
-        for judgement in found:
-            final[judgement.recipient] = judgement.outcome
-        if watch is not None or not _all_accepted(found):
+        # the first attempt sets the order (the recipients'); a later one makes a new mapping
+        final = found.outcomes if number == 0 else {**final, **found.outcomes}
+        taken = number == 0 and found.uniform is ACCEPTED
+        if watch is not None or not taken:
             observer.attempt(watch, attempt, None if last else legs[number + 1].vendor, found)
         pending = attempt.moved
-    result = FailoverResult(
-        MappingProxyType({r: final[r] for r in dict.fromkeys(recipients)}), tuple(attempts)
+    failed = () if taken else tuple(r for r, outcome in final.items() if not outcome.ok)
+    result = _made(
+        FailoverResult,
+        {"outcomes": MappingProxyType(final), "attempts": tuple(attempts), "failed": failed},
     )
-    if watch is not None or len(attempts) > 1 or not result.ok:
+    if watch is not None or not taken:
         observer.finished(watch, result)
     return result
-
-
-def _all_accepted(found: list[Judged]) -> bool:
-    return all(judgement.verdict.reason == "accepted" for judgement in found)
 
 
 def _attempt(
     leg: FailoverLeg[Any],
     pending: tuple[str, ...],
-    found: list[Judged],
+    found: Judgement,
     answer: object,
     last: bool,
 ) -> FailoverAttempt:
     error = answer if isinstance(answer, BaseException) else None
-    verdicts: dict[str, Verdict] = {j.recipient: j.verdict for j in found}
-    return FailoverAttempt(
-        vendor=leg.vendor,
-        product=leg.product,
-        recipients=pending,
-        outcomes=MappingProxyType({j.recipient: j.outcome for j in found}),
-        reasons=MappingProxyType({r: v.reason for r, v in verdicts.items()}),
-        moved=() if last else tuple(r for r, v in verdicts.items() if v.move),
-        error=error,
-        skipped=bool(found) and all(v.skipped for v in verdicts.values()),
+    verdict = found.uniform
+    reasons: Mapping[str, str]
+    if verdict is not None:  # one answer for all: no per-recipient work
+        reasons = _Same(found.outcomes, verdict.reason)
+        moved = pending if verdict.move and not last else ()
+        skipped = verdict.skipped and bool(pending)
+    else:
+        verdicts = found.verdicts
+        reasons = {r: v.reason for r, v in verdicts.items()}
+        moved = () if last else tuple(r for r, v in verdicts.items() if v.move)
+        skipped = bool(verdicts) and all(v.skipped for v in verdicts.values())
+    if isinstance(reasons, dict):
+        reasons = MappingProxyType(reasons)
+    return _made(
+        FailoverAttempt,
+        {
+            "vendor": leg.vendor,
+            "product": leg.product,
+            "recipients": pending,
+            "outcomes": MappingProxyType(found.outcomes),
+            "reasons": reasons,
+            "moved": moved,
+            "error": error,
+            "skipped": skipped,
+        },
     )
+
+
+_Made = TypeVar("_Made", FailoverAttempt, FailoverResult)
+
+
+def _made(cls: type[_Made], fields: dict[str, Any]) -> _Made:
+    """An instance of a frozen result with exactly ``fields`` (every one of them), without the
+    constructor's ``object.__setattr__`` per field (as :func:`normalizer._outcome.built`)."""
+    value = object.__new__(cls)
+    object.__setattr__(value, "__dict__", fields)
+    return value
+
+
+class _Same(Mapping[str, str]):
+    """The same reason for every recipient of an attempt: a read-only mapping over the
+    attempt's recipients, built in constant time."""
+
+    __slots__ = ("_keys", "_value")
+
+    def __init__(self, keys: Mapping[str, object], value: str) -> None:
+        self._keys = keys
+        self._value = value
+
+    def __getitem__(self, key: str) -> str:
+        if key in self._keys:
+            return self._value
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"{{{len(self)} recipients: {self._value!r}}}"
 
 
 # --- what a failover tells the world -------------------------------------------------------------
@@ -310,21 +358,20 @@ class _Observer:
         watch: _Watch | None,
         attempt: FailoverAttempt,
         following: str | None,
-        found: list[Judged],
+        found: Judgement,
     ) -> None:
         moves: dict[str, int] = {}
-        for judgement in found:
-            if judgement.recipient in attempt.moved:
-                reason = judgement.verdict.reason
-                moves[reason] = moves.get(reason, 0) + 1
-                if reason == "maybe_sent":  # the caller's choice: a duplicate is possible
-                    self.logger.warning(
-                        "failover_moved_maybe_sent",
-                        failover=self.name,
-                        vendor=attempt.vendor,
-                        to=following,
-                        number=_masked(judgement.recipient),
-                    )
+        for recipient in attempt.moved:
+            reason = found.verdict(recipient).reason
+            moves[reason] = moves.get(reason, 0) + 1
+            if reason == "maybe_sent":  # the caller's choice: a duplicate is possible
+                self.logger.warning(
+                    "failover_moved_maybe_sent",
+                    failover=self.name,
+                    vendor=attempt.vendor,
+                    to=following,
+                    number=_masked(recipient),
+                )
         if attempt.skipped:
             reason = attempt.reasons[attempt.recipients[0]]
             self.logger.info(
@@ -383,6 +430,7 @@ class _Otel:
         meter = (meter_provider or metrics.get_meter_provider()).get_meter(SCOPE, __version__)
         self.counting = _SetUp(metrics.get_meter_provider, meter_provider, "_ProxyMeterProvider")
         self.tracing = _SetUp(trace.get_tracer_provider, tracer_provider, "ProxyTracerProvider")
+        self._idle_until = 0.0
         self.recipients = meter.create_counter(
             "normalizer.failover.recipients",
             unit="{recipient}",
@@ -400,7 +448,14 @@ class _Otel:
         )
 
     def wanted(self) -> bool:
-        return self.counting() or self.tracing()
+        """Whether metrics or traces are set up; while neither is, one clock read a
+        failover (the answer kept for a second, as the transports' ``Telemetry.idle``)."""
+        if time.monotonic() < self._idle_until:
+            return False
+        if self.counting() or self.tracing():
+            return True
+        self._idle_until = time.monotonic() + 1.0
+        return False
 
     def span(self, name: str, recipients: int) -> Any:
         if not self.tracing():

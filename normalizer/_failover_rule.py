@@ -122,41 +122,71 @@ Answer = object
 an :class:`Outcome`, an exception, or a list of these, one per recipient in order."""
 
 
+class Judgement(NamedTuple):
+    """Every recipient's outcome and verdict at one vendor, in the recipients' order;
+    ``uniform`` is the verdict of them all when one answer spoke for all (the usual case: the
+    mappings are then built with ``dict.fromkeys``, at C speed)."""
+
+    outcomes: dict[str, Outcome]
+    verdicts: dict[str, Verdict]
+    """Each recipient's verdict; empty when ``uniform`` says them all."""
+    uniform: Verdict | None = None
+
+    def verdict(self, recipient: str) -> Verdict:
+        return self.uniform if self.uniform is not None else self.verdicts[recipient]
+
+
 def judged(
     vendor: str,
     product: str | None,
     recipients: Sequence[str],
     answer: Answer,
     move_maybe_sent: bool = False,
-) -> list[Judged]:
+) -> Judgement:
     """Each recipient's verdict and outcome at ``vendor`` for what its ``send`` gave."""
     if isinstance(answer, list | tuple):  # one request per recipient
+        if len(answer) == 1 and len(recipients) == 1:  # the usual one: no mapping to sum up
+            j = _single(vendor, product, recipients[0], answer[0], move_maybe_sent)
+            return Judgement({j.recipient: j.outcome}, {}, j.verdict)
         found = [
             _single(vendor, product, recipient, read, move_maybe_sent)
             for recipient, read in zip(recipients, answer, strict=False)
         ]
         for recipient in recipients[len(found) :]:  # no answer for it: maybe sent
             found.append(_unanswered(vendor, product, recipient, "no answer for this recipient"))
-        return found
+        return _each(found)
     read = _read(answer)
     if isinstance(read, BaseException):
         verdict = judge_error(read, move_maybe_sent)
-        outcome = error_outcome(vendor, product, read, verdict)
-        return [Judged(recipient, verdict, outcome) for recipient in recipients]
+        return _all(recipients, error_outcome(vendor, product, read, verdict), verdict)
     if read is None:
-        return [_unanswered(vendor, product, r, "no outcome in the answer") for r in recipients]
+        return _each(
+            [_unanswered(vendor, product, r, "no outcome in the answer") for r in recipients]
+        )
     if (read.ok and not read.partial) or not read.items:  # the answer is about all of them
-        verdict = judge(read, move_maybe_sent)
-        return [Judged(recipient, verdict, read) for recipient in recipients]
+        return _all(recipients, read, judge(read, move_maybe_sent))
     if len(recipients) == 1:  # every item is that recipient's (the parts of its message)
-        return [_by_items(recipients[0], read, read.items, move_maybe_sent)]
+        return _each([_by_items(recipients[0], read, read.items, move_maybe_sent)])
     matched = match_items(recipients, read.items)
-    return [
-        _by_items(recipient, read, items, move_maybe_sent)
-        if items
-        else _unanswered(vendor, product, recipient, "no item for this recipient", read)
-        for recipient, items in zip(recipients, matched, strict=True)
-    ]
+    return _each(
+        [
+            _by_items(recipient, read, items, move_maybe_sent)
+            if items
+            else _unanswered(vendor, product, recipient, "no item for this recipient", read)
+            for recipient, items in zip(recipients, matched, strict=True)
+        ]
+    )
+
+
+def _all(recipients: Sequence[str], outcome: Outcome, verdict: Verdict) -> Judgement:
+    return Judgement(dict.fromkeys(recipients, outcome), {}, verdict)
+
+
+def _each(found: Sequence[Judged]) -> Judgement:
+    verdicts = {j.recipient: j.verdict for j in found}
+    first = found[0].verdict if found else None
+    same = first is not None and all(j.verdict == first for j in found)
+    return Judgement({j.recipient: j.outcome for j in found}, verdicts, first if same else None)
 
 
 def match_items(recipients: Sequence[str], items: Sequence[Item]) -> list[list[Item]]:

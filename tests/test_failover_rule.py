@@ -3,17 +3,27 @@ mapping's data (no client, no I/O)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
 import normalizer
 from normalizer import Category, CircuitOpenError, Fault, RateLimitedError
-from normalizer._failover_rule import Sent, judge, judge_error, judged, match_items
+from normalizer._failover_rule import Judged, Sent, judge, judge_error, match_items
+from normalizer._failover_rule import judged as judgement
 from normalizer._items import number_key, same_number
 
 TWILIO = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json"
 VONAGE = "https://rest.nexmo.com/sms/json"
 TENCENT = "https://sms.tencentcloudapi.com/"
+
+
+def judged(*args: Any) -> list[Judged]:
+    """Each recipient's verdict and outcome, in the recipients' order."""
+    found = judgement(*args)
+    assert found.uniform is not None or list(found.outcomes) == list(found.verdicts)
+    return [Judged(r, found.verdict(r), found.outcomes[r]) for r in found.outcomes]
 
 
 @pytest.mark.parametrize(
