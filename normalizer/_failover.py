@@ -209,7 +209,7 @@ def _failover(
     legs = failover.legs
     observer = failover._observer
     watch = observer.start(len(pending))
-    taken = False  # the usual failover: the first vendor accepted everyone
+    taken = not pending  # the usual failover: the first vendor accepted everyone
     for number, leg in enumerate(legs):
         if not pending:
             break

@@ -499,6 +499,16 @@ def test_a_failover_that_moves_no_one_logs_nothing(clients: Any) -> None:
     assert "15005550001" not in repr(result)  # numbers masked in reprs
 
 
+def test_no_recipients_no_attempt() -> None:
+    def never(recipients: list[str]) -> Any:
+        raise AssertionError("nothing to send")
+
+    with capture_logs() as logs:
+        result = Failover([("twilio", never)])([])
+    assert result.ok
+    assert (dict(result.outcomes), result.attempts, logs) == ({}, (), [])
+
+
 def test_legs_are_checked() -> None:
     with pytest.raises(ValueError, match="at least one leg"):
         Failover([])
@@ -601,3 +611,90 @@ def test_the_failover_benchmark_runs() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("no move") == 4  # both shapes, wall and CPU time
+
+
+# --- health first: the client's own refusals -----------------------------------------------------
+
+MANGO = "https://app.mango-office.ru/vpbx/commands/callback"
+UCPAAS_CALL = "https://api.ucpaas.com/2014-06-30/Accounts/a/Calls/callBack"
+
+
+@pytest.fixture
+def real_clock() -> Iterator[Any]:
+    """A fake clock the clients' retry policy and state run on (the suite's instant mode off:
+    a limiter needs the policy's sleep)."""
+    from normalizer.testing import set_testing
+    from tests.conftest import FakeClock
+
+    clock = FakeClock()
+    set_testing(False)
+    yield clock
+    set_testing(True)
+
+
+def _policy(clock: Any) -> normalizer.RetryPolicy:
+    return normalizer.RetryPolicy(
+        clock=clock, sleep=clock.sleep, async_sleep=clock.async_sleep, max_attempts=1
+    )
+
+
+def ucpaas_calls() -> tuple[Vendor, Handler]:
+    """UCPaaS's call API (api.ucpaas.com): ``resp.respCode``, here always 000000."""
+    vendor = Vendor(lambda to: None)
+    ok = {"resp": {"respCode": "000000"}}
+    return vendor, vendor.handler(lambda recipients: httpx.Response(200, json=ok))
+
+
+def _mango_then_ucpaas(
+    mango: normalizer.Client, ucpaas: Vendor, ucpaas_handler: Handler
+) -> tuple[Failover, normalizer.Client]:
+    uc = normalizer.Client("ucpaas", transport=httpx.MockTransport(ucpaas_handler))
+    failover = Failover(
+        [
+            ("mango", lambda callees: [mango.post(MANGO, data={"to": c}) for c in callees]),
+            ("ucpaas", lambda callees: [uc.post(UCPAAS_CALL, data={"to": c}) for c in callees]),
+        ]
+    )
+    return failover, uc
+
+
+def test_a_running_cooldown_skips_the_vendor_without_a_request(real_clock: Any) -> None:
+    mango = Vendor(lambda to: None)
+    blocked = mango.handler(lambda r: httpx.Response(401))  # MANGO: API blocked for 2 minutes
+    ucpaas_vendor, ucpaas_handler = ucpaas_calls()
+    state = normalizer.LocalState(real_clock)
+    with normalizer.Client(
+        "mango", transport=httpx.MockTransport(blocked), retry=_policy(real_clock), state=state
+    ) as client:
+        client.post(MANGO, data={"to": "+79161234567"})  # the 401 starts a 120 s cooldown
+        failover, uc = _mango_then_ucpaas(client, ucpaas_vendor, ucpaas_handler)
+        with uc:
+            result = failover(["+79161234567"])
+    assert len(mango.requests) == 1  # the failover sent nothing to MANGO
+    assert result.attempts[0].reasons == {"+79161234567": "cooldown"}
+    assert result.skipped == ("mango",)
+    assert len(ucpaas_vendor.requests) == 1
+
+
+def test_a_limiter_turn_beyond_the_clients_patience_skips_the_vendor(real_clock: Any) -> None:
+    mango = Vendor(lambda to: None)
+    fine = mango.handler(lambda r: httpx.Response(200, json={"result": 1000}))
+    ucpaas_vendor, ucpaas_handler = ucpaas_calls()
+    limiter = normalizer.RateLimiter(rate="1/s", max_wait=0.5)  # the failover's patience
+    with normalizer.Client(
+        "mango",
+        transport=httpx.MockTransport(fine),
+        retry=_policy(real_clock),
+        state=normalizer.LocalState(real_clock),
+        limiter=limiter,
+    ) as client:
+        client.post(MANGO, data={"to": "+79160000000"})  # this second's turn is taken
+        failover, uc = _mango_then_ucpaas(client, ucpaas_vendor, ucpaas_handler)
+        with uc:
+            result = failover(["+79161234567"])
+    assert len(mango.requests) == 1
+    assert result.attempts[0].reasons == {"+79161234567": "rate_limited"}
+    assert isinstance(result.attempts[0].error, normalizer.RateLimitedError)
+    assert result.ok
+    assert result.outcomes["+79161234567"].vendor == "ucpaas"
+    assert real_clock.sleeps == []  # refused at once, not after waiting
