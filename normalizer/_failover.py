@@ -135,9 +135,9 @@ class _Failover(Generic[_Send]):
 
 class Failover(_Failover[Send]):
     """Send to the first vendor; move each recipient on only when the vendor failed it and
-    certainly did not send it (see :doc:`failover`).
+    certainly did not send it (the guide: Failover across vendors).
 
-    ``legs``: ``(vendor, send)`` or ``(vendor, send, product)`` pairs (or :class:`FailoverLeg`), in
+    ``legs``: ``(vendor, send)`` or ``(vendor, send, product)`` (or :class:`FailoverLeg`), in
     order of preference; ``send(recipients)`` returns what the vendor answered (a response of
     normalizer's clients, an :class:`Outcome`, or a list of these, one per recipient, for a
     vendor that takes one recipient per request) or raises. ``move_maybe_sent=True`` moves an
@@ -203,6 +203,8 @@ def _failover(
 ) -> Generator[tuple[FailoverLeg[Any], tuple[str, ...]], object, FailoverResult]:
     """The failover, written once: yields each leg with its recipients, is sent what the
     leg's ``send`` gave, and returns the result."""
+    if isinstance(recipients, str):  # one number, not its characters
+        raise TypeError("recipients must be a list of numbers, not one string")
     pending = tuple(dict.fromkeys(recipients))  # each recipient once, in order
     final: dict[str, Outcome] = {}  # each attempt's own mapping stays as it was
     attempts: list[FailoverAttempt] = []

@@ -514,6 +514,8 @@ def test_legs_are_checked() -> None:
         Failover([])
     with pytest.raises(TypeError, match="not callable"):
         Failover([("twilio", "not a function")])
+    with pytest.raises(TypeError, match="not one string"):
+        Failover([("twilio", lambda rs: [])])("+15005550001")
 
 
 # --- async -------------------------------------------------------------------------------------
