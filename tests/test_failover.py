@@ -602,12 +602,12 @@ def test_a_circuit_opened_by_another_process_on_redis_is_skipped(
 
 
 def test_the_failover_benchmark_runs() -> None:
-    """benchmarks/failover.py (tiny counts): it stays working; timings are never asserted."""
+    """benchmarks/bench_failover.py (tiny counts): it stays working; timings are never asserted."""
     import subprocess
     import sys
     from pathlib import Path
 
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "failover.py"
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_failover.py"
     proc = subprocess.run(
         [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300
     )

@@ -1,6 +1,6 @@
 """What a failover that moves no one costs, against calling the first vendor's client directly.
 
-Run: ``.venv/bin/python benchmarks/failover.py`` (about a minute; ``--quick`` for a smoke
+Run: ``.venv/bin/python benchmarks/bench_failover.py`` (about a minute; ``--quick`` for a smoke
 run). In-process state, over ``httpx.MockTransport``, in the same run and interleaved: each
 round times every variant once, and the ratio is the median of the rounds' ratios with their
 spread (lowest to highest).
