@@ -29,8 +29,8 @@ from typing import NamedTuple
 
 from ._category import Category, Fault, Scope
 from ._exceptions import CircuitOpenError, RateLimitedError, VendorError
-from ._items import number_key, same_number
-from ._outcome import Item, Match, Outcome, derive, outcome_of
+from ._items import number_key, same_number, summed
+from ._outcome import Item, Match, Outcome, built, outcome_of
 from ._retry import _NEVER_SENT
 
 NEVER_SENT: tuple[type[BaseException], ...] = _NEVER_SENT
@@ -247,32 +247,16 @@ def _by_items(
 
 
 def _as_outcome(outcome: Outcome, items: Sequence[Item]) -> Outcome:
-    """The response's outcome as one recipient's: its items, read as a batch of its own."""
+    """The response's outcome as one recipient's: its items summed up as a batch of their own,
+    by the rule every batch is (:func:`normalizer._items.summed`)."""
     if len(items) == len(outcome.items) and all(
         a is b for a, b in zip(items, outcome.items, strict=True)
     ):
         return outcome
-    failed = [item for item in items if not item.ok]
-    if not failed:
-        return derive(outcome, items=tuple(items), partial=False)
-    first = failed[0]
-    if len(failed) < len(items):
-        return derive(outcome, items=tuple(items), partial=True, retryable=False, rejected=False)
-    return derive(
-        outcome,
-        category=first.category,
-        retryable=all(item.retryable for item in failed),
-        rejected=all(item.rejected for item in failed),
-        code=first.code,
-        message=first.message,
-        gloss=first.gloss,
-        vendor_message=first.vendor_message,
-        matched=first.matched,
-        scope=first.scope,
-        fault=first.fault,
-        items=tuple(items),
-        partial=False,
-    )
+    fields = outcome.__dict__.copy()
+    fields["partial"] = False
+    summed(fields, tuple(items))
+    return built(Outcome, fields)
 
 
 def _unanswered(

@@ -184,6 +184,19 @@ def _summed(fields: Fields, read: _Read, failed: int, succeeded: int, cut: bool)
         )
 
 
+def summed(fields: Fields, items: tuple[Item, ...]) -> None:
+    """Sum ``items`` (all read) into an outcome's ``fields`` as :meth:`ItemsReader.read` sums
+    a response's: one recipient's share of a batch (:mod:`normalizer._failover_rule`)."""
+    failed = [item for item in items if not (item.ok or item.delivery_outcome)]
+    worst = min(failed, key=lambda item: _RANK[item.category]) if failed else None
+    retryable = all(item.retryable for item in failed)
+    rejected = all(item.rejected for item in failed)
+    _summed(fields, (items, len(failed), worst, retryable, rejected), 0, 0, False)
+
+
+_RANK = {category: rank for rank, category in enumerate(SEVERITY)}
+
+
 def _explained(items: tuple[Item, ...], fields: Fields) -> tuple[Item, ...]:
     """The items, each failed one with the reason the response gives for the whole message.
 
