@@ -34,6 +34,8 @@ def judged(*args: Any) -> list[Judged]:
         ("tencent_sms", "FailedOperation.InsufficientBalanceInSmsPackage", True, "billing"),
         ("tencent_sms", "FailedOperation.TemplateUnapprovedOrNotExist", True, "validation"),
         ("ucpaas", "107225", True, "busy"),  # 外呼繁忙: the account's outbound capacity
+        ("mango", "5001", True, "server"),  # Перегрузка: overloaded, refused (rejected)
+        ("yuntongxun", "160001", False, "maybe_sent"),  # channel busy: may have acted
         ("twilio", "21211", False, "recipient"),  # invalid 'To' number
         ("twilio", "21610", False, "recipient"),  # unsubscribed
         ("tencent_sms", "FailedOperation.ContainSensitiveWord", False, "content"),
