@@ -3,9 +3,11 @@
 :class:`Failover` and :class:`AsyncFailover` take legs, each a vendor (and product) with the
 caller's ``send(recipients)``, and move each recipient to the next leg only when its failure
 is the vendor's and the vendor certainly did not send it (:mod:`normalizer._failover_rule`).
-Both are thin drivers around one generator, :func:`_failover`, which yields the leg to call
-and the recipients to send, and is sent back what ``send`` gave (or raised): the sync driver
-calls, the async one awaits; nothing else differs. What happens is logged, counted and traced
+Both are thin drivers around one state machine, :class:`_Run`, which names the leg to call
+and the recipients to send, and is given what ``send`` gave (or raised): the sync driver
+calls, the async one awaits; nothing else differs (in the manner of the sans-I/O call in
+:mod:`normalizer._call`, without a generator: a failover is a few steps, and its cost is
+measured against a call it must not slow down). What happens is logged, counted and traced
 by :class:`_Observer`.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -149,7 +151,7 @@ class Failover(_Failover[Send]):
         run = _Run(self, recipients)
         while (leg := run.leg) is not None:
             try:
-                answer: object = leg.send(run.batch())
+                answer: object = leg.send(run.batch)
             except Exception as exc:  # what the rule judges: never sent, or maybe
                 answer = exc
             run.answered(answer)
@@ -164,7 +166,7 @@ class AsyncFailover(_Failover[AsyncSend]):
         run = _Run(self, recipients)
         while (leg := run.leg) is not None:
             try:
-                answer: object = await leg.send(run.batch())
+                answer: object = await leg.send(run.batch)
             except Exception as exc:  # what the rule judges: never sent, or maybe
                 answer = exc
             run.answered(answer)
@@ -172,68 +174,90 @@ class AsyncFailover(_Failover[AsyncSend]):
 
 
 class _Run:
-    """One failover under way, for a driver: the leg to call now (None once done) and its
-    recipients; :meth:`answered` gives it what the leg's ``send`` gave; then ``result``."""
+    """One failover under way, written once for both drivers: the leg to call now (None once
+    done) and its recipients (:meth:`batch`); :meth:`answered` takes what the leg's ``send``
+    gave (or raised), judges each recipient, records the attempt and picks the next leg; once
+    no leg is left, or no recipient, ``result`` holds the :class:`FailoverResult`."""
 
-    __slots__ = ("_batch", "_steps", "leg", "result")
+    __slots__ = (
+        "_attempts",
+        "_failover",
+        "_final",
+        "_number",
+        "_pending",
+        "_shown",
+        "_watch",
+        "batch",
+        "leg",
+        "result",
+    )
 
     def __init__(self, failover: _Failover[Any], recipients: Sequence[str]) -> None:
-        self._steps = _failover(failover, recipients)
-        self.leg: FailoverLeg[Any] | None = None
-        self._batch: tuple[str, ...] = ()
+        if isinstance(recipients, str):  # one number, not its characters
+            raise TypeError("recipients must be a list of numbers, not one string")
+        self._failover = failover
+        # each recipient once, in order
+        self._pending = tuple(recipients if len(recipients) == 1 else dict.fromkeys(recipients))
+        self._final: dict[str, Outcome] = {}
+        self._shown: Mapping[str, Outcome] | None = None
+        self._attempts: list[FailoverAttempt] = []
+        self._number = 0
+        otel = failover._observer._otel  # one cached check while no SDK is set up
+        self._watch = None if otel is None or not otel.wanted() else failover._observer.start()
+        self.leg: FailoverLeg[Any] | None = failover.legs[0]
+        self.batch = list(self._pending)
+        """The recipients for the current leg's ``send`` (a list of its own)."""
         self.result: FailoverResult
-        self._next(None)
-
-    def batch(self) -> list[str]:
-        """The recipients for the leg's ``send`` (a list of its own)."""
-        return list(self._batch)
+        if not self._pending:
+            self._finish(taken=True)
 
     def answered(self, answer: object) -> None:
-        self._next(answer)
-
-    def _next(self, answer: object) -> None:
-        try:
-            self.leg, self._batch = self._steps.send(answer)
-        except StopIteration as done:
-            self.leg, self.result = None, done.value
-
-
-def _failover(
-    failover: _Failover[Any], recipients: Sequence[str]
-) -> Generator[tuple[FailoverLeg[Any], tuple[str, ...]], object, FailoverResult]:
-    """The failover, written once: yields each leg with its recipients, is sent what the
-    leg's ``send`` gave, and returns the result."""
-    if isinstance(recipients, str):  # one number, not its characters
-        raise TypeError("recipients must be a list of numbers, not one string")
-    pending = tuple(dict.fromkeys(recipients))  # each recipient once, in order
-    final: dict[str, Outcome] = {}  # each attempt's own mapping stays as it was
-    attempts: list[FailoverAttempt] = []
-    legs = failover.legs
-    observer = failover._observer
-    watch = observer.start(len(pending))
-    taken = not pending  # the usual failover: the first vendor accepted everyone
-    for number, leg in enumerate(legs):
-        if not pending:
-            break
-        answer = yield leg, pending
+        """What the current leg's ``send`` gave (or raised): judged, recorded, and the next
+        leg chosen for the recipients that move."""
+        leg = self.leg
+        assert leg is not None, "the failover is over"
+        failover, number, pending = self._failover, self._number, self._pending
+        legs = failover.legs
         found = judged(leg.vendor, leg.product, pending, answer, failover.move_maybe_sent)
         last = number == len(legs) - 1
         attempt = _attempt(leg, pending, found, answer, last)
-        attempts.append(attempt)
-        # the first attempt sets the order (the recipients'); a later one makes a new mapping
-        final = found.outcomes if number == 0 else {**final, **found.outcomes}
-        taken = number == 0 and found.uniform is ACCEPTED
-        if watch is not None or not taken:
-            observer.attempt(watch, attempt, None if last else legs[number + 1].vendor, found)
-        pending = attempt.moved
-    failed = () if taken else tuple(r for r, outcome in final.items() if not outcome.ok)
-    result = _made(
-        FailoverResult,
-        {"outcomes": MappingProxyType(final), "attempts": tuple(attempts), "failed": failed},
-    )
-    if watch is not None or not taken:
-        observer.finished(watch, result)
-    return result
+        self._attempts.append(attempt)
+        # the first attempt sets the order (the recipients'); a later one makes a new mapping,
+        # so that each attempt's own stays as it was
+        if number == 0:
+            self._final = found.outcomes
+            self._shown = attempt.outcomes  # the result shows the same, while no leg follows
+        else:
+            self._final = {**self._final, **found.outcomes}
+            self._shown = None
+        taken = number == 0 and found.uniform is ACCEPTED  # the usual: the first took them all
+        if self._watch is not None or not taken:
+            following = None if last else legs[number + 1].vendor
+            failover._observer.attempt(self._watch, attempt, following, found)
+        self._pending = attempt.moved
+        self._number = number + 1
+        if self._pending:
+            self.leg = legs[number + 1]
+            self.batch = list(self._pending)
+        else:
+            self._finish(taken)
+
+    def _finish(self, taken: bool) -> None:
+        final = self._final
+        failed = () if taken else tuple(r for r, outcome in final.items() if not outcome.ok)
+        self.leg = None
+        self.result = result = _new(FailoverResult)
+        _set(
+            result,
+            "__dict__",
+            {
+                "outcomes": self._shown or MappingProxyType(final),
+                "attempts": tuple(self._attempts),
+                "failed": failed,
+            },
+        )
+        if self._watch is not None or not taken:
+            self._failover._observer.finished(self._watch, result)
 
 
 def _attempt(
@@ -257,8 +281,10 @@ def _attempt(
         skipped = bool(verdicts) and all(v.skipped for v in verdicts.values())
     if isinstance(reasons, dict):
         reasons = MappingProxyType(reasons)
-    return _made(
-        FailoverAttempt,
+    attempt = _new(FailoverAttempt)
+    _set(
+        attempt,
+        "__dict__",
         {
             "vendor": leg.vendor,
             "product": leg.product,
@@ -270,17 +296,13 @@ def _attempt(
             "skipped": skipped,
         },
     )
+    return attempt
 
 
-_Made = TypeVar("_Made", FailoverAttempt, FailoverResult)
-
-
-def _made(cls: type[_Made], fields: dict[str, Any]) -> _Made:
-    """An instance of a frozen result with exactly ``fields`` (every one of them), without the
-    constructor's ``object.__setattr__`` per field (as :func:`normalizer._outcome.built`)."""
-    value = object.__new__(cls)
-    object.__setattr__(value, "__dict__", fields)
-    return value
+_new = object.__new__
+_set = object.__setattr__
+"""Results are made without the frozen dataclasses' ``object.__setattr__`` per field: an
+instance with exactly its fields' dict (as :func:`normalizer._outcome.built`)."""
 
 
 class _Same(Mapping[str, str]):
@@ -348,12 +370,10 @@ class _Observer:
             self._logger = adapt(self._given_logger)
         return self._logger
 
-    def start(self, recipients: int) -> _Watch | None:
-        """The span of a failover, when anything is set up to receive it (else None)."""
-        otel = self._otel
-        if otel is None or not otel.wanted():
-            return None
-        return _Watch(otel, otel.span(self.name, recipients))
+    def start(self) -> _Watch:
+        """The span and counters of a failover (asked once something is set up for them)."""
+        assert self._otel is not None
+        return _Watch(self._otel, self._otel.span(self.name))
 
     def attempt(
         self,
@@ -459,12 +479,11 @@ class _Otel:
         self._idle_until = time.monotonic() + 1.0
         return False
 
-    def span(self, name: str, recipients: int) -> Any:
+    def span(self, name: str) -> Any:
         if not self.tracing():
             return None
         return self.tracer.start_span(
-            f"normalizer failover {name}",
-            attributes={"normalizer.failover.name": name, "normalizer.recipients": recipients},
+            f"normalizer failover {name}", attributes={"normalizer.failover.name": name}
         )
 
 
@@ -522,6 +541,7 @@ class _Watch:
                 },
             )
         if self.span is not None:
+            self.span.set_attribute("normalizer.recipients", len(result.outcomes))
             self.span.set_attribute("normalizer.failover.attempts", len(result.attempts))
             self.span.set_attribute("normalizer.failover.failed", len(result.failed))
             if not result.ok:

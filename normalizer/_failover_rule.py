@@ -30,7 +30,7 @@ from typing import NamedTuple
 from ._category import Category, Fault, Scope
 from ._exceptions import CircuitOpenError, RateLimitedError, VendorError
 from ._items import number_key, same_number, summed
-from ._outcome import Item, Match, Outcome, built, outcome_of
+from ._outcome import OUTCOME_KEY, Item, Match, Outcome, built, outcome_of
 from ._retry import _NEVER_SENT
 
 NEVER_SENT: tuple[type[BaseException], ...] = _NEVER_SENT
@@ -118,6 +118,8 @@ class Judged(NamedTuple):
 
 
 Answer = object
+_LISTS = (list, tuple)
+_OK = Category.OK
 """What a leg's ``send`` gave: a response (httpx, requests, aiohttp) of normalizer's clients,
 an :class:`Outcome`, an exception, or a list of these, one per recipient in order."""
 
@@ -144,9 +146,20 @@ def judged(
     move_maybe_sent: bool = False,
 ) -> Judgement:
     """Each recipient's verdict and outcome at ``vendor`` for what its ``send`` gave."""
-    if isinstance(answer, list | tuple):  # one request per recipient
+    if isinstance(answer, _LISTS):  # one request per recipient
         if len(answer) == 1 and len(recipients) == 1:  # the usual one: no mapping to sum up
-            j = _single(vendor, product, recipients[0], answer[0], move_maybe_sent)
+            read = answer[0]
+            extensions = getattr(read, "extensions", None)  # an httpx response, at once
+            outcome = (
+                extensions.get(OUTCOME_KEY)
+                if extensions.__class__ is dict
+                else read
+                if read.__class__ is Outcome
+                else outcome_of(read)
+            )
+            if outcome is not None and outcome.category is _OK and not outcome.partial:
+                return Judgement({recipients[0]: outcome}, {}, ACCEPTED)  # at once
+            j = _single(vendor, product, recipients[0], read, move_maybe_sent)
             return Judgement({j.recipient: j.outcome}, {}, j.verdict)
         found = [
             _single(vendor, product, recipient, read, move_maybe_sent)
@@ -211,9 +224,12 @@ def match_items(recipients: Sequence[str], items: Sequence[Item]) -> list[list[I
 
 
 def _read(answer: Answer) -> Outcome | BaseException | None:
-    if isinstance(answer, Outcome | BaseException):
+    if isinstance(answer, _READ):
         return answer
     return outcome_of(answer)
+
+
+_READ = (Outcome, BaseException)
 
 
 def _single(
