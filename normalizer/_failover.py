@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from ._failover_rule import ACCEPTED, Judgement, judged
+from ._failover_rule import ACCEPTED, Judgement, Same, judged
 from ._items import _masked
 from ._logging import adapt
 from ._outcome import Outcome
@@ -183,6 +183,7 @@ class _Run:
         "_attempts",
         "_failover",
         "_final",
+        "_keys",
         "_number",
         "_pending",
         "_shown",
@@ -196,9 +197,9 @@ class _Run:
         if isinstance(recipients, str):  # one number, not its characters
             raise TypeError("recipients must be a list of numbers, not one string")
         self._failover = failover
-        # each recipient once, in order
-        self._pending = tuple(recipients if len(recipients) == 1 else dict.fromkeys(recipients))
-        self._final: dict[str, Outcome] = {}
+        self._keys = dict.fromkeys(recipients)  # each recipient once, in order
+        self._pending = tuple(self._keys)
+        self._final: Mapping[str, Outcome] = {}
         self._shown: Mapping[str, Outcome] | None = None
         self._attempts: list[FailoverAttempt] = []
         self._number = 0
@@ -218,7 +219,9 @@ class _Run:
         assert leg is not None, "the failover is over"
         failover, number, pending = self._failover, self._number, self._pending
         legs = failover.legs
-        found = judged(leg.vendor, leg.product, pending, answer, failover.move_maybe_sent)
+        found = judged(
+            leg.vendor, leg.product, pending, answer, failover.move_maybe_sent, self._keys
+        )
         last = number == len(legs) - 1
         attempt = _attempt(leg, pending, found, answer, last)
         self._attempts.append(attempt)
@@ -239,6 +242,7 @@ class _Run:
         if self._pending:
             self.leg = legs[number + 1]
             self.batch = list(self._pending)
+            self._keys = dict.fromkeys(self._pending)
         else:
             self._finish(taken)
 
@@ -271,7 +275,7 @@ def _attempt(
     verdict = found.uniform
     reasons: Mapping[str, str]
     if verdict is not None:  # one answer for all: no per-recipient work
-        reasons = _Same(found.outcomes, verdict.reason)
+        reasons = Same(found.outcomes, verdict.reason)
         moved = pending if verdict.move and not last else ()
         skipped = verdict.skipped and bool(pending)
     else:
@@ -281,6 +285,7 @@ def _attempt(
         skipped = bool(verdicts) and all(v.skipped for v in verdicts.values())
     if isinstance(reasons, dict):
         reasons = MappingProxyType(reasons)
+    outcomes = found.outcomes
     attempt = _new(FailoverAttempt)
     _set(
         attempt,
@@ -289,7 +294,7 @@ def _attempt(
             "vendor": leg.vendor,
             "product": leg.product,
             "recipients": pending,
-            "outcomes": MappingProxyType(found.outcomes),
+            "outcomes": outcomes if outcomes.__class__ is Same else MappingProxyType(outcomes),
             "reasons": reasons,
             "moved": moved,
             "error": error,
@@ -303,31 +308,6 @@ _new = object.__new__
 _set = object.__setattr__
 """Results are made without the frozen dataclasses' ``object.__setattr__`` per field: an
 instance with exactly its fields' dict (as :func:`normalizer._outcome.built`)."""
-
-
-class _Same(Mapping[str, str]):
-    """The same reason for every recipient of an attempt: a read-only mapping over the
-    attempt's recipients, built in constant time."""
-
-    __slots__ = ("_keys", "_value")
-
-    def __init__(self, keys: Mapping[str, object], value: str) -> None:
-        self._keys = keys
-        self._value = value
-
-    def __getitem__(self, key: str) -> str:
-        if key in self._keys:
-            return self._value
-        raise KeyError(key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._keys)
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def __repr__(self) -> str:
-        return f"{{{len(self)} recipients: {self._value!r}}}"
 
 
 # --- what a failover tells the world -------------------------------------------------------------
