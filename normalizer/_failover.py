@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from ._failover_rule import ACCEPTED, Judgement, Same, judged
+from ._failover_rule import ACCEPTED, SKIPS, Judgement, Same, judged
 from ._items import _masked
 from ._logging import adapt
 from ._outcome import Outcome
@@ -277,7 +277,7 @@ def _attempt(
     if verdict is not None:  # one answer for all: no per-recipient work
         reasons = Same(found.outcomes, verdict.reason)
         moved = pending if verdict.move and not last else ()
-        skipped = verdict.skipped and bool(pending)
+        skipped = verdict.reason in SKIPS and bool(pending)
     else:
         verdicts = found.verdicts
         reasons = {r: v.reason for r, v in verdicts.items()}

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Mapping, Sequence
-from typing import NamedTuple, TypeVar
+from types import MappingProxyType
+from typing import Any, NamedTuple, TypeVar
 
 from ._category import Category, Fault, Scope
 from ._exceptions import CircuitOpenError, RateLimitedError, VendorError
@@ -138,6 +139,14 @@ class Judgement(NamedTuple):
         return self.uniform if self.uniform is not None else self.verdicts[recipient]
 
 
+def _judgement(fields: tuple[Any, Any, Any]) -> Judgement:
+    """A :class:`Judgement` without the named tuple's Python-level ``__new__``."""
+    return tuple.__new__(Judgement, fields)
+
+
+_NO_VERDICTS: Mapping[str, Verdict] = MappingProxyType({})
+
+
 def judged(
     vendor: str,
     product: str | None,
@@ -160,7 +169,7 @@ def judged(
                 else outcome_of(read)
             )
             if outcome is not None and outcome.category is _OK and not outcome.partial:
-                return Judgement({recipients[0]: outcome}, {}, ACCEPTED)  # at once
+                return _judgement(({recipients[0]: outcome}, _NO_VERDICTS, ACCEPTED))  # at once
             j = _single(vendor, product, recipients[0], read, move_maybe_sent)
             return Judgement({j.recipient: j.outcome}, {}, j.verdict)
         found = [
@@ -197,7 +206,7 @@ def _all(
     recipients: Mapping[str, object] | Sequence[str], outcome: Outcome, verdict: Verdict
 ) -> Judgement:
     keys = recipients if isinstance(recipients, Mapping) else dict.fromkeys(recipients)
-    return Judgement(Same(keys, outcome), {}, verdict)
+    return _judgement((Same(keys, outcome), _NO_VERDICTS, verdict))
 
 
 def _each(found: Sequence[Judged]) -> Judgement:
