@@ -45,6 +45,15 @@ class Vendor:
             found += _recipients(request)
         return found
 
+    def said(self, recipients: list[str]) -> tuple[str, Any]:
+        """The one recipient of a request and the answer for it (an exception is raised, as
+        a transport raises it)."""
+        [to] = recipients
+        said = self.answer(to)
+        if isinstance(said, Exception):
+            raise said
+        return to, said
+
     def handler(self, reply: Callable[[list[str]], httpx.Response]) -> Handler:
         def handle(request: httpx.Request) -> httpx.Response:
             self.requests.append(request)
@@ -69,10 +78,7 @@ def twilio(answer: Callable[[str], Any]) -> tuple[Vendor, Handler]:
     vendor = Vendor(answer)
 
     def reply(recipients: list[str]) -> httpx.Response:
-        [to] = recipients
-        said = vendor.answer(to)
-        if isinstance(said, Exception):
-            raise said
+        to, said = vendor.said(recipients)
         if said == "ok":
             return httpx.Response(201, json={"sid": "SM" + to[-4:], "status": "queued", "to": to})
         return vendor_response("twilio", said)
@@ -86,10 +92,7 @@ def vonage(answer: Callable[[str], Any]) -> tuple[Vendor, Handler]:
     vendor = Vendor(answer)
 
     def reply(recipients: list[str]) -> httpx.Response:
-        [to] = recipients
-        said = vendor.answer(to)
-        if isinstance(said, Exception):
-            raise said
+        to, said = vendor.said(recipients)
         statuses = said if isinstance(said, list) else [said]
         parts = [
             {"to": to.lstrip("+"), "status": status, "message-id": f"M{n}"}
