@@ -190,3 +190,12 @@ def test_a_response_without_an_outcome_is_maybe_sent() -> None:
     assert (found.verdict.move, found.verdict.reason) == (False, "maybe_sent")
     assert found.outcome.category is Category.UNKNOWN
     assert found.outcome.vendor == "twilio"
+
+
+def test_explain_says_whose_fault_a_code_is(capsys: pytest.CaptureFixture[str]) -> None:
+    from normalizer._cli import main
+
+    assert main(["explain", "tencent_sms", "FailedOperation.TemplateUnapprovedOrNotExist"]) == 0
+    assert "fault: vendor" in capsys.readouterr().out  # its template, not the recipient
+    assert main(["explain", "twilio", "21211"]) == 0
+    assert "fault: recipient" in capsys.readouterr().out
