@@ -24,9 +24,9 @@ Nothing here does I/O or keeps state: :mod:`normalizer._failover` drives it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 from ._category import Category, Fault, Scope
 from ._exceptions import CircuitOpenError, RateLimitedError, VendorError
@@ -139,9 +139,8 @@ class Judgement(NamedTuple):
         return self.uniform if self.uniform is not None else self.verdicts[recipient]
 
 
-def _judgement(fields: tuple[Any, Any, Any]) -> Judgement:
-    """A :class:`Judgement` without the named tuple's Python-level ``__new__``."""
-    return tuple.__new__(Judgement, fields)
+_new_judgement = cast("Callable[[type[Judgement], tuple[Any, Any, Any]], Judgement]", tuple.__new__)
+"""A :class:`Judgement` made without the named tuple's Python-level ``__new__``."""
 
 
 _NO_VERDICTS: Mapping[str, Verdict] = MappingProxyType({})
@@ -169,7 +168,7 @@ def judged(
                 else outcome_of(read)
             )
             if outcome is not None and outcome.category is _OK and not outcome.partial:
-                return _judgement(({recipients[0]: outcome}, _NO_VERDICTS, ACCEPTED))  # at once
+                return _new_judgement(Judgement, ({recipients[0]: outcome}, _NO_VERDICTS, ACCEPTED))
             j = _single(vendor, product, recipients[0], read, move_maybe_sent)
             return Judgement({j.recipient: j.outcome}, {}, j.verdict)
         found = [
@@ -206,7 +205,7 @@ def _all(
     recipients: Mapping[str, object] | Sequence[str], outcome: Outcome, verdict: Verdict
 ) -> Judgement:
     keys = recipients if isinstance(recipients, Mapping) else dict.fromkeys(recipients)
-    return _judgement((Same(keys, outcome), _NO_VERDICTS, verdict))
+    return _new_judgement(Judgement, (Same(keys, outcome), _NO_VERDICTS, verdict))
 
 
 def _each(found: Sequence[Judged]) -> Judgement:

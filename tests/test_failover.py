@@ -703,3 +703,30 @@ def test_a_limiter_turn_beyond_the_clients_patience_skips_the_vendor(real_clock:
     assert result.ok
     assert result.outcomes["+79161234567"].vendor == "ucpaas"
     assert real_clock.sleeps == []  # refused at once, not after waiting
+
+
+@pytest.mark.parametrize("recipients", [US[:1], CN])
+def test_the_fast_path_of_a_first_vendor_taking_all_equals_the_general_one(
+    recipients: list[str],
+) -> None:
+    """A failover whose first leg takes everyone is made in one step, unless metrics or a span
+    want the general path: both give the same result."""
+    ok = normalizer.classify("tencent_sms", {"Response": {"RequestId": "r"}}, url=TENCENT)
+    legs = [("tencent_sms", lambda rs: ok), ("vonage", lambda rs: [])]
+    fast = Failover(legs, telemetry=False)(recipients)
+    general = Failover(legs, meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]))(
+        recipients
+    )
+    for result in (fast, general):
+        [attempt] = result.attempts
+        assert dict(result.outcomes) == dict(attempt.outcomes) == dict.fromkeys(recipients, ok)
+        assert dict(attempt.reasons) == dict.fromkeys(recipients, "accepted")
+        assert (attempt.moved, attempt.skipped, attempt.error, result.failed) == (
+            (),
+            False,
+            None,
+            (),
+        )
+        assert attempt.recipients == tuple(recipients)
+    assert repr(fast) == repr(general)
+    assert repr(fast.attempts[0]) == repr(general.attempts[0])
