@@ -194,15 +194,16 @@ class _Run:
         "result",
     )
 
+    _attempts: list[FailoverAttempt]
+    _final: Mapping[str, Outcome]
+    _shown: Mapping[str, Outcome] | None
+
     def __init__(self, failover: _Failover[Any], recipients: Sequence[str]) -> None:
         if isinstance(recipients, str):  # one number, not its characters
             raise TypeError("recipients must be a list of numbers, not one string")
         self._failover = failover
         self._keys = dict.fromkeys(recipients)  # each recipient once, in order
         self._pending = tuple(self._keys)
-        self._final: Mapping[str, Outcome] = {}
-        self._shown: Mapping[str, Outcome] | None = None
-        self._attempts: list[FailoverAttempt] = []
         self._number = 0
         otel = failover._observer._otel  # one clock read while no SDK is set up
         self._watch = (
@@ -214,7 +215,10 @@ class _Run:
         self.batch = list(self._pending)
         """The recipients for the current leg's ``send`` (a list of its own)."""
         self.result: FailoverResult
+        # _attempts, _final and _shown are set by the first answer that is not the usual one
+        # (the first vendor taking everyone needs none of them: see answered)
         if not self._pending:
+            self._attempts, self._final, self._shown = [], {}, None
             self._finish(taken=True)
 
     def answered(self, answer: object) -> None:
@@ -234,13 +238,14 @@ class _Run:
             return
         last = number == len(legs) - 1
         attempt = _attempt(leg, pending, found, answer, last)
-        self._attempts.append(attempt)
         # the first attempt sets the order (the recipients'); a later one makes a new mapping,
         # so that each attempt's own stays as it was
         if number == 0:
+            self._attempts = [attempt]
             self._final = found.outcomes
             self._shown = attempt.outcomes  # the result shows the same, while no leg follows
         else:
+            self._attempts.append(attempt)
             self._final = {**self._final, **found.outcomes}
             self._shown = None
         taken = number == 0 and found.uniform is ACCEPTED  # the usual: the first took them all
