@@ -234,7 +234,7 @@ class _Run:
         if found.uniform is ACCEPTED and number == 0 and self._watch is None:
             # the usual failover: the first vendor took everyone; nothing to log or count
             self.leg = None
-            self.result = _taken(leg, pending, found.outcomes)
+            self.result = _taken(leg, pending, found)
             return
         last = number == len(legs) - 1
         attempt = _attempt(leg, pending, found, answer, last)
@@ -279,34 +279,17 @@ class _Run:
             self._failover._observer.finished(self._watch, result)
 
 
-def _taken(
-    leg: FailoverLeg[Any], pending: tuple[str, ...], outcomes: Mapping[str, Outcome]
-) -> FailoverResult:
-    """The result of a failover whose first leg took every recipient: one attempt, every
-    recipient ``accepted``, nothing failed (made in one step: the path every healthy send
-    takes, measured against calling the client directly)."""
-    shown = outcomes if outcomes.__class__ is Same else MappingProxyType(outcomes)
-    attempt = _new(FailoverAttempt)
-    _set(
-        attempt,
-        "__dict__",
-        {
-            "vendor": leg.vendor,
-            "product": leg.product,
-            "recipients": pending,
-            "outcomes": shown,
-            "reasons": (
-                MappingProxyType({pending[0]: "accepted"})
-                if len(pending) == 1
-                else Same(outcomes, "accepted")
-            ),
-            "moved": (),
-            "error": None,
-            "skipped": False,
-        },
-    )
+def _taken(leg: FailoverLeg[Any], pending: tuple[str, ...], found: Judgement) -> FailoverResult:
+    """The result of a failover whose first leg took every recipient: one attempt, nothing
+    failed (made in one step: the path every healthy send takes, measured against calling the
+    client directly)."""
+    attempt = _attempt(leg, pending, found, None, last=True)
     result = _new(FailoverResult)
-    _set(result, "__dict__", {"outcomes": shown, "attempts": (attempt,), "failed": ()})
+    _set(
+        result,
+        "__dict__",
+        {"outcomes": attempt.outcomes, "attempts": (attempt,), "failed": ()},
+    )
     return result
 
 
@@ -321,7 +304,11 @@ def _attempt(
     verdict = found.uniform
     reasons: Mapping[str, str]
     if verdict is not None:  # one answer for all: no per-recipient work
-        reasons = Same(found.outcomes, verdict.reason)
+        reasons = (
+            MappingProxyType({pending[0]: verdict.reason})
+            if len(pending) == 1
+            else Same(found.outcomes, verdict.reason)
+        )
         moved = pending if verdict.move and not last else ()
         skipped = verdict.reason in SKIPS and bool(pending)
     else:
