@@ -9,7 +9,7 @@ pays for them. Every name in ``__all__`` is reachable either way.
 
 import typing as _typing
 
-from ._category import Category, Scope
+from ._category import Category, Fault, Scope
 from ._classify import classify, classify_many, lookup
 from ._exceptions import (
     AuthError,
@@ -38,6 +38,7 @@ from ._registry import MappingWarning, Registry, register_mappings
 if _typing.TYPE_CHECKING:
     from ._callbacks import classify_callback
     from ._client import AsyncClient, Client
+    from ._failover import AsyncFailover, Failover, FailoverAttempt, FailoverLeg, FailoverResult
     from ._limiter import RateLimiter
     from ._logging import VendorCall
     from ._options import Options
@@ -51,6 +52,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncClient",
+    "AsyncFailover",
     "AsyncNormalizingTransport",
     "AuthError",
     "BillingError",
@@ -59,6 +61,11 @@ __all__ = [
     "CircuitBreaker",
     "CircuitOpenError",
     "Client",
+    "Failover",
+    "FailoverAttempt",
+    "FailoverLeg",
+    "FailoverResult",
+    "Fault",
     "Item",
     "LocalState",
     "MappingError",
@@ -103,9 +110,14 @@ __all__ = [
 
 _LAZY = {
     "AsyncClient": "_client",
+    "AsyncFailover": "_failover",
     "AsyncNormalizingTransport": "_transports",
     "CircuitBreaker": "_store",
     "Client": "_client",
+    "Failover": "_failover",
+    "FailoverAttempt": "_failover",
+    "FailoverLeg": "_failover",
+    "FailoverResult": "_failover",
     "LocalState": "_store",
     "NormalizingTransport": "_transports",
     "Options": "_options",

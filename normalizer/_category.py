@@ -94,3 +94,45 @@ _DEFAULT_SCOPE = {
     Category.AUTH: Scope.ACCOUNT,
     Category.BILLING: Scope.ACCOUNT,
 }
+
+
+class Fault(enum.StrEnum):
+    """Whose failure an answer is: what decides whether another vendor could do better.
+
+    :class:`Scope` says who *else* is affected (whether other calls slow down); ``fault`` says
+    what would have to change for the message to go out. Only a ``vendor`` fault is a reason to
+    try another vendor (:class:`normalizer.Failover`); the others would fail there too, or must
+    not be tried there (a per-recipient cap exists to protect the recipient).
+
+    An entry's fault is derived from its category and scope (:meth:`default`) unless its mapping
+    writes one: ``fault = "vendor"`` on a validation code that means the vendor's own
+    registration of a template or sender is missing, ``"recipient"`` on an invalid or blocked
+    number, ``"content"`` on content the operator refused.
+    """
+
+    VENDOR = "vendor"
+    """The vendor or the caller's account with it: busy, overloaded, out of money, credentials
+    refused, its own registration of a template or sender missing. Another vendor may serve."""
+    RECIPIENT = "recipient"
+    """The recipient: an invalid, blocked or unsubscribed number, a cap on that number."""
+    CONTENT = "content"
+    """The message: content the vendor or the operator refused."""
+    REQUEST = "request"
+    """The request as written (parameters, formats, an object it names): fix the request."""
+
+    @classmethod
+    def default(cls, category: Category, scope: Scope) -> Fault | None:
+        """The fault of an entry that does not say: none for a success; the vendor's for an
+        answer about the vendor or the account (a server error, a rate limit, credentials,
+        balance); the recipient's for one about the recipient; the request's otherwise (a
+        resource behind the request, the request itself)."""
+        if category is Category.OK:
+            return None
+        return _DEFAULT_FAULT.get(scope, cls.REQUEST)
+
+
+_DEFAULT_FAULT = {
+    Scope.VENDOR: Fault.VENDOR,
+    Scope.ACCOUNT: Fault.VENDOR,
+    Scope.RECIPIENT: Fault.RECIPIENT,
+}

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from ._category import Category
+from ._category import Category, Fault
 from ._items import ItemsReader
 from ._mapping import (
     _LONGEST_INT,
@@ -949,6 +949,7 @@ def _template(vendor: str, code: str | None, reading: _Reading) -> Outcome:
         scope=entry.scope,
         retry_after=entry.retry_after,
         overload=entry.overload,
+        fault=entry.fault,
     )
 
 
@@ -1036,10 +1037,13 @@ def _across_products(
         # where the products differ, the reading that assumes less: not safe to resend, and
         # about this call only (a scope that slows every call needs every product to say so)
         narrow = [e.scope for _, e in listed if not e.scope.shared]
+        # ... and another vendor is worth trying only if every product says it is the vendor's
+        others = [e.fault for _, e in listed if e.fault is not Fault.VENDOR]
         agreed = dataclasses.replace(
             first,
             rejected=all(e.rejected for _, e in listed),
             scope=narrow[0] if narrow else first.scope,
+            fault=others[0] if others else first.fault,
         )
         return _Reading(agreed, Match.EXACT, None)
     message = "; ".join(f"{pid or mapping.id}: {e.description}" for pid, e in listed)

@@ -196,6 +196,7 @@ def _explain(args: argparse.Namespace, registry: Registry) -> int:
     print(
         f"  retryable: {_yes(outcome.retryable)}   safe to resend a POST: "
         f"{_yes(outcome.rejected)}   scope: {outcome.scope.value}"
+        + (f"   fault: {outcome.fault.value}" if outcome.fault is not None else "")
         + ("   call outcome" if outcome.call_outcome else "")
     )
     pauses = [

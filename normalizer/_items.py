@@ -180,7 +180,21 @@ def _summed(fields: Fields, read: _Read, failed: int, succeeded: int, cut: bool)
             vendor_message=worst.vendor_message,
             matched=worst.matched,
             scope=worst.scope,
+            fault=worst.fault,
         )
+
+
+def summed(fields: Fields, items: tuple[Item, ...]) -> None:
+    """Sum ``items`` (all read) into an outcome's ``fields`` as :meth:`ItemsReader.read` sums
+    a response's: one recipient's share of a batch (:mod:`normalizer._failover_rule`)."""
+    failed = [item for item in items if not (item.ok or item.delivery_outcome)]
+    worst = min(failed, key=lambda item: _RANK[item.category]) if failed else None
+    retryable = all(item.retryable for item in failed)
+    rejected = all(item.rejected for item in failed)
+    _summed(fields, (items, len(failed), worst, retryable, rejected), 0, 0, False)
+
+
+_RANK = {category: rank for rank, category in enumerate(SEVERITY)}
 
 
 def _explained(items: tuple[Item, ...], fields: Fields) -> tuple[Item, ...]:
@@ -284,6 +298,7 @@ def _template(entry: Entry, matched: Match, code: str | None, report: bool) -> _
         rejected=entry.rejected,
         delivery_outcome=entry.report or report,
         scope=Scope.RECIPIENT if report else entry.scope,
+        fault=entry.fault,
     )
     known = matched not in (Match.UNMAPPED, Match.MISSING)
     return item.__dict__, known, not (item.ok or item.delivery_outcome)
@@ -599,6 +614,31 @@ def _count(value: object) -> int | None:
         if text.isascii() and text.isdigit() and len(text) <= 18:
             return int(text)
     return None
+
+
+def number_key(number: str) -> str:
+    """``number`` as the digits that identify it, whatever way a vendor echoes it: every
+    non-digit dropped (``+``, spaces, dashes), then leading zeros (an ``00`` international
+    prefix, a national trunk ``0``). ``+44 7700 900001``, ``00447700900001`` and
+    ``447700900001`` are ``447700900001``; the national ``07700900001`` is ``7700900001``,
+    which :func:`same_number` matches to it (a vendor may drop the country code)."""
+    digits = number if number.isdecimal() else "".join(c for c in number if c.isdecimal())
+    return digits.lstrip("0")
+
+
+SHORTEST_MATCH = 7
+"""Digits a number without its country code keeps at least for :func:`same_number` to match it
+to the full number (a subscriber number is 7 digits or more nearly everywhere)."""
+
+
+def same_number(a: str, b: str) -> bool:
+    """Whether two :func:`number_key` keys name the same recipient: equal, or one the other
+    without its country code (the longer ends with the shorter, which has at least
+    :data:`SHORTEST_MATCH` digits)."""
+    if a == b:
+        return bool(a)
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return len(short) >= SHORTEST_MATCH and long.endswith(short)
 
 
 def retry_recipients(outcome: Outcome) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar, dataclass_transform, overload
 from urllib.parse import parse_qsl, urlsplit
 
 from . import _callback_spec
-from ._category import Category, Scope
+from ._category import Category, Fault, Scope
 from ._exceptions import MappingError
 
 MAX_CODE_LENGTH = 64
@@ -155,6 +155,7 @@ _STATUS = Lazy(r"(?:[1-5][0-9][0-9]|[1-5]xx)\Z")
 _HOST = Lazy(r"(?:\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(?::[0-9]+)?\Z")
 _CATEGORIES = {c.value: c for c in Category}
 _SCOPES = {s.value: s for s in Scope}
+_FAULTS = {f.value: f for f in Fault}
 
 
 @frozen_value
@@ -167,6 +168,10 @@ class Origin:
     """The doc URL, SDK file or seed document the entry's table (or the entry) cites."""
     written: frozenset[str]
     """Which of ``retryable`` / ``rejected`` the file wrote; the others are defaults."""
+
+
+_DERIVED: Any = "derived"
+"""An :class:`Entry`'s ``fault`` when none is given: derived from its category and scope."""
 
 
 @frozen_value
@@ -190,10 +195,15 @@ class Entry:
     """The vendor says it is overloaded: every call slows down, as after a rate limit."""
     ok_on_http_error: bool = False
     """A success code the vendor documents on a 4xx/5xx answer (else that status decides)."""
+    fault: Fault | None = _DERIVED  # the default: derived from the category and scope
+    """Whose failure it is (see :class:`Fault`): written in the mapping, or derived from the
+    category and scope; None for a success."""
 
     def __post_init__(self) -> None:
         if self.scope is None:
             object.__setattr__(self, "scope", Scope.default(self.category, self.report))
+        if self.fault is _DERIVED:
+            object.__setattr__(self, "fault", Fault.default(self.category, self.scope))
 
     @property
     def report(self) -> bool:
@@ -501,7 +511,7 @@ def _row(entry: Entry) -> bytes:
         value = entry.__dict__[name]
         if isinstance(value, Origin):
             value = (value.file, value.key, value.source, value.written)
-        elif isinstance(value, Category | Scope):
+        elif isinstance(value, Category | Scope | Fault):
             value = value.value
         values.append(value)
     return marshal.dumps(tuple(values))
@@ -513,6 +523,8 @@ def _from_row(row: bytes) -> Entry:
     fields = dict(zip(_ENTRY_FIELDS, loads(row), strict=True))
     fields["category"] = Category(fields["category"])
     fields["scope"] = Scope(fields["scope"])
+    if fields["fault"] is not None:
+        fields["fault"] = Fault(fields["fault"])
     origin = fields["origin"]
     if origin is not None:
         fields["origin"] = _made(Origin, dict(zip(_ORIGIN_FIELDS, origin, strict=True)))
@@ -962,6 +974,7 @@ _ENTRY_KEYS = (
     "retry_after",
     "overload",
     "ok_on_http_error",
+    "fault",
 )
 _SELECTOR_KEYS = ("hosts", "paths", "headers", "query")
 _TABLE_KEYS = ("codes", "classes", "http", "when", "page", "items")
@@ -1575,6 +1588,12 @@ def _check_entry(ck: _Checker, value: object, key: str, allowed: Sequence[str]) 
                 f"an overload slows every call to the vendor: it needs category server or busy "
                 f"and scope vendor or account (this entry: {category}, {scope})",
             )
+    if "fault" in entry:
+        fault = ck.string(entry["fault"], f"{key}.fault")
+        if fault not in _FAULTS:
+            raise ck.fail(f"{key}.fault", f"{fault!r} is not one of: {', '.join(_FAULTS)}")
+        if category == "ok":
+            raise ck.fail(f"{key}.fault", "a success is nobody's fault: only a failure says one")
     if entry.get("ok_on_http_error") and category != "ok":
         raise ck.fail(
             f"{key}.ok_on_http_error", f"only a success (category ok) may say it, not {category}"
@@ -1678,6 +1697,7 @@ class _Builder:
             retry_after=float(raw.get("retry_after", 0.0)),
             overload=raw.get("overload", False),
             ok_on_http_error=raw.get("ok_on_http_error", False),
+            fault=_FAULTS[raw["fault"]] if "fault" in raw else _DERIVED,
             origin=Origin(
                 file=raw.get(FILE_KEY, self.default_file),
                 key=raw.get(AT_KEY, key),

@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._category import Category, Scope
+from ._category import Category, Fault, Scope
 from ._redact import DEFAULT as _REDACTOR
 
 if TYPE_CHECKING:
@@ -82,6 +82,8 @@ class Item:
     delivery_outcome: bool = False
     recipient: str | None = dataclasses.field(default=None, repr=False, compare=False)
     scope: Scope = Scope.REQUEST
+    fault: Fault | None = None
+    """Whose failure it is (the mapping's entry decides: see :class:`Fault`); None when ok."""
 
     @property
     def ok(self) -> bool:
@@ -139,6 +141,10 @@ class Outcome:
     overload: bool = False
     """The vendor says it is overloaded: besides counting for the circuit breaker, the answer
     slows every call to the vendor (the adaptive rate limiter), as a rate limit does."""
+    fault: Fault | None = None
+    """Whose failure it is: the vendor's (or the account's with it), the recipient's, the
+    content's or the request's (see :class:`Fault`); None for a success. Only a vendor's fault
+    is a reason to try another vendor (:class:`normalizer.Failover`)."""
 
     @property
     def ok(self) -> bool:

@@ -77,7 +77,7 @@ class MappingCache:
     user. Where that cannot be checked (no ``os.getuid``: Windows), nothing is cached.
     """
 
-    FORMAT = 1
+    FORMAT = 2
     KEPT = 256
     """Entries kept; past it the oldest are removed."""
 

@@ -28,6 +28,7 @@ import pytest
 
 import normalizer
 from normalizer import Category, Item, Match, Outcome, Scope
+from normalizer._category import Fault
 from normalizer._classify import classify_parsed, parse_json
 from normalizer._mapping import (
     CodeTable,
@@ -83,11 +84,21 @@ class Reading:
     retry_after: float = 0.0
     overload: bool = False
     ok_on_http_error: bool = False
+    fault: Fault | str | None = "derived"
 
     def __post_init__(self) -> None:
         if self.scope is None:
             report = self.call_outcome or self.delivery_outcome
             self.scope = Scope.default(self.category, report)
+        if self.fault == "derived":  # the rule as the docs write it, not the package's table
+            if self.category is Category.OK:
+                self.fault = None
+            elif self.scope in (Scope.VENDOR, Scope.ACCOUNT):
+                self.fault = Fault.VENDOR
+            elif self.scope is Scope.RECIPIENT:
+                self.fault = Fault.RECIPIENT
+            else:
+                self.fault = Fault.REQUEST
 
 
 def of(entry: Entry, matched: Match, product: str | None) -> Reading:
@@ -106,6 +117,7 @@ def of(entry: Entry, matched: Match, product: str | None) -> Reading:
         retry_after=entry.retry_after,
         overload=entry.overload,
         ok_on_http_error=entry.ok_on_http_error,
+        fault=entry.fault,
     )
 
 
@@ -259,6 +271,8 @@ def across(
         reading.rejected = all(e.rejected for _, e in listed)
         narrow = [e.scope for _, e in listed if not e.scope.shared]
         reading.scope = narrow[0] if narrow else first.scope
+        others = [e.fault for _, e in listed if e.fault is not Fault.VENDOR]
+        reading.fault = others[0] if others else first.fault
         return reading
     message = "; ".join(f"{p or mapping.id}: {e.description}" for p, e in listed)
     candidates = tuple(build(mapping.id, code, of(e, Match.EXACT, p)) for p, e in listed)
@@ -345,6 +359,7 @@ def build(
         scope=r.scope or Scope.REQUEST,
         retry_after=r.retry_after,
         overload=r.overload,
+        fault=r.fault,  # type: ignore[arg-type]
     )
 
 
@@ -505,6 +520,7 @@ def summed(outcome: Outcome, items: list[Item], failed: int, succeeded: int, cut
         matched=worst.matched,
         items=tuple(items),
         scope=worst.scope,
+        fault=worst.fault,
     )
 
 
@@ -637,6 +653,7 @@ def make_item(
         delivery_outcome=r.call_outcome or r.delivery_outcome or report,
         recipient=recipient,
         scope=Scope.RECIPIENT if report else (r.scope or Scope.REQUEST),
+        fault=r.fault,  # type: ignore[arg-type]
     )
 
 

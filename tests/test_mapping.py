@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import normalizer
 from normalizer import Category, MappingError, Registry
 from normalizer._mapping import VendorMapping, load_file, read_file
 from tests.conftest import ACME
@@ -210,6 +211,22 @@ BAD = [
         'codes."1"',
         "not both",
     ),
+    (
+        MINIMAL
+        + '[codes]\n"1" = { category = "validation", description = "d", fault = "theirs" }\n',
+        'codes."1".fault',
+        "'theirs' is not one of: vendor, recipient, content, request",
+    ),
+    (
+        MINIMAL + '[codes]\n"1" = { category = "validation", description = "d", fault = 1 }\n',
+        'codes."1".fault',
+        "string",
+    ),
+    (
+        MINIMAL + '[codes]\n"1" = { category = "ok", description = "d", fault = "vendor" }\n',
+        'codes."1".fault',
+        "a success is nobody's fault",
+    ),
 ]
 
 
@@ -394,3 +411,37 @@ def test_an_overlay_adds_reads_and_nonces_and_replaces_the_rest(
     assert resend.source == "s"
     reads = [resend.reads_only("GET", Target("h", p)) for p in ("/a", "/b", "/c")]
     assert reads == [True, True, False]
+
+
+def test_fault_written_or_derived_reaches_outcomes_items_and_the_cache(
+    write_mapping: WriteMapping, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A written fault wins; an unwritten one follows the category's scope; both survive the
+    compiled cache (marshal rows) and reach Outcome and Item."""
+    from normalizer import Fault
+
+    text = MINIMAL + (
+        '[codes]\n"1" = { category = "validation", description = "template not approved", '
+        'fault = "vendor" }\n'
+        '"2" = { category = "validation", description = "invalid number", fault = "recipient" }\n'
+        '"3" = { category = "busy", description = "rate limit" }\n'
+        '"4" = { category = "busy", description = "per-number cap", scope = "recipient" }\n'
+        '"5" = { category = "validation", description = "bad parameter" }\n'
+        '"6" = { category = "ok", description = "fine" }\n'
+    )
+    folder = write_mapping(text, "mini.toml").parent
+    monkeypatch.setenv("NORMALIZER_CACHE_DIR", str(tmp_path / "cache"))
+    expected = {
+        "1": Fault.VENDOR,
+        "2": Fault.RECIPIENT,
+        "3": Fault.VENDOR,
+        "4": Fault.RECIPIENT,
+        "5": Fault.REQUEST,
+        "6": None,
+    }
+    for _ in range(2):  # the second registry reads the cache the first one wrote
+        registry = Registry(builtin=folder, environ=False)
+        mapping = registry.get("mini")
+        assert {code: mapping.table.codes[code].fault for code in expected} == expected
+        for code, fault in expected.items():
+            assert normalizer.lookup("mini", code, registry=registry).fault is fault
