@@ -20,9 +20,10 @@ from time import monotonic as _monotonic
 from types import MappingProxyType
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from ._failover_rule import ACCEPTED, SKIPS, Judgement, Same, judged
+from ._failover_rule import ACCEPTED, SKIPS, Judgement, Same, cautious, judged
 from ._items import _masked
 from ._logging import adapt
+from ._observe import HEARD, Heard
 from ._outcome import Outcome
 
 _Send = TypeVar("_Send")
@@ -151,10 +152,13 @@ class Failover(_Failover[Send]):
     def __call__(self, recipients: Sequence[str]) -> FailoverResult:
         run = _Run(self, recipients)
         while (leg := run.leg) is not None:
+            heard = HEARD.set(run.heard)  # every attempt of the vendor calls send makes
             try:
                 answer: object = leg.send(run.batch)
             except Exception as exc:  # what the rule judges: never sent, or maybe
                 answer = exc
+            finally:
+                HEARD.reset(heard)
             run.answered(answer)
         return run.result
 
@@ -166,10 +170,13 @@ class AsyncFailover(_Failover[AsyncSend]):
     async def __call__(self, recipients: Sequence[str]) -> FailoverResult:
         run = _Run(self, recipients)
         while (leg := run.leg) is not None:
+            heard = HEARD.set(run.heard)  # every attempt of the vendor calls send makes
             try:
                 answer: object = await leg.send(run.batch)
             except Exception as exc:  # what the rule judges: never sent, or maybe
                 answer = exc
+            finally:
+                HEARD.reset(heard)
             run.answered(answer)
         return run.result
 
@@ -190,6 +197,7 @@ class _Run:
         "_shown",
         "_watch",
         "batch",
+        "heard",
         "leg",
         "result",
     )
@@ -214,6 +222,8 @@ class _Run:
         self.leg: FailoverLeg[Any] | None = failover.legs[0]
         self.batch = list(self._pending)
         """The recipients for the current leg's ``send`` (a list of its own)."""
+        self.heard: list[Heard] = []
+        """The attempts of the vendor calls the current leg's ``send`` made (:data:`HEARD`)."""
         self.result: FailoverResult
         # _attempts, _final and _shown are set by the first answer that is not the usual one
         # (the first vendor taking everyone needs none of them: see answered)
@@ -236,6 +246,7 @@ class _Run:
             self.leg = None
             self.result = _taken(leg, pending, found)
             return
+        found = cautious(found, pending, answer, self.heard, failover.move_maybe_sent)
         last = number == len(legs) - 1
         attempt = _attempt(leg, pending, found, answer, last)
         # the first attempt sets the order (the recipients'); a later one makes a new mapping,
@@ -257,6 +268,7 @@ class _Run:
         if self._pending:
             self.leg = legs[number + 1]
             self.batch = list(self._pending)
+            self.heard = []
             self._keys = dict.fromkeys(self._pending)
         else:
             self._finish(taken)

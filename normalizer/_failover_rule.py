@@ -28,11 +28,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar, cast
 
+import httpx
+
 from ._category import Category, Fault, Scope
 from ._exceptions import CircuitOpenError, RateLimitedError, VendorError
 from ._items import number_key, same_number, summed
 from ._outcome import OUTCOME_KEY, Item, Match, Outcome, built, outcome_of
 from ._retry import _NEVER_SENT
+from ._sdk import transport_failure
 
 NEVER_SENT: tuple[type[BaseException], ...] = _NEVER_SENT
 """Transport errors raised before the request reached the vendor: a certain non-send."""
@@ -107,6 +110,10 @@ def judge_error(error: BaseException, move_maybe_sent: bool = False) -> Verdict:
         return Verdict(True, "not_connected", Sent.NO)
     if isinstance(error, VendorError):  # a client with raise_on_error: its outcome says
         return judge(error.outcome, move_maybe_sent)
+    if isinstance(transport_failure(error), NEVER_SENT):
+        # requests' or aiohttp's own (normalizer.requests and normalizer.aiohttp give their
+        # users those), or an SDK's wrapping of one: a connection never made
+        return Verdict(True, "not_connected", Sent.NO)
     return Verdict(move_maybe_sent, "maybe_sent", Sent.MAYBE)
 
 
@@ -213,6 +220,70 @@ def _each(found: Sequence[Judged]) -> Judgement:
     first = found[0].verdict if found else None
     same = first is not None and all(j.verdict == first for j in found)
     return Judgement({j.recipient: j.outcome for j in found}, verdicts, first if same else None)
+
+
+def cautious(
+    found: Judgement,
+    recipients: Sequence[str],
+    answer: Answer,
+    heard: Sequence[tuple[object, Outcome | None, BaseException | None]],
+    move_maybe_sent: bool = False,
+) -> Judgement:
+    """``found`` with every move that the attempts ``heard`` while ``send`` ran put in doubt
+    turned into a stay (``maybe_sent``, unless the caller opted in).
+
+    The final answer is not the whole story of a send. An exception out of ``send`` after
+    some of its requests went out (one recipient accepted, the next one's connection refused)
+    says nothing certain of the ones before: every recipient may have been sent. A refusal the
+    vendor wrote after an earlier attempt of the same call may have gone (a read timeout, then
+    a 429 on the resend of a request declared idempotent) is no certain non-send either. A
+    recipient's own request is known when its answer is an httpx response or error (its
+    ``request``); otherwise any attempt that may have gone puts the move in doubt."""
+    if not heard:
+        return found
+    doubt = Verdict(move_maybe_sent, "maybe_sent", Sent.MAYBE)
+    states = [(request, _heard_sent(outcome, error)) for request, outcome, error in heard]
+    read = _read(answer) if not isinstance(answer, _LISTS) else None
+    if isinstance(read, BaseException):
+        # raised out of send, whose other requests may have gone: certain only if nothing
+        # this send did may have reached the vendor (sent, or maybe)
+        uniform = found.uniform
+        certain = uniform is not None and uniform.move and uniform.sent is Sent.NO
+        if certain and any(state is not Sent.NO for _, state in states):
+            return _new_judgement(Judgement, (found.outcomes, _NO_VERDICTS, doubt))
+        return found
+    answers = list(answer) if isinstance(answer, _LISTS) else [answer] * len(recipients)
+    verdicts: dict[str, Verdict] = {}
+    changed = False
+    for n, recipient in enumerate(recipients):
+        verdict = found.verdict(recipient)
+        if verdict.move and verdict.sent is Sent.NO:
+            own = _request_of(answers[n]) if n < len(answers) else None
+            if any(
+                state is Sent.MAYBE and (own is None or request is own) for request, state in states
+            ):
+                verdict, changed = doubt, True
+        verdicts[recipient] = verdict
+    if not changed:
+        return found
+    return Judgement(found.outcomes, verdicts, None)
+
+
+def _heard_sent(outcome: Outcome | None, error: BaseException | None) -> Sent:
+    """What one attempt says of whether the vendor sent the message."""
+    if error is not None:
+        return judge_error(error).sent
+    return Sent.MAYBE if outcome is None else judge(outcome).sent
+
+
+def _request_of(answer: object) -> httpx.Request | None:
+    """The httpx request behind an answer (a response, or a transport error), if known (a
+    requests or aiohttp response's is not the one its vendor call heard)."""
+    try:
+        request = getattr(answer, "request", None)
+    except RuntimeError:  # an httpx error or response made without one
+        return None
+    return request if isinstance(request, httpx.Request) else None
 
 
 def match_items(recipients: Sequence[str], items: Sequence[Item]) -> list[list[Item]]:

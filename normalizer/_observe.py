@@ -11,6 +11,7 @@ is ignored. The log is built on first need: most calls succeed at once and log n
 from __future__ import annotations
 
 import contextlib
+from contextvars import ContextVar
 
 import httpx
 
@@ -19,6 +20,14 @@ from ._outcome import Outcome
 from ._retry import GIVE_UP, Decision
 from ._store import Transition
 from ._telemetry import Telemetry, decided
+
+Heard = tuple[httpx.Request, Outcome | None, BaseException | None]
+"""One attempt of a vendor call: its request, and the outcome (or the transport error) it had."""
+
+HEARD: ContextVar[list[Heard] | None] = ContextVar("normalizer_heard", default=None)
+"""Where a failover, while its leg's ``send`` runs, hears every attempt of the vendor calls
+that ``send`` makes (:mod:`normalizer._failover`): whether any request may have reached the
+vendor decides what an exception from ``send``, or a refusal after a lost answer, means."""
 
 
 class Observers:
@@ -55,6 +64,9 @@ class Observers:
     ) -> None:
         """An attempt's outcome (or transport error); ``hop``: an auth flow's challenge, not
         logged as a failure."""
+        heard = HEARD.get()
+        if heard is not None:  # a failover listens
+            heard.append((self._call.request, outcome, error))
         if outcome is None or not outcome.ok:
             if not hop:
                 self.log.attempt_failed(number, response, outcome, error)

@@ -340,6 +340,7 @@ _NEVER_SENT = frozenset(
         "urllib3.exceptions.NewConnectionError",
         "urllib3.exceptions.ConnectTimeoutError",
         "aiohttp.client_exceptions.ClientConnectorError",
+        "aiohttp.client_exceptions.ConnectionTimeoutError",  # connecting timed out (3.10+)
         "httpx.ConnectError",
         "httpx.ConnectTimeout",
         "httpx.PoolTimeout",

@@ -400,6 +400,8 @@ class _Body(httpx.AsyncByteStream):
                 self.whole = False  # ``read()`` keeps the body on the response for the caller
                 self.ended = True
                 chunk = await answer.read()
+                if chunk:  # and its stream gives it again (``content.read()``, iter_chunked)
+                    self.taken.append(chunk)
             elif self.ended:
                 raise StopAsyncIteration
             else:

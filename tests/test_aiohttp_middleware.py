@@ -415,6 +415,38 @@ def test_the_body_reaches_the_caller_unchanged(reply: Reply, chunked: bool) -> N
     assert requests >= 1
 
 
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(400, json.dumps({"code": 21211, "message": "Invalid"}).encode()),
+        Reply(201, json.dumps(QUEUED).encode(), {"Content-Type": "application/json"}),
+        Reply(502, PAGE, {"Content-Type": "text/html"}),
+    ],
+    ids=["json-error", "json-ok", "html"],
+)
+def test_a_small_declared_body_the_call_read_whole_streams_again_for_the_caller(
+    reply: Reply,
+) -> None:
+    # read whole with aiohttp's read() to classify it: the caller's content.read() and
+    # iter_chunked() still give every byte, as without the middleware
+    async def answer(request: web.Request) -> web.StreamResponse:
+        return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
+
+    async def main() -> tuple[bytes, bytes]:
+        async with (
+            LocalVendor(answer) as vendor,
+            vendor.session(NormalizingMiddleware("twilio", retry=None)) as session,
+        ):
+            async with session.post(TWILIO, data=FORM) as response:
+                streamed = await response.content.read()
+            async with session.post(TWILIO, data=FORM) as response:
+                chunks = b"".join([c async for c in response.content.iter_chunked(5)])
+            return streamed, chunks
+
+    streamed, chunks = run(main)
+    assert streamed == chunks == reply.body
+
+
 def test_the_stream_a_half_read_body_left_is_whole_for_the_caller() -> None:
     """A chunked page the call sniffed (its first bytes open no document): the caller reads
     all of it from ``response.content``, the sniffed bytes first."""

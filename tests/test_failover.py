@@ -327,6 +327,65 @@ def test_a_connection_never_established_moves(clients: Any) -> None:
     assert result.outcomes[US[0]].vendor == "vonage"
 
 
+def test_a_send_raising_after_some_of_its_requests_went_out_moves_no_one(clients: Any) -> None:
+    # one request per recipient: the first accepted, the second's connection refused; the
+    # refusal that escapes send says nothing of the first, which must not go twice
+    first, a = twilio(lambda to: "ok" if to == US[0] else httpx.ConnectError("refused"))
+    second, b = vonage(lambda to: "0")
+    send_one = twilio_send(clients("twilio", a))
+    failover = Failover([("twilio", send_one), ("vonage", vonage_send(clients("vonage", b)))])
+    result = failover(US)
+    assert first.recipients()[0] == US[0]  # accepted; then the second, refused (and retried)
+    assert second.requests == []  # nobody sent twice
+    assert reasons(result)[0] == dict.fromkeys(US, "maybe_sent")
+
+    # returned in its recipient's place instead, the refusal is that recipient's alone
+    def each(recipients: list[str]) -> list[Any]:
+        answers: list[Any] = []
+        for r in recipients:
+            try:
+                answers += send_one([r])
+            except httpx.ConnectError as exc:
+                answers.append(exc)
+        return answers
+
+    result = Failover([("twilio", each), ("vonage", vonage_send(clients("vonage", b)))])(US)
+    assert reasons(result)[0] == {US[0]: "accepted", US[1]: "not_connected"}
+    assert second.recipients() == [US[1]]
+    assert result.outcomes[US[1]].vendor == "vonage"
+
+
+def test_a_refusal_after_an_attempt_that_may_have_gone_does_not_move(clients: Any) -> None:
+    # the POST declared idempotent, so resent after a read timeout; the resend refused (429):
+    # the first attempt may have sent it all the same, and another vendor would send it again
+    answers = iter([httpx.ReadTimeout("written, no answer"), 20429])
+    first, a = twilio(lambda to: next(answers))
+    second, b = vonage(lambda to: "0")
+    policy = normalizer.RetryPolicy(idempotent=True, max_attempts=2, sleep=lambda s: None)
+    failover = Failover(
+        [
+            ("twilio", twilio_send(clients("twilio", a, retry=policy))),
+            ("vonage", vonage_send(clients("vonage", b))),
+        ]
+    )
+    result = failover([US[0]])
+    assert len(first.requests) == 2
+    assert second.requests == []
+    assert reasons(result)[0] == {US[0]: "maybe_sent"}
+    # the same refusal with no doubtful attempt before it moves
+    first, a = twilio(lambda to: 20429)
+    policy = normalizer.RetryPolicy(max_attempts=1)
+    failover = Failover(
+        [
+            ("twilio", twilio_send(clients("twilio", a, retry=policy))),
+            ("vonage", vonage_send(clients("vonage", b))),
+        ]
+    )
+    result = failover([US[0]])
+    assert reasons(result)[0] == {US[0]: "busy"}
+    assert second.recipients() == [US[0]]
+
+
 def test_an_unexplained_5xx_is_maybe_sent_and_stays(clients: Any) -> None:
     first, _a = tencent(lambda r: None)
     first.answer = lambda r: (_ for _ in ()).throw(AssertionError)  # never asked per number

@@ -10,7 +10,7 @@ import pytest
 
 import normalizer
 from normalizer import Category, CircuitOpenError, Fault, RateLimitedError
-from normalizer._failover_rule import Judged, Sent, judge, judge_error, match_items
+from normalizer._failover_rule import Judged, Sent, Verdict, judge, judge_error, match_items
 from normalizer._failover_rule import judged as judgement
 from normalizer._items import number_key, same_number
 
@@ -199,3 +199,43 @@ def test_explain_says_whose_fault_a_code_is(capsys: pytest.CaptureFixture[str]) 
     assert "fault: vendor" in capsys.readouterr().out  # its template, not the recipient
     assert main(["explain", "twilio", "21211"]) == 0
     assert "fault: recipient" in capsys.readouterr().out
+
+
+def test_a_connection_refused_through_requests_or_aiohttp_was_never_sent() -> None:
+    # normalizer.requests and normalizer.aiohttp give their users requests' and aiohttp's own
+    # exceptions: a refused connection is still a certain non-send (a port on 127.0.0.1 that
+    # nothing listens on)
+    import asyncio
+    import socket
+
+    import aiohttp
+    import requests
+
+    from normalizer.aiohttp import NormalizingMiddleware
+    from normalizer.requests import NormalizingAdapter
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{probe.getsockname()[1]}/2010-04-01/Accounts/AC1/Messages.json"
+    probe.close()
+    session = requests.Session()
+    session.mount("http://", NormalizingAdapter("twilio", retry=None))
+    with pytest.raises(requests.ConnectionError) as refused:
+        session.post(url, data={"To": "+15005550001"}, timeout=2)
+    assert judge_error(refused.value) == Verdict(True, "not_connected", Sent.NO)
+
+    async def post() -> BaseException:
+        middleware = NormalizingMiddleware("twilio", retry=None)
+        async with aiohttp.ClientSession(middlewares=[middleware]) as client:
+            try:
+                await client.post(url, data={"To": "+15005550001"})
+            except aiohttp.ClientError as exc:
+                return exc
+        raise AssertionError("connected")
+
+    error = asyncio.run(post())
+    assert isinstance(error, aiohttp.ClientConnectorError)
+    assert judge_error(error) == Verdict(True, "not_connected", Sent.NO)
+    # a lost answer stays what it is, whichever library says it
+    lost = requests.ConnectionError("('Connection aborted.', RemoteDisconnected('closed'))")
+    assert judge_error(lost).sent is Sent.MAYBE
