@@ -283,7 +283,11 @@ def vendor_call(
     try:
         # may refuse: a probe refused frees its slot; "go" at once (the usual answer) is final
         go = admission.verdict == "go" and not admission.wait and not admission.turn
-        first = 0.0 if go else _admitted(call, admission)
+        try:
+            first = 0.0 if go else _admitted(call, admission)
+        except (CircuitOpenError, RateLimitedError) as refusal:
+            observe.refused(refusal)  # certainly not sent: what a failover hears
+            raise
         if first:
             waiting = limits.limiter is not None
             yield Sleep(first)
@@ -295,6 +299,8 @@ def vendor_call(
                 bounded = True
                 call.deadline.bound(request, call.timeout)
             result: Result
+            if observe.ear is not None:  # a failover listens: the request may now go
+                observe.sending()
             try:
                 response: httpx.Response = yield _new(Send, (request,))
                 framing = Framing.of(response)

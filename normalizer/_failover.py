@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextvars import Token
 from time import monotonic as _monotonic
 from types import MappingProxyType
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -23,7 +24,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 from ._failover_rule import ACCEPTED, SKIPS, Judgement, Same, cautious, judged
 from ._items import _masked
 from ._logging import adapt
-from ._observe import HEARD, Heard
+from ._observe import HEARD, Ear
 from ._outcome import Outcome
 
 _Send = TypeVar("_Send")
@@ -152,13 +153,13 @@ class Failover(_Failover[Send]):
     def __call__(self, recipients: Sequence[str]) -> FailoverResult:
         run = _Run(self, recipients)
         while (leg := run.leg) is not None:
-            heard = HEARD.set(run.heard)  # every attempt of the vendor calls send makes
+            listening = run.listen()  # to every attempt of the vendor calls send makes
             try:
                 answer: object = leg.send(run.batch)
             except Exception as exc:  # what the rule judges: never sent, or maybe
                 answer = exc
             finally:
-                HEARD.reset(heard)
+                run.deaf(listening)
             run.answered(answer)
         return run.result
 
@@ -170,13 +171,13 @@ class AsyncFailover(_Failover[AsyncSend]):
     async def __call__(self, recipients: Sequence[str]) -> FailoverResult:
         run = _Run(self, recipients)
         while (leg := run.leg) is not None:
-            heard = HEARD.set(run.heard)  # every attempt of the vendor calls send makes
+            listening = run.listen()  # to every attempt of the vendor calls send makes
             try:
                 answer: object = await leg.send(run.batch)
             except Exception as exc:  # what the rule judges: never sent, or maybe
                 answer = exc
             finally:
-                HEARD.reset(heard)
+                run.deaf(listening)
             run.answered(answer)
         return run.result
 
@@ -197,7 +198,7 @@ class _Run:
         "_shown",
         "_watch",
         "batch",
-        "heard",
+        "ear",
         "leg",
         "result",
     )
@@ -222,14 +223,28 @@ class _Run:
         self.leg: FailoverLeg[Any] | None = failover.legs[0]
         self.batch = list(self._pending)
         """The recipients for the current leg's ``send`` (a list of its own)."""
-        self.heard: list[Heard] = []
-        """The attempts of the vendor calls the current leg's ``send`` made (:data:`HEARD`)."""
+        self.ear = Ear()
+        """What the vendor calls of the current leg's ``send`` were heard doing."""
         self.result: FailoverResult
         # _attempts, _final and _shown are set by the first answer that is not the usual one
         # (the first vendor taking everyone needs none of them: see answered)
         if not self._pending:
             self._attempts, self._final, self._shown = [], {}, None
             self._finish(taken=True)
+
+    def listen(self) -> Token[Ear | None]:
+        """Before the current leg's ``send``: hear its vendor calls (:data:`HEARD`)."""
+        return HEARD.set(self.ear)
+
+    def deaf(self, listening: Token[Ear | None]) -> None:
+        """After it (whatever it did): stop hearing, and tell an outer failover what was
+        heard (a failover inside another's ``send``: its attempts are the outer's too)."""
+        HEARD.reset(listening)
+        ear = self.ear
+        ear.open = False
+        outer = HEARD.get()
+        if outer is not None and outer.open:
+            outer.heard += ear.heard
 
     def answered(self, answer: object) -> None:
         """What the current leg's ``send`` gave (or raised): judged, recorded, and the next
@@ -246,7 +261,7 @@ class _Run:
             self.leg = None
             self.result = _taken(leg, pending, found)
             return
-        found = cautious(found, pending, answer, self.heard, failover.move_maybe_sent)
+        found = cautious(found, pending, answer, self.ear.heard, failover.move_maybe_sent)
         last = number == len(legs) - 1
         attempt = _attempt(leg, pending, found, answer, last)
         # the first attempt sets the order (the recipients'); a later one makes a new mapping,
@@ -268,7 +283,7 @@ class _Run:
         if self._pending:
             self.leg = legs[number + 1]
             self.batch = list(self._pending)
-            self.heard = []
+            self.ear = Ear()
             self._keys = dict.fromkeys(self._pending)
         else:
             self._finish(taken)

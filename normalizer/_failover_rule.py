@@ -229,44 +229,69 @@ def cautious(
     heard: Sequence[tuple[object, Outcome | None, BaseException | None]],
     move_maybe_sent: bool = False,
 ) -> Judgement:
-    """``found`` with every move that the attempts ``heard`` while ``send`` ran put in doubt
-    turned into a stay (``maybe_sent``, unless the caller opted in).
+    """``found`` with every move that what was heard while ``send`` ran puts in doubt turned
+    into a stay (``maybe_sent``, unless the caller opted in), its outcome "maybe sent".
 
-    The final answer is not the whole story of a send. An exception out of ``send`` after
-    some of its requests went out (one recipient accepted, the next one's connection refused)
-    says nothing certain of the ones before: every recipient may have been sent. A refusal the
-    vendor wrote after an earlier attempt of the same call may have gone (a read timeout, then
-    a 429 on the resend of a request declared idempotent) is no certain non-send either. A
-    recipient's own request is known when its answer is an httpx response or error (its
-    ``request``); otherwise any attempt that may have gone puts the move in doubt."""
-    if not heard:
-        return found
-    doubt = Verdict(move_maybe_sent, "maybe_sent", Sent.MAYBE)
+    The final answer is not the whole story of a send (``heard``: every attempt of the vendor
+    calls it made, a request still on its way or cut off counting as maybe sent):
+
+    - an exception out of ``send`` is certain for all its recipients only when everything the
+      send did was certainly not sent (nothing heard: only for a send of one recipient; a
+      ``send`` whose calls were not heard, in threads, may have sent the others);
+    - one answer for all (a batch) is in doubt when another request of the send went out or
+      may have, or an earlier attempt of its own may have (a read timeout, then a 429 on the
+      resend of a request declared idempotent);
+    - an answer per recipient is in doubt when an attempt of its own request may have gone (or,
+      its request unknown: a requests or aiohttp response, any attempt that may have).
+    """
+    if found.uniform is not None and not (found.uniform.move and found.uniform.sent is Sent.NO):
+        return found  # nothing moves as certain: nothing to doubt
     states = [(request, _heard_sent(outcome, error)) for request, outcome, error in heard]
-    read = _read(answer) if not isinstance(answer, _LISTS) else None
+    listed = isinstance(answer, _LISTS)
+    read = None if listed else _read(answer)
     if isinstance(read, BaseException):
-        # raised out of send, whose other requests may have gone: certain only if nothing
-        # this send did may have reached the vendor (sent, or maybe)
-        uniform = found.uniform
-        certain = uniform is not None and uniform.move and uniform.sent is Sent.NO
-        if certain and any(state is not Sent.NO for _, state in states):
-            return _new_judgement(Judgement, (found.outcomes, _NO_VERDICTS, doubt))
+        certain = all(state is Sent.NO for _, state in states) if states else len(recipients) < 2
+        return found if certain else _doubted(found, recipients, move_maybe_sent, read)
+    if not states:
         return found
-    answers = list(answer) if isinstance(answer, _LISTS) else [answer] * len(recipients)
-    verdicts: dict[str, Verdict] = {}
-    changed = False
+    answers = list(answer) if isinstance(answer, _LISTS) else None
+    doubted: list[str] = []
     for n, recipient in enumerate(recipients):
         verdict = found.verdict(recipient)
-        if verdict.move and verdict.sent is Sent.NO:
+        if not (verdict.move and verdict.sent is Sent.NO):
+            continue
+        if answers is not None:  # its own request's attempts, when known
             own = _request_of(answers[n]) if n < len(answers) else None
-            if any(
+            doubt = any(
                 state is Sent.MAYBE and (own is None or request is own) for request, state in states
-            ):
-                verdict, changed = doubt, True
-        verdicts[recipient] = verdict
-    if not changed:
-        return found
-    return Judgement(found.outcomes, verdicts, None)
+            )
+        else:  # one answer for all: anything else the send did counts too
+            own = _request_of(answer)
+            doubt = any(
+                state is Sent.MAYBE or (state is Sent.YES and request is not own)
+                for request, state in states
+            )
+        if doubt:
+            doubted.append(recipient)
+    return _doubted(found, doubted, move_maybe_sent) if doubted else found
+
+
+def _doubted(
+    found: Judgement,
+    recipients: Sequence[str],
+    move_maybe_sent: bool,
+    error: BaseException | None = None,
+) -> Judgement:
+    """``found`` with ``recipients`` judged maybe sent, their outcomes saying so."""
+    doubt = Verdict(move_maybe_sent, "maybe_sent", Sent.MAYBE)
+    outcomes = dict(found.outcomes)
+    verdicts = {r: found.verdict(r) for r in outcomes}
+    for recipient in recipients:
+        was = outcomes[recipient]
+        why = type(error).__name__ if error is not None else "an attempt may have gone"
+        outcomes[recipient] = _unanswered(was.vendor, was.product, recipient, why, was).outcome
+        verdicts[recipient] = doubt
+    return _each([Judged(r, verdicts[r], outcomes[r]) for r in outcomes])
 
 
 def _heard_sent(outcome: Outcome | None, error: BaseException | None) -> Sent:

@@ -22,24 +22,56 @@ from ._store import Transition
 from ._telemetry import Telemetry, decided
 
 Heard = tuple[httpx.Request, Outcome | None, BaseException | None]
-"""One attempt of a vendor call: its request, and the outcome (or the transport error) it had."""
+"""One attempt of a vendor call: its request, and the outcome (or the error) it had; both None
+while the request is on its way (or when it never came back: cancelled)."""
 
-HEARD: ContextVar[list[Heard] | None] = ContextVar("normalizer_heard", default=None)
-"""Where a failover, while its leg's ``send`` runs, hears every attempt of the vendor calls
-that ``send`` makes (:mod:`normalizer._failover`): whether any request may have reached the
-vendor decides what an exception from ``send``, or a refusal after a lost answer, means."""
+
+class Ear:
+    """What a failover hears of the vendor calls its leg's ``send`` makes, while it listens
+    (:data:`HEARD`): every attempt from the moment its request is sent, and every refusal
+    before sending. Closed once the leg is over: a task the ``send`` started, still calling,
+    is heard no more."""
+
+    __slots__ = ("heard", "open")
+
+    def __init__(self) -> None:
+        self.heard: list[Heard] = []
+        self.open = True
+
+
+HEARD: ContextVar[Ear | None] = ContextVar("normalizer_heard", default=None)
+"""The :class:`Ear` of the failover whose leg's ``send`` runs in this context, if any
+(:mod:`normalizer._failover`): whether any request may have reached the vendor decides what an
+exception from ``send``, or a refusal after a lost answer, means."""
 
 
 class Observers:
     """The listeners of one call; each method is one event of :func:`vendor_call`."""
 
-    __slots__ = ("_call", "_log", "_telemetry")
+    __slots__ = ("_at", "_call", "_log", "_telemetry", "ear")
 
     def __init__(self, call: Call, telemetry: Telemetry | None) -> None:
         """The call's listeners; ``telemetry``: what the transport found listening."""
         self._call = call
         self._telemetry = telemetry if telemetry is not None and telemetry.wanted() else None
         self._log: CallLog | None = None
+        self.ear = HEARD.get()
+        """A failover's, when one listens (:class:`Ear`); the call then says :meth:`sending`."""
+        self._at = -1
+
+    def sending(self) -> None:
+        """An attempt's request is on its way (asked only when a failover listens): heard as
+        maybe sent until the attempt ends (:meth:`attempt`), and so if it never does."""
+        ear = self.ear
+        if ear is not None and ear.open:
+            self._at = len(ear.heard)
+            ear.heard.append((self._call.request, None, None))
+
+    def refused(self, error: BaseException) -> None:
+        """The call was refused before sending (circuit open, cooldown, rate limit)."""
+        ear = self.ear
+        if ear is not None and ear.open:
+            ear.heard.append((self._call.request, None, error))
 
     @property
     def _product(self) -> str | None:
@@ -64,9 +96,10 @@ class Observers:
     ) -> None:
         """An attempt's outcome (or transport error); ``hop``: an auth flow's challenge, not
         logged as a failure."""
-        heard = HEARD.get()
-        if heard is not None:  # a failover listens
-            heard.append((self._call.request, outcome, error))
+        ear = self.ear
+        if ear is not None and ear.open and self._at >= 0:  # a failover listens
+            ear.heard[self._at] = (self._call.request, outcome, error)
+            self._at = -1
         if outcome is None or not outcome.ok:
             if not hop:
                 self.log.attempt_failed(number, response, outcome, error)

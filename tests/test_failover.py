@@ -386,6 +386,88 @@ def test_a_refusal_after_an_attempt_that_may_have_gone_does_not_move(clients: An
     assert second.recipients() == [US[0]]
 
 
+def test_a_send_in_threads_or_returning_one_of_several_answers_moves_no_one(clients: Any) -> None:
+    # its calls in worker threads (context variables do not follow): nothing heard, and an
+    # exception out of a send of two recipients may follow a request that went
+    from concurrent.futures import ThreadPoolExecutor
+
+    _first, a = twilio(lambda to: "ok" if to == US[0] else httpx.ConnectError("refused"))
+    second, b = vonage(lambda to: "0")
+    send_one = twilio_send(clients("twilio", a, retry=normalizer.RetryPolicy(max_attempts=1)))
+
+    def threaded(recipients: list[str]) -> list[Any]:
+        with ThreadPoolExecutor(2) as pool:
+            return list(pool.map(lambda r: send_one([r])[0], recipients))
+
+    result = Failover([("twilio", threaded), ("vonage", vonage_send(clients("vonage", b)))])(US)
+    assert reasons(result)[0] == dict.fromkeys(US, "maybe_sent")
+    assert second.requests == []
+    # one request per chunk, only the last answer returned: the first chunk went out
+    _first, a = twilio(lambda to: "ok" if to == US[0] else 20429)
+    send_one = twilio_send(clients("twilio", a, retry=normalizer.RetryPolicy(max_attempts=1)))
+
+    def last_only(recipients: list[str]) -> Any:
+        return [send_one([r])[0] for r in recipients][-1]
+
+    result = Failover([("twilio", last_only), ("vonage", vonage_send(clients("vonage", b)))])(US)
+    assert reasons(result)[0] == dict.fromkeys(US, "maybe_sent")
+    assert second.requests == []
+    assert result.outcomes[US[0]].message.startswith("maybe sent")
+
+
+def test_a_failover_inside_a_send_tells_the_outer_one_what_it_heard(clients: Any) -> None:
+    answers = iter([httpx.ReadTimeout("written, no answer"), 20429])
+    _first, a = twilio(lambda to: next(answers))
+    second, b = vonage(lambda to: "0")
+    policy = normalizer.RetryPolicy(idempotent=True, max_attempts=2, sleep=lambda s: None)
+    inner = Failover([("twilio", twilio_send(clients("twilio", a, retry=policy)))])
+
+    def through_inner(recipients: list[str]) -> list[normalizer.Outcome]:
+        found = inner(recipients)
+        return [found.outcomes[r] for r in recipients]
+
+    outer = Failover([("twilio", through_inner), ("vonage", vonage_send(clients("vonage", b)))])
+    result = outer([US[0]])
+    assert second.requests == []  # the inner attempt that may have gone is the outer's too
+    assert result.outcomes[US[0]].vendor == "twilio"
+
+
+def test_a_request_still_on_its_way_when_send_raises_is_maybe_sent() -> None:
+    # asyncio.gather, one POST per recipient: the second's refused connection ends the send
+    # while the first is written and waits for its answer
+    import asyncio
+
+    async def twilio_answer(request: httpx.Request) -> httpx.Response:
+        if _recipients(request) == [US[1]]:
+            raise httpx.ConnectError("refused", request=request)
+        await asyncio.sleep(0.05)  # written; the answer comes later
+        return httpx.Response(201, json={"sid": "SM1", "status": "queued"})
+
+    moved: list[str] = []
+
+    async def vonage_answer(recipients: list[str]) -> list[normalizer.Outcome]:
+        moved.extend(recipients)
+        ok = normalizer.classify("vonage", {"messages": [{"status": "0"}]}, product="sms")
+        return [ok for _ in recipients]
+
+    async def main() -> FailoverResult:
+        policy = normalizer.RetryPolicy(max_attempts=1)
+        async with normalizer.AsyncClient(
+            "twilio", retry=policy, transport=httpx.MockTransport(twilio_answer)
+        ) as tc:
+
+            async def together(recipients: list[str]) -> Any:
+                return await asyncio.gather(*(tc.post(TWILIO, data={"To": r}) for r in recipients))
+
+            result = await AsyncFailover([("twilio", together), ("vonage", vonage_answer)])(US)
+            await asyncio.sleep(0.1)  # the first answer arrives: it was sent
+            return result
+
+    result = asyncio.run(main())
+    assert moved == []  # the first was on its way when the second's refusal ended the send
+    assert reasons(result)[0] == dict.fromkeys(US, "maybe_sent")
+
+
 def test_an_unexplained_5xx_is_maybe_sent_and_stays(clients: Any) -> None:
     first, _a = tencent(lambda r: None)
     first.answer = lambda r: (_ for _ in ()).throw(AssertionError)  # never asked per number
@@ -614,17 +696,32 @@ async def test_async_failover_moves_the_same_recipients() -> None:
 
 @pytest.mark.anyio
 async def test_async_failover_judges_what_send_raised() -> None:
-    async def refused(recipients: list[str]) -> Any:
-        raise httpx.ConnectTimeout("never connected")
+    def never(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectTimeout("never connected", request=request)
 
     async def fine(recipients: list[str]) -> list[normalizer.Outcome]:
         ok = normalizer.classify("twilio", {"sid": "SM1"}, status_code=201, url=TWILIO)
         return [ok for _ in recipients]
 
-    result = await AsyncFailover([("vonage", refused), ("twilio", fine)])(US)
+    async with normalizer.AsyncClient("vonage", transport=httpx.MockTransport(never)) as vc:
+
+        async def refused(recipients: list[str]) -> Any:
+            return [await vc.post(VONAGE, data={"to": r}) for r in recipients]
+
+        result = await AsyncFailover([("vonage", refused), ("twilio", fine)])(US)
+    # heard: the first request never connected, and nothing else went: both move
     assert reasons(result)[0] == dict.fromkeys(US, "not_connected")
     assert result.ok
     assert set(result.taken_by.values()) == {"twilio"}
+
+    async def unheard(recipients: list[str]) -> Any:  # not through normalizer's clients
+        raise httpx.ConnectTimeout("never connected")
+
+    result = await AsyncFailover([("vonage", unheard), ("twilio", fine)])(US)
+    # two recipients, nothing heard: the send may have sent one before it raised
+    assert reasons(result)[0] == dict.fromkeys(US, "maybe_sent")
+    result = await AsyncFailover([("vonage", unheard), ("twilio", fine)])(US[:1])
+    assert reasons(result)[0] == {US[0]: "not_connected"}  # one recipient: certain
 
 
 # --- Redis: the whole fleet skips a sick vendor -------------------------------------------------
