@@ -35,7 +35,8 @@ from ._exceptions import CircuitOpenError, RateLimitedError, VendorError
 from ._items import number_key, same_number, summed
 from ._outcome import OUTCOME_KEY, Item, Match, Outcome, built, outcome_of
 from ._retry import _NEVER_SENT
-from ._sdk import transport_failure
+from ._sdk import _NEVER_SENT as NEVER_CONNECTED
+from ._sdk import class_names
 
 NEVER_SENT: tuple[type[BaseException], ...] = _NEVER_SENT
 """Transport errors raised before the request reached the vendor: a certain non-send."""
@@ -100,6 +101,24 @@ def judge(answer: Outcome | Item, move_maybe_sent: bool = False) -> Verdict:
     return Verdict(move_maybe_sent, "maybe_sent", Sent.MAYBE)
 
 
+def _never_connected(error: BaseException, depth: int = 0) -> bool:
+    """``error`` is, or is made of, a connection that was never made: its class, or what it
+    wraps explicitly (its ``args``, urllib3's ``reason``, its ``__cause__``). Never what it was
+    raised while handling (``__context__``): a backup request that timed out after the first
+    was refused may have gone."""
+    if set(class_names(type(error))) & NEVER_CONNECTED:
+        return True
+    if depth >= 8:
+        return False
+    wrapped = [arg for arg in error.args if isinstance(arg, BaseException)]
+    reason = getattr(error, "reason", None)
+    if isinstance(reason, BaseException):
+        wrapped.append(reason)
+    if error.__cause__ is not None:
+        wrapped.append(error.__cause__)
+    return any(_never_connected(inner, depth + 1) for inner in wrapped)
+
+
 def judge_error(error: BaseException, move_maybe_sent: bool = False) -> Verdict:
     """The verdict on every recipient of a ``send`` that raised ``error``."""
     if isinstance(error, CircuitOpenError):
@@ -110,9 +129,9 @@ def judge_error(error: BaseException, move_maybe_sent: bool = False) -> Verdict:
         return Verdict(True, "not_connected", Sent.NO)
     if isinstance(error, VendorError):  # a client with raise_on_error: its outcome says
         return judge(error.outcome, move_maybe_sent)
-    if isinstance(transport_failure(error), NEVER_SENT):
+    if _never_connected(error):
         # requests' or aiohttp's own (normalizer.requests and normalizer.aiohttp give their
-        # users those), or an SDK's wrapping of one: a connection never made
+        # users those), or an exception made of one: a connection never made
         return Verdict(True, "not_connected", Sent.NO)
     return Verdict(move_maybe_sent, "maybe_sent", Sent.MAYBE)
 

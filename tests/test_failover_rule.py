@@ -239,3 +239,22 @@ def test_a_connection_refused_through_requests_or_aiohttp_was_never_sent() -> No
     # a lost answer stays what it is, whichever library says it
     lost = requests.ConnectionError("('Connection aborted.', RemoteDisconnected('closed'))")
     assert judge_error(lost).sent is Sent.MAYBE
+
+
+def test_an_error_raised_while_handling_a_refused_connection_may_have_gone() -> None:
+    # the backup-host pattern: the first connection refused, the second request written and
+    # timed out; the timeout's __context__ is the refusal, and says nothing of the timeout
+    import requests
+
+    def backup() -> None:
+        try:
+            raise httpx.ConnectError("refused")
+        except httpx.ConnectError:
+            raise requests.ReadTimeout("the backup host did not answer")  # noqa: B904
+
+    with pytest.raises(requests.ReadTimeout) as timed_out:
+        backup()
+    assert timed_out.value.__context__ is not None
+    assert judge_error(timed_out.value).sent is Sent.MAYBE
+    made_of = requests.ConnectionError(httpx.ConnectError("refused"))  # wraps it: never left
+    assert judge_error(made_of) == Verdict(True, "not_connected", Sent.NO)
