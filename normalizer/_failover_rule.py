@@ -33,7 +33,16 @@ import httpx
 from ._category import Category, Fault, Scope
 from ._exceptions import CircuitOpenError, RateLimitedError, VendorError
 from ._items import number_key, same_number, summed
-from ._outcome import OUTCOME_KEY, Item, Match, Outcome, built, outcome_of
+from ._outcome import (
+    OUTCOME_KEY,
+    SENT_AS_KEY,
+    Item,
+    Match,
+    Outcome,
+    built,
+    extensions_of,
+    outcome_of,
+)
 from ._retry import _NEVER_SENT
 from ._sdk import _NEVER_SENT as NEVER_CONNECTED
 from ._sdk import class_names
@@ -265,7 +274,7 @@ def cautious(
     """
     if found.uniform is not None and not (found.uniform.move and found.uniform.sent is Sent.NO):
         return found  # nothing moves as certain: nothing to doubt
-    states = [(request, _heard_sent(outcome, error)) for request, outcome, error in heard]
+    states = [(id(request), _heard_sent(outcome, error)) for request, outcome, error in heard]
     listed = isinstance(answer, _LISTS)
     read = None if listed else _read(answer)
     if isinstance(read, BaseException):
@@ -282,12 +291,12 @@ def cautious(
         if answers is not None:  # its own request's attempts, when known
             own = _request_of(answers[n]) if n < len(answers) else None
             doubt = any(
-                state is Sent.MAYBE and (own is None or request is own) for request, state in states
+                state is Sent.MAYBE and (own is None or request == own) for request, state in states
             )
         else:  # one answer for all: anything else the send did counts too
             own = _request_of(answer)
             doubt = any(
-                state is Sent.MAYBE or (state is Sent.YES and request is not own)
+                state is Sent.MAYBE or (state is Sent.YES and request != own)
                 for request, state in states
             )
         if doubt:
@@ -320,14 +329,18 @@ def _heard_sent(outcome: Outcome | None, error: BaseException | None) -> Sent:
     return Sent.MAYBE if outcome is None else judge(outcome).sent
 
 
-def _request_of(answer: object) -> httpx.Request | None:
-    """The httpx request behind an answer (a response, or a transport error), if known (a
-    requests or aiohttp response's is not the one its vendor call heard)."""
+def _request_of(answer: object) -> int | None:
+    """The ``id`` of the httpx request behind an answer (a response or transport error of
+    httpx, or a requests or aiohttp response of normalizer's adapters), if known: the heard
+    requests are alive while their leg is judged, so their ids are theirs."""
     try:
         request = getattr(answer, "request", None)
     except RuntimeError:  # an httpx error or response made without one
         return None
-    return request if isinstance(request, httpx.Request) else None
+    if isinstance(request, httpx.Request):
+        return id(request)
+    sent_as = extensions_of(answer).get(SENT_AS_KEY)
+    return sent_as if isinstance(sent_as, int) else None
 
 
 def match_items(recipients: Sequence[str], items: Sequence[Item]) -> list[list[Item]]:

@@ -243,8 +243,19 @@ def carry(foreign: object, response: httpx.Response) -> None:
     """Let ``foreign`` (a ``requests`` or ``aiohttp`` response its adapter made of the httpx
     ``response`` the call classified) answer :func:`outcome_of` as ``response`` does. Kept
     beside the object, not on it: those classes have no place of their own for it, and the
-    entry goes with the object."""
-    _CARRIED[foreign] = response.extensions
+    entry goes with the object (so nothing kept may refer to it: the httpx request the call
+    sent is kept as its ``id``, :data:`SENT_AS_KEY`, its extensions hold the adapter's state)."""
+    extensions = response.extensions
+    try:  # noqa: SIM105 - a try costs nothing, contextlib.suppress three calls
+        extensions = {**extensions, SENT_AS_KEY: id(response.request)}
+    except RuntimeError:  # a response made without its request
+        pass
+    _CARRIED[foreign] = extensions
+
+
+SENT_AS_KEY = "normalizer.sent_as"
+"""The ``id`` of the httpx request a requests or aiohttp response's call sent, beside the
+response (:func:`carry`): a failover matches it to what it heard of that request."""
 
 
 _CARRIED: weakref.WeakKeyDictionary[Any, Mapping[str, Any]] = weakref.WeakKeyDictionary()

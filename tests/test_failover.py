@@ -886,3 +886,32 @@ def test_the_fast_path_of_a_first_vendor_taking_all_equals_the_general_one(
         assert attempt.recipients == tuple(recipients)
     assert repr(fast) == repr(general)
     assert repr(fast.attempts[0]) == repr(general.attempts[0])
+
+
+def test_requests_answers_are_matched_to_their_own_requests() -> None:
+    # one request per recipient through normalizer.requests: the first answered 500 (maybe
+    # sent: it stays), the second refused with a 429 (certainly not sent: it moves); the
+    # requests responses are matched to the attempts heard of their own requests
+    import requests
+    import responses
+
+    from normalizer.requests import NormalizingAdapter
+
+    session = requests.Session()
+    session.mount("https://", NormalizingAdapter("twilio", retry=None))
+    moved: list[str] = []
+
+    def vonage_ok(recipients: list[str]) -> list[normalizer.Outcome]:
+        moved.extend(recipients)
+        ok = normalizer.classify("vonage", {"messages": [{"status": "0"}]}, product="sms")
+        return [ok for _ in recipients]
+
+    def one_by_one(recipients: list[str]) -> list[Any]:
+        return [session.post(TWILIO, data={"To": r}) for r in recipients]
+
+    with responses.RequestsMock() as mock:
+        mock.add(responses.POST, TWILIO, status=500, body=b"")
+        mock.add(responses.POST, TWILIO, status=429, json={"code": 20429, "message": "Too Many"})
+        result = Failover([("twilio", one_by_one), ("vonage", vonage_ok)])(US)
+    assert reasons(result)[0] == {US[0]: "maybe_sent", US[1]: "busy"}
+    assert moved == [US[1]]
