@@ -153,14 +153,9 @@ class Failover(_Failover[Send]):
     def __call__(self, recipients: Sequence[str]) -> FailoverResult:
         run = _Run(self, recipients)
         while (leg := run.leg) is not None:
-            listening = run.listen()  # to every attempt of the vendor calls send makes
-            try:
-                answer: object = leg.send(run.batch)
-            except Exception as exc:  # what the rule judges: never sent, or maybe
-                answer = exc
-            finally:
-                run.deaf(listening)
-            run.answered(answer)
+            with run:  # hearing the vendor calls send makes; what it raises is its answer
+                run.answer = leg.send(run.batch)
+            run.answered()
         return run.result
 
 
@@ -171,14 +166,9 @@ class AsyncFailover(_Failover[AsyncSend]):
     async def __call__(self, recipients: Sequence[str]) -> FailoverResult:
         run = _Run(self, recipients)
         while (leg := run.leg) is not None:
-            listening = run.listen()  # to every attempt of the vendor calls send makes
-            try:
-                answer: object = await leg.send(run.batch)
-            except Exception as exc:  # what the rule judges: never sent, or maybe
-                answer = exc
-            finally:
-                run.deaf(listening)
-            run.answered(answer)
+            with run:  # hearing the vendor calls send makes; what it raises is its answer
+                run.answer = await leg.send(run.batch)
+            run.answered()
         return run.result
 
 
@@ -193,10 +183,12 @@ class _Run:
         "_failover",
         "_final",
         "_keys",
+        "_listening",
         "_number",
         "_pending",
         "_shown",
         "_watch",
+        "answer",
         "batch",
         "ear",
         "leg",
@@ -206,6 +198,9 @@ class _Run:
     _attempts: list[FailoverAttempt]
     _final: Mapping[str, Outcome]
     _shown: Mapping[str, Outcome] | None
+    _listening: Token[Ear | None]
+    answer: object
+    """What the current leg's ``send`` returned, or the ``Exception`` it raised."""
 
     def __init__(self, failover: _Failover[Any], recipients: Sequence[str]) -> None:
         if isinstance(recipients, str):  # one number, not its characters
@@ -232,23 +227,31 @@ class _Run:
             self._attempts, self._final, self._shown = [], {}, None
             self._finish(taken=True)
 
-    def listen(self) -> Token[Ear | None]:
-        """Before the current leg's ``send``: hear its vendor calls (:data:`HEARD`)."""
-        return HEARD.set(self.ear)
+    def __enter__(self) -> None:
+        """Around the current leg's ``send`` (both drivers): hear its vendor calls
+        (:data:`HEARD`)."""
+        self._listening = HEARD.set(self.ear)
 
-    def deaf(self, listening: Token[Ear | None]) -> None:
-        """After it (whatever it did): stop hearing, and tell an outer failover what was
-        heard (a failover inside another's ``send``: its attempts are the outer's too)."""
-        HEARD.reset(listening)
+    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> bool:
+        """After it, whatever it did: stop hearing, and tell an outer failover what was heard
+        (a failover inside another's ``send``: its attempts are the outer's too). An
+        ``Exception`` it raised is its answer, for the rule to judge (never sent, or maybe);
+        anything else (a cancellation, ``KeyboardInterrupt``) goes on."""
+        HEARD.reset(self._listening)
         ear = self.ear
         ear.open = False
         outer = HEARD.get()
         if outer is not None and outer.open:
             outer.heard += ear.heard
+        if isinstance(error, Exception):
+            self.answer = error
+            return True
+        return False
 
-    def answered(self, answer: object) -> None:
-        """What the current leg's ``send`` gave (or raised): judged, recorded, and the next
-        leg chosen for the recipients that move."""
+    def answered(self) -> None:
+        """What the current leg's ``send`` gave (or raised), :attr:`answer`: judged,
+        recorded, and the next leg chosen for the recipients that move."""
+        answer = self.answer
         leg = self.leg
         assert leg is not None, "the failover is over"
         failover, number, pending = self._failover, self._number, self._pending

@@ -915,3 +915,21 @@ def test_requests_answers_are_matched_to_their_own_requests() -> None:
         result = Failover([("twilio", one_by_one), ("vonage", vonage_ok)])(US)
     assert reasons(result)[0] == {US[0]: "maybe_sent", US[1]: "busy"}
     assert moved == [US[1]]
+
+
+def test_only_an_exception_of_send_is_its_answer_and_the_listening_ends_either_way() -> None:
+    from normalizer._observe import HEARD
+
+    def interrupted(recipients: list[str]) -> Any:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        Failover([("twilio", interrupted)])(US)
+    assert HEARD.get() is None  # not left listening
+
+    def broken(recipients: list[str]) -> Any:
+        raise ValueError("a bug of the caller's")
+
+    result = Failover([("twilio", broken)])(US)
+    assert isinstance(result.attempts[0].error, ValueError)
+    assert HEARD.get() is None
