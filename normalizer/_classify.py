@@ -1102,8 +1102,8 @@ except ImportError:  # pragma: no cover - depends on the environment
 def parse_json(body: Body, *, lossy: bool = True) -> object:
     """Parsed JSON, or None for anything that is not a JSON document (never raises).
 
-    With orjson installed, bytes are parsed by it (about 8x faster here) unless they hold a
-    number of 19 digits or more, which orjson reads as a float past 64 bits: those, and
+    With orjson installed, bytes are parsed by it (about 8x faster here) unless they may hold
+    an integer past 64 bits, which orjson reads as a float (:func:`long_number`): those, and
     whatever orjson refuses (UTF-16, invalid UTF-8), go to the standard library. Bytes that
     are not UTF-8/16/32 are read with a lossy decode, unless ``lossy`` is False.
     """
