@@ -225,6 +225,10 @@ class Call(NamedTuple):
     """The question before the first attempt, when it is the route's usual one."""
     reader: Reader
     """How the route's responses are read."""
+    patience: float
+    """A failover's patience, when one listens and it is shorter than the rate limiter's
+    ``max_wait`` (inf otherwise): a turn further ahead is refused, and the failover moves its
+    recipients on rather than wait (:class:`~normalizer._observe.Ear`)."""
 
     @property
     def max_attempts(self) -> int:
@@ -259,6 +263,7 @@ def _start(pipeline: Pipeline, request: httpx.Request, route: Route) -> Call:
             prepared.redactor,
             prepared.admit if limits is prepared.limits else None,
             prepared.reader,
+            math.inf,
         ),
     )
 
@@ -271,6 +276,11 @@ def vendor_call(
     call = _start(pipeline, request, route)
     keys, limits, policy = call.keys, call.limits, call.policy
     observe = Observers(call, telemetry)
+    ear = observe.ear
+    if ear is not None and limits.limiter is not None and ear.patience < limits.limiter.max_wait:
+        # a failover listens that would rather move on than wait so long for a turn (what the
+        # observers hold of the call is the same: only the patience and its question differ)
+        call = call._replace(patience=ear.patience, admit=None)
     # admit: may the call go out now, and when?
     admission: Admission = yield call.admit or Admit(keys, limits, _patience(call))
     probing = admission.verdict == "probe"
@@ -412,12 +422,12 @@ def vendor_call(
 
 
 def _patience(call: Call, delay: float = 0.0) -> float:
-    """How far ahead a rate-limiter turn may be: ``max_wait`` past ``delay``, within the
-    deadline."""
+    """How far ahead a rate-limiter turn may be: ``max_wait`` (or a listening failover's
+    shorter patience) past ``delay``, within the deadline."""
     limiter = call.limits.limiter
     if limiter is None:
         return math.inf
-    return call.deadline.cap(delay + limiter.max_wait)
+    return call.deadline.cap(delay + min(limiter.max_wait, call.patience))
 
 
 def _admitted(call: Call, admission: Admission) -> float:

@@ -14,6 +14,7 @@ by :class:`_Observer`.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextvars import Token
@@ -115,6 +116,7 @@ class _Failover(Generic[_Send]):
         legs: Iterable[LegLike],
         *,
         move_maybe_sent: bool = False,
+        patience: float | None = None,
         name: str = "failover",
         logger: Any = None,
         telemetry: bool | None = None,
@@ -130,6 +132,13 @@ class _Failover(Generic[_Send]):
         self.move_maybe_sent = move_maybe_sent
         """Whether an ambiguous failure (maybe sent) moves on too: a duplicate is preferred to
         a loss (one-time passwords). Off by default; every such move is logged as a warning."""
+        if patience is not None and not patience >= 0:  # NaN too
+            raise ValueError(f"patience must be None or >= 0 seconds (got {patience!r})")
+        self.patience = patience
+        """How far ahead a leg's rate-limiter turn may be (seconds) before its call is refused
+        and the recipients move on at once; None: as long as the leg's client would wait (its
+        ``RateLimiter(max_wait=...)``). Only ever shorter than the client's own wait."""
+        self._ear_patience = math.inf if patience is None else float(patience)
         self.name = name
         self._observer = _Observer(name, logger, telemetry, meter_provider, tracer_provider)
 
@@ -146,8 +155,9 @@ class Failover(_Failover[Send]):
     order of preference; ``send(recipients)`` returns what the vendor answered (a response of
     normalizer's clients, an :class:`Outcome`, or a list of these, one per recipient, for a
     vendor that takes one recipient per request) or raises. ``move_maybe_sent=True`` moves an
-    ambiguous failure too (a duplicate rather than a loss). Calling it with the recipients
-    returns a :class:`FailoverResult`.
+    ambiguous failure too (a duplicate rather than a loss). ``patience`` (seconds): a leg whose
+    rate-limiter turn is further ahead is skipped at once, though its client alone would wait
+    for it. Calling it with the recipients returns a :class:`FailoverResult`.
     """
 
     def __call__(self, recipients: Sequence[str]) -> FailoverResult:
@@ -218,7 +228,7 @@ class _Run:
         self.leg: FailoverLeg[Any] | None = failover.legs[0]
         self.batch = list(self._pending)
         """The recipients for the current leg's ``send`` (a list of its own)."""
-        self.ear = Ear()
+        self.ear = Ear(failover._ear_patience)
         """What the vendor calls of the current leg's ``send`` were heard doing."""
         self.result: FailoverResult
         # _attempts, _final and _shown are set by the first answer that is not the usual one
@@ -229,7 +239,10 @@ class _Run:
 
     def __enter__(self) -> None:
         """Around the current leg's ``send`` (both drivers): hear its vendor calls
-        (:data:`HEARD`)."""
+        (:data:`HEARD`). Inside another failover's ``send``, the shorter patience holds."""
+        outer = HEARD.get()
+        if outer is not None and outer.patience < self.ear.patience:
+            self.ear.patience = outer.patience
         self._listening = HEARD.set(self.ear)
 
     def __exit__(self, kind: object, error: BaseException | None, tb: object) -> bool:
@@ -286,7 +299,7 @@ class _Run:
         if self._pending:
             self.leg = legs[number + 1]
             self.batch = list(self._pending)
-            self.ear = Ear()
+            self.ear = Ear(failover._ear_patience)
             self._keys = dict.fromkeys(self._pending)
         else:
             self._finish(taken)

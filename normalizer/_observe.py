@@ -11,6 +11,7 @@ is ignored. The log is built on first need: most calls succeed at once and log n
 from __future__ import annotations
 
 import contextlib
+import math
 from contextvars import ContextVar
 
 import httpx
@@ -30,13 +31,15 @@ class Ear:
     """What a failover hears of the vendor calls its leg's ``send`` makes, while it listens
     (:data:`HEARD`): every attempt from the moment its request is sent, and every refusal
     before sending. Closed once the leg is over: a task the ``send`` started, still calling,
-    is heard no more."""
+    is heard no more. ``patience``: the failover's (inf: none), how far ahead a rate-limiter
+    turn may be for the calls it hears before they are refused and their recipients move on."""
 
-    __slots__ = ("heard", "open")
+    __slots__ = ("heard", "open", "patience")
 
-    def __init__(self) -> None:
+    def __init__(self, patience: float = math.inf) -> None:
         self.heard: list[Heard] = []
         self.open = True
+        self.patience = patience
 
 
 HEARD: ContextVar[Ear | None] = ContextVar("normalizer_heard", default=None)

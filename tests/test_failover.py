@@ -861,6 +861,144 @@ def test_a_limiter_turn_beyond_the_clients_patience_skips_the_vendor(real_clock:
     assert real_clock.sleeps == []  # refused at once, not after waiting
 
 
+def _patient_mango(clock: Any, mango: Vendor) -> normalizer.Client:
+    """A MANGO client whose limiter waits up to 5 s for a turn (one call a second)."""
+    fine = mango.handler(lambda r: httpx.Response(200, json={"result": 1000}))
+    return normalizer.Client(
+        "mango",
+        transport=httpx.MockTransport(fine),
+        retry=_policy(clock),
+        state=normalizer.LocalState(clock),
+        limiter=normalizer.RateLimiter(rate="1/s", max_wait=5.0),
+    )
+
+
+@pytest.mark.parametrize("patience", [None, 2.0])
+def test_a_turn_within_the_clients_and_the_failovers_patience_is_waited_for(
+    real_clock: Any, patience: float | None
+) -> None:
+    mango = Vendor(lambda to: None)
+    ucpaas_vendor, ucpaas_handler = ucpaas_calls()
+    with _patient_mango(real_clock, mango) as client:
+        client.post(MANGO, data={"to": "+79160000000"})  # this second's turn is taken
+        failover, uc = _mango_then_ucpaas(client, ucpaas_vendor, ucpaas_handler)
+        failover = Failover(failover.legs, patience=patience)
+        with uc:
+            result = failover(["+79161234567"])
+    assert len(mango.requests) == 2  # it waited for the next turn and sent
+    assert result.outcomes["+79161234567"].vendor == "mango"
+    assert sum(real_clock.sleeps) == pytest.approx(1.0, abs=0.05)
+    assert ucpaas_vendor.requests == []
+
+
+def test_a_turn_beyond_the_failovers_patience_skips_the_vendor_its_client_would_wait_for(
+    real_clock: Any,
+) -> None:
+    mango = Vendor(lambda to: None)
+    ucpaas_vendor, ucpaas_handler = ucpaas_calls()
+    with _patient_mango(real_clock, mango) as client:
+        client.post(MANGO, data={"to": "+79160000000"})  # the next turn is a second away
+        failover, uc = _mango_then_ucpaas(client, ucpaas_vendor, ucpaas_handler)
+        failover = Failover(failover.legs, patience=0.2)
+        with uc:
+            result = failover(["+79161234567"])
+        assert len(mango.requests) == 1  # the failover sent nothing to MANGO
+        assert result.attempts[0].reasons == {"+79161234567": "rate_limited"}
+        assert isinstance(result.attempts[0].error, normalizer.RateLimitedError)
+        assert result.skipped == ("mango",)
+        assert result.outcomes["+79161234567"].vendor == "ucpaas"
+        assert real_clock.sleeps == []  # refused at once, not after waiting
+        # outside the failover, the same client still waits for its turn as it always did
+        client.post(MANGO, data={"to": "+79160000001"})
+    assert len(mango.requests) == 2
+    assert sum(real_clock.sleeps) > 0.2  # it waited for its turn
+
+
+def test_a_failover_inside_another_keeps_the_shorter_patience(real_clock: Any) -> None:
+    mango = Vendor(lambda to: None)
+    ucpaas_vendor, ucpaas_handler = ucpaas_calls()
+    with _patient_mango(real_clock, mango) as client:
+        client.post(MANGO, data={"to": "+79160000000"})
+        inner, uc = _mango_then_ucpaas(client, ucpaas_vendor, ucpaas_handler)
+        inner = Failover(inner.legs)  # patient: alone, it would wait for MANGO's turn
+        outer = Failover(
+            [("inner", lambda rs: list(inner(rs).outcomes.values())), ("vonage", lambda rs: [])],
+            patience=0.2,
+        )
+        with uc:
+            result = outer(["+79161234567"])
+    assert len(mango.requests) == 1
+    assert result.outcomes["+79161234567"].vendor == "ucpaas"
+    assert real_clock.sleeps == []
+
+
+@pytest.mark.parametrize(("patience", "sent_to_mango"), [(None, 2), (0.2, 1)])
+def test_a_retry_whose_turn_is_beyond_the_failovers_patience_is_not_waited_for(
+    real_clock: Any, patience: float | None, sent_to_mango: int
+) -> None:
+    """MANGO is overloaded (5001, retryable): its client would wait for the limiter's next
+    turn, a second away, to try again; a failover with less patience takes the answer as it is
+    (the vendor wrote it: nothing went) and moves on."""
+    mango = Vendor(lambda to: None)
+    overloaded = mango.handler(lambda r: httpx.Response(200, json={"result": 5001}))
+    ucpaas_vendor, ucpaas_handler = ucpaas_calls()
+    policy = normalizer.RetryPolicy(
+        clock=real_clock, sleep=real_clock.sleep, max_attempts=2, random=lambda: 0.0
+    )
+    with normalizer.Client(
+        "mango",
+        transport=httpx.MockTransport(overloaded),
+        retry=policy,
+        state=normalizer.LocalState(real_clock),
+        limiter=normalizer.RateLimiter(rate="1/s", max_wait=5.0),
+    ) as client:
+        failover, uc = _mango_then_ucpaas(client, ucpaas_vendor, ucpaas_handler)
+        failover = Failover(failover.legs, patience=patience)
+        with uc:
+            result = failover(["+79161234567"])
+    assert len(mango.requests) == sent_to_mango
+    assert result.outcomes["+79161234567"].vendor == "ucpaas"
+    assert (sum(real_clock.sleeps) >= 0.9) is (patience is None)
+
+
+@pytest.mark.anyio
+async def test_an_async_failovers_patience_skips_the_vendor_too(real_clock: Any) -> None:
+    mango = Vendor(lambda to: None)
+    fine = mango.handler(lambda r: httpx.Response(200, json={"result": 1000}))
+    ucpaas_vendor, ucpaas_handler = ucpaas_calls()
+    async with (
+        normalizer.AsyncClient(
+            "mango",
+            transport=httpx.MockTransport(fine),
+            retry=_policy(real_clock),
+            state=normalizer.LocalState(real_clock),
+            limiter=normalizer.RateLimiter(rate="1/s", max_wait=5.0),
+        ) as client,
+        normalizer.AsyncClient("ucpaas", transport=httpx.MockTransport(ucpaas_handler)) as uc,
+    ):
+        await client.post(MANGO, data={"to": "+79160000000"})
+
+        async def via_mango(callees: list[str]) -> list[httpx.Response]:
+            return [await client.post(MANGO, data={"to": c}) for c in callees]
+
+        async def via_ucpaas(callees: list[str]) -> list[httpx.Response]:
+            return [await uc.post(UCPAAS_CALL, data={"to": c}) for c in callees]
+
+        failover = AsyncFailover([("mango", via_mango), ("ucpaas", via_ucpaas)], patience=0.2)
+        result = await failover(["+79161234567"])
+    assert len(mango.requests) == 1
+    assert len(ucpaas_vendor.requests) == 1
+    assert result.skipped == ("mango",)
+    assert result.outcomes["+79161234567"].vendor == "ucpaas"
+    assert real_clock.sleeps == []
+
+
+@pytest.mark.parametrize("patience", [-1.0, float("nan")])
+def test_a_negative_or_nan_patience_is_refused(patience: float) -> None:
+    with pytest.raises(ValueError, match="patience"):
+        Failover([("twilio", lambda rs: [])], patience=patience)
+
+
 @pytest.mark.parametrize("recipients", [US[:1], CN])
 def test_the_fast_path_of_a_first_vendor_taking_all_equals_the_general_one(
     recipients: list[str],
