@@ -172,8 +172,8 @@ def classify(
     routes = (registry or default_registry())._routes
     known = routes.get((vendor, product, url)) if headers is None else None
     if known is not None and body.__class__ is bytes and len(body) <= max_body_size:
-        scope: _Scope = known[0]  # the usual body: bytes, of a vendor and URL read before
-        return scope.parse(body, status_code, known[1])
+        parse: Callable[[bytes, int, str | None], Outcome] = known[0]
+        return parse(body, status_code, known[1])  # the usual body: bytes, a URL seen before
     if max_body_size < 0:
         raise ValueError("max_body_size must be >= 0")
     mapping = (registry or default_registry()).get(vendor)
@@ -193,9 +193,10 @@ def classify(
         if _oversized(body, max_body_size):
             return classify_unread(mapping, status_code, path, chosen, max_body_size)
     scope = reader.scope(chosen, path is not None)
+    outcome = scope.parse(body, status_code, path)  # its parser compiled by its first body
     if headers is None and len(routes) < _KEPT and (url is None or reader.by_url is not None):
-        routes[vendor, product, url] = (scope, path)  # as route() remembers the URL
-    return scope.parse(body, status_code, path)
+        routes[vendor, product, url] = (scope.parse, path)  # as route() remembers the URL
+    return outcome
 
 
 _READ_AS_IS = frozenset({str, dict, list, bytearray, memoryview, type(None)})
@@ -696,6 +697,7 @@ def _generated_readers(
         "LONGEST": MAX_CODE_LENGTH,
         "LONGEST_INT": _LONGEST_INT,
         "NEGATIVE_RUN": _NEGATIVE_RUN,
+        "SHORT_RUN": _SHORT_RUN,
         "OK": Category.OK,
         "Outcome": Outcome,
         "QUOTED_RUN": _QUOTED_RUN,
@@ -787,8 +789,9 @@ _PARSE = """\
     if body.__class__ is not bytes:
         return not_bytes(body, status, path)
     flat = body.translate(DIGITS)  # long_number(), inline: a number orjson would round
-    if flat.find(NEGATIVE_RUN) >= 0 or (
-        flat.find(RUN) >= 0 and flat.count(RUN) != flat.count(QUOTED_RUN)
+    if flat.find(SHORT_RUN) >= 0 and (
+        flat.find(NEGATIVE_RUN) >= 0
+        or (flat.find(RUN) >= 0 and flat.count(RUN) != flat.count(QUOTED_RUN))
     ):
         doc = standard(body, True)
     else:
@@ -1141,6 +1144,8 @@ _RUN = b"0" * 20
 19-digit one fits its unsigned 64 bits."""
 _QUOTED_RUN = b'"' + _RUN
 _NEGATIVE_RUN = b"-" + b"0" * 19
+_SHORT_RUN = b"0" * 19
+"""In both of the above: a body without it holds neither."""
 """The shortest negative one has 19 digits (-2**63 - 1): orjson's signed 64 bits."""
 
 
@@ -1156,7 +1161,9 @@ def long_number(body: bytes) -> bool:
     """
     flat = body.translate(_DIGITS)
     # find() and count(), never ``in``: bytes' ``in`` first tries its operand as an integer
-    # (a TypeError raised and cleared: twice the cost of find() on a small body)
-    return flat.find(_NEGATIVE_RUN) >= 0 or (
-        flat.find(_RUN) >= 0 and flat.count(_RUN) != flat.count(_QUOTED_RUN)
+    # (a TypeError raised and cleared: twice the cost of find() on a small body); the usual
+    # body has no run of 19 digits at all, and one find() says so
+    return flat.find(_SHORT_RUN) >= 0 and (
+        flat.find(_NEGATIVE_RUN) >= 0
+        or (flat.find(_RUN) >= 0 and flat.count(_RUN) != flat.count(_QUOTED_RUN))
     )

@@ -114,6 +114,29 @@ def test_a_body_without_a_code_reads_by_its_status_and_path(registry: Registry) 
         assert read(503, other).category == "busy"
 
 
+@pytest.mark.parametrize("first", [b'{"code": 5000}', {"code": 5000}])
+def test_a_scope_is_compiled_once_whatever_classify_remembered_of_it(
+    registry: Registry, first: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """classify() keeps the scope's parser for the next body: the compiled one (kept before
+    the first body compiled it, every later body would compile it again)."""
+    from normalizer import _classify
+
+    compiled = []
+    generate = _classify._generated_readers
+
+    def counted(*args: object) -> object:
+        compiled.append(args)
+        return generate(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_classify, "_generated_readers", counted)
+    url = "https://api.acme.test/v1/send"
+    outcomes = [classify("acme", first, url=url, registry=registry)]
+    outcomes += [classify("acme", b'{"code": 5000}', url=url, registry=registry) for _ in range(3)]
+    assert [o.category for o in outcomes] == ["server"] * 4
+    assert len(compiled) == 1
+
+
 def test_register_forgets_what_classify_remembered(
     registry: Registry, write_mapping: object, tmp_path: Path
 ) -> None:
