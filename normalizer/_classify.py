@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from . import _registry
 from ._category import Category, Fault
 from ._items import ItemsReader
 from ._mapping import (
@@ -169,7 +170,7 @@ def classify(
     read responses up to, is never parsed: as for a client, the HTTP status decides, and a
     2xx reads ``unknown`` (``matched="missing"``, the message saying why).
     """
-    routes = (registry or default_registry())._routes
+    routes = (registry or _registry._default)._routes  # default_registry(), without a call
     known = routes.get((vendor, product, url)) if headers is None else None
     if known is not None and body.__class__ is bytes and len(body) <= max_body_size:
         parse: Callable[[bytes, int, str | None], Outcome] = known[0]
