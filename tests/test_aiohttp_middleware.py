@@ -173,6 +173,37 @@ def test_a_busy_answer_then_success_is_sent_twice_as_the_transport_sends_it() ->
     assert requests == 2 == httpx_attempts(answers)
 
 
+def test_a_session_that_raises_for_status_raises_after_the_retries() -> None:
+    """``ClientSession(raise_for_status=True)``: aiohttp checks the status once the middleware
+    chain is done, so the busy answers are retried first, a success after them raises nothing,
+    and only the last answer of a call that gave up raises aiohttp's error (its status the
+    vendor's last); an answer that is an error only in its body is no HTTP error to aiohttp."""
+
+    async def main(*answers: Any) -> tuple[BaseException | None, int, Any]:
+        async with (
+            LocalVendor(*answers) as vendor,
+            vendor.session(NormalizingMiddleware("twilio"), raise_for_status=True) as session,
+        ):
+            try:
+                async with session.post(TWILIO, data=FORM) as response:
+                    return None, len(vendor.requests), outcome_of(response)
+            except aiohttp.ClientResponseError as error:
+                return error, len(vendor.requests), None
+
+    error, requests, outcome = run(lambda: main(BUSY, (201, QUEUED)))
+    assert (error, requests) == (None, 2)
+    assert outcome is not None
+    assert outcome.ok
+    error, requests, _ = run(lambda: main(BUSY, BUSY, BUSY))
+    assert isinstance(error, aiohttp.ClientResponseError)
+    assert error.status == 429
+    assert requests == 3 == httpx_attempts([BUSY, BUSY, BUSY])
+    error, requests, outcome = run(lambda: main((200, {"code": 21211, "message": "invalid"})))
+    assert (error, requests) == (None, 1)
+    assert outcome is not None
+    assert outcome.category is Category.VALIDATION
+
+
 def test_every_attempt_sends_the_same_request() -> None:
     async def main() -> LocalVendor:
         async with LocalVendor(BUSY, BUSY, (201, QUEUED)) as vendor:
