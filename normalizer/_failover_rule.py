@@ -43,12 +43,8 @@ from ._outcome import (
     extensions_of,
     outcome_of,
 )
-from ._retry import _NEVER_SENT
-from ._sdk import _NEVER_SENT as NEVER_CONNECTED
-from ._sdk import class_names
-
-NEVER_SENT: tuple[type[BaseException], ...] = _NEVER_SENT
-"""Transport errors raised before the request reached the vendor: a certain non-send."""
+from ._retry import NEVER_SENT
+from ._sdk import NEVER_CONNECTED, class_names
 
 REFUSALS = frozenset({Category.AUTH, Category.BILLING, Category.VALIDATION, Category.NOT_FOUND})
 """Categories of an answer the vendor wrote to refuse the request: it did no work."""

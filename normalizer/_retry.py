@@ -43,7 +43,8 @@ vendor acts through the method (its mapping's ``[resend] acts_through``)."""
 
 NO_RESEND = Resend()
 
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Transport errors raised before the request reached the vendor: a certain non-send."""
 _MAYBE_SENT = (
     httpx.ReadTimeout,
     httpx.WriteTimeout,
@@ -52,7 +53,7 @@ _MAYBE_SENT = (
     httpx.RemoteProtocolError,
 )
 _TIMEOUTS = (httpx.TimeoutException,)
-TRANSIENT = _NEVER_SENT + _MAYBE_SENT
+TRANSIENT = NEVER_SENT + _MAYBE_SENT
 """Transport errors that say nothing against the request: the vendor may answer next time."""
 
 
@@ -219,7 +220,7 @@ def resendable(attempt: Attempt, policy: RetryPolicy, rules: Rules = NO_RULES) -
     if error is not None:
         if not isinstance(error, TRANSIENT):
             return _NOT_RETRYABLE
-        why = "never_sent" if isinstance(error, _NEVER_SENT) else resend_safety(attempt, policy)
+        why = "never_sent" if isinstance(error, NEVER_SENT) else resend_safety(attempt, policy)
     elif outcome is None or not outcome.retryable:
         return _OK if outcome is not None and outcome.ok else _NOT_RETRYABLE
     elif outcome.rejected:

@@ -334,7 +334,7 @@ def _status(value: object) -> int | None:
 
 # Which HTTP library's exceptions say the request never left, and which that it may have
 # reached the vendor: knowledge of requests, urllib3, aiohttp and httpx, not of any vendor.
-_NEVER_SENT = frozenset(
+NEVER_CONNECTED = frozenset(
     {
         "requests.exceptions.ConnectTimeout",
         "urllib3.exceptions.NewConnectionError",
@@ -376,12 +376,12 @@ def transport_failure(
         if isinstance(link, VendorError):
             return None  # an answer, not a transport failure
         names = set(class_names(type(link)))
-        if names & _NEVER_SENT:
+        if names & NEVER_CONNECTED:
             return httpx.ConnectError(f"never sent: {type(link).__name__}")
         if names & _MAYBE_SENT:
             maybe = True
         reason = getattr(link, "reason", None)  # urllib3's MaxRetryError keeps its cause here
-        if isinstance(reason, BaseException) and set(class_names(type(reason))) & _NEVER_SENT:
+        if isinstance(reason, BaseException) and set(class_names(type(reason))) & NEVER_CONNECTED:
             return httpx.ConnectError(f"never sent: {type(reason).__name__}")
     return httpx.ReadError("may have been sent") if maybe else None
 
