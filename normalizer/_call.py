@@ -277,7 +277,12 @@ def vendor_call(
     keys, limits, policy = call.keys, call.limits, call.policy
     observe = Observers(call, telemetry)
     ear = observe.ear
-    if ear is not None and limits.limiter is not None and ear.patience < limits.limiter.max_wait:
+    if (
+        ear is not None
+        and ear.open  # a leg over: its failover moves nobody on any more (a task outliving it)
+        and limits.limiter is not None
+        and ear.patience < limits.limiter.max_wait
+    ):
         # a failover listens that would rather move on than wait so long for a turn (what the
         # observers hold of the call is the same: only the patience and its question differ)
         call = call._replace(patience=ear.patience, admit=None)

@@ -241,7 +241,7 @@ class _Run:
         """Around the current leg's ``send`` (both drivers): hear its vendor calls
         (:data:`HEARD`). Inside another failover's ``send``, the shorter patience holds."""
         outer = HEARD.get()
-        if outer is not None and outer.patience < self.ear.patience:
+        if outer is not None and outer.open and outer.patience < self.ear.patience:
             self.ear.patience = outer.patience
         self._listening = HEARD.set(self.ear)
 

@@ -1,0 +1,115 @@
+"""Review of Failover(patience=...): where the patience reaches calls it should not."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+import normalizer
+from normalizer import AsyncFailover, Failover
+from tests.test_failover import MANGO, Vendor, _patient_mango, _policy
+
+
+@pytest.fixture
+def real_clock() -> Iterator[Any]:
+    """As tests/test_failover.py's: a fake clock, the suite's instant mode off."""
+    from normalizer.testing import set_testing
+    from tests.conftest import FakeClock
+
+    set_testing(False)
+    yield FakeClock()
+    set_testing(True)
+
+
+def test_a_call_made_after_the_leg_closed_is_not_held_to_the_failovers_patience(
+    real_clock: Any,
+) -> None:
+    """A thread or task the leg's send started (its context copied) and still calling once the
+    leg is over is heard no more (Ear.open is False); nothing moves its recipients on, so the
+    failover's patience must not refuse its turn either: it waits as its client does."""
+    mango = Vendor(lambda to: None)
+    kept: list[contextvars.Context] = []
+    with _patient_mango(real_clock, mango) as client:
+
+        def send(callees: list[str]) -> list[httpx.Response]:
+            kept.append(contextvars.copy_context())  # e.g. asyncio.to_thread, create_task
+            return [client.post(MANGO, data={"to": c}) for c in callees]
+
+        result = Failover([("mango", send)], patience=0.2)(["+79161234567"])
+        assert result.outcomes["+79161234567"].ok
+        # later, in the context the leg's send handed on: the next turn is a second away
+        late = kept[0].run(client.post, MANGO, data={"to": "+79160000001"})
+    assert late.status_code == 200
+    assert len(mango.requests) == 2
+    assert sum(real_clock.sleeps) > 0.2  # it waited for its turn, as outside any failover
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_task_outliving_the_leg_is_not_held_to_the_failovers_patience(
+    real_clock: Any,
+) -> None:
+    mango = Vendor(lambda to: None)
+    fine = mango.handler(lambda r: httpx.Response(200, json={"result": 1000}))
+    later = asyncio.Event()
+    tasks: list[asyncio.Task[Any]] = []
+    async with normalizer.AsyncClient(
+        "mango",
+        transport=httpx.MockTransport(fine),
+        retry=_policy(real_clock),
+        state=normalizer.LocalState(real_clock),
+        limiter=normalizer.RateLimiter(rate="1/s", max_wait=5.0),
+    ) as client:
+
+        async def follow_up() -> httpx.Response:
+            await later.wait()  # the leg is over by now
+            return await client.post(MANGO, data={"to": "+79160000001"})
+
+        async def send(callees: list[str]) -> list[httpx.Response]:
+            tasks.append(asyncio.create_task(follow_up()))
+            return [await client.post(MANGO, data={"to": c}) for c in callees]
+
+        result = await AsyncFailover([("mango", send)], patience=0.2)(["+79161234567"])
+        assert result.outcomes["+79161234567"].ok
+        later.set()
+        response = await tasks[0]  # RateLimitedError here: the closed Ear's patience held
+    assert response.status_code == 200
+    assert len(mango.requests) == 2
+
+
+def test_the_last_leg_is_not_skipped_for_the_failovers_patience(real_clock: Any) -> None:
+    """patience says when to move recipients on rather than wait; the last leg has nowhere
+    to move them, so refusing its turn only turns a send that would have gone (a second
+    later) into a failure."""
+    mango = Vendor(lambda to: None)
+    with _patient_mango(real_clock, mango) as client:
+        client.post(MANGO, data={"to": "+79160000000"})  # the next turn is a second away
+        send = lambda callees: [client.post(MANGO, data={"to": c}) for c in callees]  # noqa: E731
+        result = Failover([("mango", send)], patience=0.2)(["+79161234567"])
+    assert result.failed == ()
+    assert len(mango.requests) == 2
+
+
+def test_a_failover_started_after_the_outer_leg_closed_keeps_its_own_patience(
+    real_clock: Any,
+) -> None:
+    """An inner failover run in a context the outer leg handed on, once that leg is over: the
+    outer's patience (its Ear closed) no longer holds, as the outer hears nothing of it."""
+    mango = Vendor(lambda to: None)
+    kept: list[contextvars.Context] = []
+    with _patient_mango(real_clock, mango) as client:
+        client.post(MANGO, data={"to": "+79160000000"})  # the next turn is a second away
+        send = lambda callees: [client.post(MANGO, data={"to": c}) for c in callees]  # noqa: E731
+        inner = Failover([("mango", send)])  # patient: as its client
+        outer = Failover(
+            [("later", lambda rs: kept.append(contextvars.copy_context()) or [])], patience=0.2
+        )
+        outer(["+79161234567"])
+        result = kept[0].run(inner, ["+79161234567"])
+    assert result.failed == ()
+    assert len(mango.requests) == 2
