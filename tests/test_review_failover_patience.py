@@ -113,3 +113,21 @@ def test_a_failover_started_after_the_outer_leg_closed_keeps_its_own_patience(
         result = kept[0].run(inner, ["+79161234567"])
     assert result.failed == ()
     assert len(mango.requests) == 2
+
+
+def test_a_patience_set_after_construction_holds_as_move_maybe_sent_does(
+    real_clock: Any,
+) -> None:
+    """``patience`` is a public, documented attribute, like ``move_maybe_sent`` (read at each
+    run); setting it must not be silently ignored (_ear_patience was worked out once, in
+    __init__)."""
+    mango = Vendor(lambda to: None)
+    with _patient_mango(real_clock, mango) as client:
+        client.post(MANGO, data={"to": "+79160000000"})  # the next turn is a second away
+        send = lambda callees: [client.post(MANGO, data={"to": c}) for c in callees]  # noqa: E731
+        failover = Failover([("mango", send), ("vonage", lambda rs: [])])
+        failover.patience = 0.2
+        result = failover(["+79161234567"])
+    assert len(mango.requests) == 1  # skipped at once, as Failover(..., patience=0.2) does
+    assert result.skipped == ("mango",)
+    assert real_clock.sleeps == []
