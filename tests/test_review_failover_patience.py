@@ -131,3 +131,54 @@ def test_a_patience_set_after_construction_holds_as_move_maybe_sent_does(
     assert len(mango.requests) == 1  # skipped at once, as Failover(..., patience=0.2) does
     assert result.skipped == ("mango",)
     assert real_clock.sleeps == []
+
+
+def _three_recipients(real_clock: Any, send_style: str, move_maybe_sent: bool) -> tuple[Any, ...]:
+    from tests.test_failover import UCPAAS_CALL, ucpaas_calls
+
+    mango = Vendor(lambda to: None)
+    ucpaas_vendor, ucpaas_handler = ucpaas_calls()
+    with (
+        _patient_mango(real_clock, mango) as client,
+        normalizer.Client("ucpaas", transport=httpx.MockTransport(ucpaas_handler)) as uc,
+    ):
+
+        def caught(callees: list[str]) -> list[Any]:
+            answers: list[Any] = []
+            for c in callees:
+                try:
+                    answers.append(client.post(MANGO, data={"to": c}))
+                except normalizer.RateLimitedError as refused:
+                    answers.append(refused)
+            return answers
+
+        def looped(callees: list[str]) -> list[Any]:  # the quickstart's leg (docs/failover.md)
+            return [client.post(MANGO, data={"to": c}) for c in callees]
+
+        failover = Failover(
+            [
+                ("mango", caught if send_style == "caught" else looped),
+                ("ucpaas", lambda cs: [uc.post(UCPAAS_CALL, data={"to": c}) for c in cs]),
+            ],
+            patience=0.2,
+            move_maybe_sent=move_maybe_sent,
+        )
+        result = failover(["+79161234567", "+79161234568", "+79161234569"])
+    return result, mango.recipients(), ucpaas_vendor.recipients()
+
+
+@pytest.mark.parametrize("move_maybe_sent", [False, True])
+@pytest.mark.parametrize("send_style", ["caught", "looped"])
+def test_a_patient_failover_moves_only_the_recipients_its_rate_limiter_refused(
+    real_clock: Any, send_style: str, move_maybe_sent: bool
+) -> None:
+    """MANGO takes one call a second; a failover with patience=0.2 over a leg calling it once
+    per recipient: the first recipient goes, the two whose turns are 1 s and 2 s away are
+    refused before sending. The quickstart's leg (a list comprehension: the refusal of the
+    second escapes send) leaves all three "maybe sent": they fail, though two were never sent
+    and the first was accepted, and with move_maybe_sent=True the first is called twice. Without
+    patience the same leg waits 2 s and delivers all three; with it the docs' own leg breaks."""
+    result, to_mango, to_ucpaas = _three_recipients(real_clock, send_style, move_maybe_sent)
+    assert to_mango == ["+79161234567"]
+    assert to_ucpaas == ["+79161234568", "+79161234569"]  # nothing sent twice
+    assert result.failed == ()
