@@ -106,9 +106,12 @@ def test_a_failover_started_after_the_outer_leg_closed_keeps_its_own_patience(
         client.post(MANGO, data={"to": "+79160000000"})  # the next turn is a second away
         send = lambda callees: [client.post(MANGO, data={"to": c}) for c in callees]  # noqa: E731
         inner = Failover([("mango", send)])  # patient: as its client
-        outer = Failover(
-            [("later", lambda rs: kept.append(contextvars.copy_context()) or [])], patience=0.2
-        )
+
+        def later(recipients: list[str]) -> list[Any]:
+            kept.append(contextvars.copy_context())
+            return []
+
+        outer = Failover([("later", later)], patience=0.2)
         outer(["+79161234567"])
         result = kept[0].run(inner, ["+79161234567"])
     assert result.failed == ()

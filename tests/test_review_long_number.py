@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -33,16 +34,16 @@ def rounds(body: bytes) -> bool:
     except ValueError:
         return True
 
-    def same(a: object, b: object) -> bool:
+    def same(a: Any, b: Any) -> bool:
         if type(a) is not type(b):
             return False
         if isinstance(a, dict):
-            return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)  # type: ignore[index]
+            return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
         if isinstance(a, list):
-            return len(a) == len(b) and all(map(same, a, b))  # type: ignore[arg-type]
+            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
         if isinstance(a, float) and a != a:
-            return b != b
-        return a == b
+            return bool(b != b)
+        return bool(a == b)
 
     return not same(fast, slow)
 
