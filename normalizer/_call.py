@@ -277,17 +277,22 @@ def vendor_call(
     keys, limits, policy = call.keys, call.limits, call.policy
     observe = Observers(call, telemetry)
     ear = observe.ear
+    question = call.admit
     if (
         ear is not None
         and ear.open  # a leg over: its failover moves nobody on any more (a task outliving it)
         and limits.limiter is not None
         and ear.patience < limits.limiter.max_wait
     ):
-        # a failover listens that would rather move on than wait so long for a turn (what the
-        # observers hold of the call is the same: only the patience and its question differ)
+        # a failover listens that would rather move on than wait so long for a turn: its
+        # retries' turns (a refused one leaves the vendor's answer standing), and its first
+        # turn while nothing of the leg has gone (a refusal raises: raised after a request
+        # went, it would leave the leg's recipients neither sent nor safe to move). What the
+        # observers hold of the call is the same: only the patience and its questions differ.
         call = call._replace(patience=ear.patience, admit=None)
+        question = Admit(keys, limits, _patience(call, ceiling=math.inf if ear.sent else None))
     # admit: may the call go out now, and when?
-    admission: Admission = yield call.admit or Admit(keys, limits, _patience(call))
+    admission: Admission = yield question or Admit(keys, limits, _patience(call))
     probing = admission.verdict == "probe"
     clean, at = admission.clean, admission.at
     waiting = False  # holding a rate-limiter turn not yet used
@@ -426,13 +431,14 @@ def vendor_call(
 # --- the rules the call applies, each a pure function of what it was given ---------------------
 
 
-def _patience(call: Call, delay: float = 0.0) -> float:
+def _patience(call: Call, delay: float = 0.0, ceiling: float | None = None) -> float:
     """How far ahead a rate-limiter turn may be: ``max_wait`` (or a listening failover's
-    shorter patience) past ``delay``, within the deadline."""
+    shorter patience; ``ceiling`` instead, when given) past ``delay``, within the deadline."""
     limiter = call.limits.limiter
     if limiter is None:
         return math.inf
-    return call.deadline.cap(delay + min(limiter.max_wait, call.patience))
+    wait = min(limiter.max_wait, call.patience if ceiling is None else ceiling)
+    return call.deadline.cap(delay + wait)
 
 
 def _admitted(call: Call, admission: Admission) -> float:

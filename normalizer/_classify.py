@@ -1145,9 +1145,9 @@ _RUN = b"0" * 20
 19-digit one fits its unsigned 64 bits."""
 _QUOTED_RUN = b'"' + _RUN
 _NEGATIVE_RUN = b"-" + b"0" * 19
+"""The shortest negative one has 19 digits (-2**63 - 1): orjson's signed 64 bits."""
 _SHORT_RUN = b"0" * 19
 """In both of the above: a body without it holds neither."""
-"""The shortest negative one has 19 digits (-2**63 - 1): orjson's signed 64 bits."""
 
 
 def long_number(body: bytes) -> bool:

@@ -14,7 +14,6 @@ by :class:`_Observer`.
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextvars import Token
@@ -132,15 +131,31 @@ class _Failover(Generic[_Send]):
         self.move_maybe_sent = move_maybe_sent
         """Whether an ambiguous failure (maybe sent) moves on too: a duplicate is preferred to
         a loss (one-time passwords). Off by default; every such move is logged as a warning."""
-        if patience is not None and not patience >= 0:  # NaN too
-            raise ValueError(f"patience must be None or >= 0 seconds (got {patience!r})")
         self.patience = patience
-        """How far ahead a leg's rate-limiter turn may be (seconds) before its call is refused
-        and the recipients move on at once; None: as long as the leg's client would wait (its
-        ``RateLimiter(max_wait=...)``). Only ever shorter than the client's own wait."""
-        self._ear_patience = math.inf if patience is None else float(patience)
         self.name = name
         self._observer = _Observer(name, logger, telemetry, meter_provider, tracer_provider)
+
+    @property
+    def patience(self) -> float | None:
+        """How far ahead (seconds) a leg's first rate-limiter turn may be before its call is
+        refused and the recipients move on at once, and a retry's turn before the vendor's
+        answer stands; None: as long as the leg's client would wait (its
+        ``RateLimiter(max_wait=...)``), and only ever shorter than that. Never on the last
+        leg (there is nowhere to move to), nor once a request of the leg has gone."""
+        return self._patience
+
+    @patience.setter
+    def patience(self, seconds: float | None) -> None:
+        if seconds is not None and not seconds >= 0:  # NaN too
+            raise ValueError(f"patience must be None or >= 0 seconds (got {seconds!r})")
+        self._patience = seconds
+
+    def _ear(self, number: int) -> Ear:
+        """What hears leg ``number``: with the failover's patience, unless it is the last."""
+        patience = self._patience
+        if patience is None or number == len(self.legs) - 1:
+            return Ear()
+        return Ear(float(patience))
 
     def __repr__(self) -> str:
         legs = " -> ".join(leg.vendor for leg in self.legs)
@@ -156,8 +171,9 @@ class Failover(_Failover[Send]):
     normalizer's clients, an :class:`Outcome`, or a list of these, one per recipient, for a
     vendor that takes one recipient per request) or raises. ``move_maybe_sent=True`` moves an
     ambiguous failure too (a duplicate rather than a loss). ``patience`` (seconds): a leg whose
-    rate-limiter turn is further ahead is skipped at once, though its client alone would wait
-    for it. Calling it with the recipients returns a :class:`FailoverResult`.
+    first rate-limiter turn is further ahead is skipped at once, though its client alone would
+    wait for it (see :attr:`patience`). Calling it with the recipients returns a
+    :class:`FailoverResult`.
     """
 
     def __call__(self, recipients: Sequence[str]) -> FailoverResult:
@@ -228,7 +244,7 @@ class _Run:
         self.leg: FailoverLeg[Any] | None = failover.legs[0]
         self.batch = list(self._pending)
         """The recipients for the current leg's ``send`` (a list of its own)."""
-        self.ear = Ear(failover._ear_patience)
+        self.ear = failover._ear(0)
         """What the vendor calls of the current leg's ``send`` were heard doing."""
         self.result: FailoverResult
         # _attempts, _final and _shown are set by the first answer that is not the usual one
@@ -256,6 +272,7 @@ class _Run:
         outer = HEARD.get()
         if outer is not None and outer.open:
             outer.heard += ear.heard
+            outer.sent = outer.sent or ear.sent
         if isinstance(error, Exception):
             self.answer = error
             return True
@@ -299,7 +316,7 @@ class _Run:
         if self._pending:
             self.leg = legs[number + 1]
             self.batch = list(self._pending)
-            self.ear = Ear(failover._ear_patience)
+            self.ear = failover._ear(number + 1)
             self._keys = dict.fromkeys(self._pending)
         else:
             self._finish(taken)

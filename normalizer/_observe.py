@@ -32,14 +32,16 @@ class Ear:
     (:data:`HEARD`): every attempt from the moment its request is sent, and every refusal
     before sending. Closed once the leg is over: a task the ``send`` started, still calling,
     is heard no more. ``patience``: the failover's (inf: none), how far ahead a rate-limiter
-    turn may be for the calls it hears before they are refused and their recipients move on."""
+    turn may be for the calls it hears before they are refused and their recipients move on;
+    ``sent``: a request of the leg has gone (its later calls are no longer refused for it)."""
 
-    __slots__ = ("heard", "open", "patience")
+    __slots__ = ("heard", "open", "patience", "sent")
 
     def __init__(self, patience: float = math.inf) -> None:
         self.heard: list[Heard] = []
         self.open = True
         self.patience = patience
+        self.sent = False
 
 
 HEARD: ContextVar[Ear | None] = ContextVar("normalizer_heard", default=None)
@@ -69,6 +71,7 @@ class Observers:
         if ear is not None and ear.open:
             self._at = len(ear.heard)
             ear.heard.append((self._call.request, None, None))
+            ear.sent = True
 
     def refused(self, error: BaseException) -> None:
         """The call was refused before sending (circuit open, cooldown, rate limit)."""

@@ -329,12 +329,14 @@ class Registry:
                         self._docs[vid] = self._base_docs(vid, file)
                     self._docs[vid].append((file, doc))
                     touched.append(vid)
-            self._by_host = {}
-            self._routes = {}
             for vid in touched:
                 self._built.pop(vid, None)
             for vid in dict.fromkeys(touched):  # build now: an overlay's errors show at once
                 self._built[vid] = self._build(vid)
+            # forgotten once the new mappings are built: a classify() in another thread that
+            # read the old ones can only have kept its reader in the dict being replaced
+            self._by_host = {}
+            self._routes = {}
             self.generation += 1
             claims = [claim for file, doc in loaded for claim in self._claims(file, doc)]
         for claim in claims:

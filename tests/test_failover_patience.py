@@ -136,7 +136,9 @@ def test_a_patience_set_after_construction_holds_as_move_maybe_sent_does(
     assert real_clock.sleeps == []
 
 
-def _three_recipients(real_clock: Any, send_style: str, move_maybe_sent: bool) -> tuple[Any, ...]:
+def _three_recipients(
+    real_clock: Any, send_style: str, move_maybe_sent: bool, busy_before: bool = False
+) -> tuple[Any, ...]:
     from tests.test_failover import UCPAAS_CALL, ucpaas_calls
 
     mango = Vendor(lambda to: None)
@@ -145,6 +147,8 @@ def _three_recipients(real_clock: Any, send_style: str, move_maybe_sent: bool) -
         _patient_mango(real_clock, mango) as client,
         normalizer.Client("ucpaas", transport=httpx.MockTransport(ucpaas_handler)) as uc,
     ):
+        if busy_before:
+            client.post(MANGO, data={"to": "+79160000000"})  # the next turn is a second away
 
         def caught(callees: list[str]) -> list[Any]:
             answers: list[Any] = []
@@ -167,21 +171,37 @@ def _three_recipients(real_clock: Any, send_style: str, move_maybe_sent: bool) -
             move_maybe_sent=move_maybe_sent,
         )
         result = failover(["+79161234567", "+79161234568", "+79161234569"])
-    return result, mango.recipients(), ucpaas_vendor.recipients()
+    return result, mango.recipients()[1 if busy_before else 0 :], ucpaas_vendor.recipients()
 
 
 @pytest.mark.parametrize("move_maybe_sent", [False, True])
 @pytest.mark.parametrize("send_style", ["caught", "looped"])
-def test_a_patient_failover_moves_only_the_recipients_its_rate_limiter_refused(
+def test_a_leg_that_has_sent_waits_for_its_turns_as_its_client_does(
     real_clock: Any, send_style: str, move_maybe_sent: bool
 ) -> None:
     """MANGO takes one call a second; a failover with patience=0.2 over a leg calling it once
-    per recipient: the first recipient goes, the two whose turns are 1 s and 2 s away are
-    refused before sending. The quickstart's leg (a list comprehension: the refusal of the
-    second escapes send) leaves all three "maybe sent": they fail, though two were never sent
-    and the first was accepted, and with move_maybe_sent=True the first is called twice. Without
-    patience the same leg waits 2 s and delivers all three; with it the docs' own leg breaks."""
+    per recipient. The first recipient goes at once; the turns of the next two are 1 s and 2 s
+    away, and refusing them would raise out of the quickstart's leg (a list comprehension)
+    after a request went: all three "maybe sent", failed (two never sent, one delivered), or
+    with move_maybe_sent=True the first sent twice. Once a request of the leg has gone, its
+    calls wait for their turns as their client does: all three delivered, nothing twice."""
     result, to_mango, to_ucpaas = _three_recipients(real_clock, send_style, move_maybe_sent)
-    assert to_mango == ["+79161234567"]
-    assert to_ucpaas == ["+79161234568", "+79161234569"]  # nothing sent twice
+    assert to_mango == ["+79161234567", "+79161234568", "+79161234569"]
+    assert to_ucpaas == []
     assert result.failed == ()
+    assert sum(real_clock.sleeps) == pytest.approx(2.0, abs=0.1)
+
+
+@pytest.mark.parametrize("send_style", ["caught", "looped"])
+def test_a_leg_whose_first_turn_is_beyond_the_patience_moves_everyone_unsent(
+    real_clock: Any, send_style: str
+) -> None:
+    """The same leg when MANGO's next turn is a second away before it starts: its first call
+    is refused before anything went, and every recipient moves on, none sent twice."""
+    result, to_mango, to_ucpaas = _three_recipients(
+        real_clock, send_style, move_maybe_sent=False, busy_before=True
+    )
+    assert to_mango == []
+    assert to_ucpaas == ["+79161234567", "+79161234568", "+79161234569"]
+    assert result.failed == ()
+    assert real_clock.sleeps == []
