@@ -227,8 +227,9 @@ class Call(NamedTuple):
     """How the route's responses are read."""
     patience: float
     """A failover's patience, when one listens and it is shorter than the rate limiter's
-    ``max_wait`` (inf otherwise): a turn further ahead is refused, and the failover moves its
-    recipients on rather than wait (:class:`~normalizer._observe.Ear`)."""
+    ``max_wait`` (inf otherwise): a retry's turn further ahead is refused (the answer stands),
+    and so is the first turn while none of the leg's requests has gone, and the failover
+    moves the recipients on rather than wait (:class:`~normalizer._observe.Ear`)."""
 
     @property
     def max_attempts(self) -> int:
