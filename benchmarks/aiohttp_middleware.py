@@ -28,12 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import tenacity
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import compared, quiet_logger, server  # noqa: E402
+from run import HAND_RETRY, Retryable, compared, quiet_logger, server  # noqa: E402
 
 from normalizer.aiohttp import NormalizingMiddleware  # noqa: E402
 
@@ -41,10 +40,6 @@ BARE = "bare aiohttp.ClientSession"
 HAND = "hand-written aiohttp + tenacity + JSON check"
 MIDDLEWARE = "aiohttp + NormalizingMiddleware"
 FORM = b"json=%7B%7D"
-
-
-class _Retryable(Exception):
-    pass
 
 
 def variants(
@@ -60,17 +55,12 @@ def variants(
         async with session.post(url, data=FORM) as response:
             return await response.json()
 
-    @tenacity.retry(
-        stop=tenacity.stop_after_attempt(3),
-        wait=tenacity.wait_random_exponential(multiplier=0.2, max=20),
-        retry=tenacity.retry_if_exception_type(_Retryable),
-        reraise=True,
-    )
+    @HAND_RETRY
     async def hand() -> object:
         async with bare.post(url, data=FORM) as response:
             body = await response.json()
         if body.get("result") in (5000, 5001):  # MANGO's busy and overload codes
-            raise _Retryable
+            raise Retryable
         return body
 
     def timed(call: Callable[[], Coroutine[Any, Any, object]]) -> Callable[[], None]:
