@@ -371,19 +371,6 @@ def test_the_caller_s_own_cancellation_stays_a_cancellation() -> None:
     run(main)
 
 
-def test_the_benchmark_runs() -> None:
-    import subprocess
-    import sys
-
-    script = ROOT / "benchmarks" / "aiohttp_middleware.py"
-    proc = subprocess.run(
-        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "NormalizingMiddleware" in proc.stdout
-    assert "opcodes per call" in proc.stdout
-
-
 def test_a_body_aiohttp_streams_is_never_resent() -> None:
     async def chunks() -> Any:
         yield b"To=%2B15005550006"

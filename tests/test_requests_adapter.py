@@ -643,17 +643,6 @@ def test_another_adapter_does_the_io() -> None:
     assert inner.max_retries.total == 0
 
 
-def test_the_benchmark_runs() -> None:
-    """benchmarks/requests_adapter.py --quick (timings are never asserted)."""
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "requests_adapter.py"
-    proc = subprocess.run(
-        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "Session + NormalizingAdapter, quiet logger" in proc.stdout
-    assert "hand-written: requests + tenacity + JSON check" in proc.stdout
-
-
 def test_a_streamed_upload_is_never_sent_twice() -> None:
     """A file or generator body goes once (requests cannot send it again as it was); the same
     answer to a bytes body is resent."""
